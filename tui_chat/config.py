@@ -1,0 +1,266 @@
+"""The user's configuration: profiles (servers and keys), defaults, theme, key behaviour.
+
+A broken config never stops the app: `load_config` returns defaults plus a list of
+`ConfigProblem`s naming the file, line and key, for the UI or CLI to show.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PROFILE_NAME = "openai"
+DEFAULT_MODEL = "gpt-4o-mini"
+DEFAULT_THEME = "tui-chat-dark"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One server to talk to: where it is, how to get its key, which models it offers."""
+
+    name: str
+    base_url: str | None = None  # None: the SDK's own default (OPENAI_BASE_URL or api.openai.com)
+    api_key_env: str = "OPENAI_API_KEY"
+    api_key_command: str | None = None
+    api_key: str | None = None  # inline key: accepted, but the file's mode is checked
+    default_model: str | None = None
+    models: tuple[str, ...] = ()
+    request_timeout: float = 600.0
+    max_tokens: int | None = None
+    temperature: float | None = None
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    """A user-supplied price override, in US dollars per million tokens."""
+
+    input: float
+    output: float
+    cached_input: float | None = None
+    context_window: int | None = None
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """Something wrong in a config file, said so a user can find and fix it."""
+
+    path: Path
+    message: str
+    line: int | None = None
+    key: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        key = f" [{self.key}]" if self.key else ""
+        return f"{where}{key}: {self.message}"
+
+
+@dataclass
+class Config:
+    """Everything tui-chat reads from config.toml, with defaults for what is not there."""
+
+    default_profile: str = DEFAULT_PROFILE_NAME
+    default_model: str | None = None
+    theme: str | None = None  # None: not configured, the app picks by terminal colours
+    system_prompt: str = ""
+    enter_sends: bool = True  # False swaps: Enter inserts a newline, ctrl+j / alt+enter send
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    prices: dict[str, ModelPrice] = field(default_factory=dict)
+    source: Path | None = None
+
+    def __post_init__(self) -> None:
+        self.profiles.setdefault(DEFAULT_PROFILE_NAME, Profile(name=DEFAULT_PROFILE_NAME))
+
+    def profile(self, name: str | None = None) -> Profile:
+        """The named profile, falling back to the default profile, then to the OpenAI one."""
+        for candidate in (name, self.default_profile, DEFAULT_PROFILE_NAME):
+            if candidate and candidate in self.profiles:
+                return self.profiles[candidate]
+        return Profile(name=DEFAULT_PROFILE_NAME)
+
+    def model_for(self, profile: Profile) -> str:
+        return (
+            profile.default_model
+            or (profile.models[0] if profile.models else None)
+            or self.default_model
+            or DEFAULT_MODEL
+        )
+
+
+_TOP_LEVEL_TYPES: dict[str, type | tuple[type, ...]] = {
+    "default_profile": str,
+    "default_model": str,
+    "theme": str,
+    "system_prompt": str,
+    "enter_sends": bool,
+    "profiles": dict,
+    "prices": dict,
+}
+_PROFILE_TYPES: dict[str, type | tuple[type, ...]] = {
+    "base_url": str,
+    "api_key_env": str,
+    "api_key_command": str,
+    "api_key": str,
+    "default_model": str,
+    "models": list,
+    "request_timeout": (int, float),
+    "max_tokens": int,
+    "temperature": (int, float),
+}
+_PRICE_TYPES: dict[str, type | tuple[type, ...]] = {
+    "input": (int, float),
+    "output": (int, float),
+    "cached_input": (int, float),
+    "context_window": int,
+}
+
+
+def _line_of_key(text: str, key: str) -> int | None:
+    """Best-effort line number of a key in the source text (tomllib does not report it)."""
+    leaf = key.rsplit(".", 1)[-1]
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith(f"{leaf} ") or stripped.startswith(f"{leaf}=") or stripped == f"[{key}]":
+            return number
+    return None
+
+
+class _Checker:
+    """Collects type and unknown-key problems while reading a parsed config table."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.text = text
+        self.problems: list[ConfigProblem] = []
+
+    def table(
+        self, data: dict[str, Any], types: dict[str, type | tuple[type, ...]], prefix: str
+    ) -> dict[str, Any]:
+        good: dict[str, Any] = {}
+        for key, value in data.items():
+            dotted = f"{prefix}{key}"
+            expected = types.get(key)
+            if expected is None:
+                self.problem(dotted, f"unknown key {key!r} (ignored)")
+            elif isinstance(value, bool) and expected is not bool and bool not in _as_tuple(expected):
+                self.problem(dotted, f"{key!r} should be {_type_name(expected)}, not a boolean")
+            elif not isinstance(value, expected):
+                self.problem(
+                    dotted, f"{key!r} should be {_type_name(expected)}, not {type(value).__name__}"
+                )
+            else:
+                good[key] = value
+        return good
+
+    def problem(self, key: str, message: str) -> None:
+        self.problems.append(
+            ConfigProblem(self.path, message, line=_line_of_key(self.text, key), key=key)
+        )
+
+
+def _as_tuple(expected: type | tuple[type, ...]) -> tuple[type, ...]:
+    return expected if isinstance(expected, tuple) else (expected,)
+
+
+def _type_name(expected: type | tuple[type, ...]) -> str:
+    names = {"str": "a string", "bool": "true or false", "int": "a whole number", "float": "a number",
+             "dict": "a table", "list": "a list"}
+    return " or ".join(names.get(t.__name__, t.__name__) for t in _as_tuple(expected))
+
+
+def load_config(path: Path) -> tuple[Config, list[ConfigProblem]]:
+    """Read config.toml. A missing file means defaults; a broken one means defaults plus problems."""
+    if not path.exists():
+        return Config(), []
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line = getattr(error, "lineno", None)
+        return Config(source=path), [ConfigProblem(path, f"not valid TOML: {error.msg}", line=line)]
+    except (OSError, UnicodeDecodeError) as error:
+        return Config(source=path), [ConfigProblem(path, f"cannot be read: {error}")]
+
+    checker = _Checker(path, text)
+    top = checker.table(data, _TOP_LEVEL_TYPES, "")
+    profiles: dict[str, Profile] = {}
+    for name, raw in top.get("profiles", {}).items():
+        if not isinstance(raw, dict):
+            checker.problem(f"profiles.{name}", "a profile should be a table")
+            continue
+        values = checker.table(raw, _PROFILE_TYPES, f"profiles.{name}.")
+        models = tuple(str(m) for m in values.pop("models", ()))
+        if name != DEFAULT_PROFILE_NAME and "base_url" not in values:
+            checker.problem(
+                f"profiles.{name}", "profile has no base_url; it will use the OpenAI default"
+            )
+        profiles[name] = Profile(name=name, models=models, **values)
+    prices: dict[str, ModelPrice] = {}
+    for model, raw in top.get("prices", {}).items():
+        if not isinstance(raw, dict):
+            checker.problem(f"prices.{model}", "a price should be a table")
+            continue
+        values = checker.table(raw, _PRICE_TYPES, f'prices."{model}".')
+        if "input" not in values or "output" not in values:
+            checker.problem(f"prices.{model}", "a price needs both input and output")
+            continue
+        prices[model] = ModelPrice(**values)
+
+    config = Config(
+        default_profile=top.get("default_profile", DEFAULT_PROFILE_NAME),
+        default_model=top.get("default_model"),
+        theme=top.get("theme"),
+        system_prompt=top.get("system_prompt", ""),
+        enter_sends=top.get("enter_sends", True),
+        profiles=profiles,
+        prices=prices,
+        source=path,
+    )
+    if any(p.api_key for p in profiles.values()) and _mode_is_wider_than_0600(path):
+        checker.problems.append(
+            ConfigProblem(
+                path,
+                "holds an API key but other users can read it: run chmod 600 on it",
+            )
+        )
+    if config.default_profile not in config.profiles:
+        checker.problem("default_profile", f"no profile named {config.default_profile!r}")
+    return config, checker.problems
+
+
+def _mode_is_wider_than_0600(path: Path) -> bool:
+    if os.name != "posix":
+        return False
+    return bool(path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO))
+
+
+def save_setting(path: Path, key: str, value: str | bool) -> None:
+    """Set one top-level key in config.toml, keeping the rest of the user's text as it is.
+
+    Used for choices made in the app (the theme). The file is created 0600 when missing, since
+    config files may later hold a key.
+    """
+    from tui_chat.storage.atomic import atomic_write_text  # storage owns the one write path
+
+    import tomli_w
+
+    line = tomli_w.dumps({key: value}).strip()
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    lines = text.splitlines()
+    in_table = False
+    for index, existing in enumerate(lines):
+        stripped = existing.strip()
+        if stripped.startswith("["):
+            in_table = True
+        if not in_table and (stripped.startswith(f"{key} ") or stripped.startswith(f"{key}=")):
+            lines[index] = line
+            break
+    else:
+        first_table = next((i for i, ln in enumerate(lines) if ln.strip().startswith("[")), len(lines))
+        lines.insert(first_table, line)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, "\n".join(lines) + "\n", mode=0o600)

@@ -1,0 +1,21 @@
+"""The domain: conversations and messages, free of any UI, storage format or API client."""
+
+from tui_chat.domain.conversation import (
+    Conversation,
+    FinishReason,
+    Message,
+    Role,
+    Usage,
+    new_conversation_id,
+    utc_now,
+)
+
+__all__ = [
+    "Conversation",
+    "FinishReason",
+    "Message",
+    "Role",
+    "Usage",
+    "new_conversation_id",
+    "utc_now",
+]

@@ -1,0 +1,159 @@
+"""Conversations and their messages.
+
+These are plain dataclasses: the storage layer turns them into TOML files, the engine turns them
+into API requests, and the UI shows them. None of those concerns leak in here.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+Role = Literal["user", "assistant", "system"]
+
+# "stop" and "length" come from the API; "interrupted" means the user stopped the reply or the
+# process was ended mid-stream; "error" means the request failed (see Message.error); "cut" means
+# the server closed the stream without a finish chunk.
+FinishReason = str
+
+TITLE_MAX_CHARS = 60
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware, to the second (files stay tidy and diffable)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def new_conversation_id(now: datetime | None = None) -> str:
+    """A stable, file-name-safe id: sortable timestamp plus a random suffix.
+
+    The id names the file, so it never contains anything a title could smuggle in (`/`, `..`).
+    """
+    moment = (now or utc_now()).astimezone(UTC)
+    return f"{moment:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+@dataclass
+class Usage:
+    """Token usage of one request, as the API reported it (or as estimated when it did not)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    estimated: bool = False
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass
+class Message:
+    """One message in a conversation."""
+
+    role: Role
+    content: str
+    created: datetime = field(default_factory=utc_now)
+    model: str | None = None
+    finish_reason: FinishReason | None = None
+    cost_usd: float | None = None
+    usage: Usage | None = None
+    error: str | None = None
+    # Keys found in the file that this version does not know: kept so a save never drops them.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_complete(self) -> bool:
+        """False for a reply that was interrupted, cut or failed."""
+        return self.role != "assistant" or self.finish_reason in (None, "stop", "length")
+
+
+@dataclass
+class Conversation:
+    """A titled list of messages with the model, profile and system prompt it uses."""
+
+    id: str
+    title: str = ""
+    created: datetime = field(default_factory=utc_now)
+    updated: datetime = field(default_factory=utc_now)
+    profile: str = "openai"
+    model: str = "gpt-4o-mini"
+    system: str = ""
+    pinned: bool = False
+    tags: list[str] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def new(cls, *, profile: str, model: str, system: str = "") -> Conversation:
+        now = utc_now()
+        return cls(
+            id=new_conversation_id(now),
+            created=now,
+            updated=now,
+            profile=profile,
+            model=model,
+            system=system,
+        )
+
+    @property
+    def display_title(self) -> str:
+        """The title, or a placeholder for a conversation that has none yet."""
+        return self.title or "New conversation"
+
+    def touch(self) -> None:
+        self.updated = utc_now()
+
+    def add(self, message: Message) -> Message:
+        """Append a message, name the conversation after its first user message, and touch it."""
+        self.messages.append(message)
+        if not self.title and message.role == "user":
+            self.title = title_from_text(message.content)
+        self.touch()
+        return message
+
+    @property
+    def total_cost_usd(self) -> float | None:
+        """Spend recorded on this conversation's replies; None when no reply had a known price."""
+        costs = [m.cost_usd for m in self.messages if m.cost_usd is not None]
+        return sum(costs) if costs else None
+
+    @property
+    def total_tokens(self) -> int:
+        return sum(m.usage.total_tokens for m in self.messages if m.usage is not None)
+
+    def fork_before(self, index: int) -> Conversation:
+        """A new conversation holding the messages before `index` (for edit-and-resend)."""
+        fork = Conversation.new(profile=self.profile, model=self.model, system=self.system)
+        fork.title = f"{self.display_title} (fork)"
+        fork.tags = list(self.tags)
+        fork.messages = [
+            Message(
+                role=m.role,
+                content=m.content,
+                created=m.created,
+                model=m.model,
+                finish_reason=m.finish_reason,
+                cost_usd=m.cost_usd,
+                usage=m.usage,
+                error=m.error,
+                extra=dict(m.extra),
+            )
+            for m in self.messages[:index]
+        ]
+        return fork
+
+
+def title_from_text(text: str) -> str:
+    """A one-line title from the first user message: first non-blank line, trimmed at a word."""
+    first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    first_line = " ".join(first_line.split())
+    if len(first_line) <= TITLE_MAX_CHARS:
+        return first_line
+    cut = first_line[:TITLE_MAX_CHARS].rsplit(" ", 1)[0]
+    if len(cut) < TITLE_MAX_CHARS // 2:
+        cut = first_line[:TITLE_MAX_CHARS]
+    return cut.rstrip(" ,.;:-") + "…"
