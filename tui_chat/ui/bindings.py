@@ -1,0 +1,43 @@
+"""Every key binding of the app in one place, each with an id so users can remap it.
+
+Keys were chosen to arrive through tmux, screen and SSH in common terminals: no ctrl+shift
+combinations, no ctrl+m/ctrl+i (they are Enter and Tab on the wire), function keys only where a
+letter alternative exists. `[keys]` in config.toml maps binding ids to other keys (see README).
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+APP_BINDINGS: list[Binding] = [
+    Binding("ctrl+n", "new_conversation", "New", id="new_conversation"),
+    Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="toggle_sidebar"),
+    Binding("f1", "show_help", "Keys", id="show_help", key_display="F1"),
+    Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+]
+
+CHAT_SCREEN_BINDINGS: list[Binding] = [
+    Binding("escape", "stop_reply", "Stop reply", id="stop_reply", show=False),
+    Binding("ctrl+r", "regenerate", "Regenerate", id="regenerate"),
+    Binding("ctrl+e", "edit_in_editor", "$EDITOR", id="edit_in_editor", show=False),
+    Binding("ctrl+o", "pick_model", "Model", id="pick_model"),
+    Binding("ctrl+t", "pick_theme", "Theme", id="pick_theme", show=False),
+    Binding("question_mark", "show_help", "Keys", id="show_help_question", show=False),
+    Binding("ctrl+l", "focus_composer", "Composer", id="focus_composer", show=False),
+]
+
+SIDEBAR_BINDINGS: list[Binding] = [
+    Binding("slash", "focus_filter", "Filter", id="sidebar.filter"),
+    Binding("f2,r", "rename", "Rename", id="sidebar.rename"),
+    Binding("d,delete", "delete", "Delete", id="sidebar.delete"),
+    Binding("u", "restore", "Undo delete", id="sidebar.restore"),
+    Binding("p", "toggle_pin", "Pin", id="sidebar.pin"),
+    Binding("j", "cursor_down", "Down", show=False, id="sidebar.down"),
+    Binding("k", "cursor_up", "Up", show=False, id="sidebar.up"),
+]
+
+# Composer keys depend on `enter_sends` in config; these are the two layouts.
+SEND_KEYS_DEFAULT = ("enter",)
+NEWLINE_KEYS_DEFAULT = ("alt+enter", "ctrl+j", "shift+enter")
+SEND_KEYS_SWAPPED = ("ctrl+j", "alt+enter")
+NEWLINE_KEYS_SWAPPED = ("enter", "shift+enter")

@@ -1,0 +1,575 @@
+"""The main screen: sidebar, message pane, composer and status bar, and the flows between them.
+
+State lives in one place: `self.conversation`, the open Conversation. The message pane holds a
+reference to that same object; the store saves it; the engine reads it to build requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, TextArea
+from textual.worker import Worker, WorkerState
+
+from tui_chat.domain import Conversation, Message
+from tui_chat.engine.errors import ChatError
+from tui_chat.engine.reply import ReplyRecorder
+from tui_chat.export import to_markdown
+from tui_chat.storage.errors import ConversationFileError, StorageError
+from tui_chat.ui.bindings import CHAT_SCREEN_BINDINGS
+from tui_chat.ui.screens.dialogs import ChoiceDialog, ConfirmDialog, TextEditorDialog, TextInputDialog
+from tui_chat.ui.services import Services
+from tui_chat.ui.widgets.composer import Composer
+from tui_chat.ui.widgets.message_pane import MessagePane
+from tui_chat.ui.widgets.sidebar import SearchResult, Sidebar
+from tui_chat.ui.widgets.status_bar import StatusBar, StatusFigures
+
+PERIODIC_SAVE_SECONDS = 3.0
+STATUS_REFRESH_SECONDS = 0.1
+COMPOSER_COUNT_DELAY = 0.1
+STORE_POLL_SECONDS = 2.0
+
+
+class ChatScreen(Screen[None]):
+    """Where the user reads, writes and manages conversations."""
+
+    BINDINGS = CHAT_SCREEN_BINDINGS
+
+    def __init__(self, services: Services) -> None:
+        super().__init__()
+        self.services = services
+        config = services.config
+        profile = config.profile()
+        self.conversation = Conversation.new(
+            profile=profile.name, model=config.model_for(profile), system=config.system_prompt
+        )
+        self.recorder: ReplyRecorder | None = None
+        self.reply_worker: Worker[None] | None = None
+        self.recently_trashed: list[str] = []
+        self.figures = StatusFigures()
+        self._composer_tokens = 0
+        self._conversation_tokens = 0
+        self._composer_timer: Timer | None = None
+        self._last_status = 0.0
+
+    # ----------------------------------------------------------------- layout
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield Sidebar(id="sidebar")
+            with Vertical(id="chat"):
+                yield MessagePane(id="messages")
+                yield Composer(enter_sends=self.services.config.enter_sends, id="composer")
+                yield StatusBar(id="status")
+        yield Footer()
+
+    @property
+    def sidebar(self) -> Sidebar:
+        return self.query_one(Sidebar)
+
+    @property
+    def pane(self) -> MessagePane:
+        return self.query_one(MessagePane)
+
+    @property
+    def composer(self) -> Composer:
+        return self.query_one(Composer)
+
+    @property
+    def streaming(self) -> bool:
+        return self.reply_worker is not None and self.reply_worker.state in (
+            WorkerState.PENDING,
+            WorkerState.RUNNING,
+        )
+
+    def on_mount(self) -> None:
+        self.pane.token_label = self._token_label
+        self.pane.show_conversation(self.conversation)
+        self.composer.focus()
+        self._update_status()
+        self.load_encodings()
+        self.reload_list(open_latest=True)
+        self.set_interval(STORE_POLL_SECONDS, self.poll_store)
+
+    # ------------------------------------------------------------ the list
+    @work(thread=True, exclusive=True, group="list")
+    def reload_list(self, open_latest: bool = False) -> None:
+        """Read the conversation list (from the index cache) off the event loop."""
+        entries = self.services.store.list_entries()
+        self.app.call_from_thread(self._show_entries, entries, open_latest)
+
+    def _show_entries(self, entries: list, open_latest: bool) -> None:  # type: ignore[type-arg]
+        self.sidebar.show_entries(entries, current_id=self.conversation.id)
+        if open_latest:
+            if not entries:
+                return
+            first_good = next((e for e in entries if not e.error), None)
+            if first_good is not None:
+                self.open_conversation(first_good.id)
+
+    @work(thread=True, exclusive=True, group="poll")
+    def poll_store(self) -> None:
+        """Pick up files added, edited or removed by someone else (another tui-chat, git pull)."""
+        store = self.services.store
+        if not store.refresh():
+            return
+        entries = store.list_entries()
+        self.app.call_from_thread(self._external_change, entries)
+
+    def _external_change(self, entries: list) -> None:  # type: ignore[type-arg]
+        self.sidebar.show_entries(entries, current_id=self.conversation.id)
+        current = next((e for e in entries if e.id == self.conversation.id), None)
+        if (
+            current is not None
+            and not current.error
+            and not self.streaming
+            and current.updated is not None
+            and current.updated > self.conversation.updated
+        ):
+            self.open_conversation(self.conversation.id, quiet=True)
+
+    # ---------------------------------------------------- open and create
+    @work(thread=True, exclusive=True, group="open")
+    def open_conversation(self, conversation_id: str, quiet: bool = False) -> None:
+        try:
+            conversation = self.services.store.load(conversation_id)
+        except ConversationFileError as error:
+            self.app.call_from_thread(
+                self.notify, str(error), title="Cannot open this file", severity="error", timeout=10
+            )
+            return
+        self.app.call_from_thread(self._show_conversation, conversation, quiet)
+
+    def _show_conversation(self, conversation: Conversation, quiet: bool = False) -> None:
+        if self.streaming:
+            if not quiet:
+                self.notify("A reply is streaming: press Esc to stop it first.", severity="warning")
+            return
+        self.conversation = conversation
+        self.pane.show_conversation(conversation)
+        self.sidebar.select_conversation(conversation.id)
+        self.recount_conversation()
+
+    def action_new_conversation(self) -> None:
+        if self.streaming:
+            self.notify("A reply is streaming: press Esc to stop it first.", severity="warning")
+            return
+        config = self.services.config
+        profile = config.profile(self.conversation.profile)
+        self._show_conversation(
+            Conversation.new(
+                profile=profile.name,
+                model=self.conversation.model or config.model_for(profile),
+                system=config.system_prompt,
+            )
+        )
+        self.composer.focus()
+
+    @on(Sidebar.Opened)
+    def _sidebar_opened(self, event: Sidebar.Opened) -> None:
+        self.open_conversation(event.conversation_id)
+        self.composer.focus()
+
+    # ------------------------------------------------------------ sending
+    @on(Composer.Submitted)
+    def _composer_submitted(self, event: Composer.Submitted) -> None:
+        if self.streaming:
+            self.notify(
+                "A reply is still streaming: press Esc to stop it, then send.", severity="warning"
+            )
+            return
+        self.conversation.add(Message(role="user", content=event.text))
+        self.composer.clear()
+        self.pane.message_added()
+        self.save_now()
+        self.start_reply()
+
+    def start_reply(self) -> None:
+        self.reply_worker = self.run_worker(
+            self._stream_reply(), exclusive=True, group="reply", name="reply"
+        )
+
+    async def _stream_reply(self) -> None:
+        services = self.services
+        conversation = self.conversation
+        profile = services.config.profile(conversation.profile)
+        prompt = services.counter.count_messages(
+            conversation.model, conversation.system, conversation.messages
+        )
+        reply = conversation.add(Message(role="assistant", content="", model=conversation.model))
+        index = len(conversation.messages) - 1
+        self.pane.message_added()
+        recorder = ReplyRecorder(
+            reply,
+            counter=services.counter,
+            prices=services.prices,
+            base_url=profile.base_url,
+            prompt_estimate=prompt.tokens,
+        )
+        self.recorder = recorder
+        last_save = time.monotonic()
+        try:
+            client = services.client_for(profile)
+            async for event in client.stream_reply(conversation, model=conversation.model):
+                recorder.apply(event)
+                self.pane.message_changed(index)
+                now = time.monotonic()
+                if now - self._last_status >= STATUS_REFRESH_SECONDS:
+                    self._last_status = now
+                    self._update_status()
+                if now - last_save >= PERIODIC_SAVE_SECONDS:
+                    last_save = now
+                    await asyncio.to_thread(self._save, conversation)
+        except asyncio.CancelledError:
+            recorder.interrupt()
+            raise
+        except ChatError as error:  # e.g. no API key: raised before any request
+            recorder.fail(error)
+        finally:
+            self.recorder = None
+            conversation.touch()
+            self.pane.message_changed(index)
+            # Saved synchronously: this also runs while the app is shutting down.
+            self._save(conversation)
+            self._update_status()
+            self.recount_conversation()
+            self.reload_list()
+
+    def action_stop_reply(self) -> None:
+        """Esc: stop the reply (the partial text is kept, marked interrupted)."""
+        if self.streaming and self.reply_worker is not None:
+            self.reply_worker.cancel()
+            self.notify("Reply stopped; the partial text is kept.")
+        elif self.sidebar.filter_input.has_focus:
+            self.sidebar.clear_filter()
+            self.sidebar.option_list.focus()
+
+    def action_regenerate(self) -> None:
+        """ctrl+r: ask again for the last reply (after an error, or for a different answer)."""
+        if self.streaming:
+            self.notify("A reply is streaming: press Esc to stop it first.", severity="warning")
+            return
+        messages = self.conversation.messages
+        if not messages:
+            self.notify("Nothing to regenerate yet.", severity="warning")
+            return
+        if messages[-1].role == "assistant":
+            messages.pop()
+            self.pane.show_conversation(self.conversation)
+        if not messages or messages[-1].role != "user":
+            self.notify("The last message is not a prompt; send a new one.", severity="warning")
+            return
+        self.start_reply()
+
+    # ------------------------------------------------------------- saving
+    def _save(self, conversation: Conversation) -> None:
+        """The one save path of the app: the store's atomic, clobber-safe save."""
+        if not conversation.messages:
+            return  # a new, empty conversation gets no file until something is said
+        try:
+            outcome = self.services.store.save(conversation)
+        except StorageError as error:
+            self._notify_any_thread(f"{error} Your text is still here; nothing was lost.", "error")
+            return
+        if outcome.message:
+            self._notify_any_thread(outcome.message, "warning")
+
+    def _notify_any_thread(self, text: str, severity: str) -> None:
+        if self.app._thread_id == __import__("threading").get_ident():
+            self.notify(text, severity=severity, timeout=10)  # type: ignore[arg-type]
+        else:
+            self.app.call_from_thread(self.notify, text, severity=severity, timeout=10)
+
+    @work(thread=True, group="save")
+    def save_now(self) -> None:
+        self._save(self.conversation)
+        self.app.call_from_thread(self.reload_list)
+
+    # ------------------------------------------------------ token counts
+    @work(thread=True, exclusive=True, group="encodings")
+    def load_encodings(self) -> None:
+        """Load tiktoken's encodings off the UI thread; until then counts show as estimates."""
+        self.services.counter.load()
+        self.app.call_from_thread(self.recount_conversation)
+
+    @work(thread=True, exclusive=True, group="count")
+    def recount_conversation(self) -> None:
+        conversation = self.conversation
+        count = self.services.counter.count_messages(
+            conversation.model, conversation.system, conversation.messages
+        )
+        self._conversation_tokens = count.tokens
+        self.app.call_from_thread(self._update_status, count.approximate)
+
+    @on(TextArea.Changed, "#composer")
+    def _composer_changed(self) -> None:
+        # Counting waits for a pause in typing so the keystroke path stays cheap.
+        if self._composer_timer is not None:
+            self._composer_timer.stop()
+        self._composer_timer = self.set_timer(COMPOSER_COUNT_DELAY, self.count_composer)
+
+    @work(thread=True, exclusive=True, group="composer-count")
+    def count_composer(self) -> None:
+        text = self.composer.text
+        count = self.services.counter.count_text(self.conversation.model, text)
+        self._composer_tokens = count.tokens
+        self.app.call_from_thread(self._update_status, count.approximate)
+
+    def _token_label(self, message: Message) -> str:
+        usage = message.usage
+        if usage is None:
+            return ""
+        approx = "~" if usage.estimated else ""
+        if message.role == "assistant":
+            return f"{approx}{usage.completion_tokens} tok"
+        return f"{approx}{usage.prompt_tokens} tok"
+
+    def _update_status(self, approximate: bool | None = None) -> None:
+        services = self.services
+        conversation = self.conversation
+        profile = services.config.profile(conversation.profile)
+        base_url = profile.base_url
+        prompt_tokens = self._conversation_tokens + self._composer_tokens
+        recorder = self.recorder
+        self.figures = self.figures.with_changes(
+            model=conversation.model,
+            profile=profile.name,
+            composer_tokens=self._composer_tokens,
+            prompt_tokens=prompt_tokens,
+            counts_approximate=(
+                approximate if approximate is not None else self.figures.counts_approximate
+            ),
+            context_window=services.prices.context_window(conversation.model, base_url),
+            next_cost_usd=services.prices.prompt_cost(conversation.model, prompt_tokens, base_url),
+            spent_usd=conversation.total_cost_usd,
+            streaming=recorder is not None,
+            reply_tokens=recorder.completion_tokens if recorder else 0,
+            tokens_per_second=recorder.tokens_per_second if recorder else 0.0,
+            elapsed_seconds=recorder.elapsed if recorder else 0.0,
+        )
+        self.query_one(StatusBar).figures = self.figures
+
+    # ------------------------------------------------------ message pane
+    @on(MessagePane.CopyRequested)
+    def _copy(self, event: MessagePane.CopyRequested) -> None:
+        self.app.copy_to_clipboard(event.text)
+        self.notify(f"Copied {event.what} ({len(event.text):,} characters) to the clipboard.")
+
+    @on(MessagePane.EditRequested)
+    def _edit(self, event: MessagePane.EditRequested) -> None:
+        """Put a user message back in the composer, in a fork: the original stays intact."""
+        if self.streaming:
+            self.notify("A reply is streaming: press Esc to stop it first.", severity="warning")
+            return
+        original = self.conversation
+        message = original.messages[event.index]
+        fork = original.fork_before(event.index)
+        self._show_conversation(fork)
+        self.composer.set_text(message.content)
+        self.composer.focus()
+        self.notify("Editing in a new fork; the original conversation is kept.")
+
+    # ------------------------------------------------- sidebar actions
+    @on(Sidebar.SearchRequested)
+    def _search(self, event: Sidebar.SearchRequested) -> None:
+        self.search_messages(event.query)
+
+    @work(thread=True, exclusive=True, group="search")
+    def search_messages(self, query: str) -> None:
+        hits = self.services.store.search(query)
+        results = [SearchResult(h.conversation_id, h.title, h.snippet) for h in hits]
+        self.app.call_from_thread(self.sidebar.show_search_results, results)
+
+    @on(Sidebar.ActionRequested)
+    async def _sidebar_action(self, event: Sidebar.ActionRequested) -> None:
+        conversation_id = event.conversation_id
+        if event.action == "restore":
+            self.restore_last_trashed()
+        elif conversation_id is None:
+            return
+        elif event.action == "rename":
+            await self.rename(conversation_id)
+        elif event.action == "delete":
+            await self.trash(conversation_id)
+        elif event.action == "toggle_pin":
+            await self.toggle_pin(conversation_id)
+
+    def _with_conversation(self, conversation_id: str) -> Conversation | None:
+        """The open conversation if it is that one, else it loaded from its file."""
+        if conversation_id == self.conversation.id:
+            return self.conversation
+        try:
+            return self.services.store.load(conversation_id)
+        except ConversationFileError as error:
+            self.notify(str(error), title="Cannot change this file", severity="error")
+            return None
+
+    async def rename(self, conversation_id: str | None = None) -> None:
+        conversation = self._with_conversation(conversation_id or self.conversation.id)
+        if conversation is None:
+            return
+        title = await self.app.push_screen_wait(
+            TextInputDialog("Rename conversation", conversation.title, "Title")
+        )
+        if title is None or not title.strip():
+            return
+        conversation.title = " ".join(title.split())
+        conversation.touch()
+        if conversation is self.conversation:
+            self.pane.show_conversation(conversation)
+        self._save_and_relist(conversation)
+
+    async def toggle_pin(self, conversation_id: str | None = None) -> None:
+        conversation = self._with_conversation(conversation_id or self.conversation.id)
+        if conversation is None:
+            return
+        conversation.pinned = not conversation.pinned
+        self._save_and_relist(conversation)
+        self.notify("Pinned." if conversation.pinned else "Unpinned.")
+
+    def _save_and_relist(self, conversation: Conversation) -> None:
+        if not conversation.messages:
+            self.notify("Say something first: an empty conversation has no file yet.")
+            return
+        self._save(conversation)
+        self.reload_list()
+
+    async def trash(self, conversation_id: str | None = None) -> None:
+        conversation_id = conversation_id or self.conversation.id
+        if conversation_id == self.conversation.id and self.streaming:
+            self.notify("A reply is streaming: press Esc to stop it first.", severity="warning")
+            return
+        answer = await self.app.push_screen_wait(
+            ConfirmDialog("Delete", "Move this conversation to the trash? (u restores it)")
+        )
+        if answer != "yes":
+            return
+        try:
+            self.services.store.trash(conversation_id)
+        except (StorageError, FileNotFoundError) as error:
+            self.notify(f"Could not move it to the trash: {error}", severity="error")
+            return
+        self.recently_trashed.append(conversation_id)
+        self.notify("Moved to the trash. Press u in the list to restore it.")
+        if conversation_id == self.conversation.id:
+            self.action_new_conversation()
+        self.reload_list()
+
+    def restore_last_trashed(self) -> None:
+        if not self.recently_trashed:
+            self.notify("Nothing deleted in this session to restore.", severity="warning")
+            return
+        conversation_id = self.recently_trashed.pop()
+        try:
+            self.services.store.restore(conversation_id)
+        except (StorageError, FileNotFoundError) as error:
+            self.notify(f"Could not restore it: {error}", severity="error")
+            return
+        self.notify("Restored from the trash.")
+        self.reload_list()
+        self.open_conversation(conversation_id)
+
+    # ------------------------------------------------------------ commands
+    async def pick_model(self) -> None:
+        conversation = self.conversation
+        profile = self.services.config.profile(conversation.profile)
+        self.notify(f"Asking {profile.name} for its models…", timeout=2)
+        models = await self.services.client_for(profile).list_models()
+        if conversation.model not in models:
+            models = [conversation.model, *models]
+        choice = await self.app.push_screen_wait(
+            ChoiceDialog(f"Model ({profile.name})", models, conversation.model)
+        )
+        if choice:
+            conversation.model = choice
+            self._after_settings_change(f"Model: {choice}")
+
+    async def pick_profile(self) -> None:
+        config = self.services.config
+        names = sorted(config.profiles)
+        choice = await self.app.push_screen_wait(
+            ChoiceDialog("Profile", names, self.conversation.profile)
+        )
+        if choice and choice in config.profiles:
+            profile = config.profiles[choice]
+            self.conversation.profile = profile.name
+            self.conversation.model = config.model_for(profile)
+            self._after_settings_change(f"Profile: {profile.name}, model {self.conversation.model}")
+
+    async def edit_system_prompt(self) -> None:
+        text = await self.app.push_screen_wait(
+            TextEditorDialog("System prompt", self.conversation.system)
+        )
+        if text is not None:
+            self.conversation.system = text
+            self.pane.show_conversation(self.conversation)
+            self._after_settings_change("System prompt updated.")
+
+    def _after_settings_change(self, note: str) -> None:
+        if self.conversation.messages:
+            self._save(self.conversation)
+            self.reload_list()
+        self.recount_conversation()
+        self._update_status()
+        self.notify(note)
+
+    def action_pick_model(self) -> None:
+        self.run_worker(self.pick_model(), group="dialog")
+
+    def export_markdown(self) -> None:
+        """Write the conversation as Markdown into the data folder's exports/ and say where."""
+        conversation = self.conversation
+        folder = self.services.paths.data_dir / "exports"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"{conversation.id}.md"
+            from tui_chat.storage.atomic import atomic_write_text
+
+            atomic_write_text(target, to_markdown(conversation), mode=0o600)
+        except OSError as error:
+            self.notify(f"Could not export: {error.strerror or error}", severity="error")
+            return
+        self.notify(f"Exported to {target}", timeout=8)
+
+    def copy_conversation(self) -> None:
+        self.app.copy_to_clipboard(to_markdown(self.conversation))
+        self.notify("Copied the whole conversation as Markdown.")
+
+    def action_focus_composer(self) -> None:
+        self.composer.focus()
+
+    def action_edit_in_editor(self) -> None:
+        """ctrl+e: edit the composer's text in $VISUAL / $EDITOR, then come back."""
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False, encoding="utf-8") as handle:
+            handle.write(self.composer.text)
+            path = Path(handle.name)
+        try:
+            with self.app.suspend():
+                result = subprocess.run([*shlex.split(editor), str(path)], check=False)
+            if result.returncode == 0:
+                self.composer.set_text(path.read_text(encoding="utf-8").rstrip("\n"))
+            else:
+                self.notify(f"{editor} exited with {result.returncode}; text unchanged.", severity="warning")
+        except Exception as error:  # SuspendNotSupported, editor missing: say so, keep the text
+            self.notify(f"Could not run {editor}: {error}", severity="error")
+        finally:
+            path.unlink(missing_ok=True)
+        self.composer.focus()
+
+    # ------------------------------------------------------- shutting down
+    def save_partial_reply(self) -> None:
+        """On SIGHUP/SIGTERM: keep the partial reply, marked interrupted, before exiting."""
+        if self.recorder is not None:
+            self.recorder.interrupt()
+        self._save(self.conversation)

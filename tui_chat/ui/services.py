@@ -1,0 +1,54 @@
+"""What the screens need from the layers below, built once at start-up and passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from tui_chat.config import Config, ConfigProblem, Profile
+from tui_chat.engine.prices import PriceBook
+from tui_chat.engine.tokens import TokenCounter
+from tui_chat.paths import AppPaths
+from tui_chat.storage.store import ConversationStore
+
+if TYPE_CHECKING:
+    from tui_chat.engine.client import ChatClient
+
+
+@dataclass
+class Services:
+    """The store, the token counter, the price book and one API client per profile."""
+
+    paths: AppPaths
+    config: Config
+    config_problems: list[ConfigProblem]
+    store: ConversationStore
+    counter: TokenCounter
+    prices: PriceBook
+    _clients: dict[str, ChatClient] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, paths: AppPaths, config: Config, problems: list[ConfigProblem]) -> Services:
+        return cls(
+            paths=paths,
+            config=config,
+            config_problems=problems,
+            store=ConversationStore(paths),
+            counter=TokenCounter(),
+            prices=PriceBook(config.prices),
+        )
+
+    def client_for(self, profile: Profile) -> ChatClient:
+        """One client per profile, made on first use: importing openai costs ~0.7 s."""
+        client = self._clients.get(profile.name)
+        if client is None:
+            from tui_chat.engine.client import ChatClient
+
+            client = ChatClient(profile)
+            self._clients[profile.name] = client
+        return client
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()

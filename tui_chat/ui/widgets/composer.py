@@ -1,0 +1,62 @@
+"""The composer: a multi-line, soft-wrapped text area where the user writes the next message."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.message import Message
+from textual.widgets import TextArea
+
+from tui_chat.ui.bindings import (
+    NEWLINE_KEYS_DEFAULT,
+    NEWLINE_KEYS_SWAPPED,
+    SEND_KEYS_DEFAULT,
+    SEND_KEYS_SWAPPED,
+)
+
+
+class Composer(TextArea):
+    """Where the next message is written. Enter sends; alt+enter or ctrl+j inserts a newline.
+
+    With `enter_sends=False` the two are swapped for users used to clients where Enter is a newline.
+    The composer only posts `Submitted`; whether a message may be sent right now is the screen's call.
+    """
+
+    class Submitted(Message):
+        """The user asked to send the composer's text."""
+
+        def __init__(self, composer: Composer, text: str) -> None:
+            super().__init__()
+            self.composer = composer
+            self.text = text
+
+    def __init__(self, *, enter_sends: bool = True, id: str | None = None) -> None:
+        super().__init__(
+            soft_wrap=True,
+            tab_behavior="focus",
+            show_line_numbers=False,
+            compact=True,
+            id=id,
+            placeholder="Message  (Enter send · alt+Enter / ctrl+j newline)"
+            if enter_sends
+            else "Message  (ctrl+j / alt+Enter send · Enter newline)",
+        )
+        self.send_keys = SEND_KEYS_DEFAULT if enter_sends else SEND_KEYS_SWAPPED
+        self.newline_keys = NEWLINE_KEYS_DEFAULT if enter_sends else NEWLINE_KEYS_SWAPPED
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key in self.send_keys:
+            event.stop()
+            event.prevent_default()
+            if self.text.strip():
+                self.post_message(self.Submitted(self, self.text))
+            return
+        if event.key in self.newline_keys:
+            event.stop()
+            event.prevent_default()
+            self.insert("\n")
+        # Anything else falls through to TextArea's own handler (dispatch walks the MRO).
+
+    def set_text(self, text: str) -> None:
+        """Replace the text and put the cursor at its end (after edit-and-resend or $EDITOR)."""
+        self.load_text(text)
+        self.move_cursor(self.document.end)

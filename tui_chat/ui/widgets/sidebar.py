@@ -1,0 +1,233 @@
+"""The sidebar: a filter box above the list of saved conversations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option
+
+from tui_chat.sanitize import sanitize_for_terminal
+from tui_chat.ui.bindings import SIDEBAR_BINDINGS
+
+
+class ListedConversation(Protocol):
+    """What the sidebar needs of a store entry (tui_chat.storage's ConversationEntry)."""
+
+    id: str
+    title: str
+    updated: datetime | None
+    model: str
+    message_count: int
+    pinned: bool
+    error: str | None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """A conversation whose messages matched a text search, with the matching snippet."""
+
+    conversation_id: str
+    title: str
+    snippet: str
+
+
+def relative_time(moment: datetime | None, now: datetime | None = None) -> str:
+    """A short age for the list: 'now', '5m', '3h', '2d', or a date for anything older."""
+    if moment is None:
+        return ""
+    now = now or datetime.now(UTC)
+    seconds = (now - moment).total_seconds()
+    if seconds < 60:
+        return "now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}h"
+    if seconds < 7 * 86400:
+        return f"{int(seconds // 86400)}d"
+    return moment.astimezone().strftime("%Y-%m-%d")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(sanitize_for_terminal(text).split())
+
+
+def entry_prompt(entry: ListedConversation) -> Content:
+    """Two lines per conversation: the title, then age · model · message count (or the error)."""
+    if entry.error:
+        title = Content.styled(f"⚠ {_one_line(entry.title or entry.id)}", "$error")
+        detail = Content.styled(_one_line(entry.error), "$text-muted")
+        return Content("\n").join([title, detail])
+    pin = "★ " if entry.pinned else ""
+    title = Content(f"{pin}{_one_line(entry.title) or 'New conversation'}")
+    age = relative_time(entry.updated)
+    detail = Content.styled(
+        f"{age} · {_one_line(entry.model)} · {entry.message_count} msg", "$text-muted"
+    )
+    return Content("\n").join([title, detail])
+
+
+class ConversationList(OptionList):
+    """The list of conversations; option ids are conversation ids.
+
+    Its keys act on the highlighted conversation by posting `Sidebar.ActionRequested`.
+    """
+
+    BINDINGS = SIDEBAR_BINDINGS
+
+    def _request(self, action: str) -> None:
+        highlighted = None
+        if self.highlighted is not None and self.option_count:
+            highlighted = self.get_option_at_index(self.highlighted).id
+        self.post_message(Sidebar.ActionRequested(action, highlighted))
+
+    def action_rename(self) -> None:
+        self._request("rename")
+
+    def action_delete(self) -> None:
+        self._request("delete")
+
+    def action_restore(self) -> None:
+        self._request("restore")
+
+    def action_toggle_pin(self) -> None:
+        self._request("toggle_pin")
+
+    def action_focus_filter(self) -> None:
+        self.query_ancestor(Sidebar).focus_filter()
+
+
+class Sidebar(Vertical):
+    """Filter box and conversation list. Posts messages; the screen acts on them."""
+
+    class Opened(Message):
+        """The user chose a conversation to open."""
+
+        def __init__(self, conversation_id: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+
+    class ActionRequested(Message):
+        """rename, delete, pin or restore, on the highlighted conversation (None for restore)."""
+
+        def __init__(self, action: str, conversation_id: str | None) -> None:
+            super().__init__()
+            self.action = action
+            self.conversation_id = conversation_id
+
+    class SearchRequested(Message):
+        """Enter in the filter box: search message text across all conversations."""
+
+        def __init__(self, query: str) -> None:
+            super().__init__()
+            self.query = query
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._entries: list[ListedConversation] = []
+        self._search_results: list[SearchResult] | None = None
+        self.border_title = "Conversations"
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="/ filter · Enter: search text", id="conversation-filter")
+        yield ConversationList(id="conversation-list")
+
+    @property
+    def option_list(self) -> ConversationList:
+        return self.query_one(ConversationList)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#conversation-filter", Input)
+
+    @property
+    def highlighted_id(self) -> str | None:
+        option_list = self.option_list
+        if option_list.highlighted is None or option_list.option_count == 0:
+            return None
+        return option_list.get_option_at_index(option_list.highlighted).id
+
+    def show_entries(self, entries: Sequence[ListedConversation], *, current_id: str | None = None) -> None:
+        """Replace the listed conversations, keeping the highlight on the same conversation."""
+        self._entries = list(entries)
+        self._search_results = None
+        self._render_options(keep_id=self.highlighted_id or current_id)
+
+    def show_search_results(self, results: Sequence[SearchResult]) -> None:
+        """List the conversations whose text matched, with the matching snippet."""
+        self._search_results = list(results)
+        self.border_title = f"Search: {len(results)} found"
+        options = [
+            Option(
+                Content("\n").join(
+                    [
+                        Content(_one_line(result.title) or "New conversation"),
+                        Content.styled(_one_line(result.snippet)[:200], "$text-muted"),
+                    ]
+                ),
+                id=result.conversation_id,
+            )
+            for result in results
+        ]
+        self._replace_options(options, keep_id=None)
+
+    def _render_options(self, keep_id: str | None) -> None:
+        needle = self.filter_input.value.strip().casefold() if self.is_mounted else ""
+        shown = [e for e in self._entries if not needle or needle in (e.title or "").casefold()]
+        self.border_title = (
+            f"Conversations ({len(shown)}/{len(self._entries)})" if needle else f"Conversations ({len(shown)})"
+        )
+        self._replace_options([Option(entry_prompt(e), id=e.id) for e in shown], keep_id=keep_id)
+
+    def _replace_options(self, options: list[Option], keep_id: str | None) -> None:
+        option_list = self.option_list
+        option_list.set_options(options)
+        if not options:
+            return
+        index = 0
+        if keep_id is not None:
+            index = next((i for i, o in enumerate(options) if o.id == keep_id), 0)
+        option_list.highlighted = index
+
+    def select_conversation(self, conversation_id: str) -> None:
+        """Move the highlight to a conversation, if it is listed."""
+        option_list = self.option_list
+        for index in range(option_list.option_count):
+            if option_list.get_option_at_index(index).id == conversation_id:
+                option_list.highlighted = index
+                return
+
+    @on(Input.Changed, "#conversation-filter")
+    def _filter_changed(self) -> None:
+        self._render_options(keep_id=self.highlighted_id)
+
+    @on(Input.Submitted, "#conversation-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.value.strip():
+            self.post_message(self.SearchRequested(event.value.strip()))
+        self.option_list.focus()
+
+    @on(OptionList.OptionSelected, "#conversation-list")
+    def _option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.post_message(self.Opened(event.option.id))
+
+    def clear_filter(self) -> None:
+        """Empty the filter box and go back from search results to the whole list."""
+        self.filter_input.value = ""
+        self._search_results = None
+        self._render_options(keep_id=self.highlighted_id)
+
+    def focus_filter(self) -> None:
+        self.filter_input.focus()
