@@ -1,0 +1,537 @@
+"""Themes as TOML files: loading, checking, registering with the app, and code highlighting.
+
+A theme file maps onto Textual's `Theme` (name, dark, the base colours, extra TCSS
+`[variables]`) plus `code_theme`, the highlighting style of code blocks. Bundled themes ship in
+the repository's `themes/` folder (inside the wheel: `tui_chat/_bundled_themes`); users drop
+more into the config folder's `themes/`, and a user theme overrides a bundled one of the same name.
+
+A broken file never stops the app: `load_all_themes` returns the good themes plus a
+`ThemeFileError` per bad file, naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pygments.styles import get_all_styles, get_style_by_name
+from pygments.token import Token
+from pygments.util import ClassNotFound
+from textual.app import App
+from textual.color import Color, ColorParseError
+from textual.content import Content
+from textual.css.constants import VALID_STYLE_FLAGS
+from textual.design import (
+    DEFAULT_DARK_BACKGROUND,
+    DEFAULT_DARK_SURFACE,
+    DEFAULT_LIGHT_BACKGROUND,
+    DEFAULT_LIGHT_SURFACE,
+)
+from textual.highlight import HighlightTheme, highlight
+from textual.theme import Theme
+from textual.widgets import Markdown
+from textual.widgets._markdown import MarkdownBlock, MarkdownFence
+
+DEFAULT_THEME_NAME = "tui-chat-dark"
+ANSI_THEME_NAME = "ansi-16"
+TEXTUAL_CODE_THEME = "textual"
+"""`code_theme` value meaning Textual's own highlighting, drawn from the theme's colours."""
+
+APP_VARIABLES = ("user-message", "assistant-message", "gauge-fill", "gauge-warn", "muted-text")
+"""TCSS variables tui-chat's styles use beyond Textual's; the loader derives any a file omits."""
+
+REQUIRED_KEYS = ("name", "dark", "primary", "foreground", "background")
+OPTIONAL_COLOR_KEYS = (
+    "secondary",
+    "accent",
+    "surface",
+    "panel",
+    "boost",
+    "warning",
+    "error",
+    "success",
+)
+COLOR_KEYS = ("primary", "foreground", "background", *OPTIONAL_COLOR_KEYS)
+_OTHER_KEYS = ("ansi", "luminosity_spread", "text_alpha", "code_theme", "variables")
+KNOWN_KEYS = frozenset((*REQUIRED_KEYS, *OPTIONAL_COLOR_KEYS, *_OTHER_KEYS))
+
+BODY_TEXT_CONTRAST = 4.5
+"""WCAG 2 AA minimum contrast ratio for body text."""
+
+# Where the wheel puts the repository's top-level themes/ (hatch force-include in pyproject.toml).
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+_WHEEL_THEMES_DIR = _PACKAGE_DIR / "_bundled_themes"
+_SOURCE_THEMES_DIR = _PACKAGE_DIR.parent / "themes"
+
+
+class ThemeFileError(Exception):
+    """A theme file that cannot be used, with the file and the reason, for the user to fix."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+@dataclass
+class TuiChatTheme(Theme):
+    """A Textual `Theme` that also carries the code-highlighting style of code blocks.
+
+    Keeping `code_theme` on the theme object means whatever sets `app.theme` (the picker, the
+    command palette) switches the code style too, with no second registry to keep in step.
+    """
+
+    code_theme: str = TEXTUAL_CODE_THEME
+
+
+@dataclass(frozen=True)
+class ThemeSpec:
+    """One theme as read from a file, with the app's variables filled in."""
+
+    name: str
+    dark: bool
+    primary: str
+    foreground: str
+    background: str
+    secondary: str | None = None
+    accent: str | None = None
+    surface: str | None = None
+    panel: str | None = None
+    boost: str | None = None
+    warning: str | None = None
+    error: str | None = None
+    success: str | None = None
+    ansi: bool = False
+    luminosity_spread: float = 0.15
+    text_alpha: float = 0.95
+    code_theme: str = TEXTUAL_CODE_THEME
+    variables: Mapping[str, str] = field(default_factory=dict)
+    path: Path | None = None
+    bundled: bool = False
+
+    def to_textual_theme(self) -> TuiChatTheme:
+        """The Textual theme to register with the app."""
+        return TuiChatTheme(
+            name=self.name,
+            primary=self.primary,
+            secondary=self.secondary,
+            warning=self.warning,
+            error=self.error,
+            success=self.success,
+            accent=self.accent,
+            foreground=self.foreground,
+            background=self.background,
+            surface=self.surface,
+            panel=self.panel,
+            boost=self.boost,
+            dark=self.dark,
+            luminosity_spread=self.luminosity_spread,
+            text_alpha=self.text_alpha,
+            variables=dict(self.variables),
+            ansi=self.ansi,
+            code_theme=self.code_theme,
+        )
+
+
+# --- colour arithmetic ---------------------------------------------------------------------
+
+
+def _relative_luminance(color: Color) -> float:
+    """WCAG 2 relative luminance of an opaque colour."""
+
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(color.r) + 0.7152 * channel(color.g) + 0.0722 * channel(color.b)
+
+
+def contrast_ratio(foreground: str | Color, background: str | Color) -> float:
+    """WCAG 2 contrast ratio (1 to 21) of text in `foreground` on `background`.
+
+    A translucent foreground is first blended onto the background, as the terminal would show
+    it. ANSI names are measured at the xterm default RGB values Textual assigns them;
+    `ansi_default` has no knowable value and must be excluded by the caller.
+    """
+    fg = Color.parse(foreground) if isinstance(foreground, str) else foreground
+    bg = Color.parse(background) if isinstance(background, str) else background
+    bg = bg.with_alpha(1.0)
+    if fg.a < 1:
+        fg = bg + fg
+    lighter, darker = sorted((_relative_luminance(fg), _relative_luminance(bg)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _is_ansi(value: str | None) -> bool:
+    return value is not None and value.strip().lower().startswith("ansi_")
+
+
+def _base_colors(theme: Theme) -> tuple[Color, Color, list[Color]]:
+    """Foreground, background and the backgrounds text sits on, as Textual would derive them."""
+    if theme.dark:
+        background = Color.parse(theme.background or DEFAULT_DARK_BACKGROUND)
+        surface = Color.parse(theme.surface or DEFAULT_DARK_SURFACE)
+    else:
+        background = Color.parse(theme.background or DEFAULT_LIGHT_BACKGROUND)
+        surface = Color.parse(theme.surface or DEFAULT_LIGHT_SURFACE)
+    foreground = Color.parse(theme.foreground) if theme.foreground else background.inverse
+    grounds = [background, surface]
+    if theme.panel:
+        grounds.append(Color.parse(theme.panel))
+    return foreground, background, grounds
+
+
+def _muted_text(foreground: Color, grounds: list[Color]) -> Color:
+    """The faintest blend of foreground toward the background still readable as body text.
+
+    Muted text (timestamps, token counts, hints) is still text a user must read, so it keeps the
+    4.5:1 ratio on every background it may sit on; it fades at most 45% of the way.
+    """
+    background = grounds[0]
+    for step in range(9, 0, -1):
+        candidate = foreground.blend(background, step * 0.05, alpha=1.0)
+        if all(contrast_ratio(candidate, ground) >= BODY_TEXT_CONTRAST for ground in grounds):
+            return candidate
+    return foreground
+
+
+def derive_app_variables(theme: Theme) -> dict[str, str]:
+    """Values for tui-chat's own TCSS variables, derived from a theme's colours.
+
+    Works for any Textual `Theme`, so the app can return it from
+    `App.get_theme_variable_defaults` and Textual's built-in themes still satisfy its TCSS.
+    A theme's own `variables` take precedence over these.
+    """
+    primary = theme.primary
+    accent = theme.accent or primary
+    warning = theme.warning or primary
+    if theme.ansi or _is_ansi(theme.background) or _is_ansi(theme.foreground):
+        # Blending is meaningless for ANSI colours: the terminal decides what they look like.
+        return {
+            "user-message": accent,
+            "assistant-message": primary,
+            "gauge-fill": primary,
+            "gauge-warn": warning,
+            "muted-text": "ansi_bright_black",
+        }
+    foreground, _background, grounds = _base_colors(theme)
+    return {
+        "user-message": Color.parse(accent).hex,
+        "assistant-message": Color.parse(primary).hex,
+        "gauge-fill": Color.parse(primary).hex,
+        "gauge-warn": Color.parse(warning).hex,
+        "muted-text": _muted_text(foreground, grounds).hex,
+    }
+
+
+# --- reading files -----------------------------------------------------------------------------
+
+
+def _check_color(path: Path, key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ThemeFileError(path, f"{key!r} should be a colour string, not {type(value).__name__}")
+    try:
+        Color.parse(value)
+    except ColorParseError:
+        raise ThemeFileError(
+            path,
+            f"{key!r} = {value!r} is not a colour (use #rrggbb, rgb(r, g, b), a colour name "
+            "or an ANSI name such as ansi_red)",
+        ) from None
+    return value
+
+
+def _check_variable(path: Path, key: str, value: Any) -> str:
+    """Check a `[variables]` entry: a text style for *-style keys, else a colour.
+
+    Textual parses these only when a stylesheet uses them, so a typo would otherwise surface
+    as a stylesheet error at startup, far from the file that caused it.
+    """
+    where = f"variables.{key}"
+    if not isinstance(value, str):
+        raise ThemeFileError(path, f"{where!r} should be a string, not {type(value).__name__}")
+    words = value.split()
+    if key.endswith("-style"):
+        unknown = [word for word in words if word not in VALID_STYLE_FLAGS]
+        if unknown or not words:
+            raise ThemeFileError(
+                path, f"{where!r} = {value!r} is not a text style (e.g. 'bold', 'none')"
+            )
+        return value
+    if value in ("transparent", "initial"):
+        return value
+    if len(words) == 2 and words[1].endswith("%"):
+        try:
+            percent = float(words[1][:-1])
+        except ValueError:
+            percent = -1.0
+        if not 0 <= percent <= 100:
+            raise ThemeFileError(path, f"{where!r} = {value!r} has a bad opacity {words[1]!r}")
+        words = words[:1]
+    if len(words) == 1 and words[0] == "auto":
+        return value
+    if len(words) != 1:
+        raise ThemeFileError(path, f"{where!r} = {value!r} is not a colour")
+    _check_color(path, where, words[0])
+    return value
+
+
+def _known_code_themes() -> set[str]:
+    return {TEXTUAL_CODE_THEME, *get_all_styles()}
+
+
+def _parse_theme(path: Path, data: dict[str, Any], *, bundled: bool) -> ThemeSpec:
+    unknown = sorted(set(data) - KNOWN_KEYS)
+    if unknown:
+        raise ThemeFileError(
+            path,
+            f"unknown key {unknown[0]!r}; a theme file may have: {', '.join(sorted(KNOWN_KEYS))}",
+        )
+    missing = [key for key in REQUIRED_KEYS if key not in data]
+    if missing:
+        raise ThemeFileError(path, f"missing required key {missing[0]!r}")
+    name = data["name"]
+    if not isinstance(name, str) or not name.strip() or name != name.strip():
+        raise ThemeFileError(path, "'name' should be a non-empty string without outer spaces")
+    if not isinstance(data["dark"], bool):
+        raise ThemeFileError(path, "'dark' should be true or false")
+    colors = {key: _check_color(path, key, data[key]) for key in COLOR_KEYS if key in data}
+
+    ansi = data.get("ansi", all(_is_ansi(value) for value in colors.values()))
+    if not isinstance(ansi, bool):
+        raise ThemeFileError(path, "'ansi' should be true or false")
+    numbers: dict[str, float] = {}
+    for key in ("luminosity_spread", "text_alpha"):
+        if key in data:
+            value = data[key]
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise ThemeFileError(path, f"{key!r} should be a number from 0 to 1")
+            numbers[key] = float(value)
+    code_theme = data.get("code_theme", TEXTUAL_CODE_THEME)
+    if not isinstance(code_theme, str) or code_theme not in _known_code_themes():
+        raise ThemeFileError(
+            path,
+            f"'code_theme' = {code_theme!r} is not a known style; use 'textual' (follows the "
+            f"theme) or a Pygments style: {', '.join(sorted(get_all_styles()))}",
+        )
+    raw_variables = data.get("variables", {})
+    if not isinstance(raw_variables, dict):
+        raise ThemeFileError(path, "'variables' should be a table: [variables]")
+    variables = {key: _check_variable(path, key, value) for key, value in raw_variables.items()}
+
+    base = Theme(name=name, dark=data["dark"], ansi=ansi, **colors)  # type: ignore[arg-type]
+    filled = {**derive_app_variables(base), **variables}
+    return ThemeSpec(
+        name=name,
+        dark=data["dark"],
+        ansi=ansi,
+        code_theme=code_theme,
+        variables=filled,
+        path=path,
+        bundled=bundled,
+        **colors,
+        **numbers,  # type: ignore[arg-type]
+    )
+
+
+def load_theme_file(path: Path, *, bundled: bool = False) -> ThemeSpec:
+    """Read and check one theme file.
+
+    Raises:
+        ThemeFileError: naming the file and what is wrong (unreadable, not TOML, a missing or
+            unknown key, a bad colour, an unknown code theme).
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ThemeFileError(path, f"cannot be read: {error}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ThemeFileError(path, f"not valid TOML: {error}") from None
+    return _parse_theme(path, data, bundled=bundled)
+
+
+def bundled_themes_dir() -> Path:
+    """The folder of themes shipped with tui-chat: in the installed package, or the checkout's."""
+    if _WHEEL_THEMES_DIR.is_dir():
+        return _WHEEL_THEMES_DIR
+    return _SOURCE_THEMES_DIR
+
+
+def _load_folder(
+    folder: Path, *, bundled: bool
+) -> tuple[dict[str, ThemeSpec], list[ThemeFileError]]:
+    specs: dict[str, ThemeSpec] = {}
+    errors: list[ThemeFileError] = []
+    if not folder.is_dir():
+        return specs, errors
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            spec = load_theme_file(path, bundled=bundled)
+        except ThemeFileError as error:
+            errors.append(error)
+            continue
+        if spec.name in specs:
+            first = specs[spec.name].path
+            errors.append(ThemeFileError(path, f"theme name {spec.name!r} is also used by {first}"))
+            continue
+        specs[spec.name] = spec
+    return specs, errors
+
+
+def load_all_themes(user_dir: Path) -> tuple[list[ThemeSpec], list[ThemeFileError]]:
+    """Bundled themes plus the user's, sorted by name; a user theme replaces a bundled namesake.
+
+    Returns the usable themes and one error per file that could not be used.
+    """
+    bundled, errors = _load_folder(bundled_themes_dir(), bundled=True)
+    user, user_errors = _load_folder(user_dir, bundled=False)
+    merged = {**bundled, **user}
+    return sorted(merged.values(), key=lambda spec: spec.name.lower()), errors + user_errors
+
+
+def register_themes(app: App[Any], specs: Iterable[ThemeSpec]) -> None:
+    """Register each theme with the app (replacing any Textual theme of the same name)."""
+    for spec in specs:
+        app.register_theme(spec.to_textual_theme())
+
+
+# --- choosing a theme --------------------------------------------------------------------------
+
+
+def terminal_color_count(environ: Mapping[str, str] | None = None) -> int:
+    """How many colours the terminal says it shows, from COLORTERM and TERM.
+
+    Over SSH and inside screen/tmux these variables are all there is to go on; a terminal that
+    reports nothing specific is assumed to have the 16 ANSI colours, as Rich assumes.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("COLORTERM", "").strip().lower() in ("truecolor", "24bit"):
+        return 1 << 24
+    term = env.get("TERM", "").strip().lower()
+    if not term:
+        # Windows Terminal sets no TERM but renders truecolor.
+        return 1 << 24 if env.get("WT_SESSION") else 256
+    if term.endswith(("-256color", "-256colour")) or term in ("kitty", "xterm-kitty", "alacritty"):
+        return 256
+    if term.endswith("-88color"):
+        return 88
+    if term in ("dumb", "vt100", "vt102", "vt220", "vt52"):
+        return 8
+    return 16
+
+
+def default_theme_name(configured: str | None, available: set[str], color_count: int) -> str:
+    """The theme to start with: the configured one if it exists, else one that suits the terminal.
+
+    A terminal with fewer than 256 colours gets the ANSI theme, whose colours the terminal
+    itself defines; the others get the dark default.
+    """
+    if configured and configured in available:
+        return configured
+    if color_count < 256 and ANSI_THEME_NAME in available:
+        return ANSI_THEME_NAME
+    return DEFAULT_THEME_NAME
+
+
+# --- code highlighting -------------------------------------------------------------------------
+
+
+def _fixed_ansi_styles(source: type[HighlightTheme]) -> dict[Any, str]:
+    """Textual 8.2.8's ANSI highlight themes with their misspelt colour names corrected.
+
+    ("ansi_greenb", "ansi_yelllow" and friends silently render uncoloured.)
+    """
+    fixes = {
+        "ansi_greenb": "ansi_green",
+        "ansi_yelllow": "ansi_yellow",
+        "ansi_blow": "ansi_blue",
+        "ans_red": "ansi_red",
+    }
+    return {
+        token: " ".join(fixes.get(word, word) for word in style.split())
+        for token, style in source.STYLES.items()
+    }
+
+
+def _pygments_styles(name: str) -> dict[Any, str]:
+    """A Pygments style as Textual highlight styles: colour, background and emphasis per token."""
+    style = get_style_by_name(name)
+    styles: dict[Any, str] = {}
+    for token, definition in style:
+        words = [flag for flag in ("bold", "italic", "underline") if definition[flag]]
+        if definition["color"]:
+            words.append(f"#{definition['color']}")
+        if definition["bgcolor"] and token is not Token:
+            words.append(f"on #{definition['bgcolor']}")
+        if words:
+            styles[token] = " ".join(words)
+    return styles
+
+
+@cache
+def highlight_theme_class(code_theme: str, *, ansi: bool, dark: bool) -> type[HighlightTheme]:
+    """The Textual highlight theme for a code theme name.
+
+    ANSI themes always use ANSI token colours (anything else would be mapped to the nearest of
+    16 colours and look muddy); 'textual' uses Textual's own, drawn from the theme's variables.
+    """
+    from textual.highlight import ANSIDarkHighlightTheme, ANSILightHighlightTheme
+
+    if ansi:
+        source = ANSIDarkHighlightTheme if dark else ANSILightHighlightTheme
+        return type("ANSICodeTheme", (HighlightTheme,), {"STYLES": _fixed_ansi_styles(source)})
+    if code_theme == TEXTUAL_CODE_THEME:
+        return HighlightTheme
+    try:
+        styles = _pygments_styles(code_theme)
+    except ClassNotFound:
+        return HighlightTheme
+    return type(f"{code_theme}CodeTheme", (HighlightTheme,), {"STYLES": styles})
+
+
+def code_theme_of(theme: Theme) -> str:
+    """The code theme a Textual theme asks for ('textual' for themes not loaded from a file)."""
+    return getattr(theme, "code_theme", TEXTUAL_CODE_THEME)
+
+
+def highlight_code(code: str, language: str | None, app: App[Any]) -> Content:
+    """Highlight code in the app's current theme's code style, for any widget that shows code."""
+    theme = app.current_theme
+    theme_class = highlight_theme_class(
+        code_theme_of(theme), ansi=app.native_ansi_color, dark=theme.dark
+    )
+    return highlight(code, language=language or None, theme=theme_class)
+
+
+class ThemedMarkdownFence(MarkdownFence):
+    """A Markdown code block highlighted in the current theme's `code_theme`.
+
+    Textual's fence always uses its own highlight theme; this one asks the app's theme, and
+    re-highlights when the theme changes (Textual calls `notify_style_update` then).
+    """
+
+    # MarkdownFence calls `self.highlight(code, lexer, ansi=..., dark=...)` from __init__ and
+    # notify_style_update; overriding it as an instance method gives access to the app's theme.
+    def highlight(  # type: ignore[override]
+        self, code: str, language: str, ansi: bool = False, dark: bool = False
+    ) -> Content:
+        theme_class = highlight_theme_class(
+            code_theme_of(self.app.current_theme), ansi=ansi, dark=dark
+        )
+        return highlight(code, language=language or None, theme=theme_class)
+
+
+THEMED_MARKDOWN_BLOCKS: dict[str, type[MarkdownBlock]] = {
+    **Markdown.BLOCKS,
+    "fence": ThemedMarkdownFence,
+    "code_block": ThemedMarkdownFence,
+}
+"""`Markdown.BLOCKS` with themed code blocks: set `BLOCKS = THEMED_MARKDOWN_BLOCKS` on a Markdown
+subclass to have its code follow the theme's `code_theme`."""
