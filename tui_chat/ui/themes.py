@@ -1,7 +1,8 @@
 """Themes as TOML files: loading, checking, registering with the app, and code highlighting.
 
 A theme file maps onto Textual's `Theme` (name, dark, the base colours, extra TCSS
-`[variables]`) plus `code_theme`, the highlighting style of code blocks. Bundled themes ship in
+`[variables]`) plus `code_theme`, the style of code blocks: a Pygments style name, or Rich's
+"ansi_dark" / "ansi_light" (the message pane renders Markdown with Rich). Bundled themes ship in
 the repository's `themes/` folder (inside the wheel: `tui_chat/_bundled_themes`); users drop
 more into the config folder's `themes/`, and a user theme overrides a bundled one of the same name.
 
@@ -15,16 +16,12 @@ import os
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pygments.styles import get_all_styles, get_style_by_name
-from pygments.token import Token
-from pygments.util import ClassNotFound
+from pygments.styles import get_all_styles
 from textual.app import App
 from textual.color import Color, ColorParseError
-from textual.content import Content
 from textual.css.constants import VALID_STYLE_FLAGS
 from textual.design import (
     DEFAULT_DARK_BACKGROUND,
@@ -32,15 +29,12 @@ from textual.design import (
     DEFAULT_LIGHT_BACKGROUND,
     DEFAULT_LIGHT_SURFACE,
 )
-from textual.highlight import HighlightTheme, highlight
 from textual.theme import Theme
-from textual.widgets import Markdown
-from textual.widgets._markdown import MarkdownBlock, MarkdownFence
 
 DEFAULT_THEME_NAME = "tui-chat-dark"
 ANSI_THEME_NAME = "ansi-16"
-TEXTUAL_CODE_THEME = "textual"
-"""`code_theme` value meaning Textual's own highlighting, drawn from the theme's colours."""
+ANSI_CODE_THEMES = ("ansi_dark", "ansi_light")
+"""Rich's code styles in the 16 ANSI colours, besides every Pygments style."""
 
 APP_VARIABLES = ("user-message", "assistant-message", "gauge-fill", "gauge-warn", "muted-text")
 """TCSS variables tui-chat's styles use beyond Textual's; the loader derives any a file omits."""
@@ -80,13 +74,13 @@ class ThemeFileError(Exception):
 
 @dataclass
 class TuiChatTheme(Theme):
-    """A Textual `Theme` that also carries the code-highlighting style of code blocks.
+    """A Textual `Theme` that also carries the style of code blocks (see `code_theme_of`).
 
     Keeping `code_theme` on the theme object means whatever sets `app.theme` (the picker, the
     command palette) switches the code style too, with no second registry to keep in step.
     """
 
-    code_theme: str = TEXTUAL_CODE_THEME
+    code_theme: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,7 +103,7 @@ class ThemeSpec:
     ansi: bool = False
     luminosity_spread: float = 0.15
     text_alpha: float = 0.95
-    code_theme: str = TEXTUAL_CODE_THEME
+    code_theme: str = "github-dark"
     variables: Mapping[str, str] = field(default_factory=dict)
     path: Path | None = None
     bundled: bool = False
@@ -281,8 +275,16 @@ def _check_variable(path: Path, key: str, value: Any) -> str:
     return value
 
 
-def _known_code_themes() -> set[str]:
-    return {TEXTUAL_CODE_THEME, *get_all_styles()}
+def known_code_themes() -> set[str]:
+    """Every valid `code_theme`: the installed Pygments styles and Rich's two ANSI styles."""
+    return {*get_all_styles(), *ANSI_CODE_THEMES}
+
+
+def default_code_theme(*, dark: bool, ansi: bool) -> str:
+    """The code style for a theme file that names none."""
+    if ansi:
+        return "ansi_dark" if dark else "ansi_light"
+    return "github-dark" if dark else "xcode"
 
 
 def _parse_theme(path: Path, data: dict[str, Any], *, bundled: bool) -> ThemeSpec:
@@ -298,6 +300,10 @@ def _parse_theme(path: Path, data: dict[str, Any], *, bundled: bool) -> ThemeSpe
     name = data["name"]
     if not isinstance(name, str) or not name.strip() or name != name.strip():
         raise ThemeFileError(path, "'name' should be a non-empty string without outer spaces")
+    if "," in name or not name.isprintable():
+        # Textual reads "a,b" as a list of theme names to try; control characters would reach
+        # the terminal in the picker.
+        raise ThemeFileError(path, f"'name' = {name!r} may not hold commas or control characters")
     if not isinstance(data["dark"], bool):
         raise ThemeFileError(path, "'dark' should be true or false")
     colors = {key: _check_color(path, key, data[key]) for key in COLOR_KEYS if key in data}
@@ -312,12 +318,12 @@ def _parse_theme(path: Path, data: dict[str, Any], *, bundled: bool) -> ThemeSpe
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
                 raise ThemeFileError(path, f"{key!r} should be a number from 0 to 1")
             numbers[key] = float(value)
-    code_theme = data.get("code_theme", TEXTUAL_CODE_THEME)
-    if not isinstance(code_theme, str) or code_theme not in _known_code_themes():
+    code_theme = data.get("code_theme", default_code_theme(dark=data["dark"], ansi=ansi))
+    if not isinstance(code_theme, str) or code_theme not in known_code_themes():
         raise ThemeFileError(
             path,
-            f"'code_theme' = {code_theme!r} is not a known style; use 'textual' (follows the "
-            f"theme) or a Pygments style: {', '.join(sorted(get_all_styles()))}",
+            f"'code_theme' = {code_theme!r} is not a known code style; use one of: "
+            f"{', '.join(sorted(known_code_themes()))}",
         )
     raw_variables = data.get("variables", {})
     if not isinstance(raw_variables, dict):
@@ -440,98 +446,10 @@ def default_theme_name(configured: str | None, available: set[str], color_count:
     return DEFAULT_THEME_NAME
 
 
-# --- code highlighting -------------------------------------------------------------------------
-
-
-def _fixed_ansi_styles(source: type[HighlightTheme]) -> dict[Any, str]:
-    """Textual 8.2.8's ANSI highlight themes with their misspelt colour names corrected.
-
-    ("ansi_greenb", "ansi_yelllow" and friends silently render uncoloured.)
-    """
-    fixes = {
-        "ansi_greenb": "ansi_green",
-        "ansi_yelllow": "ansi_yellow",
-        "ansi_blow": "ansi_blue",
-        "ans_red": "ansi_red",
-    }
-    return {
-        token: " ".join(fixes.get(word, word) for word in style.split())
-        for token, style in source.STYLES.items()
-    }
-
-
-def _pygments_styles(name: str) -> dict[Any, str]:
-    """A Pygments style as Textual highlight styles: colour, background and emphasis per token."""
-    style = get_style_by_name(name)
-    styles: dict[Any, str] = {}
-    for token, definition in style:
-        words = [flag for flag in ("bold", "italic", "underline") if definition[flag]]
-        if definition["color"]:
-            words.append(f"#{definition['color']}")
-        if definition["bgcolor"] and token is not Token:
-            words.append(f"on #{definition['bgcolor']}")
-        if words:
-            styles[token] = " ".join(words)
-    return styles
-
-
-@cache
-def highlight_theme_class(code_theme: str, *, ansi: bool, dark: bool) -> type[HighlightTheme]:
-    """The Textual highlight theme for a code theme name.
-
-    ANSI themes always use ANSI token colours (anything else would be mapped to the nearest of
-    16 colours and look muddy); 'textual' uses Textual's own, drawn from the theme's variables.
-    """
-    from textual.highlight import ANSIDarkHighlightTheme, ANSILightHighlightTheme
-
-    if ansi:
-        source = ANSIDarkHighlightTheme if dark else ANSILightHighlightTheme
-        return type("ANSICodeTheme", (HighlightTheme,), {"STYLES": _fixed_ansi_styles(source)})
-    if code_theme == TEXTUAL_CODE_THEME:
-        return HighlightTheme
-    try:
-        styles = _pygments_styles(code_theme)
-    except ClassNotFound:
-        return HighlightTheme
-    return type(f"{code_theme}CodeTheme", (HighlightTheme,), {"STYLES": styles})
+# --- code blocks -------------------------------------------------------------------------------
 
 
 def code_theme_of(theme: Theme) -> str:
-    """The code theme a Textual theme asks for ('textual' for themes not loaded from a file)."""
-    return getattr(theme, "code_theme", TEXTUAL_CODE_THEME)
-
-
-def highlight_code(code: str, language: str | None, app: App[Any]) -> Content:
-    """Highlight code in the app's current theme's code style, for any widget that shows code."""
-    theme = app.current_theme
-    theme_class = highlight_theme_class(
-        code_theme_of(theme), ansi=app.native_ansi_color, dark=theme.dark
-    )
-    return highlight(code, language=language or None, theme=theme_class)
-
-
-class ThemedMarkdownFence(MarkdownFence):
-    """A Markdown code block highlighted in the current theme's `code_theme`.
-
-    Textual's fence always uses its own highlight theme; this one asks the app's theme, and
-    re-highlights when the theme changes (Textual calls `notify_style_update` then).
-    """
-
-    # MarkdownFence calls `self.highlight(code, lexer, ansi=..., dark=...)` from __init__ and
-    # notify_style_update; overriding it as an instance method gives access to the app's theme.
-    def highlight(  # type: ignore[override]
-        self, code: str, language: str, ansi: bool = False, dark: bool = False
-    ) -> Content:
-        theme_class = highlight_theme_class(
-            code_theme_of(self.app.current_theme), ansi=ansi, dark=dark
-        )
-        return highlight(code, language=language or None, theme=theme_class)
-
-
-THEMED_MARKDOWN_BLOCKS: dict[str, type[MarkdownBlock]] = {
-    **Markdown.BLOCKS,
-    "fence": ThemedMarkdownFence,
-    "code_block": ThemedMarkdownFence,
-}
-"""`Markdown.BLOCKS` with themed code blocks: set `BLOCKS = THEMED_MARKDOWN_BLOCKS` on a Markdown
-subclass to have its code follow the theme's `code_theme`."""
+    """The code style a Textual theme asks for; a sensible one for themes not loaded from a file."""
+    named = getattr(theme, "code_theme", "")
+    return named or default_code_theme(dark=theme.dark, ansi=theme.ansi)
