@@ -330,7 +330,8 @@ def _parse_theme(path: Path, data: dict[str, Any], *, bundled: bool) -> ThemeSpe
         raise ThemeFileError(path, "'variables' should be a table: [variables]")
     variables = {key: _check_variable(path, key, value) for key, value in raw_variables.items()}
 
-    base = Theme(name=name, dark=data["dark"], ansi=ansi, **colors)  # type: ignore[arg-type]
+    optional: dict[str, Any] = {**colors, **numbers}
+    base = Theme(name=name, dark=data["dark"], ansi=ansi, **optional)
     filled = {**derive_app_variables(base), **variables}
     return ThemeSpec(
         name=name,
@@ -340,8 +341,7 @@ def _parse_theme(path: Path, data: dict[str, Any], *, bundled: bool) -> ThemeSpe
         variables=filled,
         path=path,
         bundled=bundled,
-        **colors,
-        **numbers,  # type: ignore[arg-type]
+        **optional,
     )
 
 
