@@ -1,0 +1,376 @@
+"""Streaming chat replies from OpenAI and OpenAI-compatible servers.
+
+`ChatClient.stream_reply` turns a conversation into a Chat Completions request and yields typed
+events (see events.py); it never raises for API errors, it yields `StreamFailed`. The openai SDK
+costs about half a second to import, so it is imported on the first request, never at start-up.
+
+Consume a stream with `contextlib.aclosing` so that leaving the loop early closes the HTTP
+response at once:
+
+    async with aclosing(client.stream_reply(conversation)) as events:
+        async for event in events:
+            recorder.apply(event)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import time
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from tui_chat.config import Profile
+from tui_chat.domain.conversation import Conversation, Usage
+from tui_chat.engine.errors import (
+    ChatError,
+    UnexpectedResponse,
+    describe_error,
+    key_command_error,
+    no_api_key_error,
+    redact,
+)
+from tui_chat.engine.events import (
+    Finished,
+    ReasoningDelta,
+    StreamEvent,
+    StreamFailed,
+    TextDelta,
+    UsageReport,
+)
+from tui_chat.engine.prompt import ChatMessage, build_chat_messages
+from tui_chat.engine.servers import effective_base_url, is_openai_url, is_reasoning_model
+
+if TYPE_CHECKING:
+    import httpx2
+    from openai import AsyncOpenAI
+
+# Local servers (Ollama, llama.cpp, LM Studio) ignore the key, but the SDK refuses to start
+# without one.
+PLACEHOLDER_API_KEY = "not-needed"
+KEY_COMMAND_TIMEOUT = 15.0
+CONNECT_TIMEOUT = 10.0
+MODELS_TIMEOUT = 10.0
+# After /v1/models failed, ask again only after this long (a down server makes every ask slow).
+MODELS_RETRY_AFTER = 30.0
+
+
+def resolve_api_key(profile: Profile, *, timeout: float = KEY_COMMAND_TIMEOUT) -> str | None:
+    """The profile's API key: inline `api_key`, else `api_key_command`'s output, else the
+    environment variable `api_key_env`. None when none is configured.
+
+    Blocking (the command runs in a shell, with a time limit); raises ChatError when the
+    command fails, hangs or prints nothing.
+    """
+    if profile.api_key and profile.api_key.strip():
+        return profile.api_key.strip()
+    if profile.api_key_command:
+        try:
+            done = subprocess.run(
+                profile.api_key_command,
+                shell=True,  # users write pipelines: `pass show openai | head -1`
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as error:
+            raise key_command_error(profile.name, f"did not finish within {timeout:g} s") from error
+        except OSError as error:
+            raise key_command_error(profile.name, f"could not be run ({error})") from error
+        key = next((line.strip() for line in done.stdout.splitlines() if line.strip()), "")
+        if done.returncode != 0:
+            said = " ".join(done.stderr.split())[:80]
+            said = f": {redact(said, key or None)}" if said else ""
+            raise key_command_error(profile.name, f"failed (exit status {done.returncode}{said})")
+        if not key:
+            raise key_command_error(profile.name, "printed no key")
+        return key
+    from_env = os.environ.get(profile.api_key_env, "").strip()
+    return from_env or None
+
+
+async def _refuse_retry_on_spent_quota(response: httpx2.Response) -> None:
+    """Tell the SDK not to retry a 429 whose quota is spent: waiting will not help.
+
+    The SDK retries every 429; the `x-should-retry` header is its documented way to say no.
+    """
+    if response.status_code != 429:
+        return
+    await response.aread()
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and "insufficient_quota" in (error.get("code"), error.get("type")):
+        response.headers["x-should-retry"] = "false"
+
+
+def _usage_from(raw: Any) -> Usage:
+    """The domain Usage from an SDK usage object, tolerating servers that omit details."""
+    prompt_details = getattr(raw, "prompt_tokens_details", None)
+    completion_details = getattr(raw, "completion_tokens_details", None)
+    cached = getattr(prompt_details, "cached_tokens", None)
+    if cached is None:
+        # DeepSeek reports its cache hits at the top level.
+        extra = getattr(raw, "model_extra", None) or {}
+        cached = extra.get("prompt_cache_hit_tokens")
+    return Usage(
+        prompt_tokens=int(getattr(raw, "prompt_tokens", 0) or 0),
+        completion_tokens=int(getattr(raw, "completion_tokens", 0) or 0),
+        cached_tokens=int(cached or 0),
+        reasoning_tokens=int(getattr(completion_details, "reasoning_tokens", 0) or 0),
+        estimated=False,
+    )
+
+
+def _usage_from_mapping(raw: Mapping[str, Any]) -> Usage:
+    prompt_details = raw.get("prompt_tokens_details") or {}
+    completion_details = raw.get("completion_tokens_details") or {}
+    return Usage(
+        prompt_tokens=int(raw.get("prompt_tokens") or 0),
+        completion_tokens=int(raw.get("completion_tokens") or 0),
+        cached_tokens=int(prompt_details.get("cached_tokens") or 0),
+        reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0),
+    )
+
+
+def _reasoning_text(delta: Any) -> str | None:
+    extra = getattr(delta, "model_extra", None) or {}
+    # vLLM, Ollama, DeepSeek: reasoning_content; OpenRouter: reasoning.
+    for key in ("reasoning_content", "reasoning"):
+        value = extra.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+class ChatClient:
+    """Talks to one profile's server. Create one per profile; `aclose()` it when done."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        *,
+        api_key: str | None = None,
+        max_retries: int = 2,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        key_command_timeout: float = KEY_COMMAND_TIMEOUT,
+    ) -> None:
+        self.profile = profile
+        self.base_url = effective_base_url(profile)
+        self.max_retries = max_retries
+        self.connect_timeout = connect_timeout
+        self.key_command_timeout = key_command_timeout
+        self._api_key = api_key
+        self._sdk: AsyncOpenAI | None = None
+        self._sdk_lock: asyncio.Lock | None = None
+        self._models: list[str] | None = None
+        self._models_failed_at: float | None = None
+        self.models_error: ChatError | None = None
+
+    # --- the SDK client ----------------------------------------------------------------
+
+    async def _client(self) -> AsyncOpenAI:
+        """The SDK client, created on first use (imports openai, resolves the key once)."""
+        if self._sdk is not None:
+            return self._sdk
+        if self._sdk_lock is None:
+            self._sdk_lock = asyncio.Lock()
+        async with self._sdk_lock:
+            if self._sdk is None:
+                key = self._api_key or await asyncio.to_thread(
+                    resolve_api_key, self.profile, timeout=self.key_command_timeout
+                )
+                if key is None:
+                    if is_openai_url(self.base_url):
+                        raise no_api_key_error(
+                            self.profile.name, self.profile.api_key_env, self.base_url
+                        )
+                    key = PLACEHOLDER_API_KEY
+                self._api_key = key
+                self._sdk = await asyncio.to_thread(self._build_sdk, key)
+        return self._sdk
+
+    def _build_sdk(self, key: str) -> AsyncOpenAI:
+        # Runs in a thread: importing openai takes about 0.5 s.
+        import httpx2
+        import openai
+
+        return openai.AsyncOpenAI(
+            api_key=key,
+            base_url=self.base_url,
+            max_retries=self.max_retries,
+            # For streams the timeout is per read: a reasoning model may think for minutes
+            # before its first token, hence the profile's generous request_timeout.
+            timeout=httpx2.Timeout(self.profile.request_timeout, connect=self.connect_timeout),
+            http_client=openai.DefaultAsyncHttpxClient(
+                event_hooks={"response": [_refuse_retry_on_spent_quota]}
+            ),
+        )
+
+    def _describe(self, exc: BaseException, model: str, *, during_stream: bool) -> ChatError:
+        return describe_error(
+            exc,
+            base_url=self.base_url,
+            model=model,
+            api_key=self._api_key,
+            profile=self.profile.name,
+            during_stream=during_stream,
+        )
+
+    # --- requests ------------------------------------------------------------------------
+
+    def request_params(self, model: str, messages: list[ChatMessage]) -> dict[str, Any]:
+        """The Chat Completions parameters for `model`, adapted to its family and server."""
+        params: dict[str, Any] = {
+            "model": model,
+            "messages": messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        reasoning = is_reasoning_model(model)
+        if self.profile.max_tokens is not None:
+            # OpenAI's reasoning models reject max_tokens; Ollama and others ignore
+            # max_completion_tokens, so they keep the older name.
+            use_completion = reasoning and is_openai_url(self.base_url)
+            key = "max_completion_tokens" if use_completion else "max_tokens"
+            params[key] = self.profile.max_tokens
+        if self.profile.temperature is not None and not reasoning:
+            params["temperature"] = self.profile.temperature
+        return params
+
+    async def stream_reply(
+        self, conversation: Conversation, *, model: str | None = None
+    ) -> AsyncIterator[StreamEvent]:
+        """Stream the assistant's reply to `conversation` (system prompt plus its messages).
+
+        Yields TextDelta/ReasoningDelta events, then a UsageReport when the server sends
+        usage, then Finished; or StreamFailed at any point, after which it stops. Cancelling
+        the consuming task closes the HTTP response at once and re-raises CancelledError.
+        """
+        model = model or conversation.model
+        try:
+            sdk = await self._client()
+        except ChatError as error:
+            yield StreamFailed(error)
+            return
+        params = self.request_params(
+            model, build_chat_messages(conversation.system, conversation.messages)
+        )
+        stream: Any = None
+        try:
+            try:
+                stream = await sdk.chat.completions.create(**params)
+                content_type = stream.response.headers.get("content-type", "")
+                if "text/event-stream" not in content_type:
+                    async for event in self._whole_response(stream.response, model):
+                        yield event
+                    return
+                finish: str | None = None
+                usage: Any = None
+                served_model: str | None = None
+                async for chunk in stream:
+                    served_model = getattr(chunk, "model", None) or served_model
+                    if getattr(chunk, "usage", None) is not None:
+                        usage = chunk.usage
+                    for choice in chunk.choices or ():
+                        if choice.index != 0:
+                            continue
+                        delta = choice.delta
+                        if delta is not None:
+                            reasoning = _reasoning_text(delta)
+                            if reasoning:
+                                yield ReasoningDelta(reasoning)
+                            if delta.content:
+                                yield TextDelta(delta.content)
+                        if choice.finish_reason:
+                            finish = choice.finish_reason
+                if usage is not None:
+                    yield UsageReport(_usage_from(usage), served_model)
+                yield Finished(finish or "cut", served_model)
+            except asyncio.CancelledError:
+                raise
+            except ChatError as error:
+                yield StreamFailed(error)
+            except Exception as exc:  # every failure becomes a StreamFailed, never a crash
+                yield StreamFailed(self._describe(exc, model, during_stream=stream is not None))
+        finally:
+            if stream is not None:
+                # Also on cancellation: the server must see the client go away at once.
+                await stream.close()
+
+    async def _whole_response(self, response: Any, model: str) -> AsyncIterator[StreamEvent]:
+        """A 200 that is not an event stream: a whole JSON completion (some servers ignore
+        `stream`), a JSON error, or something else entirely (a captive portal's page)."""
+        import openai
+
+        content_type = response.headers.get("content-type", "")
+        raw = await response.aread()
+        text = raw[:2000].decode("utf-8", errors="replace")
+        if "json" not in content_type:
+            raise UnexpectedResponse(content_type, text)
+        try:
+            body = json.loads(raw)
+        except ValueError as error:
+            raise UnexpectedResponse(content_type, text) from error
+        if not isinstance(body, dict):
+            raise UnexpectedResponse(content_type, text)
+        if isinstance(body.get("error"), dict):
+            details = body["error"]
+            message = details.get("message") if isinstance(details.get("message"), str) else text
+            raise openai.APIError(message, response.request, body=details)
+        choices = body.get("choices") or []
+        choice = choices[0] if choices and isinstance(choices[0], dict) else {}
+        content = (choice.get("message") or {}).get("content")
+        if isinstance(content, str) and content:
+            yield TextDelta(content)
+        served_model = body.get("model") if isinstance(body.get("model"), str) else None
+        if isinstance(body.get("usage"), dict):
+            yield UsageReport(_usage_from_mapping(body["usage"]), served_model)
+        yield Finished(choice.get("finish_reason") or "cut", served_model)
+
+    # --- models --------------------------------------------------------------------------
+
+    async def list_models(self) -> list[str]:
+        """The profile's configured models, then those the server lists (asked once and
+        cached; when the server cannot say, the configured ones, and `models_error` says why).
+        """
+        if self._models is None and not self._models_recently_failed():
+            try:
+                sdk = await self._client()
+                page = await sdk.with_options(timeout=MODELS_TIMEOUT, max_retries=0).models.list()
+                self._models = sorted({item.id for item in page.data if item.id})
+                self.models_error = None
+            except asyncio.CancelledError:
+                raise
+            except ChatError as error:
+                self._note_models_failure(error)
+            except Exception as exc:  # a failed listing only limits the choice
+                self._note_models_failure(self._describe(exc, "models", during_stream=False))
+        configured = [m for m in (self.profile.default_model, *self.profile.models) if m]
+        merged: list[str] = []
+        for name in (*configured, *(self._models or ())):
+            if name not in merged:
+                merged.append(name)
+        return merged
+
+    def _models_recently_failed(self) -> bool:
+        return (
+            self._models_failed_at is not None
+            and time.monotonic() - self._models_failed_at < MODELS_RETRY_AFTER
+        )
+
+    def _note_models_failure(self, error: ChatError) -> None:
+        self.models_error = error
+        self._models_failed_at = time.monotonic()
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        if self._sdk is not None:
+            await self._sdk.close()
+            self._sdk = None

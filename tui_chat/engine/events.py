@@ -1,0 +1,54 @@
+"""What a streaming reply reports, in order: text (and reasoning) deltas, usage, then the end.
+
+A stream yields any number of `TextDelta`/`ReasoningDelta`, at most one `UsageReport`, and then
+exactly one of `Finished` or `StreamFailed`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tui_chat.domain.conversation import Usage
+from tui_chat.engine.errors import ChatError
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """More text of the reply."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ReasoningDelta:
+    """Reasoning text some servers stream before the answer (vLLM, Ollama, DeepSeek send it as
+    `reasoning_content`). It is not part of the reply; the UI may show that the model thinks."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    """Token usage as the server reported it (`usage.estimated` is False)."""
+
+    usage: Usage
+    model: str | None
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The stream ended. `reason` is the API's finish_reason ("stop", "length",
+    "content_filter"...), or "cut" when the stream ended without one."""
+
+    reason: str
+    model: str | None
+
+
+@dataclass(frozen=True)
+class StreamFailed:
+    """The request failed or the stream broke; text already yielded stays valid."""
+
+    error: ChatError
+
+
+StreamEvent = TextDelta | ReasoningDelta | UsageReport | Finished | StreamFailed

@@ -1,0 +1,159 @@
+"""Recording a streamed reply into its assistant Message, with live figures for a status bar.
+
+The app, the CLI and the benchmarks all feed stream events to one `ReplyRecorder`, so a reply
+is finished, cut, interrupted or failed the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from tui_chat.domain.conversation import Message, Usage
+from tui_chat.engine.events import (
+    Finished,
+    ReasoningDelta,
+    StreamEvent,
+    StreamFailed,
+    TextDelta,
+    UsageReport,
+)
+from tui_chat.engine.prices import PriceBook
+from tui_chat.engine.tokens import TokenCounter
+
+
+class ReplyRecorder:
+    """Applies stream events to an assistant `Message` in place.
+
+    Text is appended as it arrives. At the end the message gets its finish_reason, usage (the
+    server's, or a tiktoken estimate marked `estimated` when the server sent none) and cost.
+    A failure before any text leaves finish_reason "error" and the error sentence in
+    `message.error`; after some text the partial reply is kept with finish_reason "cut".
+    """
+
+    def __init__(
+        self,
+        message: Message,
+        *,
+        counter: TokenCounter,
+        prices: PriceBook,
+        base_url: str | None,
+        prompt_estimate: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.message = message
+        self.counter = counter
+        self.prices = prices
+        self.base_url = base_url
+        self.prompt_estimate = prompt_estimate
+        self._clock = clock
+        self._model = message.model or ""
+        self._count = counter.streaming(self._model)
+        if message.content:
+            self._count.feed(message.content)
+        self._usage: Usage | None = None
+        self._started = clock()
+        self._first_text_at: float | None = None
+        self._ended_at: float | None = None
+        self.reasoning_chars = 0
+        self.served_model: str | None = None
+
+    # --- events ----------------------------------------------------------------------------
+
+    def apply(self, event: StreamEvent) -> None:
+        """Update the message with one event (events after the end are ignored)."""
+        if self.done:
+            return
+        if isinstance(event, TextDelta):
+            if self._first_text_at is None:
+                self._first_text_at = self._clock()
+            self.message.content += event.text
+            self._count.feed(event.text)
+        elif isinstance(event, ReasoningDelta):
+            if self._first_text_at is None:
+                self._first_text_at = self._clock()
+            self.reasoning_chars += len(event.text)
+        elif isinstance(event, UsageReport):
+            self._usage = event.usage
+            self._note_model(event.model)
+        elif isinstance(event, Finished):
+            self._note_model(event.model)
+            self._end(event.reason)
+        elif isinstance(event, StreamFailed):
+            self.message.error = event.error.message
+            self._end("cut" if self.message.content else "error")
+
+    def interrupt(self) -> None:
+        """The user stopped the reply: keep the partial text, estimate its usage."""
+        if not self.done:
+            self._end("interrupted")
+
+    def _note_model(self, model: str | None) -> None:
+        if model:
+            self.served_model = model
+            if not self.message.model:
+                self.message.model = model
+
+    def _end(self, reason: str) -> None:
+        self._ended_at = self._clock()
+        self.message.finish_reason = reason
+        completion = self._count.finish()
+        if self._usage is not None:
+            usage = self._usage
+        elif reason == "error":
+            usage = None  # nothing was generated, so nothing is known to be billed
+        else:
+            usage = Usage(
+                prompt_tokens=self.prompt_estimate,
+                completion_tokens=completion,
+                estimated=True,
+            )
+        self.message.usage = usage
+        if usage is not None:
+            model = self.message.model or self.served_model or self._model
+            self.message.cost_usd = self.prices.cost(model, usage, self.base_url)
+
+    # --- live figures ----------------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        """True once the reply finished, failed or was interrupted."""
+        return self._ended_at is not None
+
+    @property
+    def completion_tokens(self) -> int:
+        """Tokens of the reply so far (counted incrementally; exact once done)."""
+        if self.done and self._usage is not None:
+            return self._usage.completion_tokens
+        return self._count.tokens
+
+    @property
+    def completion_tokens_approximate(self) -> bool:
+        """True while the count is an estimate (unknown model, or encodings not loaded)."""
+        if self.done and self._usage is not None:
+            return False
+        return self._count.approximate
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the request started (frozen once done)."""
+        end = self._ended_at if self._ended_at is not None else self._clock()
+        return end - self._started
+
+    @property
+    def time_to_first_token(self) -> float | None:
+        """Seconds from the request to the first text (or reasoning), None before it."""
+        if self._first_text_at is None:
+            return None
+        return self._first_text_at - self._started
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """Generation speed since the first token; None until there is something to measure."""
+        if self._first_text_at is None:
+            return None
+        end = self._ended_at if self._ended_at is not None else self._clock()
+        span = end - self._first_text_at
+        if span <= 0:
+            return None
+        return self._count.tokens / span

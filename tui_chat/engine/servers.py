@@ -1,0 +1,38 @@
+"""What the engine needs to know about servers and model families, by name alone."""
+
+from __future__ import annotations
+
+import os
+import re
+from urllib.parse import urlsplit
+
+from tui_chat.config import Profile
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+# o1, o1-mini, o3, o3-mini, o4-mini... and the gpt-5 family (but not gpt-5-chat, a chat model).
+_REASONING = re.compile(r"^(?:o\d(?:-.*)?|gpt-5(?!.*-chat).*)$")
+
+
+def effective_base_url(profile: Profile) -> str:
+    """The URL requests go to: the profile's, else OPENAI_BASE_URL, else OpenAI's (as the SDK)."""
+    return (profile.base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_BASE_URL).rstrip("/")
+
+
+def is_openai_url(base_url: str | None) -> bool:
+    """True for OpenAI's own API (and Azure OpenAI), which need a real key and know o-series
+    parameters."""
+    if base_url is None:
+        return True
+    host = (urlsplit(base_url).hostname or "").lower()
+    return host == "api.openai.com" or host.endswith(".openai.azure.com")
+
+
+def bare_model_name(model: str) -> str:
+    """`openai/gpt-4o` (OpenRouter, LiteLLM) -> `gpt-4o`."""
+    return model.rsplit("/", 1)[-1].strip().lower()
+
+
+def is_reasoning_model(model: str) -> bool:
+    """o1/o3/o4-mini and gpt-5*: they take max_completion_tokens and reject sampling params."""
+    return bool(_REASONING.match(bare_model_name(model)))

