@@ -78,6 +78,14 @@ def test_source_checkout_reads_the_repository_themes_folder() -> None:
     assert bundled_themes_dir() == REPO_THEMES
 
 
+def test_contrast_ratio_matches_wcag_reference_values() -> None:
+    # The check below is only as good as this oracle: anchor it to published WCAG figures.
+    assert contrast_ratio("#ffffff", "#000000") == pytest.approx(21.0)
+    assert contrast_ratio("#767676", "#ffffff") == pytest.approx(4.54, abs=0.01)
+    assert contrast_ratio("#777777", "#ffffff") < BODY_TEXT_CONTRAST
+    assert contrast_ratio("#ffffff", "#777777") == contrast_ratio("#777777", "#ffffff")
+
+
 def test_every_bundled_theme_file_loads_without_error() -> None:
     specs = bundled_specs()
     assert {spec.name for spec in specs} == BUNDLED_NAMES
