@@ -8,13 +8,16 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     """Replace `path` with `data` atomically, the new file created with `mode`."""
     path = Path(path)
-    descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    descriptor, temp_name = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+    )
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
@@ -27,6 +30,40 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
             os.unlink(temp_name)
         raise
     _fsync_directory(path.parent)
+
+
+def make_private_dir(path: Path, *, mode: int = 0o700) -> None:
+    """Create `path` and any missing parents with `mode` (pathlib gives parents the umask's)."""
+    path = Path(path)
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        if path.parent == path:
+            break
+        path = path.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # made by another process meanwhile
+            folder.mkdir(mode=mode)
+
+
+def remove_stale_temp_files(folder: Path, older_than_seconds: float) -> int:
+    """Delete temp files that `atomic_write_bytes` left when its process was killed mid-write.
+
+    Only names this module makes (`.<name>.<random>.tmp`) and only old ones, so a write in
+    progress in another process is never disturbed. Returns how many were removed.
+    """
+    removed = 0
+    cutoff = time.time() - older_than_seconds
+    try:
+        candidates = list(Path(folder).glob(".*.tmp"))
+    except OSError:
+        return 0
+    for candidate in candidates:
+        with contextlib.suppress(OSError):  # gone already, or not ours to remove
+            if candidate.is_file() and candidate.stat().st_mtime < cutoff:
+                candidate.unlink()
+                removed += 1
+    return removed
 
 
 def atomic_write_text(path: Path, text: str, *, mode: int = 0o600) -> None:

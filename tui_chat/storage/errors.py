@@ -53,7 +53,7 @@ class InvalidConversationId(ValueError):
         super().__init__(f"{conversation_id!r} is not a valid conversation id.")
 
 
-class ConversationNotFound(LookupError):
+class ConversationNotFound(FileNotFoundError):
     """No conversation (or trashed conversation) with that id."""
 
     def __init__(self, conversation_id: str, where: str = "conversations") -> None:

@@ -1,0 +1,379 @@
+"""The conversation store: files on disk are the truth, and nobody's work is silently lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tui_chat.domain.conversation import Conversation, Message, Usage
+from tui_chat.paths import AppPaths
+from tui_chat.storage.errors import (
+    ConversationFileError,
+    ConversationNotFound,
+    InvalidConversationId,
+    StorageError,
+)
+from tui_chat.storage.store import ConversationStore
+from tui_chat.storage.toml_format import conversation_to_toml
+
+T0 = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> AppPaths:
+    return AppPaths(config_file=tmp_path / "config.toml", data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def store(paths: AppPaths) -> ConversationStore:
+    return ConversationStore(paths)
+
+
+def make_conversation(cid: str = "20261124-013000-a1b2", title: str = "Fibonacci", n: int = 2):
+    conv = Conversation(id=cid, title=title, created=T0, updated=T0)
+    for i in range(n):
+        role = "user" if i % 2 == 0 else "assistant"
+        conv.messages.append(Message(role, f"message {i}", created=T0 + timedelta(seconds=i)))
+    return conv
+
+
+def age_files(folder: Path, seconds: float = 3600) -> None:
+    """Make files look written a while ago (as real conversations mostly are)."""
+    past = time.time() - seconds
+    for path in folder.glob("*.toml"):
+        os.utime(path, (past, past))
+
+
+def test_saved_conversation_loads_back_equal(store: ConversationStore) -> None:
+    conv = make_conversation()
+    conv.messages[1].usage = Usage(25, 40)
+    conv.messages[1].cost_usd = 0.0000277
+    outcome = store.save(conv)
+    assert outcome.kind == "saved"
+    assert outcome.message == ""
+    assert ConversationStore(store.paths).load(conv.id) == conv
+
+
+def test_files_are_private_to_the_user(store: ConversationStore, paths: AppPaths) -> None:
+    store.save(make_conversation())
+    path = paths.conversations_dir / "20261124-013000-a1b2.toml"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(paths.conversations_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(paths.data_dir.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("bad", ["../escape", "a/b", "x\x00y", "..", ".hidden", "", " padded"])
+def test_ids_that_could_escape_the_folder_are_refused(store: ConversationStore, bad: str) -> None:
+    with pytest.raises(InvalidConversationId):
+        store.load(bad)
+    with pytest.raises(InvalidConversationId):
+        store.save(Conversation(id=bad))
+    with pytest.raises(InvalidConversationId):
+        store.trash(bad)
+    assert not (store.paths.data_dir.parent / "escape.toml").exists()
+
+
+def test_title_never_decides_the_file_name(store: ConversationStore, paths: AppPaths) -> None:
+    conv = make_conversation(title="../../etc/passwd")
+    store.save(conv)
+    assert [p.name for p in paths.conversations_dir.iterdir()] == [f"{conv.id}.toml"]
+
+
+def test_list_shows_pinned_first_then_most_recent(store: ConversationStore) -> None:
+    old = make_conversation("old", "Old")
+    new = make_conversation("new", "New")
+    new.updated = T0 + timedelta(days=1)
+    pinned = make_conversation("pinned", "Pinned")
+    pinned.pinned = True
+    pinned.updated = T0 - timedelta(days=9)
+    for conv in (old, new, pinned):
+        store.save(conv)
+    entries = store.list_entries()
+    assert [e.id for e in entries] == ["pinned", "new", "old"]
+    assert entries[1].title == "New"
+    assert entries[1].message_count == 2
+    assert entries[1].model == "gpt-4o-mini"
+    assert entries[1].error is None
+
+
+def test_broken_file_is_listed_with_its_error_and_never_rewritten(
+    store: ConversationStore, paths: AppPaths
+) -> None:
+    store.save(make_conversation("good"))
+    broken = paths.conversations_dir / "broken.toml"
+    original = b'schema = 1\ntitle = "half written\n'
+    broken.write_bytes(original)
+    entries = {e.id: e for e in store.list_entries()}
+    assert entries["broken"].error is not None
+    assert "broken.toml, line 2" in entries["broken"].error
+    with pytest.raises(ConversationFileError):
+        store.load("broken")
+    # Saving over it keeps it as it is and puts our version in a copy.
+    outcome = store.save(make_conversation("broken", "Mine"))
+    assert outcome.kind == "conflict_copy"
+    assert "cannot be read" in outcome.message
+    assert broken.read_bytes() == original
+    copy = store.load(outcome.conflict_copy_id or "")
+    assert copy.title == "Mine (conflict copy)"
+
+
+def test_unknown_schema_is_listed_as_an_error(store: ConversationStore, paths: AppPaths) -> None:
+    paths.conversations_dir.mkdir(parents=True)
+    (paths.conversations_dir / "future.toml").write_text("schema = 2\n")
+    (entry,) = store.list_entries()
+    assert entry.error is not None and "schema 2" in entry.error
+
+
+def test_index_cache_spares_parsing_unchanged_files(
+    store: ConversationStore, paths: AppPaths
+) -> None:
+    for n in range(30):
+        store.save(make_conversation(f"c{n:02d}", f"Title {n}"))
+    age_files(paths.conversations_dir)
+    first = store.list_entries()
+    # A new start (a new store, same folder) reads the cache and parses nothing.
+    again = ConversationStore(paths)
+    assert again.list_entries() == first
+    assert again._index.parsed_last_time == 0
+    # Deleting the cache loses nothing; a corrupt cache is ignored.
+    (paths.cache_dir / "index.json").unlink()
+    assert ConversationStore(paths).list_entries() == first
+    (paths.cache_dir / "index.json").write_text("{not json")
+    assert ConversationStore(paths).list_entries() == first
+
+
+def test_external_edit_is_seen_even_with_same_size_and_mtime(
+    store: ConversationStore, paths: AppPaths
+) -> None:
+    store.save(make_conversation("c", "AAAA"))
+    path = paths.conversations_dir / "c.toml"
+    age_files(paths.conversations_dir)
+    assert store.list_entries()[0].title == "AAAA"
+    info = path.stat()
+    # An editor rewriting in place: same inode, same size, mtime forced back to the old value.
+    with path.open("r+b") as handle:
+        handle.write(path.read_bytes().replace(b"AAAA", b"BBBB"))
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    # A save compares contents, not stat, so it does not overwrite the editor's change.
+    conv = make_conversation("c", "AAAA")
+    conv.messages.append(Message("user", "new here", created=T0 + timedelta(minutes=1)))
+    store.save(conv)
+    saved = store.load("c")
+    assert saved.title == "BBBB"
+    assert saved.messages[-1].content == "new here"
+
+
+def test_refresh_reports_files_added_changed_and_removed(
+    store: ConversationStore, paths: AppPaths
+) -> None:
+    store.save(make_conversation("a"))
+    assert store.refresh() is False  # first call: the baseline
+    assert store.refresh() is False
+    other = ConversationStore(paths)
+    other.save(make_conversation("b"))
+    assert store.refresh() is True
+    assert store.refresh() is False
+    conv = other.load("b")
+    conv.title = "renamed elsewhere"
+    other.save(conv)
+    assert store.refresh() is True
+    assert {e.title for e in store.list_entries()} == {"Fibonacci", "renamed elsewhere"}
+    (paths.conversations_dir / "a.toml").unlink()
+    assert store.refresh() is True
+    assert [e.id for e in store.list_entries()] == ["b"]
+
+
+def test_both_sides_append_and_both_keep_their_messages(paths: AppPaths) -> None:
+    here, there = ConversationStore(paths), ConversationStore(paths)
+    here.save(make_conversation())
+    mine, theirs = here.load("20261124-013000-a1b2"), there.load("20261124-013000-a1b2")
+    theirs.messages.append(Message("user", "from there", created=T0 + timedelta(minutes=1)))
+    there.save(theirs)
+    mine.messages.append(Message("user", "from here", created=T0 + timedelta(minutes=2)))
+    outcome = here.save(mine)
+    assert outcome.kind == "merged"
+    assert "merged 1 message" in outcome.message
+    contents = [m.content for m in ConversationStore(paths).load(mine.id).messages]
+    assert contents == ["message 0", "message 1", "from there", "from here"]
+    # The open conversation was updated in place, so the next save loses nothing either.
+    assert [m.content for m in mine.messages] == contents
+    mine.messages.append(Message("assistant", "reply", created=T0 + timedelta(minutes=3)))
+    assert here.save(mine).kind == "saved"
+    assert len(ConversationStore(paths).load(mine.id).messages) == 5
+
+
+def test_edit_elsewhere_and_append_here_merge_when_they_touch_different_things(
+    paths: AppPaths,
+) -> None:
+    here, there = ConversationStore(paths), ConversationStore(paths)
+    here.save(make_conversation())
+    mine, theirs = here.load("20261124-013000-a1b2"), there.load("20261124-013000-a1b2")
+    theirs.title = "Renamed there"
+    theirs.pinned = True
+    there.save(theirs)
+    mine.messages.append(Message("user", "more", created=T0 + timedelta(minutes=1)))
+    assert here.save(mine).kind == "merged"
+    result = ConversationStore(paths).load(mine.id)
+    assert result.title == "Renamed there"
+    assert result.pinned
+    assert result.messages[-1].content == "more"
+
+
+def test_conflicting_changes_keep_both_versions(paths: AppPaths) -> None:
+    here, there = ConversationStore(paths), ConversationStore(paths)
+    here.save(make_conversation())
+    mine, theirs = here.load("20261124-013000-a1b2"), there.load("20261124-013000-a1b2")
+    theirs.messages[1].content = "edited there"
+    there.save(theirs)
+    mine.messages[1].content = "edited here"
+    outcome = here.save(mine)
+    assert outcome.kind == "conflict_copy"
+    assert "Fibonacci (conflict copy)" in outcome.message
+    reader = ConversationStore(paths)
+    assert reader.load("20261124-013000-a1b2").messages[1].content == "edited there"
+    copy = reader.load(outcome.conflict_copy_id or "")
+    assert copy.messages[1].content == "edited here"
+    assert copy.title == "Fibonacci (conflict copy)"
+    # The open conversation now is the copy: further saves go there, not over theirs.
+    assert mine.id == outcome.conflict_copy_id
+    mine.messages.append(Message("user", "go on", created=T0 + timedelta(minutes=5)))
+    assert here.save(mine).kind == "saved"
+    assert reader.load("20261124-013000-a1b2").messages[1].content == "edited there"
+
+
+def test_hand_edit_in_an_editor_is_not_overwritten(
+    store: ConversationStore, paths: AppPaths
+) -> None:
+    conv = make_conversation()
+    store.save(conv)
+    path = paths.conversations_dir / f"{conv.id}.toml"
+    path.write_text(path.read_text().replace("message 0", "fixed by hand"))
+    conv.messages[0].content = "changed in the app"
+    outcome = store.save(conv)
+    assert outcome.kind == "conflict_copy"
+    assert "fixed by hand" in path.read_text()
+
+
+def test_file_removed_elsewhere_is_written_again(store: ConversationStore, paths: AppPaths) -> None:
+    conv = make_conversation()
+    store.save(conv)
+    (paths.conversations_dir / f"{conv.id}.toml").unlink()
+    outcome = store.save(conv)
+    assert outcome.kind == "recreated"
+    assert "removed elsewhere" in outcome.message
+    assert store.load(conv.id) == conv
+
+
+def test_unchanged_save_does_not_touch_the_file(store: ConversationStore, paths: AppPaths) -> None:
+    conv = make_conversation()
+    store.save(conv)
+    path = paths.conversations_dir / f"{conv.id}.toml"
+    before = path.stat()
+    assert store.save(conv).kind == "unchanged"
+    assert path.stat().st_ino == before.st_ino
+
+
+def test_trash_restore_and_empty(store: ConversationStore, paths: AppPaths) -> None:
+    conv = make_conversation("c1")
+    store.save(conv)
+    assert store.trash("c1") == "c1"
+    assert store.list_entries() == []
+    assert (paths.trash_dir / "c1.toml").exists()
+    # The same id trashed again does not clobber the first one.
+    store.save(make_conversation("c1", "second life"))
+    assert store.trash("c1") == "c1~2"
+    assert {e.id for e in store.list_trash()} == {"c1", "c1~2"}
+    assert store.restore("c1~2") == "c1"
+    assert store.load("c1").title == "second life"
+    # Restoring while a file of that id exists keeps both.
+    assert store.restore("c1") == "c1~2"
+    assert {e.id for e in store.list_entries()} == {"c1", "c1~2"}
+    store.trash("c1~2")
+    assert store.empty_trash() == 1
+    assert store.list_trash() == []
+    with pytest.raises(ConversationNotFound):
+        store.restore("c1~2")
+    with pytest.raises(ConversationNotFound):
+        store.trash("nope")
+
+
+def test_broken_files_can_be_trashed_without_being_rewritten(
+    store: ConversationStore, paths: AppPaths
+) -> None:
+    paths.conversations_dir.mkdir(parents=True)
+    (paths.conversations_dir / "bad.toml").write_bytes(b"\xff\xfe not text")
+    (entry,) = store.list_entries()
+    assert entry.error is not None and "not UTF-8" in entry.error
+    store.trash("bad")
+    assert (paths.trash_dir / "bad.toml").read_bytes() == b"\xff\xfe not text"
+
+
+def test_search_finds_text_in_any_message_ignoring_case(store: ConversationStore) -> None:
+    a = make_conversation("a", "About Rust")
+    a.messages.append(Message("assistant", 'Use "Vec::new()" here.\nIt\'s FERRIS time 🦀', T0))
+    b = make_conversation("b", "Cooking")
+    b.messages.append(Message("user", "Pasta al dente", T0))
+    store.save(a)
+    store.save(b)
+    hits = store.search("ferris")
+    assert [(h.conversation_id, h.message_index) for h in hits] == [("a", 2)]
+    assert "FERRIS time" in hits[0].snippet
+    assert "\n" not in hits[0].snippet
+    # Text that the file stores escaped is still found.
+    assert [h.conversation_id for h in store.search('"vec::new()"')] == ["a"]
+    assert [h.message_index for h in store.search("cooking")] == [None]
+    assert store.search("nowhere") == []
+
+
+def test_stats_add_up_spend_and_unknown_costs(store: ConversationStore, paths: AppPaths) -> None:
+    a = make_conversation("a")
+    a.messages[1].cost_usd = 0.25
+    a.messages[1].usage = Usage(100, 50)
+    b = make_conversation("b", n=4)
+    b.messages[1].cost_usd = 0.5
+    store.save(a)
+    store.save(b)
+    (paths.conversations_dir / "broken.toml").write_text("nope")
+    stats = store.stats()
+    assert stats.conversations == 2
+    assert stats.messages == 6
+    assert stats.total_tokens == 150
+    assert stats.spend_usd == pytest.approx(0.75)
+    assert stats.unknown_cost_replies == 1
+    assert stats.broken_files == 1
+    assert store.total_spend() == pytest.approx(0.75)
+
+
+def test_unwritable_folder_gives_a_sentence(tmp_path: Path) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the data folder should be")
+    store = ConversationStore(AppPaths(config_file=tmp_path / "c.toml", data_dir=blocker))
+    with pytest.raises(StorageError) as caught:
+        store.save(make_conversation())
+    assert str(caught.value).startswith("Could not create the folder")
+    assert str(caught.value).endswith(".")
+
+
+def test_disk_errors_read_as_sentences(tmp_path: Path) -> None:
+    import errno
+
+    full = StorageError.from_os_error("save", tmp_path / "x.toml", OSError(errno.ENOSPC, "x"))
+    assert str(full) == f"Could not save {tmp_path / 'x.toml'}: the disk is full."
+    ro = StorageError.from_os_error("save", tmp_path / "x.toml", OSError(errno.EROFS, "x"))
+    assert "read-only" in str(ro)
+
+
+def test_index_cache_holds_no_message_text(store: ConversationStore, paths: AppPaths) -> None:
+    conv = make_conversation()
+    conv.messages[0].content = "secret plans"
+    store.save(conv)
+    store.list_entries()
+    cache = json.loads((paths.cache_dir / "index.json").read_text())
+    assert "secret plans" not in json.dumps(cache)
+    assert conversation_to_toml(conv).count("secret plans") == 1

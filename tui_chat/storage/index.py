@@ -1,0 +1,252 @@
+"""The conversation list, kept cheap: a rebuildable JSON cache of each file's metadata.
+
+Listing 10,000 conversations must not parse 10,000 files at every start. The cache maps a file name
+to its (mtime_ns, size, inode) and the few fields the sidebar shows. A file whose stat still matches
+is not read again. The cache is only ever an optimisation: deleting it loses nothing, a corrupt one
+is ignored, and a read-only cache folder just means files are parsed again next start.
+
+A rewrite can keep the same size and land in the same mtime tick (file systems stamp times with a
+coarse clock), so an entry read less than `RACY_SECONDS` after its mtime is checked again next time
+(the trick git uses for its index).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tui_chat.domain.conversation import Conversation
+from tui_chat.storage.atomic import atomic_write_text, make_private_dir
+from tui_chat.storage.errors import ConversationFileError
+from tui_chat.storage.toml_format import conversation_from_toml
+
+INDEX_FORMAT = 1
+RACY_SECONDS = 2.0
+SUFFIX = ".toml"
+
+Signature = tuple[int, int, int]  # (mtime_ns, size, inode)
+
+
+@dataclass(frozen=True)
+class ConversationEntry:
+    """What the list of conversations shows about one file, without the messages."""
+
+    id: str
+    path: Path
+    title: str
+    updated: datetime | None
+    model: str
+    profile: str
+    message_count: int
+    pinned: bool
+    tags: tuple[str, ...] = ()
+    error: str | None = None  # file, line and reason, for a file that cannot be read
+    created: datetime | None = None
+    total_tokens: int = 0
+    cost_usd: float = 0.0  # the replies whose price was known
+    unknown_cost_count: int = 0  # assistant replies with no known price
+
+    @property
+    def display_title(self) -> str:
+        return self.title or ("New conversation" if self.error is None else self.id)
+
+    def sort_key(self) -> tuple[bool, float, str]:
+        """Pinned first, then the most recently updated, then by id for a stable order."""
+        moment = self.updated.timestamp() if self.updated else 0.0
+        return (not self.pinned, -moment, self.id)
+
+
+def read_conversation(path: Path) -> tuple[Conversation, bytes]:
+    """Read and parse one file. Raises OSError (e.g. FileNotFoundError) or ConversationFileError."""
+    data = path.read_bytes()
+    return parse_conversation_bytes(data, path), data
+
+
+def parse_conversation_bytes(data: bytes, path: Path) -> Conversation:
+    """Decode and parse a file's bytes; text that is not UTF-8 is reported with its line."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ConversationFileError(path, line, "is not UTF-8 text") from None
+    return conversation_from_toml(text, path)
+
+
+def entry_for(conv: Conversation, path: Path) -> ConversationEntry:
+    """The list entry of a parsed conversation."""
+    replies = [m for m in conv.messages if m.role == "assistant"]
+    return ConversationEntry(
+        id=conv.id,
+        path=path,
+        title=conv.title,
+        updated=conv.updated,
+        model=conv.model,
+        profile=conv.profile,
+        message_count=len(conv.messages),
+        pinned=conv.pinned,
+        tags=tuple(conv.tags),
+        created=conv.created,
+        total_tokens=conv.total_tokens,
+        cost_usd=conv.total_cost_usd or 0.0,
+        unknown_cost_count=sum(1 for m in replies if m.cost_usd is None),
+    )
+
+
+def entry_for_broken(path: Path, error: ConversationFileError | OSError) -> ConversationEntry:
+    """A file that cannot be read is still listed (by file name and date) with its error."""
+    try:
+        updated: datetime | None = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except OSError:
+        updated = None
+    reason = str(error) if isinstance(error, ConversationFileError) else f"{path}: {error}"
+    return ConversationEntry(
+        id=path.stem,
+        path=path,
+        title="",
+        updated=updated,
+        model="",
+        profile="",
+        message_count=0,
+        pinned=False,
+        error=reason,
+    )
+
+
+def entry_from_file(path: Path) -> ConversationEntry:
+    """Parse `path` into its entry; never raises for a broken file."""
+    try:
+        conv, _ = read_conversation(path)
+    except ConversationFileError as error:
+        return entry_for_broken(path, error)
+    except OSError as error:
+        return entry_for_broken(path, error)
+    return entry_for(conv, path)
+
+
+def scan(folder: Path) -> Iterator[tuple[str, Signature]]:
+    """(file name, signature) of each conversation file; temp and hidden files are skipped."""
+    try:
+        iterator = os.scandir(folder)
+    except FileNotFoundError:
+        return
+    with iterator:
+        for item in iterator:
+            if not item.name.endswith(SUFFIX) or item.name.startswith("."):
+                continue
+            try:
+                info = item.stat()
+            except FileNotFoundError:
+                continue  # removed while we looked
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            yield item.name, (info.st_mtime_ns, info.st_size, info.st_ino)
+
+
+@dataclass
+class _Cached:
+    signature: Signature
+    checked_ns: int
+    entry: ConversationEntry
+
+    def still_valid(self, signature: Signature) -> bool:
+        racy = self.checked_ns - self.signature[0] < RACY_SECONDS * 1e9
+        return signature == self.signature and not racy
+
+
+@dataclass
+class ConversationIndex:
+    """The entries of every file in a folder, re-parsing only files that changed."""
+
+    folder: Path
+    cache_file: Path
+    _cached: dict[str, _Cached] = field(default_factory=dict)
+    _loaded: bool = False
+    parsed_last_time: int = 0  # how many files the last `entries()` call had to parse
+    last_signatures: dict[str, Signature] = field(default_factory=dict)
+
+    def entries(self) -> list[ConversationEntry]:
+        """All entries, pinned first then most recent; writes the cache when it changed."""
+        if not self._loaded:
+            self._cached = self._read_cache()
+            self._loaded = True
+        dirty = False
+        seen: dict[str, _Cached] = {}
+        parsed = 0
+        for name, signature in scan(self.folder):
+            cached = self._cached.get(name)
+            if cached is None or not cached.still_valid(signature):
+                checked_ns = time.time_ns()
+                entry = entry_from_file(self.folder / name)
+                cached = _Cached(signature, checked_ns, entry)
+                parsed += 1
+                dirty = True
+            seen[name] = cached
+        if set(seen) != set(self._cached):
+            dirty = True
+        self._cached = seen
+        self.parsed_last_time = parsed
+        self.last_signatures = {name: cached.signature for name, cached in seen.items()}
+        if dirty:
+            self._write_cache()
+        return sorted((c.entry for c in seen.values()), key=ConversationEntry.sort_key)
+
+    def forget(self, name: str) -> None:
+        """Drop one file's entry (it was just written or moved by this process)."""
+        self._cached.pop(name, None)
+
+    def _read_cache(self) -> dict[str, _Cached]:
+        try:
+            raw = json.loads(self.cache_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}  # missing or corrupt: it is only a cache, rebuild it
+        if not isinstance(raw, dict) or raw.get("format") != INDEX_FORMAT:
+            return {}
+        if raw.get("folder") != str(self.folder):
+            return {}
+        result: dict[str, _Cached] = {}
+        for name, item in raw.get("files", {}).items():
+            try:
+                result[name] = _cached_from_json(self.folder / name, item)
+            except (KeyError, TypeError, ValueError):
+                continue  # one odd entry is re-parsed, the rest still count
+        return result
+
+    def _write_cache(self) -> None:
+        payload = {
+            "format": INDEX_FORMAT,
+            "folder": str(self.folder),
+            "files": {name: _cached_to_json(c) for name, c in self._cached.items()},
+        }
+        try:
+            make_private_dir(self.cache_file.parent)
+            atomic_write_text(self.cache_file, json.dumps(payload, separators=(",", ":")))
+        except OSError:
+            # The cache only saves time; a read-only or full disk must not stop the list.
+            pass
+
+
+def _cached_to_json(cached: _Cached) -> dict[str, Any]:
+    entry = asdict(cached.entry)
+    entry.pop("path")
+    entry["tags"] = list(cached.entry.tags)
+    for key in ("updated", "created"):
+        moment = entry[key]
+        entry[key] = moment.isoformat() if moment is not None else None
+    return {"sig": list(cached.signature), "checked_ns": cached.checked_ns, "entry": entry}
+
+
+def _cached_from_json(path: Path, item: dict[str, Any]) -> _Cached:
+    raw = dict(item["entry"])
+    for key in ("updated", "created"):
+        raw[key] = datetime.fromisoformat(raw[key]) if raw.get(key) else None
+    raw["tags"] = tuple(raw.get("tags", ()))
+    entry = ConversationEntry(path=path, **raw)
+    mtime_ns, size, inode = (int(n) for n in item["sig"])
+    return _Cached((mtime_ns, size, inode), int(item["checked_ns"]), entry)
