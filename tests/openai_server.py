@@ -115,6 +115,7 @@ class Script:
     comment_lines: bool = False  # SSE comments (": PROCESSING") as OpenRouter sends
     reasoning: str | None = None  # streamed first as delta.reasoning_content (vLLM, DeepSeek)
     json_reply: bool = False  # answer a stream request with one JSON completion anyway
+    delay_before_response: float = 0.0  # think before sending any byte (for timeouts)
     cached_tokens: int = 0
     reasoning_tokens: int = 0
 
@@ -178,8 +179,9 @@ class FakeOpenAIServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
+        # A short poll interval makes stop() quick (tests start and stop a server each).
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="fake-openai", daemon=True
+            target=self._httpd.serve_forever, args=(0.02,), name="fake-openai", daemon=True
         )
         self._thread.start()
         return self
@@ -320,7 +322,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._record(None)
-        if self.path.rstrip("/").endswith("/v1/models"):
+        if self.path.rstrip("/") == "/v1/models":
             if self.fake.models_status != 200:
                 self._send_error_json(
                     self.fake.models_status, "Models are unavailable.", type_="server_error"
@@ -344,7 +346,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error_json(400, "We could not parse the JSON body of your request.")
             return
         request = self._record(body)
-        if not self.path.rstrip("/").endswith("/chat/completions"):
+        if self.path.rstrip("/") != "/v1/chat/completions":
             self._send_error_json(404, f"Unknown path {self.path}", code="not_found")
             return
         try:
@@ -365,6 +367,8 @@ class _Handler(BaseHTTPRequestHandler):
                 )
                 return
         script = fake.next_script()
+        if script.delay_before_response:
+            self._pause(script.delay_before_response)
         if script.raw_body is not None:
             data = script.raw_body.encode()
             self.send_response(script.status)

@@ -15,8 +15,10 @@ response at once:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -67,30 +69,43 @@ def resolve_api_key(profile: Profile, *, timeout: float = KEY_COMMAND_TIMEOUT) -
     if profile.api_key and profile.api_key.strip():
         return profile.api_key.strip()
     if profile.api_key_command:
-        try:
-            done = subprocess.run(
-                profile.api_key_command,
-                shell=True,  # users write pipelines: `pass show openai | head -1`
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as error:
-            raise key_command_error(profile.name, f"did not finish within {timeout:g} s") from error
-        except OSError as error:
-            raise key_command_error(profile.name, f"could not be run ({error})") from error
-        key = next((line.strip() for line in done.stdout.splitlines() if line.strip()), "")
-        if done.returncode != 0:
-            said = " ".join(done.stderr.split())[:80]
+        stdout, stderr, returncode = _run_key_command(profile, timeout)
+        key = next((line.strip() for line in stdout.splitlines() if line.strip()), "")
+        if returncode != 0:
+            said = " ".join(stderr.split())[:80]
             said = f": {redact(said, key or None)}" if said else ""
-            raise key_command_error(profile.name, f"failed (exit status {done.returncode}{said})")
+            raise key_command_error(profile.name, f"failed (exit status {returncode}{said})")
         if not key:
             raise key_command_error(profile.name, "printed no key")
         return key
     from_env = os.environ.get(profile.api_key_env, "").strip()
     return from_env or None
+
+
+def _run_key_command(profile: Profile, timeout: float) -> tuple[str, str, int]:
+    """Run api_key_command in a shell; on timeout kill it and everything it started."""
+    assert profile.api_key_command is not None
+    try:
+        process = subprocess.Popen(
+            profile.api_key_command,
+            shell=True,  # users write pipelines: `pass show openai | head -1`
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            # Its own process group, so a hung password manager under the shell dies with it.
+            start_new_session=True,
+        )
+    except OSError as error:
+        raise key_command_error(profile.name, f"could not be run ({error})") from error
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as error:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise key_command_error(profile.name, f"did not finish within {timeout:g} s") from error
+    return stdout, stderr, process.returncode
 
 
 async def _refuse_retry_on_spent_quota(response: httpx2.Response) -> None:

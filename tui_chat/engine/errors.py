@@ -352,6 +352,7 @@ def _describe_status(
 ) -> ChatError:
     status: int = exc.status_code
     code: str | None = exc.code
+    profile_ref = where.removeprefix(" in ") or "the profile"
     host = host_of(base_url)
     detail = _detail(exc, api_key)
     if status == 401:
@@ -369,9 +370,7 @@ def _describe_status(
             status=status,
         )
     if status == 404:
-        body = exc.body
-        about_model = code == "model_not_found" or "model" in detail.lower()
-        if about_model or isinstance(body, Mapping):
+        if code == "model_not_found" or "model" in detail.lower():
             return ChatError(
                 "not_found",
                 f"{host} has no model named '{model}' (404): pick another model.",
@@ -407,7 +406,7 @@ def _describe_status(
             return ChatError(
                 "unsupported_parameter",
                 f"{model} does not accept the parameter '{exc.param}' ({detail}): remove it "
-                f"from the profile{where} and send again.",
+                f"from {profile_ref} in config.toml and send again.",
                 status=status,
                 param=exc.param,
             )
