@@ -7,6 +7,7 @@ A broken config never stops the app: `load_config` returns defaults plus a list 
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tomllib
 from dataclasses import dataclass, field
@@ -119,13 +120,38 @@ _PRICE_TYPES: dict[str, type | tuple[type, ...]] = {
 }
 
 
+_KEY_PART = re.compile(r'"([^"]*)"|\'([^\']*)\'|([^.\s"\']+)')
+_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
+
+
+def _key_parts(dotted: str) -> tuple[str, ...]:
+    return tuple(next(g for g in m.groups() if g is not None) for m in _KEY_PART.finditer(dotted))
+
+
 def _line_of_key(text: str, key: str) -> int | None:
-    """Best-effort line number of a key in the source text (tomllib does not report it)."""
-    leaf = key.rsplit(".", 1)[-1]
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if stripped.startswith(f"{leaf} ") or stripped.startswith(f"{leaf}=") or stripped == f"[{key}]":
-            return number
+    """Best-effort line number of a dotted key in the source text (tomllib does not report it).
+
+    A table (`profiles.local`) is found at its `[profiles.local]` header; a key in a table is
+    looked for below that table's header, so `base_url` of one profile is not confused with
+    another's.
+    """
+    lines = text.splitlines()
+    parts = _key_parts(key)
+    headers: dict[tuple[str, ...], int] = {}
+    for number, line in enumerate(lines):
+        match = _HEADER.match(line)
+        if match:
+            headers.setdefault(_key_parts(match.group(1)), number)
+    if parts in headers:
+        return headers[parts] + 1
+    table, leaf = parts[:-1], parts[-1] if parts else key
+    start = headers[table] + 1 if table in headers else 0
+    leaf_pattern = re.compile(rf"""\s*(["']?){re.escape(leaf)}\1\s*=""")
+    for number in range(start, len(lines)):
+        if _HEADER.match(lines[number]) and (not table or table in headers):
+            break  # past the end of the table the key belongs to
+        if leaf_pattern.match(lines[number]):
+            return number + 1
     return None
 
 
@@ -146,7 +172,7 @@ class _Checker:
             expected = types.get(key)
             if expected is None:
                 self.problem(dotted, f"unknown key {key!r} (ignored)")
-            elif isinstance(value, bool) and expected is not bool and bool not in _as_tuple(expected):
+            elif isinstance(value, bool) and bool not in _as_tuple(expected):
                 self.problem(dotted, f"{key!r} should be {_type_name(expected)}, not a boolean")
             elif not isinstance(value, expected):
                 self.problem(
@@ -167,21 +193,29 @@ def _as_tuple(expected: type | tuple[type, ...]) -> tuple[type, ...]:
 
 
 def _type_name(expected: type | tuple[type, ...]) -> str:
-    names = {"str": "a string", "bool": "true or false", "int": "a whole number", "float": "a number",
-             "dict": "a table", "list": "a list"}
+    names = {
+        "str": "a string",
+        "bool": "true or false",
+        "int": "a whole number",
+        "float": "a number",
+        "dict": "a table",
+        "list": "a list",
+    }
     return " or ".join(names.get(t.__name__, t.__name__) for t in _as_tuple(expected))
 
 
 def load_config(path: Path) -> tuple[Config, list[ConfigProblem]]:
-    """Read config.toml. A missing file means defaults; a broken one means defaults plus problems."""
+    """Read config.toml. A missing file means defaults; a broken one, defaults plus problems."""
     if not path.exists():
         return Config(), []
     try:
         text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        line = getattr(error, "lineno", None)
-        return Config(source=path), [ConfigProblem(path, f"not valid TOML: {error.msg}", line=line)]
+        from tui_chat.storage.toml_format import toml_error_position
+
+        line, reason = toml_error_position(error)
+        return Config(source=path), [ConfigProblem(path, f"not valid TOML: {reason}", line=line)]
     except (OSError, UnicodeDecodeError) as error:
         return Config(source=path), [ConfigProblem(path, f"cannot be read: {error}")]
 
@@ -190,23 +224,23 @@ def load_config(path: Path) -> tuple[Config, list[ConfigProblem]]:
     profiles: dict[str, Profile] = {}
     for name, raw in top.get("profiles", {}).items():
         if not isinstance(raw, dict):
-            checker.problem(f"profiles.{name}", "a profile should be a table")
+            checker.problem(f'profiles."{name}"', "a profile should be a table")
             continue
-        values = checker.table(raw, _PROFILE_TYPES, f"profiles.{name}.")
+        values = checker.table(raw, _PROFILE_TYPES, f'profiles."{name}".')
         models = tuple(str(m) for m in values.pop("models", ()))
         if name != DEFAULT_PROFILE_NAME and "base_url" not in values:
             checker.problem(
-                f"profiles.{name}", "profile has no base_url; it will use the OpenAI default"
+                f'profiles."{name}"', "profile has no base_url; it will use the OpenAI default"
             )
         profiles[name] = Profile(name=name, models=models, **values)
     prices: dict[str, ModelPrice] = {}
     for model, raw in top.get("prices", {}).items():
         if not isinstance(raw, dict):
-            checker.problem(f"prices.{model}", "a price should be a table")
+            checker.problem(f'prices."{model}"', "a price should be a table")
             continue
         values = checker.table(raw, _PRICE_TYPES, f'prices."{model}".')
         if "input" not in values or "output" not in values:
-            checker.problem(f"prices.{model}", "a price needs both input and output")
+            checker.problem(f'prices."{model}"', "a price needs both input and output")
             continue
         prices[model] = ModelPrice(**values)
 
@@ -242,14 +276,18 @@ def save_setting(path: Path, key: str, value: str | bool) -> None:
     """Set one top-level key in config.toml, keeping the rest of the user's text as it is.
 
     Used for choices made in the app (the theme). The file is created 0600 when missing, since
-    config files may later hold a key.
+    config files may later hold a key; an existing file keeps its mode, and a symlinked one (a
+    dotfiles repository) is written through the link rather than replaced by a plain file.
     """
-    from tui_chat.storage.atomic import atomic_write_text  # storage owns the one write path
-
     import tomli_w
 
+    from tui_chat.storage.atomic import atomic_write_text  # storage owns the one write path
+
+    path = path.resolve()
     line = tomli_w.dumps({key: value}).strip()
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    exists = path.exists()
+    text = path.read_text(encoding="utf-8") if exists else ""
+    mode = stat.S_IMODE(path.stat().st_mode) if exists else 0o600
     lines = text.splitlines()
     in_table = False
     for index, existing in enumerate(lines):
@@ -260,7 +298,9 @@ def save_setting(path: Path, key: str, value: str | bool) -> None:
             lines[index] = line
             break
     else:
-        first_table = next((i for i, ln in enumerate(lines) if ln.strip().startswith("[")), len(lines))
+        first_table = next(
+            (i for i, ln in enumerate(lines) if ln.strip().startswith("[")), len(lines)
+        )
         lines.insert(first_table, line)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, "\n".join(lines) + "\n", mode=0o600)
+    atomic_write_text(path, "\n".join(lines) + "\n", mode=mode)

@@ -1,0 +1,91 @@
+"""Exports: Markdown to read, JSON for programs; only conversation data goes in."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from tui_chat.domain.conversation import Conversation, Message, Usage
+from tui_chat.export import to_json, to_markdown
+
+T0 = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
+
+
+def sample() -> Conversation:
+    conv = Conversation(
+        id="20261124-013000-a1b2",
+        title="Fibonacci in Python",
+        created=T0,
+        updated=T0 + timedelta(minutes=1),
+        system="Answer with ```code``` only.",
+        tags=["python"],
+    )
+    conv.messages.append(Message("user", "Write fib.", created=T0))
+    conv.messages.append(
+        Message(
+            "assistant",
+            "```python\ndef fib(n): ...\n```",
+            created=T0 + timedelta(seconds=4),
+            model="gpt-4o-mini",
+            finish_reason="length",
+            cost_usd=0.0000277,
+            usage=Usage(25, 40),
+        )
+    )
+    conv.messages.append(
+        Message(
+            "assistant",
+            "",
+            created=T0 + timedelta(seconds=9),
+            finish_reason="error",
+            error="Rate limited:\ntry later",
+        )
+    )
+    conv.extra = {"api_key": "sk-should-not-leak"}
+    return conv
+
+
+def test_markdown_reads_as_a_document() -> None:
+    text = to_markdown(sample())
+    assert text.startswith("# Fibonacci in Python\n\n- Model: gpt-4o-mini (profile openai)\n")
+    assert "## User · 2026-11-24 01:30\n\nWrite fib.\n" in text
+    assert (
+        "## Assistant (gpt-4o-mini) · 2026-11-24 01:30\n\n```python\ndef fib(n): ...\n```" in text
+    )
+    assert "*finished: length*" in text
+    assert "*finished: error; error: Rate limited: try later*" in text
+    # The system prompt's own backticks cannot close its fence.
+    assert "````\nAnswer with ```code``` only.\n````" in text
+    assert "- Tags: python" in text
+    assert "sk-should-not-leak" not in text
+
+
+def test_json_has_every_known_field_and_nothing_else() -> None:
+    data = json.loads(to_json(sample()))
+    assert data["id"] == "20261124-013000-a1b2"
+    assert data["created"] == "2026-11-24T01:30:00+00:00"
+    assert data["tags"] == ["python"]
+    first, reply, failed = data["messages"]
+    assert first == {
+        "role": "user",
+        "content": "Write fib.",
+        "created": "2026-11-24T01:30:00+00:00",
+    }
+    assert reply["usage"]["completion_tokens"] == 40
+    assert reply["cost_usd"] == 0.0000277
+    assert failed["error"] == "Rate limited:\ntry later"
+    assert "sk-should-not-leak" not in json.dumps(data)
+
+
+def test_any_text_survives_json_export() -> None:
+    conv = Conversation(id="x")
+    text = 'quote " back \\ crlf \r\n esc \x1b[2J 🦀 日本'
+    conv.messages.append(Message("user", text))
+    assert json.loads(to_json(conv))["messages"][0]["content"] == text
+
+
+def test_lone_surrogates_do_not_break_an_export() -> None:
+    conv = Conversation(id="x", title="half \ud800")
+    conv.messages.append(Message("user", "\udc00"))
+    to_markdown(conv).encode("utf-8")
+    to_json(conv).encode("utf-8")

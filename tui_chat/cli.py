@@ -1,0 +1,223 @@
+"""The `tui-chat` command: starts the app, or runs one of the small file commands.
+
+Every user error (unknown id, broken file, unwritable folder) is one sentence on stderr and a
+non-zero exit code, never a traceback. Config problems are warnings: the command still runs on
+defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TextIO
+
+from tui_chat import __version__
+from tui_chat.config import Config, load_config
+from tui_chat.export import to_json, to_markdown
+from tui_chat.paths import AppPaths, resolve_paths
+from tui_chat.sanitize import sanitize_for_terminal
+from tui_chat.storage.errors import (
+    ConversationFileError,
+    ConversationNotFound,
+    InvalidConversationId,
+    StorageError,
+)
+from tui_chat.storage.index import ConversationEntry
+from tui_chat.storage.store import ConversationStore
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """Something the user can fix; shown as one sentence, no traceback."""
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """--data-dir and --config, accepted before or after the subcommand.
+
+    On subcommands the default is SUPPRESS, so a value given before the subcommand is not reset.
+    """
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        default=default,
+        help="where conversations, trash and cache live (env TUI_CHAT_DATA_DIR)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        default=default,
+        help="the config file to read (env TUI_CHAT_CONFIG)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tui-chat",
+        description=(
+            "A keyboard-first terminal chat client for OpenAI and OpenAI-compatible servers. "
+            "With no command, starts the app."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"tui-chat {__version__}")
+    _global_options(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        _global_options(sub, suppress=True)
+        return sub
+
+    listing = command("list", "list conversations: id, updated, messages, model, title")
+    listing.add_argument("--json", action="store_true", help="one JSON array, for scripts")
+
+    export = command("export", "print one conversation to stdout")
+    export.add_argument("id", help="the conversation id (see `tui-chat list`)")
+    export.add_argument("--format", choices=("markdown", "json"), default="markdown")
+
+    command("paths", "show where config, conversations, trash and cache live")
+    command("stats", "count conversations, messages, tokens and all-time spend")
+
+    trash = command("trash", "list, restore or empty the trash")
+    actions = trash.add_subparsers(dest="trash_action", metavar="ACTION", required=True)
+    for name, help_text in (("list", "list trashed conversations"), ("empty", "delete them")):
+        _global_options(actions.add_parser(name, help=help_text), suppress=True)
+    restore = actions.add_parser("restore", help="move one back to the conversations")
+    _global_options(restore, suppress=True)
+    restore.add_argument("id", help="its name in the trash (see `tui-chat trash list`)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    paths = resolve_paths(data_dir=args.data_dir, config_file=args.config)
+    config, problems = load_config(paths.config_file)
+    if args.command is None:
+        from tui_chat.ui.app import run_app  # Textual loads only when the app starts
+
+        return run_app(paths, config, problems)
+    for problem in problems:
+        print(f"tui-chat: warning: {problem}", file=sys.stderr)
+    try:
+        return _run(args, paths, config)
+    except UserError as error:
+        print(f"tui-chat: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except (
+        ConversationFileError,
+        ConversationNotFound,
+        InvalidConversationId,
+        StorageError,
+    ) as error:
+        print(f"tui-chat: {_sentence(str(error))}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        # `tui-chat list | head`: the reader went away, which is not an error of ours.
+        sys.stderr.close()
+        return EXIT_OK
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _run(args: argparse.Namespace, paths: AppPaths, config: Config) -> int:
+    store = ConversationStore(paths)
+    out = sys.stdout
+    if args.command == "list":
+        entries = store.list_entries()
+        if args.json:
+            out.write(json.dumps([_entry_json(e) for e in entries], indent=2) + "\n")
+        else:
+            _print_table(entries, out)
+    elif args.command == "export":
+        conv, _ = store.read_entry(args.id)
+        text = to_markdown(conv) if args.format == "markdown" else to_json(conv)
+        out.write(_for_terminal(text, out))
+    elif args.command == "paths":
+        for label, path in (
+            ("config file", paths.config_file),
+            ("data", paths.data_dir),
+            ("conversations", paths.conversations_dir),
+            ("trash", paths.trash_dir),
+            ("cache", paths.cache_dir),
+            ("user themes", paths.user_themes_dir),
+        ):
+            out.write(f"{label + ':':15}{path}\n")
+    elif args.command == "stats":
+        stats = store.stats()
+        out.write(f"conversations:    {stats.conversations}\n")
+        out.write(f"messages:         {stats.messages}\n")
+        out.write(f"tokens:           {stats.total_tokens}\n")
+        out.write(f"spend (all time): ${stats.spend_usd:.4f}\n")
+        out.write(f"replies of unknown cost: {stats.unknown_cost_replies}\n")
+        if stats.broken_files:
+            out.write(f"files that cannot be read: {stats.broken_files} (see `tui-chat list`)\n")
+    elif args.command == "trash":
+        return _trash(args, store, out)
+    return EXIT_OK
+
+
+def _trash(args: argparse.Namespace, store: ConversationStore, out: TextIO) -> int:
+    if args.trash_action == "list":
+        _print_table(store.list_trash(), out)
+    elif args.trash_action == "restore":
+        restored = store.restore(args.id)
+        out.write(f"Restored as {restored}.\n")
+    elif args.trash_action == "empty":
+        count = store.empty_trash()
+        out.write(f"Deleted {count} conversation{'s' if count != 1 else ''} for good.\n")
+    return EXIT_OK
+
+
+def _for_terminal(text: str, out: TextIO) -> str:
+    """Exact text into a pipe or file; control sequences made inert on a terminal."""
+    return sanitize_for_terminal(text) if out.isatty() else text
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "?"
+
+
+def _print_table(entries: list[ConversationEntry], out: TextIO) -> None:
+    if not entries:
+        out.write("No conversations.\n")
+        return
+    width = max(len(e.id) for e in entries)
+    out.write(f"{'ID':{width}}  {'UPDATED':16}  {'MSGS':>4}  {'MODEL':20}  TITLE\n")
+    for entry in entries:
+        title = sanitize_for_terminal(" ".join(entry.display_title.split()))
+        if entry.error:
+            detail = sanitize_for_terminal(entry.error)
+            out.write(f"{entry.id:{width}}  {_when(entry.updated):16}  BROKEN: {detail}\n")
+            continue
+        pin = "* " if entry.pinned else ""
+        model = sanitize_for_terminal(entry.model)
+        out.write(
+            f"{entry.id:{width}}  {_when(entry.updated):16}  {entry.message_count:>4}  "
+            f"{model:20}  {pin}{title}\n"
+        )
+
+
+def _entry_json(entry: ConversationEntry) -> dict[str, object]:
+    return {
+        "id": entry.id,
+        "title": entry.title,
+        "updated": entry.updated.isoformat() if entry.updated else None,
+        "model": entry.model,
+        "profile": entry.profile,
+        "message_count": entry.message_count,
+        "pinned": entry.pinned,
+        "tags": list(entry.tags),
+        "path": str(entry.path),
+        "error": entry.error,
+    }

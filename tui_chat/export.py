@@ -1,0 +1,119 @@
+"""Exports of one conversation, to Markdown (to read or share) and JSON (for other programs).
+
+Both are built from the conversation alone: no config, so no key or secret can end up in them.
+Unknown keys kept from the file (`extra`) are left out too, since nobody checked what they hold.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import datetime
+from typing import Any
+
+from tui_chat.domain.conversation import Conversation, Message
+
+EXPORT_FORMAT = 1
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(text: str) -> str:
+    """Lone surrogates (possible in memory, never in a file) become U+FFFD, as when saving."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _moment(moment: datetime) -> str:
+    return moment.isoformat(sep=" ")
+
+
+def _fence_for(text: str) -> str:
+    """A backtick fence longer than any run of backticks inside `text`."""
+    longest = run = 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    return "`" * max(3, longest + 1)
+
+
+def to_markdown(conv: Conversation) -> str:
+    """A readable Markdown document: a title, the facts, then each message under a heading."""
+    lines = [f"# {conv.display_title}", ""]
+    lines.append(f"- Model: {conv.model} (profile {conv.profile})")
+    lines.append(f"- Created: {_moment(conv.created)}")
+    lines.append(f"- Updated: {_moment(conv.updated)}")
+    if conv.tags:
+        lines.append(f"- Tags: {', '.join(conv.tags)}")
+    cost = conv.total_cost_usd
+    if cost is not None:
+        lines.append(f"- Cost: ${cost:.6f}")
+    lines.append(f"- Id: {conv.id}")
+    if conv.system:
+        # The system prompt is instructions, not chat: a fenced block keeps its Markdown inert.
+        fence = _fence_for(conv.system)
+        lines += ["", "## System prompt", "", fence, conv.system, fence]
+    for message in conv.messages:
+        lines += ["", _heading(message), ""]
+        lines.append(message.content if message.content else "*(empty)*")
+        notes = _notes(message)
+        if notes:
+            lines += ["", f"*{notes}*"]
+    return _encodable("\n".join(lines).rstrip("\n") + "\n")
+
+
+def _heading(message: Message) -> str:
+    who = {"user": "User", "assistant": "Assistant", "system": "System"}[message.role]
+    if message.role == "assistant" and message.model:
+        who = f"{who} ({message.model})"
+    return f"## {who} · {message.created:%Y-%m-%d %H:%M}"
+
+
+def _notes(message: Message) -> str:
+    notes = []
+    if message.finish_reason not in (None, "stop"):
+        notes.append(f"finished: {message.finish_reason}")
+    if message.error:
+        notes.append(f"error: {' '.join(message.error.split())}")
+    return "; ".join(notes)
+
+
+def to_json(conv: Conversation) -> str:
+    """The conversation as pretty-printed JSON with ISO 8601 times (schema 1's known fields)."""
+    payload: dict[str, Any] = {
+        "format": EXPORT_FORMAT,
+        "id": conv.id,
+        "title": conv.title,
+        "created": conv.created.isoformat(),
+        "updated": conv.updated.isoformat(),
+        "profile": conv.profile,
+        "model": conv.model,
+        "system": conv.system,
+        "pinned": conv.pinned,
+        "tags": list(conv.tags),
+        "messages": [_message_json(m) for m in conv.messages],
+    }
+    return _encodable(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+
+
+def _message_json(message: Message) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "role": message.role,
+        "content": message.content,
+        "created": message.created.isoformat(),
+    }
+    for key in ("model", "finish_reason", "cost_usd", "error"):
+        value = getattr(message, key)
+        if isinstance(value, float) and not math.isfinite(value):
+            value = None  # JSON has no NaN or infinity
+        if value is not None:
+            item[key] = value
+    if message.usage is not None:
+        usage = message.usage
+        item["usage"] = {
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "cached_tokens": usage.cached_tokens,
+            "reasoning_tokens": usage.reasoning_tokens,
+            "estimated": usage.estimated,
+        }
+    return item
