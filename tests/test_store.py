@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tui_chat.domain.conversation import Conversation, Message, Usage
 from tui_chat.paths import AppPaths
@@ -19,6 +21,7 @@ from tui_chat.storage.errors import (
     InvalidConversationId,
     StorageError,
 )
+from tui_chat.storage.merge import merge_conversations
 from tui_chat.storage.store import ConversationStore
 from tui_chat.storage.toml_format import conversation_to_toml
 
@@ -377,3 +380,58 @@ def test_index_cache_holds_no_message_text(store: ConversationStore, paths: AppP
     cache = json.loads((paths.cache_dir / "index.json").read_text())
     assert "secret plans" not in json.dumps(cache)
     assert conversation_to_toml(conv).count("secret plans") == 1
+
+
+# ---------------------------------------------------------------- merge, property-based
+
+
+def _messages(prefix: str, count: int, start: int) -> list[Message]:
+    return [
+        Message("user", f"{prefix} {i}", created=T0 + timedelta(seconds=start + i))
+        for i in range(count)
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    base_n=st.integers(0, 5),
+    ours_n=st.integers(0, 5),
+    theirs_n=st.integers(0, 5),
+    ours_start=st.integers(0, 20),
+    theirs_start=st.integers(0, 20),
+)
+def test_appends_on_both_sides_always_merge_without_loss(
+    base_n: int, ours_n: int, theirs_n: int, ours_start: int, theirs_start: int
+) -> None:
+    base = make_conversation("m", n=0)
+    base.messages = _messages("base", base_n, -100)
+    ours = make_conversation("m", n=0)
+    ours.messages = list(base.messages) + _messages("ours", ours_n, ours_start)
+    theirs = make_conversation("m", n=0)
+    theirs.messages = list(base.messages) + _messages("theirs", theirs_n, theirs_start)
+    result = merge_conversations(base, ours, theirs)
+    assert result is not None
+    contents = [m.content for m in result.messages]
+    assert contents[:base_n] == [f"base {i}" for i in range(base_n)]
+    for side, count in (("ours", ours_n), ("theirs", theirs_n)):
+        assert [c for c in contents if c.startswith(side)] == [f"{side} {i}" for i in range(count)]
+    assert len(contents) == base_n + ours_n + theirs_n
+    assert result.theirs_added == theirs_n
+    # Merging again with the result as the new base changes nothing.
+    again = merge_conversations(base, ours, theirs)
+    assert again is not None and [m.content for m in again.messages] == contents
+
+
+def test_an_edit_here_and_an_append_there_both_survive() -> None:
+    base = make_conversation("m")
+    ours = make_conversation("m")
+    ours.messages[1].content = "message 1, streamed further"
+    theirs = make_conversation("m")
+    theirs.messages.append(Message("user", "later", created=T0 + timedelta(minutes=1)))
+    result = merge_conversations(base, ours, theirs)
+    assert result is not None
+    assert [m.content for m in result.messages] == [
+        "message 0",
+        "message 1, streamed further",
+        "later",
+    ]

@@ -134,7 +134,10 @@ class ConversationStore:
         self.trash_folder = paths.trash_dir
         self._index = ConversationIndex(self.folder, paths.cache_dir / "index.json")
         self._known: dict[str, _Snapshot] = {}
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # file reads and writes
+        # The list has its own lock: a first, cold listing of thousands of files must not hold
+        # up a save.
+        self._index_lock = threading.Lock()
         self._last_scan: dict[str, tuple[int, int, int]] | None = None
         self._swept = False
 
@@ -177,7 +180,7 @@ class ConversationStore:
 
     def list_entries(self) -> list[ConversationEntry]:
         """Every conversation file, pinned first then most recent; broken files carry `error`."""
-        with self._lock:
+        with self._index_lock:
             entries = self._index.entries()
             if self._last_scan is None:
                 self._last_scan = dict(self._index.last_signatures)
@@ -186,7 +189,7 @@ class ConversationStore:
     def refresh(self) -> bool:
         """Cheap rescan (stat only): True if any file was added, changed or removed since the
         previous call. Poll this every few seconds to pick up other programs' edits."""
-        with self._lock:
+        with self._index_lock:
             current = dict(scan(self.folder))
             changed = self._last_scan is not None and current != self._last_scan
             self._last_scan = current
