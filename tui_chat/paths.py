@@ -46,7 +46,9 @@ class AppPaths:
         return self.data_dir / "tui-chat.log"
 
 
-def resolve_paths(*, data_dir: str | Path | None = None, config_file: str | Path | None = None) -> AppPaths:
+def resolve_paths(
+    *, data_dir: str | Path | None = None, config_file: str | Path | None = None
+) -> AppPaths:
     """Command-line options win over environment variables, which win over platform defaults."""
     chosen_data = data_dir or os.environ.get(DATA_DIR_ENV) or platformdirs.user_data_dir(APP_NAME)
     chosen_config = (
