@@ -283,10 +283,10 @@ class StreamingTokenCount:
     """The token count of a growing reply, without re-encoding the whole reply per delta.
 
     tiktoken first splits text into pieces with a regular expression and then encodes each
-    piece on its own, so the tokens of a prefix that ends at a settled piece boundary never
-    change as text is appended. Everything before such a boundary (a few pieces back from the
-    end, where appended text can no longer reach) is counted once; only the tail is re-encoded.
-    `finish()` recounts the full text once, so the final figure always equals `count_text`.
+    piece on its own, so tokens never straddle a piece boundary, and a boundary a few pieces
+    back from the end no longer moves as text is appended. The tokens before such a boundary
+    are counted once; only the tail after it is re-encoded per delta. `finish()` recounts the
+    full text once, so the final figure always equals `count_text`.
     """
 
     # Re-split the tail when it grows past this many characters; keep this many pieces open.
@@ -331,9 +331,20 @@ class StreamingTokenCount:
         if len(starts) <= self._OPEN_PIECES:
             return
         cut = starts[-self._OPEN_PIECES]
-        settled = self._tail[:cut]
-        self._settled_tokens += len(self._encoding.encode_ordinary(settled))
-        self._settled_parts.append(settled)
+        # Count the tokens before the cut as tiktoken splits them *in context*: encoding the
+        # prefix alone could split its last piece differently ("  " at the very end is one
+        # piece, before a word it is two).
+        cut_bytes = len(self._tail[:cut].encode("utf-8"))
+        offset = count = 0
+        for token in self._encoding.encode_ordinary(self._tail):
+            if offset >= cut_bytes:
+                break
+            offset += len(self._encoding.decode_single_token_bytes(token))
+            count += 1
+        if offset != cut_bytes:
+            return  # the cut is inside a token: not a boundary tiktoken agrees with; wait
+        self._settled_tokens += count
+        self._settled_parts.append(self._tail[:cut])
         self._tail = self._tail[cut:]
 
     def finish(self) -> int:
