@@ -171,8 +171,9 @@ def test_recounting_a_long_conversation_reuses_each_messages_count(counter):
 
 
 def test_system_prompt_is_counted_as_a_message(counter):
-    without = counter.count_messages("gpt-4o", "", [Message(role="user", content="hi")])
-    with_system = counter.count_messages("gpt-4o", "Be brief.", [Message(role="user", content="hi")])
+    messages = [Message(role="user", content="hi")]
+    without = counter.count_messages("gpt-4o", "", messages)
+    with_system = counter.count_messages("gpt-4o", "Be brief.", messages)
 
     assert with_system.tokens - without.tokens == 3 + 1 + 3  # overhead, "system", "Be brief."
 
