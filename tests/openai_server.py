@@ -661,6 +661,9 @@ def main(argv: list[str] | None = None) -> int:
         tokens_per_second=args.tokens_per_second,
         reply_tokens=args.reply_tokens,
     )
+    # Load both encodings now, so the first reply is not late by half a second.
+    encoding_for("gpt-4o")
+    encoding_for("gpt-4")
     server.start()
     print(f"fake OpenAI server on {server.base_url}", flush=True)
     try:

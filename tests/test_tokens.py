@@ -44,8 +44,14 @@ def test_encodings_load_offline_with_an_empty_tiktoken_cache(tmp_path):
         "print(c.load(), c.load_error, c.count_text('gpt-4o', 'hello world').tokens, "
         "c.count_text('gpt-4', 'hello world').tokens)"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                          check=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=60,
+    )
 
     assert done.stdout.split() == ["True", "None", "2", "2"]
     assert list(tmp_path.iterdir()) == []  # nothing was written to (or downloaded into) it
@@ -87,10 +93,16 @@ def test_a_checksum_mismatch_is_refused():
 @pytest.mark.parametrize(
     ("model", "encoding"),
     [
-        ("gpt-4o", "o200k_base"), ("gpt-4o-mini", "o200k_base"), ("gpt-4.1", "o200k_base"),
-        ("gpt-5", "o200k_base"), ("o3-mini", "o200k_base"), ("o1", "o200k_base"),
-        ("gpt-4", "cl100k_base"), ("gpt-3.5-turbo", "cl100k_base"),
-        ("openai/gpt-4", "cl100k_base"), ("llama3.1:8b", "o200k_base"),
+        ("gpt-4o", "o200k_base"),
+        ("gpt-4o-mini", "o200k_base"),
+        ("gpt-4.1", "o200k_base"),
+        ("gpt-5", "o200k_base"),
+        ("o3-mini", "o200k_base"),
+        ("o1", "o200k_base"),
+        ("gpt-4", "cl100k_base"),
+        ("gpt-3.5-turbo", "cl100k_base"),
+        ("openai/gpt-4", "cl100k_base"),
+        ("llama3.1:8b", "o200k_base"),
     ],
 )
 def test_each_model_family_is_counted_with_its_encoding(model, encoding):
@@ -170,6 +182,17 @@ def test_recounting_a_long_conversation_reuses_each_messages_count(counter):
     assert len(counter._cache) == cached_entries + 1
 
 
+def test_dropping_the_oldest_messages_frees_the_tokens_asked_for(counter):
+    messages = [Message(role="user", content=f"question {i} " * 50) for i in range(10)]
+    full = counter.count_messages("gpt-4o", "", messages).tokens
+
+    drop = counter.oldest_messages_to_drop("gpt-4o", messages, 250)
+
+    assert counter.count_messages("gpt-4o", "", messages[drop:]).tokens <= full - 250
+    assert counter.count_messages("gpt-4o", "", messages[drop - 1 :]).tokens > full - 250
+    assert counter.oldest_messages_to_drop("gpt-4o", messages, 10**9) == 9  # keeps the last
+
+
 def test_system_prompt_is_counted_as_a_message(counter):
     messages = [Message(role="user", content="hi")]
     without = counter.count_messages("gpt-4o", "", messages)
@@ -180,9 +203,36 @@ def test_system_prompt_is_counted_as_a_message(counter):
 
 # Fragments whose runs stress tiktoken's piece splitting: whitespace runs before words,
 # punctuation runs, contractions, CRLF, non-breaking and zero-width spaces, multi-byte text.
-FRAGMENTS = [" ", "  ", "\n", "\n\n", "\t", "a", "B", "word", "Word", "1", "123456", ".", "...",
-             "!?", "'s", "'", "é", "日本", "🎉", "\r\n", "-", "|", "`", "```", " \n", "/",
-             "\u00a0", "\u200b"]
+FRAGMENTS = [
+    " ",
+    "  ",
+    "\n",
+    "\n\n",
+    "\t",
+    "a",
+    "B",
+    "word",
+    "Word",
+    "1",
+    "123456",
+    ".",
+    "...",
+    "!?",
+    "'s",
+    "'",
+    "é",
+    "日本",
+    "🎉",
+    "\r\n",
+    "-",
+    "|",
+    "`",
+    "```",
+    " \n",
+    "/",
+    "\u00a0",
+    "\u200b",
+]
 runs = st.tuples(st.sampled_from(FRAGMENTS), st.integers(min_value=1, max_value=60)).map(
     lambda pair: pair[0] * pair[1]
 )

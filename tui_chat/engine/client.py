@@ -294,8 +294,8 @@ class ChatClient:
                     if getattr(chunk, "usage", None) is not None:
                         usage = chunk.usage
                     for choice in chunk.choices or ():
-                        if choice.index != 0:
-                            continue
+                        if getattr(choice, "index", 0) not in (0, None):
+                            continue  # n > 1 is never asked for; ignore other choices
                         delta = choice.delta
                         if delta is not None:
                             reasoning = _reasoning_text(delta)
@@ -317,7 +317,9 @@ class ChatClient:
         finally:
             if stream is not None:
                 # Also on cancellation: the server must see the client go away at once.
-                await stream.close()
+                # Closing an already broken connection may raise; the outcome is known by now.
+                with contextlib.suppress(Exception):
+                    await stream.close()
 
     async def _whole_response(self, response: Any, model: str) -> AsyncIterator[StreamEvent]:
         """A 200 that is not an event stream: a whole JSON completion (some servers ignore

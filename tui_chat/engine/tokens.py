@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui_chat.domain.conversation import Message
-from tui_chat.engine.prompt import build_chat_messages
+from tui_chat.engine.prompt import build_chat_messages, is_sent
 
 if TYPE_CHECKING:
     import tiktoken
@@ -222,6 +222,10 @@ class TokenCounter:
         """True once the encodings are loaded and counts are exact for known models."""
         return all(name in self._encodings for name in ENCODING_NAMES)
 
+    def encoding_name_for(self, model: str) -> str:
+        """The encoding `model` is counted with (o200k_base for models tiktoken does not know)."""
+        return encoding_name_for(model)
+
     def encoding(self, model: str) -> tuple[tiktoken.Encoding | None, bool]:
         """The loaded encoding for `model` (None until loaded) and whether counts are guesses."""
         name, guessed = encoding_for_model(model)
@@ -272,6 +276,23 @@ class TokenCounter:
                 if key == "name":
                     total += TOKENS_PER_NAME
         return TokenCount(total, approximate)
+
+    def oldest_messages_to_drop(
+        self, model: str, messages: Sequence[Message], over_by_tokens: int
+    ) -> int:
+        """How many of the oldest `messages` to leave out so the prompt shrinks by at least
+        `over_by_tokens` (for "the conversation is N tokens over the context window").
+
+        The last message (the question being asked) is always kept.
+        """
+        freed = 0
+        for dropped, message in enumerate(messages[:-1], start=1):
+            if is_sent(message):
+                freed += TOKENS_PER_MESSAGE + self.count_text(model, message.role).tokens
+                freed += self.count_text(model, message.content).tokens
+            if freed >= over_by_tokens:
+                return dropped
+        return max(len(messages) - 1, 0)
 
     def streaming(self, model: str) -> StreamingTokenCount:
         """A counter for a reply that grows delta by delta."""
