@@ -312,6 +312,30 @@ async def test_captive_portal_page_with_status_200(chat, openai_server):
     assert_one_sentence(error)
 
 
+async def test_plain_text_page_with_status_200_is_not_taken_for_an_empty_reply(chat, openai_server):
+    openai_server.enqueue(Script(raw_body="Please log in to continue.", content_type="text/plain"))
+
+    error = await chat.error()
+
+    assert error.kind == "bad_response"
+    assert "not an OpenAI-compatible stream" in error.message
+
+
+async def test_sse_with_a_wrong_content_type_is_still_read(chat, openai_server):
+    body = (
+        'data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"m",'
+        '"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}\n\n'
+        'data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"m",'
+        '"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n'
+    )
+    openai_server.enqueue(Script(raw_body=body, content_type="text/plain"))
+
+    events = await chat.events()
+
+    assert chat.text(events) == "Hi"
+    assert events[-1].reason == "stop"
+
+
 async def test_malformed_stream_line_keeps_the_text_before_it(chat, openai_server):
     openai_server.enqueue(Script(text="Good so far", malformed_after_chunks=2))
 
@@ -409,3 +433,15 @@ async def test_text_already_shown_is_never_followed_by_an_exception(chat, openai
 
     assert isinstance(events[0], TextDelta)
     assert isinstance(events[-1], StreamFailed)
+
+
+async def test_server_messages_cannot_smuggle_terminal_escapes(chat, openai_server):
+    openai_server.enqueue(
+        Script(status=400, error_message="Bad \x1b]0;pwned\x07request\x1b[2J\nsecond line")
+    )
+
+    error = await chat.error()
+
+    assert "\x1b" not in error.message
+    assert "\x07" not in error.message
+    assert "\n" not in error.message

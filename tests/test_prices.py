@@ -104,3 +104,13 @@ def test_context_window_of_known_models(book):
     assert book.context_window("gpt-4o", OPENAI) == 128_000
     assert book.context_window("gpt-5", OPENAI) == 400_000
     assert book.context_window("llama3.1:8b", OLLAMA) is None
+
+
+def test_without_autoload_prices_are_unknown_until_loaded_then_known():
+    book = PriceBook({"llama3.1:8b": ModelPrice(input=0, output=0)}, autoload=False)
+
+    assert book.lookup("gpt-4o-mini", OPENAI) is None  # not loaded yet: unknown, not wrong
+    assert book.cost("llama3.1:8b", Usage(10, 10), OLLAMA) == 0.0  # overrides need no loading
+    book.load()
+
+    assert book.lookup("gpt-4o-mini", OPENAI).input == 0.15

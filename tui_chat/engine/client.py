@@ -281,15 +281,17 @@ class ChatClient:
         try:
             try:
                 stream = await sdk.chat.completions.create(**params)
-                content_type = stream.response.headers.get("content-type", "")
-                if "text/event-stream" not in content_type:
+                content_type = stream.response.headers.get("content-type", "").lower()
+                if "json" in content_type or "html" in content_type:
                     async for event in self._whole_response(stream.response, model):
                         yield event
                     return
                 finish: str | None = None
                 usage: Any = None
                 served_model: str | None = None
+                chunks = 0
                 async for chunk in stream:
+                    chunks += 1
                     served_model = getattr(chunk, "model", None) or served_model
                     if getattr(chunk, "usage", None) is not None:
                         usage = chunk.usage
@@ -305,6 +307,10 @@ class ChatClient:
                                 yield TextDelta(delta.content)
                         if choice.finish_reason:
                             finish = choice.finish_reason
+                if chunks == 0 and "text/event-stream" not in content_type:
+                    # Not SSE after all (a proxy's plain-text page): say so rather than
+                    # leaving an empty reply marked cut.
+                    raise UnexpectedResponse(content_type, "")
                 if usage is not None:
                     yield UsageReport(_usage_from(usage), served_model)
                 yield Finished(finish or "cut", served_model)

@@ -37,6 +37,7 @@ _CONTEXT_PATTERNS = (
         r"limit of (?P<limit>[\d,]+) tokens.*?resulted in (?P<used>[\d,]+) tokens", re.S | re.I
     ),
 )
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _TRY_AGAIN_IN = re.compile(r"try again in (?P<value>\d+(?:\.\d+)?)\s*(?P<unit>ms|s)\b", re.I)
 
 
@@ -129,7 +130,8 @@ def _detail(exc: BaseException, api_key: str | None) -> str:
         text = _strip_markup(body)
     else:
         text = getattr(exc, "message", None) or str(exc)
-    text = " ".join(redact(text, api_key).split())
+    # One line, and no control characters: a server must not drive the user's terminal.
+    text = " ".join(_CONTROL.sub("", redact(text, api_key)).split())
     if len(text) > _DETAIL_CHARS:
         text = text[: _DETAIL_CHARS - 1].rstrip() + "…"
     return text.rstrip(".")

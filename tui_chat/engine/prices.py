@@ -59,8 +59,14 @@ def _as_float(value: Any) -> float | None:
 class PriceBook:
     """Looks up prices and context windows; config overrides win over genai-prices."""
 
-    def __init__(self, overrides: dict[str, ModelPrice] | None = None) -> None:
+    def __init__(
+        self, overrides: dict[str, ModelPrice] | None = None, *, autoload: bool = True
+    ) -> None:
+        """`autoload=False` (for the app): until `load()` ran in a worker, lookups answer from
+        the overrides only, so the UI never waits for the import; with True the first
+        lookup imports genai-prices itself (for the CLI and scripts)."""
         self.overrides = dict(overrides or {})
+        self.autoload = autoload
         self._lowered = {name.lower(): price for name, price in self.overrides.items()}
         self._cache: dict[tuple[str, str | None], ModelPricing | None] = {}
         self._snapshot: Any = None
@@ -85,7 +91,14 @@ class PriceBook:
             or self._lowered.get(bare_model_name(model))
         )
 
+    @property
+    def ready(self) -> bool:
+        """True once genai-prices is loaded (always answerable with autoload)."""
+        return self._snapshot is not None or self.autoload
+
     def _from_genai(self, model: str, base_url: str | None) -> tuple[Any, Any] | None:
+        if not self.ready:
+            return None
         snapshot = self._genai_snapshot()
         try:
             if is_openai_url(base_url) and (base_url is None or "azure" not in base_url):
@@ -126,7 +139,8 @@ class PriceBook:
                     source="genai-prices",
                     provider=provider.id,
                 )
-        self._cache[key] = pricing
+        if self.ready:  # an answer given before loading is only provisional
+            self._cache[key] = pricing
         return pricing
 
     def cost(self, model: str, usage: Usage, base_url: str | None) -> float | None:
