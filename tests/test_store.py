@@ -435,3 +435,14 @@ def test_an_edit_here_and_an_append_there_both_survive() -> None:
         "message 1, streamed further",
         "later",
     ]
+
+
+def test_file_saved_with_a_byte_order_mark_still_reads(
+    store: ConversationStore, paths: AppPaths
+) -> None:
+    conv = make_conversation("bom")
+    paths.conversations_dir.mkdir(parents=True)
+    text = conversation_to_toml(conv)
+    (paths.conversations_dir / "bom.toml").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert store.load("bom") == conv
+    assert store.list_entries()[0].error is None

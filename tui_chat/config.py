@@ -209,7 +209,7 @@ def load_config(path: Path) -> tuple[Config, list[ConfigProblem]]:
     if not path.exists():
         return Config(), []
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # skip a BOM some Windows editors add
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         from tui_chat.storage.toml_format import toml_error_position

@@ -70,9 +70,12 @@ def read_conversation(path: Path) -> tuple[Conversation, bytes]:
 
 
 def parse_conversation_bytes(data: bytes, path: Path) -> Conversation:
-    """Decode and parse a file's bytes; text that is not UTF-8 is reported with its line."""
+    """Decode and parse a file's bytes; text that is not UTF-8 is reported with its line.
+
+    A byte-order mark (some Windows editors add one) is skipped: tomllib would reject it.
+    """
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise ConversationFileError(path, line, "is not UTF-8 text") from None
