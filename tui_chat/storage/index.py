@@ -17,7 +17,7 @@ import os
 import stat
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -157,6 +157,7 @@ class _Cached:
     signature: Signature
     checked_ns: int
     entry: ConversationEntry
+    as_json: dict[str, Any] | None = None  # made once: rewriting 10,000 entries must be cheap
 
     def still_valid(self, signature: Signature) -> bool:
         racy = self.checked_ns - self.signature[0] < RACY_SECONDS * 1e9
@@ -236,13 +237,19 @@ class ConversationIndex:
 
 
 def _cached_to_json(cached: _Cached) -> dict[str, Any]:
-    entry = asdict(cached.entry)
-    entry.pop("path")
-    entry["tags"] = list(cached.entry.tags)
-    for key in ("updated", "created"):
-        moment = entry[key]
-        entry[key] = moment.isoformat() if moment is not None else None
-    return {"sig": list(cached.signature), "checked_ns": cached.checked_ns, "entry": entry}
+    if cached.as_json is None:
+        entry = {f.name: getattr(cached.entry, f.name) for f in fields(ConversationEntry)}
+        entry.pop("path")
+        entry["tags"] = list(cached.entry.tags)
+        for key in ("updated", "created"):
+            moment = entry[key]
+            entry[key] = moment.isoformat() if moment is not None else None
+        cached.as_json = {
+            "sig": list(cached.signature),
+            "checked_ns": cached.checked_ns,
+            "entry": entry,
+        }
+    return cached.as_json
 
 
 def _cached_from_json(path: Path, item: dict[str, Any]) -> _Cached:
@@ -252,4 +259,4 @@ def _cached_from_json(path: Path, item: dict[str, Any]) -> _Cached:
     raw["tags"] = tuple(raw.get("tags", ()))
     entry = ConversationEntry(path=path, **raw)
     mtime_ns, size, inode = (int(n) for n in item["sig"])
-    return _Cached((mtime_ns, size, inode), int(item["checked_ns"]), entry)
+    return _Cached((mtime_ns, size, inode), int(item["checked_ns"]), entry, as_json=item)
