@@ -243,3 +243,15 @@ def test_export_into_a_pipe_keeps_the_exact_text(tmp_path: Path) -> None:
     store.save(conv)
     result = run_process("export", "raw", "--format", "json", "--data-dir", str(data))
     assert json.loads(result.stdout)["messages"][0]["content"] == conv.messages[0].content
+
+
+def test_unreadable_data_folder_is_a_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the data folder should be")
+    code, out, err = run(capsys, "list", "--data-dir", str(blocker))
+    assert out == ""
+    assert code == 1
+    assert err.startswith("tui-chat: Could not list ")
+    assert "is a file, not a folder" in err

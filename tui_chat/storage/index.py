@@ -24,7 +24,7 @@ from typing import Any
 
 from tui_chat.domain.conversation import Conversation
 from tui_chat.storage.atomic import atomic_write_text, make_private_dir
-from tui_chat.storage.errors import ConversationFileError
+from tui_chat.storage.errors import ConversationFileError, StorageError
 from tui_chat.storage.toml_format import conversation_from_toml
 
 INDEX_FORMAT = 1
@@ -134,11 +134,16 @@ def entry_from_file(path: Path) -> ConversationEntry:
 
 
 def scan(folder: Path) -> Iterator[tuple[str, Signature]]:
-    """(file name, signature) of each conversation file; temp and hidden files are skipped."""
+    """(file name, signature) of each conversation file; temp and hidden files are skipped.
+
+    A missing folder holds no files yet; an unreadable one raises StorageError.
+    """
     try:
         iterator = os.scandir(folder)
     except FileNotFoundError:
         return
+    except OSError as error:
+        raise StorageError.from_os_error("list", folder, error) from None
     with iterator:
         for item in iterator:
             if not item.name.endswith(SUFFIX) or item.name.startswith("."):
