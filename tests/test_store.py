@@ -221,7 +221,10 @@ def test_edit_elsewhere_and_append_here_merge_when_they_touch_different_things(
     theirs.pinned = True
     there.save(theirs)
     mine.messages.append(Message("user", "more", created=T0 + timedelta(minutes=1)))
-    assert here.save(mine).kind == "merged"
+    outcome = here.save(mine)
+    assert outcome.kind == "merged"
+    assert outcome.message == "“Renamed there” was changed elsewhere; took its new title, pinned."
+    assert mine.title == "Renamed there"
     result = ConversationStore(paths).load(mine.id)
     assert result.title == "Renamed there"
     assert result.pinned

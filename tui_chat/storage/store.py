@@ -260,19 +260,20 @@ class ConversationStore:
             if merged is None:
                 self._known[conversation_id] = _Snapshot(_digest(current), copy.deepcopy(theirs))
                 return self._conflict_copy(conversation, "it was changed elsewhere too")
-            for name, value in merged.fields.items():
-                setattr(conversation, name, value)
+            adopted = [n for n, v in merged.fields.items() if getattr(conversation, n) != v]
+            for name in adopted:
+                setattr(conversation, name, merged.fields[name])
             conversation.messages[:] = merged.messages
             conversation.created = merged.created
             conversation.updated = merged.updated
             self._write(path, conversation, current)
-            if merged.theirs_added:
-                count = merged.theirs_added
+            title = conversation.display_title
+            count = merged.theirs_added
+            if count:
                 plural = "message" if count == 1 else "messages"
-                message = (
-                    f"“{conversation.display_title}” was changed elsewhere; merged {count} "
-                    f"{plural} from there."
-                )
+                message = f"“{title}” was changed elsewhere; merged {count} {plural} from there."
+            elif adopted:
+                message = f"“{title}” was changed elsewhere; took its new {', '.join(adopted)}."
             else:
                 message = ""
             return SaveOutcome("merged", conversation_id, message)
@@ -312,10 +313,15 @@ class ConversationStore:
         copy_id = new_conversation_id()
         while self.path_for(copy_id).exists():
             copy_id = new_conversation_id()
+        previous_title = conversation.title
         conversation.id = copy_id
         if not conversation.title.endswith(CONFLICT_SUFFIX):
             conversation.title = f"{original_title}{CONFLICT_SUFFIX}"
-        self._write(self.path_for(copy_id), conversation, None)
+        try:
+            self._write(self.path_for(copy_id), conversation, None)
+        except StorageError:
+            conversation.id, conversation.title = original_id, previous_title
+            raise
         return SaveOutcome(
             "conflict_copy",
             original_id,
