@@ -130,6 +130,11 @@ def test_export_markdown_and_json_to_stdout(
     )
     assert code == 0
     assert json.loads(out)["messages"][1]["usage"]["prompt_tokens"] == 25
+    # The file name, as `ls` shows it, works as well as the id.
+    code, by_name, _ = run(
+        capsys, "export", "20261124-013000-a1b2.toml", "--data-dir", str(data_dir)
+    )
+    assert code == 0 and by_name.startswith("# Fibonacci in Python\n")
 
 
 @pytest.mark.parametrize(

@@ -449,3 +449,48 @@ def test_file_saved_with_a_byte_order_mark_still_reads(
     (paths.conversations_dir / "bom.toml").write_bytes(b"\xef\xbb\xbf" + text.encode())
     assert store.load("bom") == conv
     assert store.list_entries()[0].error is None
+
+
+actions = st.lists(
+    st.tuples(
+        st.sampled_from(["here", "there"]),
+        st.sampled_from(["append", "append", "save", "save", "retitle", "reload"]),
+    ),
+    max_size=14,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=actions)
+def test_two_windows_in_any_order_never_lose_a_saved_message(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[str, str]]
+) -> None:
+    paths = AppPaths(config_file=Path("/nonexistent"), data_dir=tmp_path_factory.mktemp("d"))
+    seed = ConversationStore(paths)
+    seed.save(make_conversation("c"))
+    stores = {name: ConversationStore(paths) for name in ("here", "there")}
+    open_now = {name: stores[name].load("c") for name in stores}
+    saved: set[str] = {"message 0", "message 1"}
+    counter = 0
+    for who, action in steps:
+        conv = open_now[who]
+        if action == "append":
+            counter += 1
+            conv.messages.append(
+                Message("user", f"{who} {counter}", T0 + timedelta(seconds=counter))
+            )
+        elif action == "retitle":
+            conv.title = f"title by {who} {counter}"
+        elif action == "save":
+            stores[who].save(conv)  # may merge, or move `conv` to a conflict copy
+            saved.update(m.content for m in conv.messages)
+        elif action == "reload":
+            open_now[who] = stores[who].load(conv.id)
+    entries = ConversationStore(paths).list_entries()
+    if all(action != "retitle" for _, action in steps):
+        assert [e.id for e in entries] == ["c"]  # appends alone always merge
+    on_disk = set()
+    for entry in entries:
+        assert entry.error is None
+        on_disk.update(m.content for m in ConversationStore(paths).load(entry.id).messages)
+    assert saved <= on_disk

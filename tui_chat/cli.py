@@ -140,7 +140,7 @@ def _run(args: argparse.Namespace, paths: AppPaths, config: Config) -> int:
         else:
             _print_table(entries, out)
     elif args.command == "export":
-        conv, _ = store.read_entry(args.id)
+        conv, _ = store.read_entry(_as_id(args.id))
         text = to_markdown(conv) if args.format == "markdown" else to_json(conv)
         out.write(_for_terminal(text, out))
     elif args.command == "paths":
@@ -171,12 +171,17 @@ def _trash(args: argparse.Namespace, store: ConversationStore, out: TextIO) -> i
     if args.trash_action == "list":
         _print_table(store.list_trash(), out)
     elif args.trash_action == "restore":
-        restored = store.restore(args.id)
+        restored = store.restore(_as_id(args.id))
         out.write(f"Restored as {restored}.\n")
     elif args.trash_action == "empty":
         count = store.empty_trash()
         out.write(f"Deleted {count} conversation{'s' if count != 1 else ''} for good.\n")
     return EXIT_OK
+
+
+def _as_id(text: str) -> str:
+    """Accept a file name too (`tui-chat export 2026….toml`), as people copy it from `ls`."""
+    return text.removesuffix(".toml")
 
 
 def _for_terminal(text: str, out: TextIO) -> str:
