@@ -494,3 +494,19 @@ def test_two_windows_in_any_order_never_lose_a_saved_message(
         assert entry.error is None
         on_disk.update(m.content for m in ConversationStore(paths).load(entry.id).messages)
     assert saved <= on_disk
+
+
+def test_symlinked_conversation_file_stays_a_link(
+    store: ConversationStore, paths: AppPaths
+) -> None:
+    elsewhere = paths.data_dir.parent / "repo" / "linked.toml"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text(conversation_to_toml(make_conversation("linked")))
+    paths.conversations_dir.mkdir(parents=True)
+    link = paths.conversations_dir / "linked.toml"
+    link.symlink_to(elsewhere)
+    conv = store.load("linked")
+    conv.title = "Renamed"
+    store.save(conv)
+    assert link.is_symlink()
+    assert 'title = "Renamed"' in elsewhere.read_text()

@@ -299,7 +299,9 @@ class ConversationStore:
             data = conversation_to_toml(conversation).encode("utf-8")
         if data != current:
             try:
-                atomic_write_bytes(path, data, mode=FILE_MODE)
+                # Through a symlink (a file kept in another folder or repository) to its target,
+                # so the link stays a link.
+                atomic_write_bytes(path.resolve(), data, mode=FILE_MODE)
             except OSError as error:
                 raise StorageError.from_os_error("save", path, error) from None
         self._remember(conversation, data)
