@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 
 from tui_chat.domain.conversation import Conversation, Message, Usage
 from tui_chat.storage.errors import ConversationFileError
-from tui_chat.storage.toml_format import conversation_from_toml, conversation_to_toml
+from tui_chat.storage.toml_format import (
+    CONVERSATION_KEYS,
+    MESSAGE_KEYS,
+    conversation_from_toml,
+    conversation_to_toml,
+)
 
 PATH = Path("/data/conversations/20261124-013000-a1b2.toml")
 
@@ -82,21 +87,7 @@ def messages(draw: st.DrawFn) -> Message:
         error=draw(st.none() | any_text),
         extra=draw(
             st.dictionaries(
-                plain_keys.filter(
-                    lambda k: (
-                        k
-                        not in {
-                            "role",
-                            "content",
-                            "created",
-                            "model",
-                            "finish_reason",
-                            "cost_usd",
-                            "error",
-                            "usage",
-                        }
-                    )
-                ),
+                plain_keys.filter(lambda k: k not in MESSAGE_KEYS),
                 extra_values,
                 max_size=2,
             )
@@ -119,24 +110,7 @@ def conversations(draw: st.DrawFn) -> Conversation:
         messages=draw(st.lists(messages(), max_size=4)),
         extra=draw(
             st.dictionaries(
-                plain_keys.filter(
-                    lambda k: (
-                        k
-                        not in {
-                            "schema",
-                            "id",
-                            "title",
-                            "created",
-                            "updated",
-                            "profile",
-                            "model",
-                            "system",
-                            "pinned",
-                            "tags",
-                            "messages",
-                        }
-                    )
-                ),
+                plain_keys.filter(lambda k: k not in CONVERSATION_KEYS),
                 extra_values,
                 max_size=3,
             )
