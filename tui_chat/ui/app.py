@@ -111,15 +111,24 @@ class TuiChatApp(App[None]):
                     ("Composer", self._composer_keys()),
                     ("Conversation list", SIDEBAR_BINDINGS),
                     ("Messages", self._pane_keys()),
-                    ("Focus", [("tab / shift+tab", "move between list, messages and composer"),
-                               ("ctrl+p", "command palette: every action")]),
+                    (
+                        "Focus",
+                        [
+                            ("tab / shift+tab", "move between list, messages and composer"),
+                            ("ctrl+p", "command palette: every action"),
+                        ],
+                    ),
                 ]
             )
         )
 
     def _composer_keys(self) -> list[tuple[str, str]]:
         if self.services.config.enter_sends:
-            return [("enter", "send"), ("alt+enter, ctrl+j", "new line"), ("ctrl+e", "edit in $EDITOR")]
+            return [
+                ("enter", "send"),
+                ("alt+enter, ctrl+j", "new line"),
+                ("ctrl+e", "edit in $EDITOR"),
+            ]
         return [("ctrl+j, alt+enter", "send"), ("enter", "new line"), ("ctrl+e", "edit in $EDITOR")]
 
     def _pane_keys(self) -> Iterable[tuple[str, str]]:
@@ -152,21 +161,75 @@ class TuiChatApp(App[None]):
         chat = self._main_screen()
         if chat is not None:
             run = chat.run_worker
-            yield SystemCommand("New conversation", "Start a new conversation (ctrl+n)", chat.action_new_conversation)
-            yield SystemCommand("Rename conversation", "Rename the open conversation", lambda: run(chat.rename(), group="dialog"))
-            yield SystemCommand("Delete conversation", "Move the open conversation to the trash", lambda: run(chat.trash(), group="dialog"))
-            yield SystemCommand("Restore deleted conversation", "Bring back the last conversation you deleted", chat.restore_last_trashed)
-            yield SystemCommand("Pin / unpin conversation", "Keep the open conversation at the top of the list", lambda: run(chat.toggle_pin(), group="dialog"))
-            yield SystemCommand("Export to Markdown", "Write the conversation as a Markdown file", chat.export_markdown)
-            yield SystemCommand("Copy conversation", "Copy the whole conversation as Markdown (OSC 52)", chat.copy_conversation)
-            yield SystemCommand("Switch model", "Choose a model from the profile's server (ctrl+o)", chat.action_pick_model)
-            yield SystemCommand("Switch profile", "Choose another server profile", lambda: run(chat.pick_profile(), group="dialog"))
-            yield SystemCommand("Edit system prompt", "Change this conversation's system prompt", lambda: run(chat.edit_system_prompt(), group="dialog"))
-            yield SystemCommand("Regenerate reply", "Ask again for the last reply (ctrl+r)", chat.action_regenerate)
-            yield SystemCommand("Stop reply", "Stop the streaming reply (Esc)", chat.action_stop_reply)
-            yield SystemCommand("Edit in $EDITOR", "Write the message in your editor (ctrl+e)", chat.action_edit_in_editor)
-        yield SystemCommand("Choose theme", "Preview and pick a theme (ctrl+t)", self.action_pick_theme)
-        yield SystemCommand("Toggle sidebar", "Hide or show the conversation list (ctrl+b)", self.action_toggle_sidebar)
+            yield SystemCommand(
+                "New conversation",
+                "Start a new conversation (ctrl+n)",
+                chat.action_new_conversation,
+            )
+            yield SystemCommand(
+                "Rename conversation",
+                "Rename the open conversation",
+                lambda: run(chat.rename(), group="dialog"),
+            )
+            yield SystemCommand(
+                "Delete conversation",
+                "Move the open conversation to the trash",
+                lambda: run(chat.trash(), group="dialog"),
+            )
+            yield SystemCommand(
+                "Restore deleted conversation",
+                "Bring back the last conversation you deleted",
+                chat.restore_last_trashed,
+            )
+            yield SystemCommand(
+                "Pin / unpin conversation",
+                "Keep the open conversation at the top of the list",
+                lambda: run(chat.toggle_pin(), group="dialog"),
+            )
+            yield SystemCommand(
+                "Export to Markdown",
+                "Write the conversation as a Markdown file",
+                chat.export_markdown,
+            )
+            yield SystemCommand(
+                "Copy conversation",
+                "Copy the whole conversation as Markdown (OSC 52)",
+                chat.copy_conversation,
+            )
+            yield SystemCommand(
+                "Switch model",
+                "Choose a model from the profile's server (ctrl+o)",
+                chat.action_pick_model,
+            )
+            yield SystemCommand(
+                "Switch profile",
+                "Choose another server profile",
+                lambda: run(chat.pick_profile(), group="dialog"),
+            )
+            yield SystemCommand(
+                "Edit system prompt",
+                "Change this conversation's system prompt",
+                lambda: run(chat.edit_system_prompt(), group="dialog"),
+            )
+            yield SystemCommand(
+                "Regenerate reply", "Ask again for the last reply (ctrl+r)", chat.action_regenerate
+            )
+            yield SystemCommand(
+                "Stop reply", "Stop the streaming reply (Esc)", chat.action_stop_reply
+            )
+            yield SystemCommand(
+                "Edit in $EDITOR",
+                "Write the message in your editor (ctrl+e)",
+                chat.action_edit_in_editor,
+            )
+        yield SystemCommand(
+            "Choose theme", "Preview and pick a theme (ctrl+t)", self.action_pick_theme
+        )
+        yield SystemCommand(
+            "Toggle sidebar",
+            "Hide or show the conversation list (ctrl+b)",
+            self.action_toggle_sidebar,
+        )
         yield SystemCommand("Keys", "Show every key binding (F1)", self.action_show_help)
         yield SystemCommand("Quit", "Quit tui-chat (ctrl+q)", self.action_quit)
 

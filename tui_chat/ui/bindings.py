@@ -21,8 +21,8 @@ CHAT_SCREEN_BINDINGS: list[Binding] = [
     Binding("ctrl+r", "regenerate", "Regenerate", id="regenerate"),
     Binding("ctrl+e", "edit_in_editor", "$EDITOR", id="edit_in_editor", show=False),
     Binding("ctrl+o", "pick_model", "Model", id="pick_model"),
-    Binding("ctrl+t", "pick_theme", "Theme", id="pick_theme", show=False),
-    Binding("question_mark", "show_help", "Keys", id="show_help_question", show=False),
+    Binding("ctrl+t", "app.pick_theme", "Theme", id="pick_theme", show=False),
+    Binding("question_mark", "app.show_help", "Keys", id="show_help_question", show=False),
     Binding("ctrl+l", "focus_composer", "Composer", id="focus_composer", show=False),
 ]
 

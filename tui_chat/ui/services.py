@@ -35,7 +35,7 @@ class Services:
             config_problems=problems,
             store=ConversationStore(paths),
             counter=TokenCounter(),
-            prices=PriceBook(config.prices),
+            prices=PriceBook(config.prices, autoload=False),  # loaded in a worker
         )
 
     def client_for(self, profile: Profile) -> ChatClient:

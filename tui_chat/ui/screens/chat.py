@@ -11,7 +11,9 @@ import os
 import shlex
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from textual import on, work
@@ -24,11 +26,16 @@ from textual.worker import Worker, WorkerState
 
 from tui_chat.domain import Conversation, Message
 from tui_chat.engine.errors import ChatError
+from tui_chat.engine.events import StreamFailed
 from tui_chat.engine.reply import ReplyRecorder
-from tui_chat.export import to_markdown
 from tui_chat.storage.errors import ConversationFileError, StorageError
 from tui_chat.ui.bindings import CHAT_SCREEN_BINDINGS
-from tui_chat.ui.screens.dialogs import ChoiceDialog, ConfirmDialog, TextEditorDialog, TextInputDialog
+from tui_chat.ui.screens.dialogs import (
+    ChoiceDialog,
+    ConfirmDialog,
+    TextEditorDialog,
+    TextInputDialog,
+)
 from tui_chat.ui.services import Services
 from tui_chat.ui.widgets.composer import Composer
 from tui_chat.ui.widgets.message_pane import MessagePane
@@ -234,8 +241,18 @@ class ChatScreen(Screen[None]):
             recorder.interrupt()
             raise
         except ChatError as error:  # e.g. no API key: raised before any request
-            recorder.fail(error)
+            recorder.apply(StreamFailed(error))
+        except Exception as error:  # a bug must not cost the user the reply or the app
+            recorder.apply(
+                StreamFailed(
+                    ChatError(
+                        "unexpected",
+                        f"Unexpected error: {type(error).__name__}. Press ctrl+r to retry.",
+                    )
+                )
+            )
         finally:
+            recorder.interrupt()  # no-op when the reply already ended
             self.recorder = None
             conversation.touch()
             self.pane.message_changed(index)
@@ -282,13 +299,19 @@ class ChatScreen(Screen[None]):
             self._notify_any_thread(f"{error} Your text is still here; nothing was lost.", "error")
             return
         if outcome.message:
+            # Merged with, or forked from, someone else's change: say so and show the result.
             self._notify_any_thread(outcome.message, "warning")
+            self._call_on_ui(self.pane.show_conversation, self.conversation)
 
     def _notify_any_thread(self, text: str, severity: str) -> None:
-        if self.app._thread_id == __import__("threading").get_ident():
-            self.notify(text, severity=severity, timeout=10)  # type: ignore[arg-type]
+        self._call_on_ui(self.notify, text, severity=severity, timeout=10)
+
+    def _call_on_ui(self, callback: Callable[..., object], *args: object, **kwargs: object) -> None:
+        """Run `callback` on the event loop, whether called from it or from a thread worker."""
+        if threading.get_ident() == self.app._thread_id:
+            callback(*args, **kwargs)
         else:
-            self.app.call_from_thread(self.notify, text, severity=severity, timeout=10)
+            self.app.call_from_thread(callback, *args, **kwargs)
 
     @work(thread=True, group="save")
     def save_now(self) -> None:
@@ -298,8 +321,12 @@ class ChatScreen(Screen[None]):
     # ------------------------------------------------------ token counts
     @work(thread=True, exclusive=True, group="encodings")
     def load_encodings(self) -> None:
-        """Load tiktoken's encodings off the UI thread; until then counts show as estimates."""
+        """Load tiktoken's encodings and the price table off the UI thread.
+
+        Until they are ready, counts show as estimates and prices as unknown.
+        """
         self.services.counter.load()
+        self.services.prices.load()
         self.app.call_from_thread(self.recount_conversation)
 
     @work(thread=True, exclusive=True, group="count")
@@ -354,7 +381,7 @@ class ChatScreen(Screen[None]):
             spent_usd=conversation.total_cost_usd,
             streaming=recorder is not None,
             reply_tokens=recorder.completion_tokens if recorder else 0,
-            tokens_per_second=recorder.tokens_per_second if recorder else 0.0,
+            tokens_per_second=(recorder.tokens_per_second or 0.0) if recorder else 0.0,
             elapsed_seconds=recorder.elapsed if recorder else 0.0,
         )
         self.query_one(StatusBar).figures = self.figures
@@ -391,18 +418,16 @@ class ChatScreen(Screen[None]):
         self.app.call_from_thread(self.sidebar.show_search_results, results)
 
     @on(Sidebar.ActionRequested)
-    async def _sidebar_action(self, event: Sidebar.ActionRequested) -> None:
+    def _sidebar_action(self, event: Sidebar.ActionRequested) -> None:
         conversation_id = event.conversation_id
         if event.action == "restore":
             self.restore_last_trashed()
-        elif conversation_id is None:
             return
-        elif event.action == "rename":
-            await self.rename(conversation_id)
-        elif event.action == "delete":
-            await self.trash(conversation_id)
-        elif event.action == "toggle_pin":
-            await self.toggle_pin(conversation_id)
+        if conversation_id is None:
+            return
+        flows = {"rename": self.rename, "delete": self.trash, "toggle_pin": self.toggle_pin}
+        # Dialogs wait for the user's answer, which needs a worker.
+        self.run_worker(flows[event.action](conversation_id), group="dialog")
 
     def _with_conversation(self, conversation_id: str) -> Conversation | None:
         """The open conversation if it is that one, else it loaded from its file."""
@@ -455,11 +480,11 @@ class ChatScreen(Screen[None]):
         if answer != "yes":
             return
         try:
-            self.services.store.trash(conversation_id)
+            trashed_name = self.services.store.trash(conversation_id)
         except (StorageError, FileNotFoundError) as error:
             self.notify(f"Could not move it to the trash: {error}", severity="error")
             return
-        self.recently_trashed.append(conversation_id)
+        self.recently_trashed.append(trashed_name)
         self.notify("Moved to the trash. Press u in the list to restore it.")
         if conversation_id == self.conversation.id:
             self.action_new_conversation()
@@ -469,9 +494,9 @@ class ChatScreen(Screen[None]):
         if not self.recently_trashed:
             self.notify("Nothing deleted in this session to restore.", severity="warning")
             return
-        conversation_id = self.recently_trashed.pop()
+        trashed_name = self.recently_trashed.pop()
         try:
-            self.services.store.restore(conversation_id)
+            conversation_id = self.services.store.restore(trashed_name)
         except (StorageError, FileNotFoundError) as error:
             self.notify(f"Could not restore it: {error}", severity="error")
             return
@@ -528,6 +553,8 @@ class ChatScreen(Screen[None]):
 
     def export_markdown(self) -> None:
         """Write the conversation as Markdown into the data folder's exports/ and say where."""
+        from tui_chat.export import to_markdown
+
         conversation = self.conversation
         folder = self.services.paths.data_dir / "exports"
         try:
@@ -542,6 +569,8 @@ class ChatScreen(Screen[None]):
         self.notify(f"Exported to {target}", timeout=8)
 
     def copy_conversation(self) -> None:
+        from tui_chat.export import to_markdown
+
         self.app.copy_to_clipboard(to_markdown(self.conversation))
         self.notify("Copied the whole conversation as Markdown.")
 
@@ -551,7 +580,9 @@ class ChatScreen(Screen[None]):
     def action_edit_in_editor(self) -> None:
         """ctrl+e: edit the composer's text in $VISUAL / $EDITOR, then come back."""
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False, encoding="utf-8") as handle:
+        with tempfile.NamedTemporaryFile(
+            "w", suffix=".md", delete=False, encoding="utf-8"
+        ) as handle:
             handle.write(self.composer.text)
             path = Path(handle.name)
         try:
@@ -560,7 +591,9 @@ class ChatScreen(Screen[None]):
             if result.returncode == 0:
                 self.composer.set_text(path.read_text(encoding="utf-8").rstrip("\n"))
             else:
-                self.notify(f"{editor} exited with {result.returncode}; text unchanged.", severity="warning")
+                self.notify(
+                    f"{editor} exited with {result.returncode}; text unchanged.", severity="warning"
+                )
         except Exception as error:  # SuspendNotSupported, editor missing: say so, keep the text
             self.notify(f"Could not run {editor}: {error}", severity="error")
         finally:

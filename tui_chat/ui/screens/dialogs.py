@@ -84,7 +84,16 @@ class ConfirmDialog(_Dialog):
 
 
 class ChoiceDialog(_Dialog):
-    """Choose one item from a list (a model, a profile); type to narrow long lists."""
+    """Choose one item from a list (a model, a profile); type to narrow long lists.
+
+    The filter box keeps the focus so typing always narrows; up/down move in the list.
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+    ]
 
     def __init__(self, title: str, choices: Sequence[str], current: str | None = None) -> None:
         super().__init__(title)
@@ -103,7 +112,13 @@ class ChoiceDialog(_Dialog):
         option_list = self.query_one("#choice-list", OptionList)
         if self.current in self.choices:
             option_list.highlighted = self.choices.index(self.current)
-        option_list.focus()
+        self.query_one("#choice-filter", Input).focus()
+
+    def action_move(self, step: int) -> None:
+        option_list = self.query_one("#choice-list", OptionList)
+        if option_list.option_count:
+            current = option_list.highlighted or 0
+            option_list.highlighted = max(0, min(option_list.option_count - 1, current + step))
 
     def _show(self, choices: Sequence[str]) -> None:
         option_list = self.query_one("#choice-list", OptionList)
@@ -122,11 +137,15 @@ class ChoiceDialog(_Dialog):
     @on(Input.Submitted, "#choice-filter")
     def _typed(self, event: Input.Submitted) -> None:
         event.stop()
+        typed = event.value.strip()
+        if typed in self.choices:  # an exact name wins over the first partial match
+            self.dismiss(typed)
+            return
         option_list = self.query_one("#choice-list", OptionList)
         if option_list.option_count and option_list.highlighted is not None:
             self.dismiss(option_list.get_option_at_index(option_list.highlighted).id)
-        elif event.value.strip():
-            self.dismiss(event.value.strip())  # a model the server did not list
+        elif typed:
+            self.dismiss(typed)  # a model the server did not list
 
     @on(OptionList.OptionSelected, "#choice-list")
     def _chosen(self, event: OptionList.OptionSelected) -> None:

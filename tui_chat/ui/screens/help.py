@@ -22,7 +22,9 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,f1,question_mark", "dismiss_help", "Close")]
 
-    def __init__(self, sections: Iterable[tuple[str, Iterable[Binding] | Iterable[tuple[str, str]]]]) -> None:
+    def __init__(
+        self, sections: Iterable[tuple[str, Iterable[Binding] | Iterable[tuple[str, str]]]]
+    ) -> None:
         super().__init__(classes="dialog")
         self.sections = list(sections)
 

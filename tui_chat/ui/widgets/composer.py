@@ -18,7 +18,7 @@ class Composer(TextArea):
     """Where the next message is written. Enter sends; alt+enter or ctrl+j inserts a newline.
 
     With `enter_sends=False` the two are swapped for users used to clients where Enter is a newline.
-    The composer only posts `Submitted`; whether a message may be sent right now is the screen's call.
+    The composer only posts `Submitted`; whether a message may be sent now is the screen's call.
     """
 
     class Submitted(Message):

@@ -156,7 +156,9 @@ class Sidebar(Vertical):
             return None
         return option_list.get_option_at_index(option_list.highlighted).id
 
-    def show_entries(self, entries: Sequence[ListedConversation], *, current_id: str | None = None) -> None:
+    def show_entries(
+        self, entries: Sequence[ListedConversation], *, current_id: str | None = None
+    ) -> None:
         """Replace the listed conversations, keeping the highlight on the same conversation."""
         self._entries = list(entries)
         self._search_results = None
@@ -184,7 +186,9 @@ class Sidebar(Vertical):
         needle = self.filter_input.value.strip().casefold() if self.is_mounted else ""
         shown = [e for e in self._entries if not needle or needle in (e.title or "").casefold()]
         self.border_title = (
-            f"Conversations ({len(shown)}/{len(self._entries)})" if needle else f"Conversations ({len(shown)})"
+            f"Conversations ({len(shown)}/{len(self._entries)})"
+            if needle
+            else f"Conversations ({len(shown)})"
         )
         self._replace_options([Option(entry_prompt(e), id=e.id) for e in shown], keep_id=keep_id)
 

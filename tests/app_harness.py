@@ -1,0 +1,57 @@
+"""Builds a real TuiChatApp on temporary folders, talking to the test server, for Pilot tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from tui_chat.config import Config, Profile
+from tui_chat.paths import AppPaths
+from tui_chat.ui.app import TuiChatApp
+from tui_chat.ui.services import Services
+
+TEST_KEY = "sk-test-DO-NOT-LEAK-4f3c2b1a"
+
+
+def make_app(
+    tmp_path: Path,
+    base_url: str,
+    *,
+    enter_sends: bool = True,
+    model: str = "gpt-4o-mini",
+    theme: str | None = "tui-chat-dark",
+    api_key: str | None = TEST_KEY,
+) -> TuiChatApp:
+    """An app whose files live in tmp_path and whose only profile points at the test server."""
+    paths = AppPaths(config_file=tmp_path / "config" / "config.toml", data_dir=tmp_path / "data")
+    profile = Profile(
+        name="test",
+        base_url=base_url,
+        api_key=api_key,
+        api_key_env="TUI_CHAT_TEST_NO_SUCH_VAR",
+        default_model=model,
+        models=("gpt-4o-mini", "gpt-4o"),
+    )
+    config = Config(
+        default_profile="test",
+        theme=theme,
+        enter_sends=enter_sends,
+        profiles={"test": profile},
+    )
+    return TuiChatApp(Services.create(paths, config, []))
+
+
+async def wait_for(
+    pilot: Pilot[None], condition: Callable[[], bool], *, timeout: float = 10.0, what: str = ""
+) -> None:
+    """Let the app run until `condition()` holds; fail with `what` if it never does."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        await pilot.pause(0.02)
+    await pilot.pause()

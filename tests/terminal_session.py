@@ -1,0 +1,86 @@
+"""Runs the installed `tui-chat` command under a real pseudo-terminal and reads its screen.
+
+pexpect gives the pty; pyte plays the part of the terminal, so tests read the screen a user
+would see rather than raw escape sequences.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pexpect
+import pyte
+
+COLUMNS, LINES = 80, 24
+
+
+def installed_command() -> str:
+    """The `tui-chat` script installed beside this Python (what `pip install` put on PATH)."""
+    script = Path(sys.executable).parent / "tui-chat"
+    if not script.exists():
+        raise RuntimeError(f"tui-chat is not installed in {script.parent}: run pip install -e .")
+    return str(script)
+
+
+class TerminalSession:
+    """One `tui-chat` process on an 80x24 pty, with a virtual screen fed from its output."""
+
+    def __init__(self, env: dict[str, str], *, columns: int = COLUMNS, lines: int = LINES) -> None:
+        full_env = {**os.environ, **env, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
+        full_env.pop("TEXTUAL", None)
+        self.screen = pyte.Screen(columns, lines)
+        self.stream = pyte.ByteStream(self.screen)
+        self.raw = bytearray()
+        self.process = pexpect.spawn(
+            installed_command(), env=full_env, dimensions=(lines, columns), timeout=0.1
+        )
+
+    def pump(self) -> None:
+        """Read whatever the app has written so far into the virtual screen."""
+        while True:
+            try:
+                chunk = self.process.read_nonblocking(65536, timeout=0.05)
+            except (pexpect.TIMEOUT, pexpect.EOF):
+                return
+            self.raw.extend(chunk)
+            self.stream.feed(chunk)
+
+    def text(self) -> str:
+        self.pump()
+        return "\n".join(self.screen.display)
+
+    def wait_for_text(self, needle: str, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.text()
+            if needle in screen:
+                return screen
+            if not self.process.isalive():
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"{needle!r} never appeared on screen:\n{self.text()}")
+
+    def type(self, text: str) -> None:
+        self.process.send(text)
+
+    def wait_exit(self, timeout: float = 10.0) -> int | None:
+        deadline = time.monotonic() + timeout
+        while self.process.isalive() and time.monotonic() < deadline:
+            self.pump()
+            time.sleep(0.05)
+        self.pump()
+        if self.process.isalive():
+            return None
+        self.process.close()
+        return (
+            self.process.exitstatus
+            if self.process.exitstatus is not None
+            else -(self.process.signalstatus or 0)
+        )
+
+    def close(self) -> None:
+        if self.process.isalive():
+            self.process.terminate(force=True)

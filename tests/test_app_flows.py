@@ -1,0 +1,450 @@
+"""The app as a user drives it: every flow by keyboard, against the real test server."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from app_harness import TEST_KEY, make_app, wait_for
+from openai_server import FakeOpenAIServer, Script
+
+from tui_chat.ui.screens.chat import ChatScreen
+from tui_chat.ui.screens.dialogs import ChoiceDialog, ConfirmDialog, TextInputDialog
+from tui_chat.ui.screens.help import HelpScreen
+from tui_chat.ui.widgets.message_pane import MessagePane
+from tui_chat.ui.widgets.sidebar import Sidebar
+
+
+def conversation_files(tmp_path: Path) -> dict[str, dict]:
+    folder = tmp_path / "data" / "conversations"
+    return {
+        p.stem: tomllib.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.toml"))
+    }
+
+
+def chat(app) -> ChatScreen:  # type: ignore[no-untyped-def]
+    screen = app.screen_stack[0] if isinstance(app.screen_stack[0], ChatScreen) else app.screen
+    assert isinstance(screen, ChatScreen)
+    return screen
+
+
+def reply_finished(screen: ChatScreen, count: int = 2):  # type: ignore[no-untyped-def]
+    def check() -> bool:
+        messages = screen.conversation.messages
+        return (
+            len(messages) == count
+            and messages[-1].role == "assistant"
+            and messages[-1].finish_reason is not None
+            and not screen.streaming
+        )
+
+    return check
+
+
+async def send(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    screen = chat(pilot.app)
+    screen.composer.focus()
+    screen.composer.set_text(text)
+    await pilot.press("enter")
+
+
+async def test_enter_sends_and_the_reply_streams_into_the_pane_and_the_file(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    openai_server.enqueue(Script(text="Here is **fib**:\n\n```python\ndef fib(n): ...\n```\n"))
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await pilot.press(*"write fib", "enter")
+        await wait_for(pilot, reply_finished(screen), what="the reply")
+        assert screen.composer.text == ""
+        reply = screen.conversation.messages[-1]
+        assert reply.finish_reason == "stop"
+        assert reply.content.startswith("Here is **fib**")
+        assert reply.usage is not None and not reply.usage.estimated
+        assert screen.conversation.title == "write fib"
+        await wait_for(pilot, lambda: bool(conversation_files(tmp_path)), what="the file")
+        (saved,) = conversation_files(tmp_path).values()
+        assert [m["role"] for m in saved["messages"]] == ["user", "assistant"]
+        assert saved["messages"][1]["finish_reason"] == "stop"
+        assert TEST_KEY not in str(saved)
+        # The request carried the conversation as the API expects it.
+        sent = openai_server.chat_requests[-1].json
+        assert sent["stream"] is True
+        assert sent["messages"][-1] == {"role": "user", "content": "write fib"}
+
+
+async def test_esc_stops_stream_and_keeps_partial_reply(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    long_text = " ".join(f"w{i}" for i in range(2000))
+    openai_server.enqueue(Script(text=long_text, chunk_chars=5, delay_per_chunk=0.01))
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await send(pilot, "go on")
+        await wait_for(
+            pilot,
+            lambda: (
+                len(screen.conversation.messages) == 2
+                and len(screen.conversation.messages[1].content) > 20
+            ),
+            what="some text",
+        )
+        await pilot.press("escape")
+        await wait_for(pilot, reply_finished(screen), what="the stop")
+        reply = screen.conversation.messages[-1]
+        assert reply.finish_reason == "interrupted"
+        assert 0 < len(reply.content) < len(long_text)
+        assert openai_server.wait_for_disconnect(5), "the HTTP response was not closed"
+        (saved,) = conversation_files(tmp_path).values()
+        assert saved["messages"][1]["finish_reason"] == "interrupted"
+        assert saved["messages"][1]["content"] == reply.content
+
+
+async def test_sending_while_a_reply_streams_is_refused_and_the_text_kept(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    openai_server.enqueue(Script(text="x " * 500, chunk_chars=2, delay_per_chunk=0.01))
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await send(pilot, "first")
+        await wait_for(pilot, lambda: screen.streaming, what="streaming")
+        await send(pilot, "second, too early")
+        assert screen.composer.text == "second, too early"
+        assert any("streaming" in n.message for n in app._notifications)
+        await pilot.press("escape")
+        await wait_for(pilot, reply_finished(screen), what="the stop")
+        assert [m.content for m in screen.conversation.messages if m.role == "user"] == ["first"]
+
+
+async def test_error_shows_inline_and_ctrl_r_retries(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    openai_server.enqueue(
+        Script(
+            status=401,
+            error_message="Incorrect API key provided",
+            error_code="invalid_api_key",
+            error_type="invalid_request_error",
+        )
+    )
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await send(pilot, "hello?")
+        await wait_for(pilot, reply_finished(screen), what="the error")
+        failed = screen.conversation.messages[-1]
+        assert failed.finish_reason == "error"
+        assert failed.error and "key" in failed.error.lower()
+        assert TEST_KEY not in failed.error
+        assert screen.conversation.messages[0].content == "hello?"  # the prompt is kept
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, reply_finished(screen), what="the retry")
+        assert screen.conversation.messages[-1].finish_reason == "stop"
+        assert screen.conversation.messages[-1].content == "You said: hello?"
+        assert len(screen.conversation.messages) == 2
+
+
+async def test_ctrl_r_regenerates_the_last_reply(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    openai_server.enqueue(Script(text="first answer"), Script(text="second answer"))
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await send(pilot, "question")
+        await wait_for(pilot, reply_finished(screen), what="first reply")
+        await pilot.press("ctrl+r")
+        await wait_for(
+            pilot,
+            lambda: (
+                screen.conversation.messages[-1].content == "second answer" and not screen.streaming
+            ),
+            what="second reply",
+        )
+        assert [m.content for m in screen.conversation.messages] == ["question", "second answer"]
+        assert len(openai_server.chat_requests) == 2
+
+
+async def make_saved_conversations(pilot, titles: list[str]) -> None:  # type: ignore[no-untyped-def]
+    screen = chat(pilot.app)
+    for index, title in enumerate(titles):
+        if index:
+            await pilot.press("ctrl+n")
+        await send(pilot, title)
+        await wait_for(pilot, reply_finished(screen), what=f"reply to {title}")
+    await wait_for(
+        pilot, lambda: screen.sidebar.option_list.option_count == len(titles), what="the list"
+    )
+
+
+async def test_rename_from_the_list_changes_the_title_not_the_file(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await make_saved_conversations(pilot, ["alpha"])
+        (file_id,) = conversation_files(tmp_path)
+        screen.sidebar.option_list.focus()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextInputDialog), what="dialog")
+        await pilot.press("ctrl+a", "ctrl+k", *"Renamed ../evil/title", "enter")
+        await wait_for(
+            pilot,
+            lambda: conversation_files(tmp_path)[file_id]["title"] == "Renamed ../evil/title",
+            what="saved title",
+        )
+        assert list(conversation_files(tmp_path)) == [file_id]
+
+
+async def test_delete_moves_to_trash_after_confirmation_and_u_restores(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await make_saved_conversations(pilot, ["keep me", "delete me"])
+        screen.sidebar.option_list.focus()
+        screen.sidebar.select_conversation(screen.conversation.id)
+        doomed = screen.conversation.id
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="confirm")
+        await pilot.press("n")  # cancel first: nothing happens
+        await pilot.pause()
+        assert doomed in conversation_files(tmp_path)
+        await pilot.press("delete")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="confirm")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: doomed not in conversation_files(tmp_path), what="trash")
+        assert (tmp_path / "data" / "trash" / f"{doomed}.toml").exists()
+        await wait_for(pilot, lambda: screen.sidebar.option_list.option_count == 1, what="list")
+        screen.sidebar.option_list.focus()
+        await pilot.press("u")
+        await wait_for(pilot, lambda: doomed in conversation_files(tmp_path), what="restore")
+        await wait_for(pilot, lambda: screen.sidebar.option_list.option_count == 2, what="list")
+
+
+async def test_p_pins_a_conversation_to_the_top(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await make_saved_conversations(pilot, ["older", "newer"])
+        option_list = screen.sidebar.option_list
+        option_list.focus()
+        assert option_list.get_option_at_index(0).id == screen.conversation.id  # newest first
+        await pilot.press("down", "p")
+        files = conversation_files(tmp_path)
+        older_id = next(i for i, f in files.items() if f["title"] == "older")
+        await wait_for(pilot, lambda: conversation_files(tmp_path)[older_id]["pinned"], what="pin")
+        await wait_for(
+            pilot, lambda: option_list.get_option_at_index(0).id == older_id, what="order"
+        )
+
+
+async def test_slash_filters_by_title_and_enter_searches_message_text(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await make_saved_conversations(pilot, ["apples", "bananas", "cherries"])
+        screen.sidebar.option_list.focus()
+        await pilot.press("slash", *"nan")
+        await wait_for(pilot, lambda: screen.sidebar.option_list.option_count == 1, what="filter")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen.sidebar.option_list.option_count == 3, what="cleared")
+        await pilot.press("slash", *"You said: cher", "enter")  # text only in a reply
+        await wait_for(
+            pilot,
+            lambda: (
+                screen.sidebar.option_list.option_count == 1
+                and "Search" in str(screen.sidebar.border_title)
+            ),
+            what="search results",
+        )
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.conversation.title == "cherries", what="opened")
+
+
+async def test_e_on_a_user_message_edits_in_a_fork_and_keeps_the_original(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await send(pilot, "first question")
+        await wait_for(pilot, reply_finished(screen), what="reply 1")
+        await send(pilot, "second question")
+        await wait_for(pilot, reply_finished(screen, 4), what="reply 2")
+        original_id = screen.conversation.id
+        original_file = conversation_files(tmp_path)[original_id]
+        pane = screen.query_one(MessagePane)
+        pane.focus()
+        await pilot.press("end", "up")  # last reply, then the second question
+        assert pane.selected_index == 2
+        await pilot.press("e")
+        await wait_for(pilot, lambda: screen.composer.text == "second question", what="edit")
+        assert screen.conversation.id != original_id
+        assert [m.content for m in screen.conversation.messages] == [
+            "first question",
+            "You said: first question",
+        ]
+        await pilot.press("end", *" changed", "enter")
+        await wait_for(pilot, reply_finished(screen, 4), what="fork reply")
+        files = conversation_files(tmp_path)
+        assert files[original_id] == original_file
+        assert files[screen.conversation.id]["messages"][2]["content"] == "second question changed"
+
+
+async def test_y_copies_the_selected_message_and_c_its_code(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    reply = "Try this:\n\n```python\nprint('hi')\n```\n\nand that is all."
+    openai_server.enqueue(Script(text=reply))
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await send(pilot, "code please")
+        await wait_for(pilot, reply_finished(screen), what="reply")
+        screen.query_one(MessagePane).focus()
+        await pilot.press("end", "y")
+        await wait_for(pilot, lambda: app.clipboard == reply, what="copy")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: app.clipboard.strip() == "print('hi')", what="copy code")
+        assert any("Copied" in n.message for n in app._notifications)
+
+
+async def test_ctrl_o_switches_model_from_the_servers_list(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog), what="model list")
+        await pilot.press(*"gpt-4o", "enter")
+        await wait_for(pilot, lambda: screen.conversation.model != "gpt-4o-mini", what="switch")
+        chosen = screen.conversation.model
+        await send(pilot, "which model?")
+        await wait_for(pilot, reply_finished(screen), what="reply")
+        assert openai_server.chat_requests[-1].json["model"] == chosen
+
+
+async def test_system_prompt_edited_from_the_palette_is_sent(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"system prompt")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(
+            pilot, lambda: app.screen.__class__.__name__ == "TextEditorDialog", what="editor"
+        )
+        await pilot.press(*"Answer in French.", "ctrl+s")
+        await wait_for(
+            pilot, lambda: screen.conversation.system == "Answer in French.", what="system prompt"
+        )
+        await send(pilot, "bonjour")
+        await wait_for(pilot, reply_finished(screen), what="reply")
+        assert openai_server.chat_requests[-1].json["messages"][0] == {
+            "role": "system",
+            "content": "Answer in French.",
+        }
+
+
+async def test_export_from_the_palette_writes_markdown(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await send(pilot, "export me")
+        await wait_for(pilot, reply_finished(screen), what="reply")
+        await pilot.press("ctrl+p", *"export to markdown")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        target = tmp_path / "data" / "exports" / f"{screen.conversation.id}.md"
+        await wait_for(pilot, target.exists, what="export file")
+        text = target.read_text(encoding="utf-8")
+        assert "export me" in text and "You said: export me" in text
+        assert TEST_KEY not in text
+
+
+async def test_ctrl_b_hides_the_sidebar_and_the_messages_take_the_width(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = chat(app)
+        pane = screen.query_one(MessagePane)
+        narrow = pane.size.width
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert not screen.query_one(Sidebar).display
+        assert pane.size.width > narrow
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert screen.query_one(Sidebar).display
+
+
+async def test_swapped_keys_enter_is_newline_and_ctrl_j_sends(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url, enter_sends=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await pilot.press(*"line one", "enter", *"line two")
+        assert screen.composer.text == "line one\nline two"
+        assert not screen.conversation.messages
+        await pilot.press("ctrl+j")
+        await wait_for(pilot, reply_finished(screen), what="reply")
+        assert screen.conversation.messages[0].content == "line one\nline two"
+
+
+async def test_alt_enter_and_ctrl_j_insert_newlines_by_default(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await pilot.press("a", "alt+enter", "b", "ctrl+j", "c")
+        assert screen.composer.text == "a\nb\nc"
+        assert not screen.conversation.messages
+
+
+async def test_f1_and_question_mark_show_every_key(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen), what="closed")
+        chat(app).sidebar.option_list.focus()
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help via ?")
+
+
+async def test_no_api_key_says_how_to_set_one_and_keeps_the_prompt(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, "https://api.openai.com/v1", api_key=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await send(pilot, "anyone there?")
+        await wait_for(pilot, reply_finished(screen), what="the error")
+        failed = screen.conversation.messages[-1]
+        assert failed.finish_reason == "error"
+        assert "TUI_CHAT_TEST_NO_SUCH_VAR" in (failed.error or "")
+        assert screen.conversation.messages[0].content == "anyone there?"
+        (saved,) = conversation_files(tmp_path).values()
+        assert saved["messages"][0]["content"] == "anyone there?"

@@ -1,0 +1,90 @@
+"""The installed `tui-chat` under a real pseudo-terminal at 80x24, as a user over SSH runs it."""
+
+from __future__ import annotations
+
+import signal
+import tomllib
+from pathlib import Path
+
+import pytest
+from openai_server import FakeOpenAIServer, Script
+from terminal_session import TerminalSession
+
+KEY_ENV = "TUI_CHAT_E2E_KEY"
+KEY = "sk-e2e-DO-NOT-LEAK-9a8b7c6d"
+
+
+def _write_config(tmp_path: Path, server: FakeOpenAIServer) -> dict[str, str]:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'default_profile = "local"\n'
+        'theme = "tui-chat-dark"\n\n'
+        "[profiles.local]\n"
+        f'base_url = "{server.base_url}"\n'
+        f'api_key_env = "{KEY_ENV}"\n'
+        'default_model = "gpt-4o-mini"\n',
+        encoding="utf-8",
+    )
+    return {
+        "TUI_CHAT_CONFIG": str(config),
+        "TUI_CHAT_DATA_DIR": str(tmp_path / "data"),
+        KEY_ENV: KEY,
+    }
+
+
+def _saved_conversations(tmp_path: Path) -> list[dict]:
+    folder = tmp_path / "data" / "conversations"
+    return [tomllib.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.toml"))]
+
+
+@pytest.fixture
+def session_env(tmp_path: Path, openai_server: FakeOpenAIServer) -> dict[str, str]:
+    return _write_config(tmp_path, openai_server)
+
+
+def test_chat_in_a_real_terminal_shows_reply_and_saves_it(
+    tmp_path: Path, openai_server: FakeOpenAIServer, session_env: dict[str, str]
+) -> None:
+    openai_server.enqueue(Script(text="Pong from the **test server**."))
+    session = TerminalSession(session_env)
+    try:
+        session.wait_for_text("Conversations")
+        session.type("ping over ssh")
+        session.type("\r")
+        screen = session.wait_for_text("Pong from the")
+        assert "ping over ssh" in screen
+        session.type("\x11")  # ctrl+q
+        assert session.wait_exit() == 0
+    finally:
+        session.close()
+    (saved,) = _saved_conversations(tmp_path)
+    assert [m["role"] for m in saved["messages"]] == ["user", "assistant"]
+    assert saved["messages"][0]["content"] == "ping over ssh"
+    assert saved["messages"][1]["content"] == "Pong from the **test server**."
+    assert KEY not in session.raw.decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM])
+def test_dropped_ssh_session_saves_partial_reply_marked_interrupted(
+    tmp_path: Path,
+    openai_server: FakeOpenAIServer,
+    session_env: dict[str, str],
+    signum: signal.Signals,
+) -> None:
+    words = " ".join(f"word{i}" for i in range(400))
+    openai_server.enqueue(Script(text=words, chunk_chars=6, delay_per_chunk=0.02))
+    session = TerminalSession(session_env)
+    try:
+        session.wait_for_text("Conversations")
+        session.type("tell me a long story\r")
+        session.wait_for_text("word10")
+        session.process.kill(signum)
+        assert session.wait_exit() is not None, "the app did not exit after the signal"
+    finally:
+        session.close()
+    (saved,) = _saved_conversations(tmp_path)
+    user, reply = saved["messages"]
+    assert user["content"] == "tell me a long story"
+    assert reply["finish_reason"] == "interrupted"
+    assert reply["content"].startswith("word0 word1 word2")
+    assert len(reply["content"]) < len(words)
