@@ -166,3 +166,50 @@ def test_two_processes_appending_to_one_file_lose_nothing(tmp_path: Path) -> Non
     assert sorted(contents) == sorted(
         [f"left {i}" for i in range(20)] + [f"right {i}" for i in range(20)]
     )
+
+
+FAILING_WRITE = textwrap.dedent(
+    """
+    import resource, signal, sys
+    from pathlib import Path
+    from tui_chat.domain.conversation import Message
+    from tui_chat.paths import AppPaths
+    from tui_chat.storage.errors import StorageError
+    from tui_chat.storage.store import ConversationStore
+
+    data = Path(sys.argv[1])
+    store = ConversationStore(AppPaths(config_file=data / "config.toml", data_dir=data))
+    conv = store.load("small")
+    conv.messages.append(Message("user", "x" * 200_000))
+    # The disk "fills up" after 20 KB: writes beyond it fail with EFBIG.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+    try:
+        store.save(conv)
+    except StorageError as error:
+        print(error)
+        sys.exit(3)
+    """
+)
+
+
+def test_failed_write_keeps_the_old_file_and_says_why(tmp_path: Path) -> None:
+    paths = _paths(tmp_path)
+    small = Conversation(id="small", title="Small", created=T0, updated=T0)
+    small.messages.append(Message("user", "short", created=T0))
+    ConversationStore(paths).save(small)
+    before = (paths.conversations_dir / "small.toml").read_bytes()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run(
+        [sys.executable, "-c", FAILING_WRITE, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 3, result.stderr
+    assert result.stdout.startswith("Could not save ")
+    assert "larger than this system allows" in result.stdout
+    assert (paths.conversations_dir / "small.toml").read_bytes() == before
+    assert list(paths.conversations_dir.glob(".*.tmp")) == []

@@ -40,6 +40,7 @@ class StorageError(Exception):
             errno.ENOENT: "the file or folder does not exist",
             errno.ENOTDIR: "a part of the path is a file, not a folder",
             errno.EISDIR: "it is a folder, not a file",
+            errno.EFBIG: "the file would be larger than this system allows",
         }
         reason = reasons.get(error.errno or 0, error.strerror or str(error))
         return cls(f"Could not {action} {path}: {reason}.", path)
