@@ -206,10 +206,6 @@ class ConversationIndex:
             self._write_cache()
         return sorted((c.entry for c in seen.values()), key=ConversationEntry.sort_key)
 
-    def forget(self, name: str) -> None:
-        """Drop one file's entry (it was just written or moved by this process)."""
-        self._cached.pop(name, None)
-
     def _read_cache(self) -> dict[str, _Cached]:
         try:
             raw = json.loads(self.cache_file.read_text(encoding="utf-8"))
