@@ -1,0 +1,240 @@
+"""The lines of one message block in the message pane: header, body and marks, cached per width.
+
+A `MessageBlock` is not a widget. The pane keeps one per message and asks it for its height and
+for one line at a time; the block renders its message once per width (finished Markdown blocks
+are kept across streaming updates, only the unfinished tail is rendered again) and otherwise
+answers from its cache. Until it is first asked for lines it only estimates its height, so
+opening a long conversation renders just the messages on screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.style import Style
+from rich.text import Text
+from textual.strip import Strip
+
+from tui_chat.domain.conversation import Message
+from tui_chat.sanitize import sanitize_for_terminal
+from tui_chat.ui.widgets.markdown_lines import MarkdownRenderer, split_blocks
+
+ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
+RETRY_HINT = "ctrl+r to retry"
+
+
+@dataclass(frozen=True)
+class BlockStyles:
+    """Rich styles for the parts of a block that are not Markdown, from the pane's CSS."""
+
+    user_role: Style
+    assistant_role: Style
+    meta: Style
+    error: Style
+    warning: Style
+    user_text: Style
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """Everything a block needs to render: the renderer, the styles and the token label."""
+
+    renderer: MarkdownRenderer
+    styles: BlockStyles
+    token_label: Callable[[Message], str] | None
+    now: datetime
+
+
+class MessageBlock:
+    """Header, body and status lines of one message, rendered lazily and cached per width."""
+
+    SEPARATOR_LINES = 1
+
+    def __init__(self, message: Message) -> None:
+        self.message = message
+        self.width = 0  # width the cached lines were rendered at; 0 = not rendered
+        self._estimate: tuple[int, int] | None = None  # (width, height)
+        self._header: Strip | None = None
+        # Finished Markdown blocks of the body, as rendered lines (blank separators included).
+        self._fixed: list[Strip] = []
+        self._fixed_source = ""  # the content prefix the fixed lines were rendered from
+        self._tail: list[Strip] = []
+        self._marks: list[Strip] = []
+        self._content_seen: str | None = None
+
+    # -- size ---------------------------------------------------------------------------------
+
+    @property
+    def rendered(self) -> bool:
+        return self.width > 0
+
+    def height(self, width: int) -> int:
+        """Lines this block takes at `width`: exact when rendered at that width, else estimated."""
+        if self.width == width:
+            return 1 + len(self._fixed) + len(self._tail) + len(self._marks) + self.SEPARATOR_LINES
+        if self._estimate is None or self._estimate[0] != width:
+            self._estimate = (width, self._estimate_height(width))
+        return self._estimate[1]
+
+    def _estimate_height(self, width: int) -> int:
+        # Roughly what wrapping will give; the real height replaces this once the block is seen.
+        usable = max(1, width - 2)
+        lines = 0
+        in_code = False
+        for line in self.message.content.splitlines():
+            if line.lstrip().startswith(("```", "~~~")):
+                in_code = not in_code
+                lines += 1
+                continue
+            lines += max(1, -(-len(line) // usable))
+        marks = 0 if self.message.finish_reason in (None, "stop", "length") else 1
+        return 1 + lines + marks + self.SEPARATOR_LINES
+
+    def invalidate(self) -> None:
+        """Forget the rendered lines (the width, theme or code theme changed)."""
+        self.width = 0
+        self._estimate = None
+        self._header = None
+        self._fixed = []
+        self._fixed_source = ""
+        self._tail = []
+        self._marks = []
+        self._content_seen = None
+
+    # -- lines --------------------------------------------------------------------------------
+
+    def line(self, index: int, width: int, context: RenderContext) -> Strip:
+        """Line `index` of this block at `width` (rendering the block first if needed)."""
+        self.ensure(width, context)
+        if index == 0:
+            assert self._header is not None
+            return self._header
+        index -= 1
+        if index < len(self._fixed):
+            return self._fixed[index]
+        index -= len(self._fixed)
+        if index < len(self._tail):
+            return self._tail[index]
+        index -= len(self._tail)
+        if index < len(self._marks):
+            return self._marks[index]
+        return Strip.blank(0)
+
+    def ensure(self, width: int, context: RenderContext) -> bool:
+        """Render at `width` if not already; True when that changed the lines."""
+        if self.width == width and self._content_seen is self.message.content:
+            return False
+        if self.width != width:
+            self.invalidate()
+        self.width = width
+        self.refresh_header(context)
+        self._render_body(context)
+        self.refresh_marks(context)
+        return True
+
+    def update(self, context: RenderContext) -> None:
+        """The message changed (a streamed delta, a finish reason, usage or an error)."""
+        if not self.rendered:
+            self._estimate = None
+            return
+        self.refresh_header(context)
+        if self._content_seen is not self.message.content:
+            self._render_body(context)
+        self.refresh_marks(context)
+
+    def body_width(self) -> int:
+        return max(1, self.width)
+
+    def refresh_header(self, context: RenderContext) -> None:
+        """Role, model, local time and token label on one line."""
+        message = self.message
+        styles = context.styles
+        role_style = styles.user_role if message.role == "user" else styles.assistant_role
+        header = Text(no_wrap=True, overflow="ellipsis", end="")
+        header.append(ROLE_LABELS.get(message.role, message.role), role_style)
+        parts: list[str] = []
+        if message.role == "assistant" and message.model:
+            parts.append(sanitize_for_terminal(message.model))
+        parts.append(_local_time(message.created, context.now))
+        if context.token_label is not None:
+            label = context.token_label(message)
+            if label:
+                parts.append(sanitize_for_terminal(label))
+        header.append("  " + " · ".join(parts), styles.meta)
+        lines = context.renderer.text(header, self.body_width())
+        self._header = lines[0] if lines else Strip.blank(0)
+
+    def refresh_marks(self, context: RenderContext) -> None:
+        """The visible status of an unfinished reply: interrupted, cut, or the error with a hint."""
+        message = self.message
+        styles = context.styles
+        reason = message.finish_reason
+        text: Text | None = None
+        if reason == "interrupted":
+            text = Text("■ interrupted", styles.warning)
+        elif reason == "cut":
+            text = Text("⚠ connection lost — partial reply", styles.warning)
+        elif reason == "length":
+            text = Text("… stopped at the length limit", styles.meta)
+        elif reason == "error" or message.error:
+            text = Text("✗ ", styles.error)
+            text.append(sanitize_for_terminal(message.error or "the request failed"), styles.error)
+            text.append(f"  ({RETRY_HINT})", styles.meta)
+        if text is None:
+            self._marks = []
+            return
+        self._marks = context.renderer.text(text, self.body_width())
+
+    def _render_body(self, context: RenderContext) -> None:
+        content = self.message.content
+        self._content_seen = content
+        renderer = context.renderer
+        width = self.body_width()
+        if self.message.role != "assistant":
+            # The user's words are shown as typed (wrapped), never reinterpreted as Markdown.
+            safe = sanitize_for_terminal(content)
+            self._fixed = renderer.plain(safe, width, context.styles.user_text) if safe else []
+            self._fixed_source = content
+            self._tail = []
+            return
+        if not content.startswith(self._fixed_source):
+            # The content was replaced, not extended (a regenerate reusing the message).
+            self._fixed = []
+            self._fixed_source = ""
+        start = len(self._fixed_source)
+        blocks, tail_offset = split_blocks(content[start:])
+        for block in blocks:
+            self._append_fixed(renderer.markdown(sanitize_for_terminal(block), width))
+        self._fixed_source = content[: start + tail_offset]
+        tail = content[start + tail_offset :]
+        if tail.strip():
+            tail_lines = renderer.markdown(sanitize_for_terminal(tail), width)
+            self._tail = ([Strip.blank(0)] if self._fixed else []) + tail_lines
+        else:
+            self._tail = []
+
+    def _append_fixed(self, lines: list[Strip]) -> None:
+        if not lines:
+            return
+        if self._fixed:
+            self._fixed.append(Strip.blank(0))
+        self._fixed.extend(lines)
+
+    # -- text for copying ---------------------------------------------------------------------
+
+    def plain_lines(self) -> list[str]:
+        """The rendered lines as text (for mouse selection)."""
+        return [
+            strip.text
+            for strip in (self._header, *self._fixed, *self._tail, *self._marks)
+            if strip is not None
+        ]
+
+
+def _local_time(moment: datetime, now: datetime) -> str:
+    local = moment.astimezone()
+    if local.date() == now.astimezone().date():
+        return f"{local:%H:%M}"
+    return f"{local:%Y-%m-%d %H:%M}"

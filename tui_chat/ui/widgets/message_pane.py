@@ -1,0 +1,525 @@
+"""The message pane: the open conversation as one virtualised, scrollable list of message blocks.
+
+Why one Line-API widget instead of a widget per message or a Markdown widget per reply: every
+layout pass in Textual visits every widget on the screen, and a Markdown document is many widgets,
+so a long reply made each streamed token dearer than the last (see shared/perf/README.md). Here
+the screen holds exactly one widget however long the conversation is. Each message is a
+`MessageBlock` that renders itself once per width into cached Strips; `render_line` only looks
+lines up. Messages that were never on screen are not rendered at all (their height is estimated
+until they are), and a streamed reply is re-rendered at most ~20 times a second, only its
+unfinished last Markdown block.
+"""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_right
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+
+from rich.segment import Segment
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message as TextualMessage
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.timer import Timer
+
+from tui_chat.domain.conversation import Conversation, Message
+from tui_chat.sanitize import sanitize_for_terminal
+from tui_chat.ui.widgets.markdown_lines import (
+    DEFAULT_CODE_THEME,
+    MARKDOWN_STYLE_ROLES,
+    MarkdownRenderer,
+    MarkdownStyles,
+    code_blocks,
+)
+from tui_chat.ui.widgets.message_block import BlockStyles, MessageBlock, RenderContext
+
+MESSAGE_PANE_CSS_PATH = Path(__file__).with_suffix(".tcss")
+"""The pane's stylesheet: add it to the app's CSS_PATH."""
+
+EMPTY_HINT = "Type a message below and press Enter."
+FLUSH_INTERVAL = 1 / 20  # seconds between repaints of a streaming reply
+GUTTER = 2  # a coloured bar and a space left of every message line
+RIGHT_MARGIN = 1
+_MARKDOWN_ROLES = sorted(set(MARKDOWN_STYLE_ROLES.values()))
+
+
+class MessagePane(ScrollView, can_focus=True):
+    """Shows the open conversation; follows a streaming reply unless the user scrolled up.
+
+    The pane holds a reference to the app's one `Conversation`; the app tells it what changed
+    (`message_added`, `message_changed`) and the pane decides when to repaint.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "select_previous", "Prev msg", id="messages.previous"),
+        Binding("down,j", "select_next", "Next msg", id="messages.next"),
+        Binding("home", "first", "First", show=False, id="messages.first"),
+        Binding("end", "last", "Last", show=False, id="messages.last"),
+        Binding("pageup", "page_up", "Page up", show=False, id="messages.page_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="messages.page_down"),
+        Binding("y", "copy_message", "Copy", id="messages.copy"),
+        Binding("c", "copy_code", "Copy code", id="messages.copy_code"),
+        Binding("e", "edit_message", "Edit", id="messages.edit"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "message-pane--user-role",
+        "message-pane--assistant-role",
+        "message-pane--user-text",
+        "message-pane--meta",
+        "message-pane--error",
+        "message-pane--warning",
+        "message-pane--gutter-user",
+        "message-pane--gutter-assistant",
+        "message-pane--gutter-selected",
+        "message-pane--hint",
+        *(f"message-pane--{role}" for role in _MARKDOWN_ROLES),
+    }
+
+    selected_index: reactive[int | None] = reactive(None, init=False)
+    """The message under the keyboard cursor (highlighted in the gutter), or None."""
+
+    code_theme: reactive[str] = reactive(DEFAULT_CODE_THEME, init=False)
+    """Pygments style for code blocks (e.g. "monokai"); changing it re-renders."""
+
+    class EditRequested(TextualMessage):
+        """The user pressed `e` on one of their messages: put it back in the composer."""
+
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    class CopyRequested(TextualMessage):
+        """The user asked to copy a message (`y`) or its code blocks (`c`)."""
+
+        def __init__(self, text: str, what: str) -> None:
+            super().__init__()
+            self.text = text
+            self.what = what
+
+    def __init__(
+        self,
+        conversation: Conversation | None = None,
+        *,
+        code_theme: str = DEFAULT_CODE_THEME,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.conversation = conversation
+        self._token_label: Callable[[Message], str] | None = None
+        self._blocks: list[MessageBlock] = []
+        self._tops: list[int] = []
+        self._total_height = 0
+        self._preamble: list[tuple[str, str]] = []  # (text, component class)
+        self._preamble_lines: list[Strip] = []
+        self._preamble_width = -1
+        self._block_context: RenderContext | None = None
+        self._style_key: object = None
+        self._follow = True
+        self._adjusting = False
+        self._dirty: set[int] = set()
+        self._flush_timer: Timer | None = None
+        self._last_flush = 0.0
+        self._ensure_pending = False
+        self.set_reactive(MessagePane.code_theme, code_theme)
+
+    # -- the interface the app codes against ------------------------------------------------
+
+    @property
+    def token_label(self) -> Callable[[Message], str] | None:
+        """Gives the text for a message header's token count; set by the app."""
+        return self._token_label
+
+    @token_label.setter
+    def token_label(self, label: Callable[[Message], str] | None) -> None:
+        self._token_label = label
+        self._block_context = None
+        for block in self._blocks:
+            if block.rendered:
+                block.refresh_header(self._render_context())
+        self.refresh()
+
+    def show_conversation(self, conversation: Conversation | None) -> None:
+        """Show `conversation` (or the empty state) from its end."""
+        self.conversation = conversation
+        self._cancel_flush()
+        self._dirty.clear()
+        self._block_context = None
+        self._blocks = [MessageBlock(m) for m in conversation.messages] if conversation else []
+        self._build_preamble()
+        self.selected_index = None
+        self._follow = True
+        self._relayout()
+        self._ensure_visible_rendered()
+        self.refresh()
+
+    def message_added(self) -> None:
+        """The conversation's message list grew (or was replaced): show the new ones, follow."""
+        messages = self.conversation.messages if self.conversation else []
+        known = len(self._blocks)
+        if len(messages) < known or any(
+            block.message is not message
+            for block, message in zip(self._blocks, messages, strict=False)
+        ):
+            self.show_conversation(self.conversation)
+            return
+        self._blocks.extend(MessageBlock(m) for m in messages[known:])
+        self._build_preamble()
+        self._relayout()
+        self._ensure_visible_rendered()
+        self.refresh()
+
+    def message_changed(self, index: int) -> None:
+        """Message `index` changed; cheap enough to call per token (repaints are throttled)."""
+        if self.conversation is None:
+            return
+        if index >= len(self._blocks):
+            self.message_added()
+            return
+        self._dirty.add(index)
+        message = self._blocks[index].message
+        if message.finish_reason is not None or message.error:
+            self._flush()
+            return
+        if self._flush_timer is None:
+            delay = max(0.0, self._last_flush + FLUSH_INTERVAL - time.monotonic())
+            self._flush_timer = self.set_timer(delay, self._flush)
+
+    # -- throttled repaint ------------------------------------------------------------------
+
+    def _cancel_flush(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+
+    def _flush(self) -> None:
+        self._cancel_flush()
+        self._last_flush = time.monotonic()
+        if not self._dirty:
+            return
+        context = self._render_context()
+        for index in sorted(self._dirty):
+            if index < len(self._blocks):
+                self._blocks[index].update(context)
+        self._dirty.clear()
+        self._relayout()
+        self._ensure_visible_rendered()
+        self.refresh()
+
+    # -- geometry ---------------------------------------------------------------------------
+
+    def _line_width(self) -> int:
+        return self.scrollable_content_region.width
+
+    def _body_width(self) -> int:
+        return max(8, self._line_width() - GUTTER - RIGHT_MARGIN)
+
+    def _recompute_tops(self) -> None:
+        width = self._body_width()
+        self._render_preamble(width)
+        top = len(self._preamble_lines)
+        tops = []
+        for block in self._blocks:
+            tops.append(top)
+            top += block.height(width)
+        self._tops = tops
+        self._total_height = top
+
+    def _first_visible_block(self) -> tuple[int, int] | None:
+        """(index, scroll_y minus that block's top) of the block at the top of the viewport."""
+        if not self._blocks or not self._tops:
+            return None
+        y = round(self.scroll_y)
+        index = max(0, bisect_right(self._tops, y) - 1)
+        return index, y - self._tops[index]
+
+    def _relayout(self) -> None:
+        """Recompute heights, keep what the user looks at in place (or stay at the end)."""
+        if not self.size:
+            return
+        anchor = None if self._follow else self._first_visible_block()
+        self._recompute_tops()
+        self.virtual_size = Size(self._line_width(), self._total_height)
+        self._adjusting = True
+        try:
+            if self._follow:
+                self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            elif anchor is not None and anchor[0] < len(self._tops):
+                index, offset = anchor
+                target = self._tops[index] + offset
+                if target != round(self.scroll_y):
+                    self.scroll_to(y=target, animate=False, immediate=True)
+        finally:
+            self._adjusting = False
+
+    def _ensure_visible_rendered(self) -> None:
+        """Render the blocks that overlap the viewport, then fix heights and the scroll anchor."""
+        self._ensure_pending = False
+        if not self.size or not self._blocks:
+            return
+        width = self._body_width()
+        context = self._render_context()
+        for _ in range(16):  # each round renders at least one block, so this settles quickly
+            top = round(self.scroll_y)
+            bottom = top + self.scrollable_content_region.height
+            index = max(0, bisect_right(self._tops, top) - 1)
+            changed = False
+            while index < len(self._blocks) and self._tops[index] < bottom:
+                block = self._blocks[index]
+                if block.width != width:
+                    before = block.height(width)
+                    block.ensure(width, context)
+                    changed = changed or block.height(width) != before
+                index += 1
+            if not changed:
+                return
+            self._relayout()
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def _render_context(self) -> RenderContext:
+        if self._block_context is None:
+            style = self.get_component_rich_style
+            roles = {role: style(f"message-pane--{role}", partial=True) for role in _MARKDOWN_ROLES}
+            markdown_styles = MarkdownStyles(roles)
+            block_styles = BlockStyles(
+                user_role=style("message-pane--user-role", partial=True),
+                assistant_role=style("message-pane--assistant-role", partial=True),
+                meta=style("message-pane--meta", partial=True),
+                error=style("message-pane--error", partial=True),
+                warning=style("message-pane--warning", partial=True),
+                user_text=style("message-pane--user-text", partial=True),
+            )
+            renderer = MarkdownRenderer(self.app.console, self.code_theme, markdown_styles)
+            self._block_context = RenderContext(
+                renderer=renderer,
+                styles=block_styles,
+                token_label=self._token_label,
+                now=datetime.now().astimezone(),
+            )
+            self._style_key = (markdown_styles.key, block_styles, self.code_theme)
+        return self._block_context
+
+    def _invalidate_all(self) -> None:
+        self._block_context = None
+        self._preamble_width = -1
+        for block in self._blocks:
+            block.invalidate()
+        self._relayout()
+        self._ensure_visible_rendered()
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        if self._block_context is None:
+            return
+        old_key = self._style_key
+        self._block_context = None
+        self._render_context()
+        if self._style_key != old_key:
+            # The theme changed: every cached line carries old colours.
+            self._invalidate_all()
+
+    def watch_code_theme(self) -> None:
+        self._invalidate_all()
+
+    def watch_selected_index(self, old: int | None, new: int | None) -> None:
+        self.refresh()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if not self._adjusting:
+            # Scrolled by the user (keys, wheel, scrollbar): follow again only at the very end.
+            self._follow = round(new_value) >= self.max_scroll_y
+            self._ensure_visible_rendered()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Every block rewraps at the new width, lazily: only those on screen render now.
+        self._relayout()
+        self._ensure_visible_rendered()
+        self.refresh()
+
+    def _build_preamble(self) -> None:
+        lines: list[tuple[str, str]] = []
+        conversation = self.conversation
+        if conversation is not None and conversation.system.strip():
+            first = next(line.strip() for line in conversation.system.splitlines() if line.strip())
+            more = "…" if len(conversation.system.strip().splitlines()) > 1 else ""
+            lines.append((f"System: {first}{more}", "message-pane--meta"))
+        if conversation is None or not conversation.messages:
+            lines.append((EMPTY_HINT, "message-pane--hint"))
+        if lines:
+            lines.append(("", "message-pane--meta"))
+        if lines != self._preamble:
+            self._preamble = lines
+            self._preamble_width = -1
+
+    def _render_preamble(self, width: int) -> None:
+        if self._preamble_width == width:
+            return
+        self._preamble_width = width
+        strips: list[Strip] = []
+        for text, component in self._preamble:
+            style = self.get_component_rich_style(component, partial=True)
+            safe = sanitize_for_terminal(text)
+            segments = [Segment(safe, style)] if safe else []
+            # One line only: the system prompt is shown collapsed.
+            strips.append(Strip(segments).crop(0, width))
+        self._preamble_lines = strips
+
+    def render_line(self, y: int) -> Strip:
+        """One screen line: looked up in the cached lines of the block it falls in."""
+        scroll_y = round(self.scroll_y)
+        line_width = self._line_width()
+        absolute = scroll_y + y
+        base = self.rich_style
+        width = self._body_width()
+        preamble = len(self._preamble_lines)
+        if absolute < preamble:
+            line = Strip.join([Strip.blank(GUTTER), self._preamble_lines[absolute]])
+        elif self._blocks and absolute < self._total_height:
+            index = bisect_right(self._tops, absolute) - 1
+            block = self._blocks[index]
+            if block.width != width and not self._ensure_pending:
+                # Not rendered yet (it scrolled in between checks): fix heights after this frame.
+                self._ensure_pending = True
+                self.call_after_refresh(self._after_lazy_render)
+            body = block.line(absolute - self._tops[index], width, self._render_context())
+            line = Strip.join([self._gutter(index, block.message), body])
+        else:
+            return Strip.blank(line_width, base)
+        return line.crop_extend(0, line_width, None).apply_style(base)
+
+    def _after_lazy_render(self) -> None:
+        self._relayout()
+        self._ensure_visible_rendered()
+        self.refresh()
+
+    def _gutter(self, index: int, message: Message) -> Strip:
+        if index == self.selected_index:
+            component, bar = "message-pane--gutter-selected", "┃"
+        elif message.role == "user":
+            component, bar = "message-pane--gutter-user", "▏"
+        else:
+            component, bar = "message-pane--gutter-assistant", "▏"
+        style = self.get_component_rich_style(component, partial=True)
+        return Strip([Segment(bar, style), Segment(" " * (GUTTER - 1))], GUTTER)
+
+    # -- keyboard -----------------------------------------------------------------------------
+
+    def _select(self, index: int) -> None:
+        if not self._blocks:
+            return
+        index = max(0, min(len(self._blocks) - 1, index))
+        self.selected_index = index
+        self._scroll_to_block(index)
+
+    def _scroll_to_block(self, index: int) -> None:
+        width = self._body_width()
+        block = self._blocks[index]
+        if block.width != width:
+            block.ensure(width, self._render_context())
+            self._relayout()
+        top = self._tops[index]
+        height = block.height(width)
+        view = self.scrollable_content_region.height
+        scroll_y = round(self.scroll_y)
+        if top < scroll_y or height > view:
+            target = top
+        elif top + height > scroll_y + view:
+            target = top + height - view
+        else:
+            return
+        self.scroll_to(y=target, animate=False, immediate=True)
+
+    def action_select_previous(self) -> None:
+        """Select the message above (the last one when none is selected)."""
+        current = self.selected_index
+        self._select(len(self._blocks) - 1 if current is None else current - 1)
+
+    def action_select_next(self) -> None:
+        """Select the message below (the last one when none is selected)."""
+        current = self.selected_index
+        self._select(len(self._blocks) - 1 if current is None else current + 1)
+
+    def action_first(self) -> None:
+        """Go to the top of the conversation."""
+        self._follow = False
+        if self._blocks:
+            self.selected_index = 0
+        self.scroll_to(y=0, animate=False, immediate=True)
+
+    def action_last(self) -> None:
+        """Go to the end and follow the stream again."""
+        if self._blocks:
+            self.selected_index = len(self._blocks) - 1
+        self._follow = True
+        self._relayout()
+        self._ensure_visible_rendered()
+
+    def action_page_up(self) -> None:
+        """Scroll up one screen."""
+        self.scroll_page_up(animate=False)
+
+    def action_page_down(self) -> None:
+        """Scroll down one screen."""
+        self.scroll_page_down(animate=False)
+
+    def _target_message(self) -> tuple[int, Message] | None:
+        if not self._blocks:
+            return None
+        index = self.selected_index if self.selected_index is not None else len(self._blocks) - 1
+        index = min(index, len(self._blocks) - 1)
+        return index, self._blocks[index].message
+
+    def action_copy_message(self) -> None:
+        """Ask the app to copy the selected (or last) message."""
+        target = self._target_message()
+        if target is None:
+            return
+        self.post_message(self.CopyRequested(target[1].content, "message"))
+
+    def action_copy_code(self) -> None:
+        """Ask the app to copy the code block(s) of the selected (or last) message."""
+        target = self._target_message()
+        if target is None:
+            return
+        blocks = code_blocks(target[1].content)
+        if not blocks:
+            self.notify("No code block in this message.", severity="warning")
+            return
+        what = "code block" if len(blocks) == 1 else f"{len(blocks)} code blocks"
+        self.post_message(self.CopyRequested("\n".join(blocks), what))
+
+    def action_edit_message(self) -> None:
+        """Ask the app to put the selected user message back in the composer."""
+        target = self._target_message()
+        if target is None:
+            return
+        index, message = target
+        if message.role != "user":
+            self.notify("Only your own messages can be edited.", severity="warning")
+            return
+        self.post_message(self.EditRequested(index))
+
+    # -- for tests and the benchmark ----------------------------------------------------------
+
+    @property
+    def following(self) -> bool:
+        """True while the view sticks to the end of the conversation."""
+        return self._follow
+
+    def visible_text(self) -> list[str]:
+        """The text of the lines on screen now (what a user reads)."""
+        return [
+            self.render_line(y).text.rstrip() for y in range(self.scrollable_content_region.height)
+        ]
