@@ -72,12 +72,12 @@ def test_dropped_ssh_session_saves_partial_reply_marked_interrupted(
     signum: signal.Signals,
 ) -> None:
     words = " ".join(f"word{i}" for i in range(400))
-    openai_server.enqueue(Script(text=words, chunk_chars=6, delay_per_chunk=0.02))
+    openai_server.enqueue(Script(text=words, chunk_chars=6, delay_per_chunk=0.05))
     session = TerminalSession(session_env)
     try:
         session.wait_for_text("Conversations")
         session.type("tell me a long story\r")
-        session.wait_for_text("word10")
+        session.wait_for_text("word2")  # the reply is streaming (it takes ~20 s in all)
         session.process.kill(signum)
         assert session.wait_exit() is not None, "the app did not exit after the signal"
     finally:

@@ -57,10 +57,11 @@ class ConversationEntry:
     def display_title(self) -> str:
         return self.title or ("New conversation" if self.error is None else self.id)
 
-    def sort_key(self) -> tuple[bool, float, str]:
-        """Pinned first, then the most recently updated, then by id for a stable order."""
+    def sort_key(self) -> tuple[bool, float, tuple[int, ...]]:
+        """Pinned first, then the most recently updated; within one second (timestamps are whole
+        seconds) the newer id first, since ids start with their creation time."""
         moment = self.updated.timestamp() if self.updated else 0.0
-        return (not self.pinned, -moment, self.id)
+        return (not self.pinned, -moment, tuple(-ord(char) for char in self.id))
 
 
 def read_conversation(path: Path) -> tuple[Conversation, bytes]:

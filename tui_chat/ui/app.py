@@ -37,6 +37,8 @@ class TuiChatApp(App[None]):
     CSS_PATH = [UI_DIR / "app.tcss", UI_DIR / "widgets" / "message_pane.tcss"]
     BINDINGS = APP_BINDINGS
     ENABLE_COMMAND_PALETTE = True
+    # Responsive classes on the screen: a slimmer sidebar at 80 columns, a roomier one at 160+.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (160, "-wide")]
 
     def __init__(self, services: Services) -> None:
         super().__init__()

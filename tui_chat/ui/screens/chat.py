@@ -112,7 +112,11 @@ class ChatScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="list")
     def reload_list(self, open_latest: bool = False) -> None:
         """Read the conversation list (from the index cache) off the event loop."""
-        entries = self.services.store.list_entries()
+        try:
+            entries = self.services.store.list_entries()
+        except StorageError as error:
+            self._notify_any_thread(str(error), "error")
+            return
         self.app.call_from_thread(self._show_entries, entries, open_latest)
 
     def _show_entries(self, entries: list, open_latest: bool) -> None:  # type: ignore[type-arg]
@@ -128,9 +132,12 @@ class ChatScreen(Screen[None]):
     def poll_store(self) -> None:
         """Pick up files added, edited or removed by someone else (another tui-chat, git pull)."""
         store = self.services.store
-        if not store.refresh():
-            return
-        entries = store.list_entries()
+        try:
+            if not store.refresh():
+                return
+            entries = store.list_entries()
+        except StorageError:
+            return  # said once by reload_list; polling must not repeat it every 2 s
         self.app.call_from_thread(self._external_change, entries)
 
     def _external_change(self, entries: list) -> None:  # type: ignore[type-arg]
@@ -413,7 +420,11 @@ class ChatScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="search")
     def search_messages(self, query: str) -> None:
-        hits = self.services.store.search(query)
+        try:
+            hits = self.services.store.search(query)
+        except StorageError as error:
+            self._notify_any_thread(str(error), "error")
+            return
         results = [SearchResult(h.conversation_id, h.title, h.snippet) for h in hits]
         self.app.call_from_thread(self.sidebar.show_search_results, results)
 

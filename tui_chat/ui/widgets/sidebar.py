@@ -162,7 +162,9 @@ class Sidebar(Vertical):
         """Replace the listed conversations, keeping the highlight on the same conversation."""
         self._entries = list(entries)
         self._search_results = None
-        self._render_options(keep_id=self.highlighted_id or current_id)
+        # While the user moves in the list, keep their place; otherwise show the open conversation.
+        navigating = self.option_list.has_focus and self.highlighted_id is not None
+        self._render_options(keep_id=self.highlighted_id if navigating else current_id)
 
     def show_search_results(self, results: Sequence[SearchResult]) -> None:
         """List the conversations whose text matched, with the matching snippet."""

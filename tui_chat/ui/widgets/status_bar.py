@@ -57,7 +57,7 @@ def money(value: float | None) -> str:
 def gauge(used: int, window: int | None) -> Content:
     """A small bar of how full the model's context window is, coloured by how close to full."""
     if not window:
-        return Content.styled("ctx ?", "$text-muted")
+        return Content("")
     fraction = min(used / window, 1.0)
     filled = round(fraction * GAUGE_CELLS)
     style = "$success" if fraction < 0.6 else "$warning" if fraction < 0.85 else "$error"
