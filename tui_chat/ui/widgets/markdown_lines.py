@@ -185,11 +185,19 @@ class MarkdownRenderer:
         with self.console.use_theme(self._theme):
             lines = self.console.render_lines(renderable, options, pad=False)
         strips = [Strip(line) for line in lines]
-        while strips and not strips[-1].text.strip() and not _has_background(strips[-1]):
-            strips.pop()
-        return strips
+        # Rich opens lists and tables with a blank line and may end with one; the pane puts
+        # exactly one blank line between blocks itself.
+        start = 0
+        while start < len(strips) and _is_blank(strips[start]):
+            start += 1
+        end = len(strips)
+        while end > start and _is_blank(strips[end - 1]):
+            end -= 1
+        return strips[start:end]
 
 
-def _has_background(strip: Strip) -> bool:
-    # A code block's padding line is blank text on a coloured background: keep it.
-    return any(segment.style is not None and segment.style.bgcolor for segment in strip)
+def _is_blank(strip: Strip) -> bool:
+    # A code block's padding line is blank text on a coloured background: that one stays.
+    return not strip.text.strip() and not any(
+        segment.style is not None and segment.style.bgcolor for segment in strip
+    )

@@ -191,7 +191,7 @@ class MessagePane(ScrollView, can_focus=True):
             self._flush()
             return
         if self._flush_timer is None:
-            delay = max(0.0, self._last_flush + FLUSH_INTERVAL - time.monotonic())
+            delay = max(0.001, self._last_flush + FLUSH_INTERVAL - time.monotonic())
             self._flush_timer = self.set_timer(delay, self._flush)
 
     # -- throttled repaint ------------------------------------------------------------------
@@ -252,12 +252,12 @@ class MessagePane(ScrollView, can_focus=True):
         self._adjusting = True
         try:
             if self._follow:
-                self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+                self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
             elif anchor is not None and anchor[0] < len(self._tops):
                 index, offset = anchor
                 target = self._tops[index] + offset
                 if target != round(self.scroll_y):
-                    self.scroll_to(y=target, animate=False, immediate=True)
+                    self.scroll_to(y=target, animate=False, immediate=True, force=True)
         finally:
             self._adjusting = False
 
@@ -439,7 +439,7 @@ class MessagePane(ScrollView, can_focus=True):
             target = top + height - view
         else:
             return
-        self.scroll_to(y=target, animate=False, immediate=True)
+        self.scroll_to(y=target, animate=False, immediate=True, force=True)
 
     def action_select_previous(self) -> None:
         """Select the message above (the last one when none is selected)."""
@@ -456,7 +456,7 @@ class MessagePane(ScrollView, can_focus=True):
         self._follow = False
         if self._blocks:
             self.selected_index = 0
-        self.scroll_to(y=0, animate=False, immediate=True)
+        self.scroll_to(y=0, animate=False, immediate=True, force=True)
 
     def action_last(self) -> None:
         """Go to the end and follow the stream again."""

@@ -1,0 +1,254 @@
+"""The message pane as a user meets it: Markdown replies, streaming, following, keys and copying."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+from textual.strip import Strip
+
+from tui_chat.domain.conversation import Conversation, Message
+from tui_chat.ui.widgets.message_pane import EMPTY_HINT, MESSAGE_PANE_CSS_PATH, MessagePane
+
+CODE_REPLY = (
+    "Here is the function:\n\n"
+    "```python\ndef fib(n):\n    a, b = 0, 1\n    return a\n```\n\n"
+    "| col | value |\n|-----|-------|\n| a   | 1     |\n\n"
+    "- first point\n- second point\n\n"
+    "> a quoted line\n\n"
+    "## A heading\n\nThat is all."
+)
+
+
+class PaneApp(App[None]):
+    """Just the pane, focused, recording what it asks the app to do."""
+
+    CSS_PATH = [MESSAGE_PANE_CSS_PATH]
+
+    def __init__(self, conversation: Conversation | None) -> None:
+        super().__init__()
+        self.conversation = conversation
+        self.copies: list[MessagePane.CopyRequested] = []
+        self.edits: list[int] = []
+
+    def compose(self) -> ComposeResult:
+        yield MessagePane()
+
+    def on_mount(self) -> None:
+        pane = self.query_one(MessagePane)
+        pane.focus()
+        pane.show_conversation(self.conversation)
+
+    def on_message_pane_copy_requested(self, event: MessagePane.CopyRequested) -> None:
+        self.copies.append(event)
+
+    def on_message_pane_edit_requested(self, event: MessagePane.EditRequested) -> None:
+        self.edits.append(event.index)
+
+
+def conversation_with(*messages: Message, system: str = "") -> Conversation:
+    conversation = Conversation.new(profile="test", model="m", system=system)
+    for message in messages:
+        conversation.add(message)
+    return conversation
+
+
+def long_conversation(count: int) -> Conversation:
+    messages = []
+    for i in range(count):
+        if i % 2 == 0:
+            messages.append(Message("user", f"question {i}"))
+        else:
+            messages.append(Message("assistant", f"answer {i}\n\nsome more words", model="m"))
+    return conversation_with(*messages)
+
+
+def screen_text(pane: MessagePane) -> str:
+    return "\n".join(pane.visible_text())
+
+
+def visible_strips(pane: MessagePane) -> list[Strip]:
+    return [pane.render_line(y) for y in range(pane.scrollable_content_region.height)]
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    # Longer than the pane's repaint interval, so a throttled repaint has happened.
+    await pilot.pause(0.12)
+
+
+async def test_code_block_renders_highlighted_with_the_rest_of_the_markdown() -> None:
+    app = PaneApp(conversation_with(Message("user", "fib?"), Message("assistant", CODE_REPLY)))
+    async with app.run_test(size=(80, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one(MessagePane)
+        text = screen_text(pane)
+        for visible in ("def fib(n):", "return a", "first point", "a quoted line", "A heading"):
+            assert visible in text
+        assert "```" not in text and "|-----|" not in text  # Markdown rendered, not shown raw
+        code_line = next(s for s in visible_strips(pane) if "def fib(n):" in s.text)
+        colours = {seg.style.color for seg in code_line if seg.style and seg.text.strip()}
+        assert len(colours) >= 2  # keyword, name and punctuation differ: highlighted
+
+
+async def test_streamed_tokens_appear_and_the_view_follows() -> None:
+    conversation = long_conversation(40)
+    app = PaneApp(conversation)
+    async with app.run_test(size=(80, 20)) as pilot:
+        pane = app.query_one(MessagePane)
+        await settle(pilot)
+        reply = conversation.add(Message("assistant", "", model="m"))
+        pane.message_added()
+        index = len(conversation.messages) - 1
+        for word in ["Streaming ", "words ", "arrive\n\n", "and ", "then ", "FINALWORD"]:
+            reply.content += word
+            pane.message_changed(index)
+        await settle(pilot)
+        assert "FINALWORD" in screen_text(pane)
+        assert pane.following and pane.scroll_y == pane.max_scroll_y
+
+
+async def test_scrolling_up_stops_following_and_end_resumes() -> None:
+    conversation = long_conversation(40)
+    app = PaneApp(conversation)
+    async with app.run_test(size=(80, 20)) as pilot:
+        pane = app.query_one(MessagePane)
+        reply = conversation.add(Message("assistant", "start", model="m"))
+        pane.message_added()
+        await settle(pilot)
+        await pilot.press("pageup")
+        assert not pane.following
+        held = pane.scroll_y
+        for n in range(30):
+            reply.content += f"\n\nparagraph {n} LATEST{n}"
+            pane.message_changed(len(conversation.messages) - 1)
+        await settle(pilot)
+        assert pane.scroll_y == held
+        assert "LATEST29" not in screen_text(pane)
+        await pilot.press("end")
+        await settle(pilot)
+        assert pane.following and "LATEST29" in screen_text(pane)
+
+
+async def test_up_down_and_j_k_move_the_selection_between_messages() -> None:
+    app = PaneApp(long_conversation(6))
+    async with app.run_test(size=(80, 20)) as pilot:
+        pane = app.query_one(MessagePane)
+        assert pane.selected_index is None
+        await pilot.press("k")
+        assert pane.selected_index == 5
+        await pilot.press("up", "k")
+        assert pane.selected_index == 3
+        await pilot.press("j")
+        assert pane.selected_index == 4
+        await pilot.press("down", "down", "down")
+        assert pane.selected_index == 5
+        await pilot.press("home")
+        assert pane.selected_index == 0
+        assert "question 0" in screen_text(pane)
+
+
+async def test_y_copies_the_selected_message_and_c_only_its_code() -> None:
+    app = PaneApp(
+        conversation_with(Message("user", "fib?"), Message("assistant", CODE_REPLY, model="m"))
+    )
+    async with app.run_test(size=(80, 30)) as pilot:
+        await pilot.press("k", "y")
+        await pilot.press("c")
+        await pilot.pause()
+        assert [(c.text, c.what) for c in app.copies] == [
+            (CODE_REPLY, "message"),
+            ("def fib(n):\n    a, b = 0, 1\n    return a\n", "code block"),
+        ]
+        await pilot.press("k", "y")
+        await pilot.pause()
+        assert app.copies[-1].text == "fib?"
+
+
+async def test_e_edits_only_user_messages() -> None:
+    app = PaneApp(conversation_with(Message("user", "fib?"), Message("assistant", "fine")))
+    async with app.run_test(size=(80, 20)) as pilot:
+        await pilot.press("k", "e")  # the assistant reply: refused
+        await pilot.press("k", "e")  # the user's message
+        await pilot.pause()
+        assert app.edits == [0]
+
+
+async def test_escape_sequences_in_messages_never_reach_the_terminal() -> None:
+    hostile = "title\x1b]0;pwned\x07 clip\x1b]52;c;ZXZpbA==\x07 clear\x1b[2J csi\x9b31m end"
+    app = PaneApp(
+        conversation_with(
+            Message("user", hostile),
+            Message(
+                "assistant", f"# {hostile}\n\n```\n{hostile}\n```\n\n- {hostile}", model=hostile
+            ),
+            Message("assistant", "", finish_reason="error", error=hostile),
+            system=hostile,
+        )
+    )
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one(MessagePane)
+        strips = visible_strips(pane)
+        text = "".join(seg.text for strip in strips for seg in strip)
+        assert "pwned" in text and "end" in text  # the text is shown...
+        for control in ("\x1b", "\x07", "\x9b"):
+            assert control not in text  # ...but nothing a terminal would act on
+
+
+async def test_resizing_rewraps_the_text() -> None:
+    words = " ".join(f"word{n}" for n in range(60))
+    app = PaneApp(conversation_with(Message("assistant", words, model="m")))
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.query_one(MessagePane)
+        await settle(pilot)
+        wide = [line for line in pane.visible_text() if "word" in line]
+        await pilot.resize_terminal(50, 30)
+        await settle(pilot)
+        narrow = [line for line in pane.visible_text() if "word" in line]
+        assert len(narrow) > len(wide)
+        assert all(len(line) <= 50 for line in narrow)
+        assert "word59" in screen_text(pane)
+
+
+async def test_interrupted_cut_and_error_replies_are_marked() -> None:
+    app = PaneApp(
+        conversation_with(
+            Message("user", "go"),
+            Message("assistant", "half a repl", finish_reason="interrupted"),
+            Message("assistant", "half a reply", finish_reason="cut"),
+            Message("assistant", "", finish_reason="error", error="Rate limited (429)"),
+        )
+    )
+    async with app.run_test(size=(80, 30)) as pilot:
+        await settle(pilot)
+        text = screen_text(app.query_one(MessagePane))
+        assert "interrupted" in text
+        assert "connection lost — partial reply" in text
+        assert "Rate limited (429)" in text and "ctrl+r to retry" in text
+
+
+async def test_empty_conversation_says_what_to_do_and_system_prompt_is_collapsed() -> None:
+    conversation = conversation_with(system="You are a pirate.\nSpeak only in rhymes.")
+    app = PaneApp(conversation)
+    async with app.run_test(size=(80, 20)) as pilot:
+        await settle(pilot)
+        pane = app.query_one(MessagePane)
+        text = screen_text(pane)
+        assert EMPTY_HINT in text
+        assert "System: You are a pirate.…" in text and "rhymes" not in text
+        conversation.add(Message("user", "ahoy"))
+        pane.message_added()
+        await settle(pilot)
+        text = screen_text(pane)
+        assert "ahoy" in text and EMPTY_HINT not in text
+
+
+async def test_opening_a_long_conversation_renders_only_what_is_on_screen() -> None:
+    conversation = long_conversation(2000)
+    conversation.add(Message("assistant", "THE LAST WORD", model="m"))
+    app = PaneApp(conversation)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        pane = app.query_one(MessagePane)
+        assert "THE LAST WORD" in screen_text(pane)
+        rendered = sum(block.rendered for block in pane._blocks)
+        assert rendered < 20  # the other ~1,990 messages cost nothing until scrolled to
