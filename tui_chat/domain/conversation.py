@@ -56,7 +56,8 @@ class Message:
 
     role: Role
     content: str
-    created: datetime = field(default_factory=utc_now)
+    # A lambda so the clock is looked up at call time: tests freeze it for stable snapshots.
+    created: datetime = field(default_factory=lambda: utc_now())
     model: str | None = None
     finish_reason: FinishReason | None = None
     cost_usd: float | None = None

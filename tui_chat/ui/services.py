@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -25,6 +27,8 @@ class Services:
     store: ConversationStore
     counter: TokenCounter
     prices: PriceBook
+    # The clock for live streaming figures (elapsed, tokens/s); tests freeze it for snapshots.
+    clock: Callable[[], float] = time.monotonic
     _clients: dict[str, ChatClient] = field(default_factory=dict)
 
     @classmethod

@@ -229,6 +229,7 @@ class ChatScreen(Screen[None]):
             prices=services.prices,
             base_url=profile.base_url,
             prompt_estimate=prompt.tokens,
+            clock=services.clock,
         )
         self.recorder = recorder
         last_save = time.monotonic()

@@ -71,7 +71,8 @@ def entry_prompt(entry: ListedConversation) -> Content:
     title = Content(f"{pin}{_one_line(entry.title) or 'New conversation'}")
     age = relative_time(entry.updated)
     detail = Content.styled(
-        f"{age} · {_one_line(entry.model)} · {entry.message_count} msg", "$text-muted"
+        # The count before the model: at 80 columns a long model name is what wraps.
+        f"{age} · {entry.message_count} msg · {_one_line(entry.model)}", "$text-muted"
     )
     return Content("\n").join([title, detail])
 
@@ -138,7 +139,7 @@ class Sidebar(Vertical):
         self.border_title = "Conversations"
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="/ filter · Enter: search text", id="conversation-filter")
+        yield Input(placeholder="/ filter, Enter: search", id="conversation-filter")
         yield ConversationList(id="conversation-list")
 
     @property

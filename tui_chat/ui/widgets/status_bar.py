@@ -49,6 +49,8 @@ def money(value: float | None) -> str:
         return "?"
     if value == 0:
         return "$0"
+    if value < 0.0001:
+        return "<$0.0001"
     if value < 0.01:
         return f"${value:.4f}"
     return f"${value:.2f}"
