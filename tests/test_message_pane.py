@@ -252,3 +252,18 @@ async def test_opening_a_long_conversation_renders_only_what_is_on_screen() -> N
         assert "THE LAST WORD" in screen_text(pane)
         rendered = sum(block.rendered for block in pane._blocks)
         assert rendered < 20  # the other ~1,990 messages cost nothing until scrolled to
+
+
+async def test_mouse_drag_selects_text_across_lines() -> None:
+    app = PaneApp(conversation_with(Message("user", "alpha beta\ngamma delta")))
+    async with app.run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        pane = app.query_one(MessagePane)
+        rows = pane.visible_text()
+        first = next(y for y, row in enumerate(rows) if "alpha" in row)
+        # Press on "beta", drag to the last letter of "gamma", release, as a user selects.
+        await pilot.mouse_down(pane, offset=(rows[first].index("beta"), first))
+        await pilot.hover(pane, offset=(rows[first + 1].index("gamma") + 4, first + 1))
+        await pilot.mouse_up(pane, offset=(rows[first + 1].index("gamma") + 4, first + 1))
+        await pilot.pause()
+        assert app.screen.get_selected_text() == "beta\ngamma"

@@ -18,6 +18,7 @@ from pygments.styles import get_all_styles
 from rich.console import Console
 from rich.markdown import Heading, Markdown
 from rich.style import Style
+from rich.syntax import RICH_SYNTAX_THEMES
 from rich.text import Text
 from rich.theme import Theme
 from textual.strip import Strip
@@ -26,7 +27,8 @@ from textual.strip import Strip
 _FENCE_OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 
 DEFAULT_CODE_THEME = "monokai"
-_KNOWN_CODE_THEMES = frozenset(get_all_styles())
+# Rich adds two styles of its own that use the terminal's 16 ANSI colours.
+_KNOWN_CODE_THEMES = frozenset(get_all_styles()) | frozenset(RICH_SYNTAX_THEMES)
 
 
 def valid_code_theme(name: str) -> str:

@@ -22,10 +22,11 @@ from typing import ClassVar
 from rich.segment import Segment
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Offset, Size
 from textual.message import Message as TextualMessage
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.timer import Timer
 
@@ -378,26 +379,67 @@ class MessagePane(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         """One screen line: looked up in the cached lines of the block it falls in."""
-        scroll_y = round(self.scroll_y)
+        absolute = round(self.scroll_y) + y
         line_width = self._line_width()
-        absolute = scroll_y + y
         base = self.rich_style
+        line = self._full_line(absolute)
+        if line is None:
+            return Strip.blank(line_width, base)
+        selection = self.text_selection
+        if selection is not None and (span := selection.get_span(absolute)) is not None:
+            line = self._highlight(line, *span)
+        # Offsets let Textual map a mouse drag to (column, line) for text selection.
+        return line.crop_extend(0, line_width, None).apply_style(base).apply_offsets(0, absolute)
+
+    def _full_line(self, absolute: int) -> Strip | None:
+        """Gutter and text of virtual line `absolute`, or None past the end."""
         width = self._body_width()
         preamble = len(self._preamble_lines)
         if absolute < preamble:
-            line = Strip.join([Strip.blank(GUTTER), self._preamble_lines[absolute]])
-        elif self._blocks and absolute < self._total_height:
-            index = bisect_right(self._tops, absolute) - 1
-            block = self._blocks[index]
-            if block.width != width and not self._ensure_pending:
-                # Not rendered yet (it scrolled in between checks): fix heights after this frame.
-                self._ensure_pending = True
-                self.call_after_refresh(self._after_lazy_render)
-            body = block.line(absolute - self._tops[index], width, self._render_context())
-            line = Strip.join([self._gutter(index, block.message), body])
-        else:
-            return Strip.blank(line_width, base)
-        return line.crop_extend(0, line_width, None).apply_style(base)
+            return Strip.join([Strip.blank(GUTTER), self._preamble_lines[absolute]])
+        if not self._blocks or absolute >= self._total_height:
+            return None
+        index = bisect_right(self._tops, absolute) - 1
+        block = self._blocks[index]
+        if block.width != width and not self._ensure_pending:
+            # Not rendered yet (it scrolled in between checks): fix heights after this frame.
+            self._ensure_pending = True
+            self.call_after_refresh(self._after_lazy_render)
+        body = block.line(absolute - self._tops[index], width, self._render_context())
+        return Strip.join([self._gutter(index, block.message), body])
+
+    def _highlight(self, line: Strip, start: int, end: int) -> Strip:
+        length = line.cell_length
+        end = length if end == -1 else min(end, length)
+        if start >= end:
+            return line
+        style = self.screen.get_component_rich_style("screen--selection")
+        before, middle, after = line.divide([start, end, length])[:3]
+        return Strip.join([before, middle.apply_style(style), after])
+
+    @property
+    def allow_select(self) -> bool:
+        return True
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The text under a mouse selection (as shown: wrapped, without Markdown syntax)."""
+        first = 0 if selection.start is None else selection.start.y
+        last = self._total_height - 1 if selection.end is None else selection.end.y
+        lines = []
+        for absolute in range(first, last + 1):
+            line = self._full_line(absolute)
+            # The gutter bar is decoration, not text: leave it out of what is copied.
+            lines.append("" if line is None else line.text[GUTTER:].rstrip())
+        shifted = Selection(
+            None if selection.start is None else Offset(max(0, selection.start.x - GUTTER), 0),
+            None
+            if selection.end is None
+            else Offset(max(0, selection.end.x - GUTTER), last - first),
+        )
+        return shifted.extract("\n".join(lines)), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
 
     def _after_lazy_render(self) -> None:
         self._relayout()
