@@ -233,6 +233,12 @@ async def test_the_engine_does_not_import_openai_until_the_first_request():
         "print(sorted(m for m in ('openai', 'tiktoken', 'genai_prices', 'httpx2') "
         "if m in sys.modules))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
 
     assert done.stdout.strip() == "[]"

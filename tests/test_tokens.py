@@ -8,6 +8,7 @@ import hashlib
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -51,6 +52,7 @@ def test_encodings_load_offline_with_an_empty_tiktoken_cache(tmp_path):
         env=env,
         check=True,
         timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
     )
 
     assert done.stdout.split() == ["True", "None", "2", "2"]
