@@ -149,6 +149,7 @@ async def test_stream_ending_without_finish_is_kept_as_cut(chat, openai_server, 
     assert reply.content == "Ends abruptly"
     assert reply.finish_reason == "cut"
     assert not reply.is_complete
+    assert "without saying it was finished" in reply.error
 
 
 async def test_failed_request_records_the_error_and_no_usage(chat, openai_server, counter):

@@ -195,6 +195,18 @@ def test_dropping_the_oldest_messages_frees_the_tokens_asked_for(counter):
     assert counter.oldest_messages_to_drop("gpt-4o", messages, 10**9) == 9  # keeps the last
 
 
+def test_a_draft_adds_exactly_what_sending_it_adds(counter):
+    history = [Message(role="user", content="hi"), Message(role="assistant", content="Hello!")]
+    draft = "What about **tomorrow**?"
+
+    before = counter.count_messages("gpt-4o", "sys", history).tokens
+    after = counter.count_messages(
+        "gpt-4o", "sys", [*history, Message(role="user", content=draft)]
+    ).tokens
+
+    assert counter.count_draft("gpt-4o", draft).tokens == after - before
+
+
 def test_system_prompt_is_counted_as_a_message(counter):
     messages = [Message(role="user", content="hi")]
     without = counter.count_messages("gpt-4o", "", messages)

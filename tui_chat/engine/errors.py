@@ -120,6 +120,15 @@ def key_command_error(profile: str, reason: str) -> ChatError:
     )
 
 
+def stream_ended_early_notice(base_url: str | None) -> str:
+    """Why a reply is marked cut when the server closed the stream without finishing it."""
+    where = host_of(base_url) if base_url else "The server"
+    return (
+        f"{where} ended the reply without saying it was finished (the partial reply is kept, "
+        "marked as cut): send again to retry."
+    )
+
+
 def _detail(exc: BaseException, api_key: str | None) -> str:
     """The server's own message, one line, short, without keys."""
     body = getattr(exc, "body", None)

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 from tui_chat.domain.conversation import Message, Usage
+from tui_chat.engine.errors import stream_ended_early_notice
 from tui_chat.engine.events import (
     Finished,
     ReasoningDelta,
@@ -78,6 +79,8 @@ class ReplyRecorder:
             self._note_model(event.model)
         elif isinstance(event, Finished):
             self._note_model(event.model)
+            if event.reason == "cut":
+                self.message.error = stream_ended_early_notice(self.base_url)
             self._end(event.reason)
         elif isinstance(event, StreamFailed):
             self.message.error = event.error.message

@@ -277,6 +277,12 @@ class TokenCounter:
                     total += TOKENS_PER_NAME
         return TokenCount(total, approximate)
 
+    def count_draft(self, model: str, text: str) -> TokenCount:
+        """Tokens a draft adds to the next request: its text plus a message's overhead."""
+        count = self.count_text(model, text)
+        overhead = TOKENS_PER_MESSAGE + self.count_text(model, "user").tokens
+        return TokenCount(count.tokens + overhead, count.approximate)
+
     def oldest_messages_to_drop(
         self, model: str, messages: Sequence[Message], over_by_tokens: int
     ) -> int:
