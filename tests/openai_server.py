@@ -116,6 +116,7 @@ class Script:
     reasoning: str | None = None  # streamed first as delta.reasoning_content (vLLM, DeepSeek)
     json_reply: bool = False  # answer a stream request with one JSON completion anyway
     delay_before_response: float = 0.0  # think before sending any byte (for timeouts)
+    usage_in_x_groq: bool = False  # usage on the finish chunk under x_groq, as Groq sends it
     cached_tokens: int = 0
     reasoning_tokens: int = 0
 
@@ -152,6 +153,7 @@ class FakeOpenAIServer:
         self.models: list[str] = list(models)
         self.models_status: int = 200  # set to an error status to make /v1/models fail
         self.strict_models = False  # True: a model not in `models` gets a 404 model_not_found
+        self.reject_stream_options = False  # True: a strict server that predates stream_options
         self.tokens_per_second = tokens_per_second
         self.reply_tokens = reply_tokens
         self.required_key = required_key
@@ -366,6 +368,13 @@ class _Handler(BaseHTTPRequestHandler):
                     401, f"Incorrect API key provided: {sent}.", code="invalid_api_key"
                 )
                 return
+        if fake.reject_stream_options and "stream_options" in body:
+            self._send_error_json(
+                400,
+                "Unrecognized request argument supplied: stream_options",
+                param="stream_options",
+            )
+            return
         script = fake.next_script()
         if script.delay_before_response:
             self._pause(script.delay_before_response)
@@ -409,6 +418,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self._reject_reasoning_params(model, body):
             return
+
         encoding = encoding_for(model)
         text = script.text if script.text is not None else fake.default_reply(messages, model)
         finish_reason = script.finish_reason
@@ -465,7 +475,12 @@ class _Handler(BaseHTTPRequestHandler):
         if fake.tokens_per_second and delay == 0:
             delay = 1.0 / fake.tokens_per_second
         self._stream(
-            script, pieces, reply_model, finish_reason, usage if include_usage else None, delay
+            script,
+            pieces,
+            reply_model,
+            finish_reason,
+            usage if include_usage or script.usage_in_x_groq else None,
+            delay,
         )
 
     def _reject_reasoning_params(self, model: str, body: dict[str, Any]) -> bool:
@@ -567,6 +582,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._cut()
             return
         if script.end_without_finish:
+            self._write_chunk(b"")
+            return
+        if script.usage_in_x_groq:
+            self._event({**chunk({}, finish_reason), "x_groq": {"id": "req_1", "usage": usage}})
+            self._write_chunk(b"data: [DONE]\n\n")
             self._write_chunk(b"")
             return
         self._event(chunk({}, finish_reason))

@@ -252,3 +252,28 @@ async def test_client_reuses_its_connection_for_the_next_reply(chat, openai_serv
 
     assert chat.text(first) == "You said: one"
     assert chat.text(second) == "You said: two"
+
+
+async def test_groq_style_usage_under_x_groq_is_read(chat, openai_server):
+    openai_server.enqueue(Script(text="Fast inference.", usage_in_x_groq=True))
+
+    events = await chat.events()
+
+    usage = next(e for e in events if isinstance(e, UsageReport)).usage
+    assert usage.completion_tokens == 3
+    assert not usage.estimated
+
+
+async def test_server_rejecting_stream_options_is_asked_again_without_them(chat, openai_server):
+    openai_server.reject_stream_options = True
+    openai_server.enqueue(Script(text="First."), Script(text="Second."))
+    client = chat.client()
+
+    first = await chat.events(client=client)
+    second = await chat.events(client=client)
+
+    assert chat.text(first) == "First."
+    assert chat.text(second) == "Second."
+    bodies = [r.json for r in openai_server.chat_requests]
+    assert ["stream_options" in body for body in bodies] == [True, False, False]
+    assert not any(isinstance(e, UsageReport) for e in first)  # usage will be estimated

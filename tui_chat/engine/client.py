@@ -154,6 +154,15 @@ def _usage_from_mapping(raw: Mapping[str, Any]) -> Usage:
     )
 
 
+def _extra_usage(chunk: Any) -> Mapping[str, Any] | None:
+    """Usage some servers put outside `usage`: Groq's `x_groq.usage` on the last chunk."""
+    extra = getattr(chunk, "model_extra", None) or {}
+    groq = extra.get("x_groq")
+    if isinstance(groq, Mapping) and isinstance(groq.get("usage"), Mapping):
+        return groq["usage"]  # type: ignore[no-any-return]
+    return None
+
+
 def _reasoning_text(delta: Any) -> str | None:
     extra = getattr(delta, "model_extra", None) or {}
     # vLLM, Ollama, DeepSeek: reasoning_content; OpenRouter: reasoning.
@@ -187,6 +196,8 @@ class ChatClient:
         self._models: list[str] | None = None
         self._models_failed_at: float | None = None
         self.models_error: ChatError | None = None
+        # Set when the server rejected stream_options (strict servers that predate it).
+        self._without_stream_options = False
 
     # --- the SDK client ----------------------------------------------------------------
 
@@ -280,7 +291,7 @@ class ChatClient:
         stream: Any = None
         try:
             try:
-                stream = await sdk.chat.completions.create(**params)
+                stream = await self._create(sdk, params)
                 content_type = stream.response.headers.get("content-type", "").lower()
                 if "json" in content_type or "html" in content_type:
                     async for event in self._whole_response(stream.response, model):
@@ -295,6 +306,8 @@ class ChatClient:
                     served_model = getattr(chunk, "model", None) or served_model
                     if getattr(chunk, "usage", None) is not None:
                         usage = chunk.usage
+                    else:
+                        usage = _extra_usage(chunk) or usage
                     for choice in chunk.choices or ():
                         if getattr(choice, "index", 0) not in (0, None):
                             continue  # n > 1 is never asked for; ignore other choices
@@ -311,7 +324,9 @@ class ChatClient:
                     # Not SSE after all (a proxy's plain-text page): say so rather than
                     # leaving an empty reply marked cut.
                     raise UnexpectedResponse(content_type, "")
-                if usage is not None:
+                if isinstance(usage, Mapping):
+                    yield UsageReport(_usage_from_mapping(usage), served_model)
+                elif usage is not None:
                     yield UsageReport(_usage_from(usage), served_model)
                 yield Finished(finish or "cut", served_model)
             except asyncio.CancelledError:
@@ -326,6 +341,25 @@ class ChatClient:
                 # Closing an already broken connection may raise; the outcome is known by now.
                 with contextlib.suppress(Exception):
                     await stream.close()
+
+    async def _create(self, sdk: AsyncOpenAI, params: dict[str, Any]) -> Any:
+        """Start the stream; if the server rejects `stream_options`, ask again without it
+        (and remember: usage is then estimated)."""
+        import openai
+
+        if self._without_stream_options:
+            params = {k: v for k, v in params.items() if k != "stream_options"}
+        try:
+            return await sdk.chat.completions.create(**params)
+        except openai.APIStatusError as error:
+            about_options = error.param == "stream_options" or "stream_options" in str(error)
+            if error.status_code not in (400, 422) or not about_options:
+                raise
+            if "stream_options" not in params:
+                raise
+        self._without_stream_options = True
+        params = {k: v for k, v in params.items() if k != "stream_options"}
+        return await sdk.chat.completions.create(**params)
 
     async def _whole_response(self, response: Any, model: str) -> AsyncIterator[StreamEvent]:
         """A 200 that is not an event stream: a whole JSON completion (some servers ignore
