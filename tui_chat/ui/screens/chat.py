@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shlex
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -25,21 +21,17 @@ from textual.widgets import Footer, TextArea
 from textual.worker import Worker, WorkerState
 
 from tui_chat.domain import Conversation, Message
-from tui_chat.engine.errors import ChatError
+from tui_chat.engine.errors import ChatError, no_api_key_error
 from tui_chat.engine.events import StreamFailed
 from tui_chat.engine.reply import ReplyRecorder
+from tui_chat.engine.servers import effective_base_url, is_openai_url
 from tui_chat.storage.errors import ConversationFileError, StorageError
 from tui_chat.ui.bindings import CHAT_SCREEN_BINDINGS
-from tui_chat.ui.screens.dialogs import (
-    ChoiceDialog,
-    ConfirmDialog,
-    TextEditorDialog,
-    TextInputDialog,
-)
+from tui_chat.ui.screens.chat_commands import ConversationCommands
 from tui_chat.ui.services import Services
 from tui_chat.ui.widgets.composer import Composer
 from tui_chat.ui.widgets.message_pane import MessagePane
-from tui_chat.ui.widgets.sidebar import SearchResult, Sidebar
+from tui_chat.ui.widgets.sidebar import Sidebar
 from tui_chat.ui.widgets.status_bar import StatusBar, StatusFigures
 
 PERIODIC_SAVE_SECONDS = 3.0
@@ -48,7 +40,7 @@ COMPOSER_COUNT_DELAY = 0.1
 STORE_POLL_SECONDS = 2.0
 
 
-class ChatScreen(Screen[None]):
+class ChatScreen(ConversationCommands, Screen[None]):
     """Where the user reads, writes and manages conversations."""
 
     BINDINGS = CHAT_SCREEN_BINDINGS
@@ -107,6 +99,25 @@ class ChatScreen(Screen[None]):
         self.load_encodings()
         self.reload_list(open_latest=True)
         self.set_interval(STORE_POLL_SECONDS, self.poll_store)
+        self.warn_if_no_api_key()
+
+    def warn_if_no_api_key(self) -> None:
+        """Empty state: say how to set a key before the user types a first message in vain."""
+        profile = self.services.config.profile(self.conversation.profile)
+        base_url = effective_base_url(profile)
+        has_key = (
+            profile.api_key
+            or profile.api_key_command  # run at the first request, not at start-up
+            or os.environ.get(profile.api_key_env, "").strip()
+        )
+        if not has_key and is_openai_url(base_url):
+            error = no_api_key_error(profile.name, profile.api_key_env, base_url)
+            self.notify(
+                f"{error.message} `tui-chat paths` shows where config.toml lives.",
+                title="No API key",
+                severity="warning",
+                timeout=30,
+            )
 
     # ------------------------------------------------------------ the list
     @work(thread=True, exclusive=True, group="list")
@@ -227,7 +238,7 @@ class ChatScreen(Screen[None]):
             reply,
             counter=services.counter,
             prices=services.prices,
-            base_url=profile.base_url,
+            base_url=effective_base_url(profile),
             prompt_estimate=prompt.tokens,
             clock=services.clock,
         )
@@ -373,7 +384,7 @@ class ChatScreen(Screen[None]):
         services = self.services
         conversation = self.conversation
         profile = services.config.profile(conversation.profile)
-        base_url = profile.base_url
+        base_url = effective_base_url(profile)
         prompt_tokens = self._conversation_tokens + self._composer_tokens
         recorder = self.recorder
         self.figures = self.figures.with_changes(
@@ -419,16 +430,6 @@ class ChatScreen(Screen[None]):
     def _search(self, event: Sidebar.SearchRequested) -> None:
         self.search_messages(event.query)
 
-    @work(thread=True, exclusive=True, group="search")
-    def search_messages(self, query: str) -> None:
-        try:
-            hits = self.services.store.search(query)
-        except StorageError as error:
-            self._notify_any_thread(str(error), "error")
-            return
-        results = [SearchResult(h.conversation_id, h.title, h.snippet) for h in hits]
-        self.app.call_from_thread(self.sidebar.show_search_results, results)
-
     @on(Sidebar.ActionRequested)
     def _sidebar_action(self, event: Sidebar.ActionRequested) -> None:
         conversation_id = event.conversation_id
@@ -440,177 +441,6 @@ class ChatScreen(Screen[None]):
         flows = {"rename": self.rename, "delete": self.trash, "toggle_pin": self.toggle_pin}
         # Dialogs wait for the user's answer, which needs a worker.
         self.run_worker(flows[event.action](conversation_id), group="dialog")
-
-    def _with_conversation(self, conversation_id: str) -> Conversation | None:
-        """The open conversation if it is that one, else it loaded from its file."""
-        if conversation_id == self.conversation.id:
-            return self.conversation
-        try:
-            return self.services.store.load(conversation_id)
-        except ConversationFileError as error:
-            self.notify(str(error), title="Cannot change this file", severity="error")
-            return None
-
-    async def rename(self, conversation_id: str | None = None) -> None:
-        conversation = self._with_conversation(conversation_id or self.conversation.id)
-        if conversation is None:
-            return
-        title = await self.app.push_screen_wait(
-            TextInputDialog("Rename conversation", conversation.title, "Title")
-        )
-        if title is None or not title.strip():
-            return
-        conversation.title = " ".join(title.split())
-        conversation.touch()
-        if conversation is self.conversation:
-            self.pane.show_conversation(conversation)
-        self._save_and_relist(conversation)
-
-    async def toggle_pin(self, conversation_id: str | None = None) -> None:
-        conversation = self._with_conversation(conversation_id or self.conversation.id)
-        if conversation is None:
-            return
-        conversation.pinned = not conversation.pinned
-        self._save_and_relist(conversation)
-        self.notify("Pinned." if conversation.pinned else "Unpinned.")
-
-    def _save_and_relist(self, conversation: Conversation) -> None:
-        if not conversation.messages:
-            self.notify("Say something first: an empty conversation has no file yet.")
-            return
-        self._save(conversation)
-        self.reload_list()
-
-    async def trash(self, conversation_id: str | None = None) -> None:
-        conversation_id = conversation_id or self.conversation.id
-        if conversation_id == self.conversation.id and self.streaming:
-            self.notify("A reply is streaming: press Esc to stop it first.", severity="warning")
-            return
-        answer = await self.app.push_screen_wait(
-            ConfirmDialog("Delete", "Move this conversation to the trash? (u restores it)")
-        )
-        if answer != "yes":
-            return
-        try:
-            trashed_name = self.services.store.trash(conversation_id)
-        except (StorageError, FileNotFoundError) as error:
-            self.notify(f"Could not move it to the trash: {error}", severity="error")
-            return
-        self.recently_trashed.append(trashed_name)
-        self.notify("Moved to the trash. Press u in the list to restore it.")
-        if conversation_id == self.conversation.id:
-            self.action_new_conversation()
-        self.reload_list()
-
-    def restore_last_trashed(self) -> None:
-        if not self.recently_trashed:
-            self.notify("Nothing deleted in this session to restore.", severity="warning")
-            return
-        trashed_name = self.recently_trashed.pop()
-        try:
-            conversation_id = self.services.store.restore(trashed_name)
-        except (StorageError, FileNotFoundError) as error:
-            self.notify(f"Could not restore it: {error}", severity="error")
-            return
-        self.notify("Restored from the trash.")
-        self.reload_list()
-        self.open_conversation(conversation_id)
-
-    # ------------------------------------------------------------ commands
-    async def pick_model(self) -> None:
-        conversation = self.conversation
-        profile = self.services.config.profile(conversation.profile)
-        self.notify(f"Asking {profile.name} for its models…", timeout=2)
-        models = await self.services.client_for(profile).list_models()
-        if conversation.model not in models:
-            models = [conversation.model, *models]
-        choice = await self.app.push_screen_wait(
-            ChoiceDialog(f"Model ({profile.name})", models, conversation.model)
-        )
-        if choice:
-            conversation.model = choice
-            self._after_settings_change(f"Model: {choice}")
-
-    async def pick_profile(self) -> None:
-        config = self.services.config
-        names = sorted(config.profiles)
-        choice = await self.app.push_screen_wait(
-            ChoiceDialog("Profile", names, self.conversation.profile)
-        )
-        if choice and choice in config.profiles:
-            profile = config.profiles[choice]
-            self.conversation.profile = profile.name
-            self.conversation.model = config.model_for(profile)
-            self._after_settings_change(f"Profile: {profile.name}, model {self.conversation.model}")
-
-    async def edit_system_prompt(self) -> None:
-        text = await self.app.push_screen_wait(
-            TextEditorDialog("System prompt", self.conversation.system)
-        )
-        if text is not None:
-            self.conversation.system = text
-            self.pane.show_conversation(self.conversation)
-            self._after_settings_change("System prompt updated.")
-
-    def _after_settings_change(self, note: str) -> None:
-        if self.conversation.messages:
-            self._save(self.conversation)
-            self.reload_list()
-        self.recount_conversation()
-        self._update_status()
-        self.notify(note)
-
-    def action_pick_model(self) -> None:
-        self.run_worker(self.pick_model(), group="dialog")
-
-    def export_markdown(self) -> None:
-        """Write the conversation as Markdown into the data folder's exports/ and say where."""
-        from tui_chat.export import to_markdown
-
-        conversation = self.conversation
-        folder = self.services.paths.data_dir / "exports"
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            target = folder / f"{conversation.id}.md"
-            from tui_chat.storage.atomic import atomic_write_text
-
-            atomic_write_text(target, to_markdown(conversation), mode=0o600)
-        except OSError as error:
-            self.notify(f"Could not export: {error.strerror or error}", severity="error")
-            return
-        self.notify(f"Exported to {target}", timeout=8)
-
-    def copy_conversation(self) -> None:
-        from tui_chat.export import to_markdown
-
-        self.app.copy_to_clipboard(to_markdown(self.conversation))
-        self.notify("Copied the whole conversation as Markdown.")
-
-    def action_focus_composer(self) -> None:
-        self.composer.focus()
-
-    def action_edit_in_editor(self) -> None:
-        """ctrl+e: edit the composer's text in $VISUAL / $EDITOR, then come back."""
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        with tempfile.NamedTemporaryFile(
-            "w", suffix=".md", delete=False, encoding="utf-8"
-        ) as handle:
-            handle.write(self.composer.text)
-            path = Path(handle.name)
-        try:
-            with self.app.suspend():
-                result = subprocess.run([*shlex.split(editor), str(path)], check=False)
-            if result.returncode == 0:
-                self.composer.set_text(path.read_text(encoding="utf-8").rstrip("\n"))
-            else:
-                self.notify(
-                    f"{editor} exited with {result.returncode}; text unchanged.", severity="warning"
-                )
-        except Exception as error:  # SuspendNotSupported, editor missing: say so, keep the text
-            self.notify(f"Could not run {editor}: {error}", severity="error")
-        finally:
-            path.unlink(missing_ok=True)
-        self.composer.focus()
 
     # ------------------------------------------------------- shutting down
     def save_partial_reply(self) -> None:

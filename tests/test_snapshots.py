@@ -1,0 +1,217 @@
+"""Snapshots of the screens that matter, pinned as SVG (pytest-textual-snapshot).
+
+The clock is frozen (message times, streaming figures) and the time zone is UTC so a snapshot
+changes only when what the user would see changes. Update with `pytest --snapshot-update` and
+look at the diff report before committing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from app_harness import make_app, wait_for
+from openai_server import FakeOpenAIServer, Script
+from textual.pilot import Pilot
+
+from tui_chat.domain import Conversation, Message, Usage
+from tui_chat.paths import AppPaths
+from tui_chat.storage.store import ConversationStore
+from tui_chat.ui.app import TuiChatApp
+
+FROZEN = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
+
+CODE_REPLY = """Here is an iterative version, which runs in O(n) time:
+
+```python
+def fib(n: int) -> int:
+    a, b = 0, 1
+    for _ in range(n):
+        a, b = b, a + b
+    return a
+```
+
+| n | fib(n) |
+|---|--------|
+| 10 | 55 |
+| 20 | 6765 |
+
+- no recursion, so no stack limit
+- works for **large** `n`
+"""
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr("tui_chat.domain.conversation.utc_now", lambda: FROZEN)
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def frozen_app(tmp_path: Path, server: FakeOpenAIServer, **options: object) -> TuiChatApp:
+    app = make_app(tmp_path, server.base_url, **options)  # type: ignore[arg-type]
+    app.services.clock = lambda: 1000.0
+    return app
+
+
+def save_conversations(tmp_path: Path, *conversations: Conversation) -> None:
+    store = ConversationStore(
+        AppPaths(config_file=tmp_path / "config" / "config.toml", data_dir=tmp_path / "data")
+    )
+    for conversation in conversations:
+        store.save(conversation)
+
+
+def fib_conversation(conversation_id: str = "20250115-093000-f1b0") -> Conversation:
+    conversation = Conversation(
+        id=conversation_id,
+        title="Fibonacci in Python",
+        created=FROZEN,
+        updated=FROZEN,
+        profile="test",
+        model="gpt-4o-mini",
+        system="You are a concise senior Python engineer.",
+    )
+    conversation.messages = [
+        Message(role="user", content="Write fib in Python, iteratively.", created=FROZEN,
+                usage=None),
+        Message(
+            role="assistant",
+            content=CODE_REPLY,
+            created=FROZEN,
+            model="gpt-4o-mini",
+            finish_reason="stop",
+            cost_usd=0.0000412,
+            usage=Usage(prompt_tokens=31, completion_tokens=112),
+        ),
+    ]
+    return conversation
+
+
+async def settled(pilot: Pilot[None]) -> None:
+    """Wait for the background loads (list, encodings, prices) so the screen is final."""
+    app = pilot.app
+    assert isinstance(app, TuiChatApp)
+    await wait_for(pilot, lambda: app.services.counter.ready, what="encodings")
+    await pilot.pause(0.3)
+    app.clear_notifications()
+    await pilot.pause()
+
+
+def test_empty_state_at_80x24(snap_compare, tmp_path: Path, openai_server: FakeOpenAIServer) -> None:
+    assert snap_compare(frozen_app(tmp_path, openai_server), terminal_size=(80, 24),
+                        run_before=settled)
+
+
+def test_conversation_with_code_blocks(
+    snap_compare, tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    save_conversations(tmp_path, fib_conversation())
+
+    async def opened(pilot: Pilot[None]) -> None:
+        await settled(pilot)
+        await wait_for(pilot, lambda: len(pilot.app.screen.conversation.messages) == 2,
+                       what="the conversation")
+        await pilot.pause(0.2)
+
+    assert snap_compare(frozen_app(tmp_path, openai_server), terminal_size=(100, 34),
+                        run_before=opened)
+
+
+def test_80x24_layout_with_a_conversation(
+    snap_compare, tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    older = fib_conversation("20250114-080000-0a0a")
+    older.title = "Older chat about tmux"
+    save_conversations(tmp_path, older, fib_conversation())
+
+    async def opened(pilot: Pilot[None]) -> None:
+        await settled(pilot)
+        await wait_for(pilot, lambda: len(pilot.app.screen.conversation.messages) == 2,
+                       what="the conversation")
+        await pilot.pause(0.2)
+
+    assert snap_compare(frozen_app(tmp_path, openai_server), terminal_size=(80, 24),
+                        run_before=opened)
+
+
+def test_reply_mid_stream(snap_compare, tmp_path: Path, openai_server: FakeOpenAIServer) -> None:
+    openai_server.enqueue(Script(text=CODE_REPLY, chunk_chars=8, stall_after_chunks=30))
+
+    async def streaming(pilot: Pilot[None]) -> None:
+        await settled(pilot)
+        screen = pilot.app.screen
+        screen.composer.set_text("Write fib in Python, iteratively.")
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: len(screen.conversation.messages) == 2
+            and len(screen.conversation.messages[1].content) >= 30 * 8,
+            what="30 chunks",
+        )
+        await pilot.pause(0.3)  # the pane repaints at most ~20 times a second
+        pilot.app.clear_notifications()
+
+    assert snap_compare(frozen_app(tmp_path, openai_server), terminal_size=(100, 30),
+                        run_before=streaming)
+
+
+# Error sentences name the server (host:port), so this test's server listens on a fixed port.
+FIXED_PORT = 47123
+
+
+@pytest.fixture
+def fixed_port_server() -> Iterator[FakeOpenAIServer]:
+    server = FakeOpenAIServer(port=FIXED_PORT).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_error_shown_inline(
+    snap_compare, tmp_path: Path, fixed_port_server: FakeOpenAIServer
+) -> None:
+    openai_server = fixed_port_server
+    openai_server.enqueue(
+        Script(status=404, error_message="The model `gpt-9` does not exist",
+               error_code="model_not_found", error_type="invalid_request_error")
+    )
+
+    async def failed(pilot: Pilot[None]) -> None:
+        await settled(pilot)
+        screen = pilot.app.screen
+        screen.composer.set_text("Hello, gpt-9?")
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: len(screen.conversation.messages) == 2
+            and screen.conversation.messages[1].finish_reason == "error"
+            and not screen.streaming,
+            what="the error",
+        )
+        await pilot.pause(0.2)
+        pilot.app.clear_notifications()
+
+    assert snap_compare(frozen_app(tmp_path, openai_server, model="gpt-9"),
+                        terminal_size=(100, 30), run_before=failed)
+
+
+def test_help_screen_lists_keys_at_80x24(
+    snap_compare, tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    async def help_open(pilot: Pilot[None]) -> None:
+        await settled(pilot)
+        await pilot.press("f1")
+        await pilot.pause(0.2)
+
+    assert snap_compare(frozen_app(tmp_path, openai_server), terminal_size=(80, 24),
+                        run_before=help_open)
+
+

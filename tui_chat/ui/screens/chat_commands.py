@@ -1,0 +1,219 @@
+"""Conversation commands of the chat screen: the list's actions and the palette's commands.
+
+Kept apart from `chat.py`, which owns the screen's layout and the send/stream/save flow, so each
+module has one job. `ConversationCommands` is mixed into `ChatScreen`; it only uses the screen's
+public pieces (services, conversation, pane, composer, sidebar) and its save path.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import work
+
+from tui_chat.domain import Conversation
+from tui_chat.storage.errors import ConversationFileError, StorageError
+from tui_chat.ui.screens.dialogs import (
+    ChoiceDialog,
+    ConfirmDialog,
+    TextEditorDialog,
+    TextInputDialog,
+)
+from tui_chat.ui.widgets.sidebar import SearchResult
+
+if TYPE_CHECKING:
+    from tui_chat.ui.screens.chat import ChatScreen
+
+    _Base = ChatScreen
+else:
+    _Base = object
+
+
+class ConversationCommands(_Base):
+    """Rename, pin, trash and restore; model, profile and system prompt; export, copy, $EDITOR."""
+
+    @work(thread=True, exclusive=True, group="search")
+    def search_messages(self, query: str) -> None:
+        try:
+            hits = self.services.store.search(query)
+        except StorageError as error:
+            self._notify_any_thread(str(error), "error")
+            return
+        results = [SearchResult(h.conversation_id, h.title, h.snippet) for h in hits]
+        self.app.call_from_thread(self.sidebar.show_search_results, results)
+
+    def _with_conversation(self, conversation_id: str) -> Conversation | None:
+        """The open conversation if it is that one, else it loaded from its file."""
+        if conversation_id == self.conversation.id:
+            return self.conversation
+        try:
+            return self.services.store.load(conversation_id)
+        except ConversationFileError as error:
+            self.notify(str(error), title="Cannot change this file", severity="error")
+            return None
+
+    async def rename(self, conversation_id: str | None = None) -> None:
+        conversation = self._with_conversation(conversation_id or self.conversation.id)
+        if conversation is None:
+            return
+        title = await self.app.push_screen_wait(
+            TextInputDialog("Rename conversation", conversation.title, "Title")
+        )
+        if title is None or not title.strip():
+            return
+        conversation.title = " ".join(title.split())
+        conversation.touch()
+        if conversation is self.conversation:
+            self.pane.show_conversation(conversation)
+        self._save_and_relist(conversation)
+
+    async def toggle_pin(self, conversation_id: str | None = None) -> None:
+        conversation = self._with_conversation(conversation_id or self.conversation.id)
+        if conversation is None:
+            return
+        conversation.pinned = not conversation.pinned
+        self._save_and_relist(conversation)
+        self.notify("Pinned." if conversation.pinned else "Unpinned.")
+
+    def _save_and_relist(self, conversation: Conversation) -> None:
+        if not conversation.messages:
+            self.notify("Say something first: an empty conversation has no file yet.")
+            return
+        self._save(conversation)
+        self.reload_list()
+
+    async def trash(self, conversation_id: str | None = None) -> None:
+        conversation_id = conversation_id or self.conversation.id
+        if conversation_id == self.conversation.id and self.streaming:
+            self.notify("A reply is streaming: press Esc to stop it first.", severity="warning")
+            return
+        answer = await self.app.push_screen_wait(
+            ConfirmDialog("Delete", "Move this conversation to the trash? (u restores it)")
+        )
+        if answer != "yes":
+            return
+        try:
+            trashed_name = self.services.store.trash(conversation_id)
+        except (StorageError, FileNotFoundError) as error:
+            self.notify(f"Could not move it to the trash: {error}", severity="error")
+            return
+        self.recently_trashed.append(trashed_name)
+        self.notify("Moved to the trash. Press u in the list to restore it.")
+        if conversation_id == self.conversation.id:
+            self.action_new_conversation()
+        self.reload_list()
+
+    def restore_last_trashed(self) -> None:
+        if not self.recently_trashed:
+            self.notify("Nothing deleted in this session to restore.", severity="warning")
+            return
+        trashed_name = self.recently_trashed.pop()
+        try:
+            conversation_id = self.services.store.restore(trashed_name)
+        except (StorageError, FileNotFoundError) as error:
+            self.notify(f"Could not restore it: {error}", severity="error")
+            return
+        self.notify("Restored from the trash.")
+        self.reload_list()
+        self.open_conversation(conversation_id)
+
+    # ------------------------------------------------------------ commands
+    async def pick_model(self) -> None:
+        conversation = self.conversation
+        profile = self.services.config.profile(conversation.profile)
+        self.notify(f"Asking {profile.name} for its models…", timeout=2)
+        models = await self.services.client_for(profile).list_models()
+        if conversation.model not in models:
+            models = [conversation.model, *models]
+        choice = await self.app.push_screen_wait(
+            ChoiceDialog(f"Model ({profile.name})", models, conversation.model)
+        )
+        if choice:
+            conversation.model = choice
+            self._after_settings_change(f"Model: {choice}")
+
+    async def pick_profile(self) -> None:
+        config = self.services.config
+        names = sorted(config.profiles)
+        choice = await self.app.push_screen_wait(
+            ChoiceDialog("Profile", names, self.conversation.profile)
+        )
+        if choice and choice in config.profiles:
+            profile = config.profiles[choice]
+            self.conversation.profile = profile.name
+            self.conversation.model = config.model_for(profile)
+            self._after_settings_change(f"Profile: {profile.name}, model {self.conversation.model}")
+
+    async def edit_system_prompt(self) -> None:
+        text = await self.app.push_screen_wait(
+            TextEditorDialog("System prompt", self.conversation.system)
+        )
+        if text is not None:
+            self.conversation.system = text
+            self.pane.show_conversation(self.conversation)
+            self._after_settings_change("System prompt updated.")
+
+    def _after_settings_change(self, note: str) -> None:
+        if self.conversation.messages:
+            self._save(self.conversation)
+            self.reload_list()
+        self.recount_conversation()
+        self._update_status()
+        self.notify(note)
+
+    def action_pick_model(self) -> None:
+        self.run_worker(self.pick_model(), group="dialog")
+
+    def export_markdown(self) -> None:
+        """Write the conversation as Markdown into the data folder's exports/ and say where."""
+        from tui_chat.export import to_markdown
+
+        conversation = self.conversation
+        folder = self.services.paths.data_dir / "exports"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"{conversation.id}.md"
+            from tui_chat.storage.atomic import atomic_write_text
+
+            atomic_write_text(target, to_markdown(conversation), mode=0o600)
+        except OSError as error:
+            self.notify(f"Could not export: {error.strerror or error}", severity="error")
+            return
+        self.notify(f"Exported to {target}", timeout=8)
+
+    def copy_conversation(self) -> None:
+        from tui_chat.export import to_markdown
+
+        self.app.copy_to_clipboard(to_markdown(self.conversation))
+        self.notify("Copied the whole conversation as Markdown.")
+
+    def action_focus_composer(self) -> None:
+        self.composer.focus()
+
+    def action_edit_in_editor(self) -> None:
+        """ctrl+e: edit the composer's text in $VISUAL / $EDITOR, then come back."""
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        with tempfile.NamedTemporaryFile(
+            "w", suffix=".md", delete=False, encoding="utf-8"
+        ) as handle:
+            handle.write(self.composer.text)
+            path = Path(handle.name)
+        try:
+            with self.app.suspend():
+                result = subprocess.run([*shlex.split(editor), str(path)], check=False)
+            if result.returncode == 0:
+                self.composer.set_text(path.read_text(encoding="utf-8").rstrip("\n"))
+            else:
+                self.notify(
+                    f"{editor} exited with {result.returncode}; text unchanged.", severity="warning"
+                )
+        except Exception as error:  # SuspendNotSupported, editor missing: say so, keep the text
+            self.notify(f"Could not run {editor}: {error}", severity="error")
+        finally:
+            path.unlink(missing_ok=True)
+        self.composer.focus()
