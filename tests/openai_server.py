@@ -22,6 +22,7 @@ import contextlib
 import json
 import select
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -148,8 +149,10 @@ class FakeOpenAIServer:
         tokens_per_second: float | None = None,
         reply_tokens: int | None = None,
         required_key: str | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.port = port
+        self.tls = tls  # serve HTTPS with this context (for certificate errors)
         self.models: list[str] = list(models)
         self.models_status: int = 200  # set to an error status to make /v1/models fail
         self.strict_models = False  # True: a model not in `models` gets a 404 model_not_found
@@ -168,7 +171,8 @@ class FakeOpenAIServer:
     @property
     def base_url(self) -> str:
         """The URL clients use, with /v1 as the SDK expects."""
-        return f"http://127.0.0.1:{self.port}/v1"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/v1"
 
     @property
     def chat_requests(self) -> list[RecordedRequest]:
@@ -181,6 +185,8 @@ class FakeOpenAIServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
+        if self.tls is not None:
+            self._httpd.socket = self.tls.wrap_socket(self._httpd.socket, server_side=True)
         # A short poll interval makes stop() quick (tests start and stop a server each).
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, args=(0.02,), name="fake-openai", daemon=True

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import socket
+import ssl
+import subprocess
 from dataclasses import replace
 
 import pytest
-from openai_server import Script
+from openai_server import FakeOpenAIServer, Script
 
 from tui_chat.engine.client import ChatClient
 from tui_chat.engine.errors import ChatError
@@ -266,6 +268,39 @@ async def test_unknown_host_is_reported_as_a_name_lookup_failure(chat):
     error = events[-1].error
     assert error.kind == "connection"
     assert "host name was not found" in error.message
+
+
+async def test_untrusted_tls_certificate_says_how_to_trust_a_proxy(chat, tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with FakeOpenAIServer(tls=context) as server:
+        events = await chat.events(client=chat.client(base_url=server.base_url))
+
+    error = events[-1].error
+    assert error.kind == "connection"
+    assert "SSL_CERT_FILE" in error.message
+    assert_one_sentence(error)
 
 
 async def test_no_answer_in_time_is_a_timeout(chat, openai_server):
