@@ -181,6 +181,7 @@ class FakeOpenAIServer:
 
     def start(self) -> FakeOpenAIServer:
         """Bind and serve in a daemon thread; returns self."""
+        self.stopping.clear()
         handler = type("Handler", (_Handler,), {"fake": self})
         self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self._httpd.daemon_threads = True
