@@ -79,8 +79,9 @@ def fib_conversation(conversation_id: str = "20250115-093000-f1b0") -> Conversat
         system="You are a concise senior Python engineer.",
     )
     conversation.messages = [
-        Message(role="user", content="Write fib in Python, iteratively.", created=FROZEN,
-                usage=None),
+        Message(
+            role="user", content="Write fib in Python, iteratively.", created=FROZEN, usage=None
+        ),
         Message(
             role="assistant",
             content=CODE_REPLY,
@@ -104,24 +105,30 @@ async def settled(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
-def test_empty_state_at_80x24(snap_compare, tmp_path: Path, openai_server: FakeOpenAIServer) -> None:
-    assert snap_compare(frozen_app(tmp_path, openai_server), terminal_size=(80, 24),
-                        run_before=settled)
-
-
-def test_conversation_with_code_blocks(
+def test_empty_state_at_80x24(
     snap_compare, tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    assert snap_compare(
+        frozen_app(tmp_path, openai_server), terminal_size=(80, 24), run_before=settled
+    )
+
+
+@pytest.mark.parametrize("theme", ["tui-chat-dark", "tui-chat-light", "ansi-16"])
+def test_conversation_with_code_blocks(
+    snap_compare, tmp_path: Path, openai_server: FakeOpenAIServer, theme: str
 ) -> None:
     save_conversations(tmp_path, fib_conversation())
 
     async def opened(pilot: Pilot[None]) -> None:
         await settled(pilot)
-        await wait_for(pilot, lambda: len(pilot.app.screen.conversation.messages) == 2,
-                       what="the conversation")
+        await wait_for(
+            pilot, lambda: len(pilot.app.screen.conversation.messages) == 2, what="the conversation"
+        )
         await pilot.pause(0.2)
 
-    assert snap_compare(frozen_app(tmp_path, openai_server), terminal_size=(100, 34),
-                        run_before=opened)
+    assert snap_compare(
+        frozen_app(tmp_path, openai_server, theme=theme), terminal_size=(100, 34), run_before=opened
+    )
 
 
 def test_80x24_layout_with_a_conversation(
@@ -133,12 +140,14 @@ def test_80x24_layout_with_a_conversation(
 
     async def opened(pilot: Pilot[None]) -> None:
         await settled(pilot)
-        await wait_for(pilot, lambda: len(pilot.app.screen.conversation.messages) == 2,
-                       what="the conversation")
+        await wait_for(
+            pilot, lambda: len(pilot.app.screen.conversation.messages) == 2, what="the conversation"
+        )
         await pilot.pause(0.2)
 
-    assert snap_compare(frozen_app(tmp_path, openai_server), terminal_size=(80, 24),
-                        run_before=opened)
+    assert snap_compare(
+        frozen_app(tmp_path, openai_server), terminal_size=(80, 24), run_before=opened
+    )
 
 
 def test_reply_mid_stream(snap_compare, tmp_path: Path, openai_server: FakeOpenAIServer) -> None:
@@ -151,15 +160,18 @@ def test_reply_mid_stream(snap_compare, tmp_path: Path, openai_server: FakeOpenA
         await pilot.press("enter")
         await wait_for(
             pilot,
-            lambda: len(screen.conversation.messages) == 2
-            and len(screen.conversation.messages[1].content) >= 30 * 8,
+            lambda: (
+                len(screen.conversation.messages) == 2
+                and len(screen.conversation.messages[1].content) >= 30 * 8
+            ),
             what="30 chunks",
         )
         await pilot.pause(0.3)  # the pane repaints at most ~20 times a second
         pilot.app.clear_notifications()
 
-    assert snap_compare(frozen_app(tmp_path, openai_server), terminal_size=(100, 30),
-                        run_before=streaming)
+    assert snap_compare(
+        frozen_app(tmp_path, openai_server), terminal_size=(100, 30), run_before=streaming
+    )
 
 
 # Error sentences name the server (host:port), so this test's server listens on a fixed port.
@@ -180,8 +192,12 @@ def test_error_shown_inline(
 ) -> None:
     openai_server = fixed_port_server
     openai_server.enqueue(
-        Script(status=404, error_message="The model `gpt-9` does not exist",
-               error_code="model_not_found", error_type="invalid_request_error")
+        Script(
+            status=404,
+            error_message="The model `gpt-9` does not exist",
+            error_code="model_not_found",
+            error_type="invalid_request_error",
+        )
     )
 
     async def failed(pilot: Pilot[None]) -> None:
@@ -191,16 +207,21 @@ def test_error_shown_inline(
         await pilot.press("enter")
         await wait_for(
             pilot,
-            lambda: len(screen.conversation.messages) == 2
-            and screen.conversation.messages[1].finish_reason == "error"
-            and not screen.streaming,
+            lambda: (
+                len(screen.conversation.messages) == 2
+                and screen.conversation.messages[1].finish_reason == "error"
+                and not screen.streaming
+            ),
             what="the error",
         )
         await pilot.pause(0.2)
         pilot.app.clear_notifications()
 
-    assert snap_compare(frozen_app(tmp_path, openai_server, model="gpt-9"),
-                        terminal_size=(100, 30), run_before=failed)
+    assert snap_compare(
+        frozen_app(tmp_path, openai_server, model="gpt-9"),
+        terminal_size=(100, 30),
+        run_before=failed,
+    )
 
 
 def test_help_screen_lists_keys_at_80x24(
@@ -211,7 +232,6 @@ def test_help_screen_lists_keys_at_80x24(
         await pilot.press("f1")
         await pilot.pause(0.2)
 
-    assert snap_compare(frozen_app(tmp_path, openai_server), terminal_size=(80, 24),
-                        run_before=help_open)
-
-
+    assert snap_compare(
+        frozen_app(tmp_path, openai_server), terminal_size=(80, 24), run_before=help_open
+    )

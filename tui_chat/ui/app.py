@@ -21,7 +21,9 @@ from tui_chat.ui.screens.chat import ChatScreen
 from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.services import Services
 from tui_chat.ui.themes import (
+    code_theme_of,
     default_theme_name,
+    derive_app_variables,
     load_all_themes,
     register_themes,
     terminal_color_count,
@@ -64,11 +66,14 @@ class TuiChatApp(App[None]):
         self._install_signal_handlers()
 
     def watch_theme(self, theme: str) -> None:
-        spec = getattr(self, "theme_specs", {}).get(theme)
-        if spec is None:
-            return
-        with contextlib.suppress(Exception):  # before the first screen exists there is no pane
-            self.query_one("MessagePane").code_theme = spec.code_theme  # type: ignore[attr-defined]
+        """Code blocks follow the theme too (the pane renders them with a Pygments style)."""
+        screen = self._main_screen()
+        if screen is not None and screen.is_mounted:
+            screen.pane.code_theme = code_theme_of(self.current_theme)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """tui-chat's own TCSS variables, derived for any theme (Textual's built-ins included)."""
+        return derive_app_variables(self.current_theme)
 
     # ------------------------------------------------------------- signals
     def _install_signal_handlers(self) -> None:

@@ -29,6 +29,7 @@ from tui_chat.storage.errors import ConversationFileError, StorageError
 from tui_chat.ui.bindings import CHAT_SCREEN_BINDINGS
 from tui_chat.ui.screens.chat_commands import ConversationCommands
 from tui_chat.ui.services import Services
+from tui_chat.ui.themes import code_theme_of
 from tui_chat.ui.widgets.composer import Composer
 from tui_chat.ui.widgets.message_pane import MessagePane
 from tui_chat.ui.widgets.sidebar import Sidebar
@@ -67,7 +68,7 @@ class ChatScreen(ConversationCommands, Screen[None]):
         with Horizontal(id="main"):
             yield Sidebar(id="sidebar")
             with Vertical(id="chat"):
-                yield MessagePane(id="messages")
+                yield MessagePane(code_theme=code_theme_of(self.app.current_theme), id="messages")
                 yield Composer(enter_sends=self.services.config.enter_sends, id="composer")
                 yield StatusBar(id="status")
         yield Footer()
