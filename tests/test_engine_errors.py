@@ -398,6 +398,21 @@ async def test_error_event_inside_the_stream(chat, openai_server):
     assert "overloaded" in events[-1].error.message
 
 
+async def test_json_error_body_with_status_200(chat, openai_server):
+    openai_server.enqueue(
+        Script(
+            raw_body='{"error": {"message": "Invalid model name passed", "type": "x"}}',
+            content_type="application/json",
+        )
+    )
+
+    error = await chat.error()
+
+    assert error.kind == "server"
+    assert "Invalid model name passed" in error.message
+    assert_one_sentence(error)
+
+
 async def test_context_error_inside_the_stream_is_still_a_context_error(chat, openai_server):
     openai_server.enqueue(
         Script(

@@ -318,14 +318,15 @@ def describe_error(
     if isinstance(exc, openai.APIStatusError):
         return _describe_status(exc, base_url=base_url, model=model, api_key=api_key, where=where)
     if isinstance(exc, openai.APIError):
-        # An error sent inside the stream as `data: {"error": ...}`: no HTTP status.
+        # An error sent inside the stream as `data: {"error": ...}`, or as a 200 JSON body:
+        # no HTTP status to go by.
         code = exc.code
         if _is_context_error(exc, code):
             return _context_error(exc, model, status=None)
         return ChatError(
             "server",
-            f"{host} reported an error mid-reply ({_detail(exc, api_key)}); any partial reply "
-            "is kept: send again to retry.",
+            f"{host} reported an error ({_detail(exc, api_key)}): send again to retry (any "
+            "partial reply is kept).",
             retryable=True,
         )
     if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError):
