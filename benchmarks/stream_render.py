@@ -287,6 +287,9 @@ def report_stream(args: argparse.Namespace, part: str, title: str) -> None:
     if per_1k and per_1k[0] > 0:
         print(f"    last/first = {per_1k[-1] / per_1k[0]:.2f} (target <= 1.5)")
     first = good[0]
+    if not per_1k and first["tokens"]:
+        overall = first["cpu_s"] / first["tokens"] * WINDOW
+        print(f"    (no full window: {overall:.2f} s CPU per {WINDOW:,} tokens overall)")
     cut = "" if first["finished"] else f", cut at the {args.cap:.0f} s cap"
     print(
         f"    tokens {first['tokens']}/{first['of_tokens']}, wall {first['wall_s']} s, "

@@ -23,6 +23,8 @@ from tui_chat.ui.widgets.markdown_lines import MarkdownRenderer, split_blocks
 
 ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
 RETRY_HINT = "ctrl+r to retry"
+# One shared empty line: the pane caches composed lines by Strip identity.
+BLANK_LINE = Strip.blank(0)
 
 
 @dataclass(frozen=True)
@@ -120,14 +122,17 @@ class MessageBlock:
         index -= len(self._tail)
         if index < len(self._marks):
             return self._marks[index]
-        return Strip.blank(0)
+        return BLANK_LINE
 
     def ensure(self, width: int, context: RenderContext) -> bool:
-        """Render at `width` if not already; True when that changed the lines."""
-        if self.width == width and self._content_seen is self.message.content:
+        """Render at `width` if not already; True when that changed the lines.
+
+        A change of content alone does not re-render here: painting must stay a lookup, and a
+        streamed delta reaches the lines through `update`, at the pane's throttled rate.
+        """
+        if self.width == width:
             return False
-        if self.width != width:
-            self.invalidate()
+        self.invalidate()
         self.width = width
         self.refresh_header(context)
         self._render_body(context)
@@ -164,7 +169,7 @@ class MessageBlock:
                 parts.append(sanitize_for_terminal(label))
         header.append("  " + " · ".join(parts), styles.meta)
         lines = context.renderer.text(header, self.body_width())
-        self._header = lines[0] if lines else Strip.blank(0)
+        self._header = lines[0] if lines else BLANK_LINE
 
     def refresh_marks(self, context: RenderContext) -> None:
         """The visible status of an unfinished reply: interrupted, cut, or the error with a hint."""
@@ -211,7 +216,7 @@ class MessageBlock:
         tail = content[start + tail_offset :]
         if tail.strip():
             tail_lines = renderer.markdown(sanitize_for_terminal(tail), width)
-            self._tail = ([Strip.blank(0)] if self._fixed else []) + tail_lines
+            self._tail = ([BLANK_LINE] if self._fixed else []) + tail_lines
         else:
             self._tail = []
 
@@ -219,7 +224,7 @@ class MessageBlock:
         if not lines:
             return
         if self._fixed:
-            self._fixed.append(Strip.blank(0))
+            self._fixed.append(BLANK_LINE)
         self._fixed.extend(lines)
 
     # -- text for copying ---------------------------------------------------------------------

@@ -22,6 +22,7 @@ from typing import ClassVar
 from rich.segment import Segment
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.geometry import Offset, Size
 from textual.message import Message as TextualMessage
 from textual.reactive import reactive
@@ -131,6 +132,10 @@ class MessagePane(ScrollView, can_focus=True):
         self._flush_timer: Timer | None = None
         self._last_flush = 0.0
         self._ensure_pending = False
+        self._composed: LRUCache[tuple[object, ...], tuple[Strip, Strip]] = LRUCache(512)
+        self._gutter_strips: dict[str, Strip] = {}
+        self._width_key: object = None
+        self._width_value = 0
         self.set_reactive(MessagePane.code_theme, code_theme)
 
     # -- the interface the app codes against ------------------------------------------------
@@ -219,7 +224,12 @@ class MessagePane(ScrollView, can_focus=True):
     # -- geometry ---------------------------------------------------------------------------
 
     def _line_width(self) -> int:
-        return self.scrollable_content_region.width
+        # Asked for every painted line; the region is costly to compute, so it is kept per size.
+        key = (self.size, self.show_vertical_scrollbar, self.styles.scrollbar_size_vertical)
+        if self._width_key != key:
+            self._width_key = key
+            self._width_value = self.scrollable_content_region.width
+        return self._width_value
 
     def _body_width(self) -> int:
         return max(8, self._line_width() - GUTTER - RIGHT_MARGIN)
@@ -321,6 +331,9 @@ class MessagePane(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._gutter_strips = {}
+        self._composed.clear()
+        self._width_key = None
         if self._block_context is None:
             return
         old_key = self._style_key
@@ -382,21 +395,33 @@ class MessagePane(ScrollView, can_focus=True):
         absolute = round(self.scroll_y) + y
         line_width = self._line_width()
         base = self.rich_style
-        line = self._full_line(absolute)
-        if line is None:
+        parts = self._line_parts(absolute)
+        if parts is None:
             return Strip.blank(line_width, base)
+        gutter, body = parts
         selection = self.text_selection
         if selection is not None and (span := selection.get_span(absolute)) is not None:
-            line = self._highlight(line, *span)
+            line = self._highlight(Strip.join([gutter, body]), *span)
+            line = line.crop_extend(0, line_width, None).apply_style(base)
+            return line.apply_offsets(0, absolute)
+        # A finished line keeps its Strip object and its absolute position while a reply grows
+        # below it, so the composed line is reused from frame to frame.
+        key = (absolute, id(body), id(gutter), line_width, base)
+        cached = self._composed.get(key)
+        if cached is not None and cached[0] is body:
+            return cached[1]
+        line = Strip.join([gutter, body]).crop_extend(0, line_width, None).apply_style(base)
         # Offsets let Textual map a mouse drag to (column, line) for text selection.
-        return line.crop_extend(0, line_width, None).apply_style(base).apply_offsets(0, absolute)
+        line = line.apply_offsets(0, absolute)
+        self._composed[key] = (body, line)
+        return line
 
-    def _full_line(self, absolute: int) -> Strip | None:
+    def _line_parts(self, absolute: int) -> tuple[Strip, Strip] | None:
         """Gutter and text of virtual line `absolute`, or None past the end."""
         width = self._body_width()
         preamble = len(self._preamble_lines)
         if absolute < preamble:
-            return Strip.join([Strip.blank(GUTTER), self._preamble_lines[absolute]])
+            return self._gutters[""], self._preamble_lines[absolute]
         if not self._blocks or absolute >= self._total_height:
             return None
         index = bisect_right(self._tops, absolute) - 1
@@ -406,7 +431,11 @@ class MessagePane(ScrollView, can_focus=True):
             self._ensure_pending = True
             self.call_after_refresh(self._after_lazy_render)
         body = block.line(absolute - self._tops[index], width, self._render_context())
-        return Strip.join([self._gutter(index, block.message), body])
+        return self._gutter(index, block.message), body
+
+    def _full_line(self, absolute: int) -> Strip | None:
+        parts = self._line_parts(absolute)
+        return None if parts is None else Strip.join(parts)
 
     def _highlight(self, line: Strip, start: int, end: int) -> Strip:
         length = line.cell_length
@@ -448,13 +477,20 @@ class MessagePane(ScrollView, can_focus=True):
 
     def _gutter(self, index: int, message: Message) -> Strip:
         if index == self.selected_index:
-            component, bar = "message-pane--gutter-selected", "┃"
-        elif message.role == "user":
-            component, bar = "message-pane--gutter-user", "▏"
-        else:
-            component, bar = "message-pane--gutter-assistant", "▏"
-        style = self.get_component_rich_style(component, partial=True)
-        return Strip([Segment(bar, style), Segment(" " * (GUTTER - 1))], GUTTER)
+            return self._gutters["selected"]
+        return self._gutters["user" if message.role == "user" else "assistant"]
+
+    @property
+    def _gutters(self) -> dict[str, Strip]:
+        """The bar left of each line, by kind (built once per style change)."""
+        if not self._gutter_strips:
+            for kind, bar in (("user", "▏"), ("assistant", "▏"), ("selected", "┃")):
+                style = self.get_component_rich_style(f"message-pane--gutter-{kind}", partial=True)
+                self._gutter_strips[kind] = Strip(
+                    [Segment(bar, style), Segment(" " * (GUTTER - 1))], GUTTER
+                )
+            self._gutter_strips[""] = Strip.blank(GUTTER)
+        return self._gutter_strips
 
     # -- keyboard -----------------------------------------------------------------------------
 
