@@ -8,7 +8,7 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from tui_chat.config import Config, Profile
+from tui_chat.config import Config, ModelPrice, Profile
 from tui_chat.paths import AppPaths
 from tui_chat.ui.app import TuiChatApp
 from tui_chat.ui.services import Services
@@ -24,6 +24,7 @@ def make_app(
     model: str = "gpt-4o-mini",
     theme: str | None = "tui-chat-dark",
     api_key: str | None = TEST_KEY,
+    prices: dict[str, ModelPrice] | None = None,
 ) -> TuiChatApp:
     """An app whose files live in tmp_path and whose only profile points at the test server."""
     paths = AppPaths(config_file=tmp_path / "config" / "config.toml", data_dir=tmp_path / "data")
@@ -40,6 +41,7 @@ def make_app(
         theme=theme,
         enter_sends=enter_sends,
         profiles={"test": profile},
+        prices=dict(prices or {}),
     )
     return TuiChatApp(Services.create(paths, config, []))
 

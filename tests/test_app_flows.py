@@ -8,6 +8,7 @@ from pathlib import Path
 from app_harness import TEST_KEY, make_app, wait_for
 from openai_server import FakeOpenAIServer, Script
 
+from tui_chat.config import ModelPrice
 from tui_chat.ui.screens.chat import ChatScreen
 from tui_chat.ui.screens.dialogs import ChoiceDialog, ConfirmDialog, TextInputDialog
 from tui_chat.ui.screens.help import HelpScreen
@@ -448,3 +449,32 @@ async def test_no_api_key_says_how_to_set_one_and_keeps_the_prompt(
         assert screen.conversation.messages[0].content == "anyone there?"
         (saved,) = conversation_files(tmp_path).values()
         assert saved["messages"][0]["content"] == "anyone there?"
+
+
+async def test_status_bar_shows_tokens_context_and_cost_moving(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    price = ModelPrice(input=150.0, output=600.0, context_window=1000)
+    app = make_app(tmp_path, openai_server.base_url, prices={"gpt-4o-mini": price})
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await wait_for(pilot, lambda: app.services.counter.ready, what="encodings")
+        screen.composer.focus()
+        await pilot.press(*"count these words please")
+        await wait_for(pilot, lambda: screen.figures.composer_tokens == 4, what="composer count")
+        assert not screen.figures.counts_approximate
+        assert screen.figures.context_window == 1000
+        before = screen.figures.next_cost_usd
+        assert before is not None and before > 0
+        await pilot.press("enter")
+        await wait_for(pilot, reply_finished(screen), what="reply")
+        await wait_for(pilot, lambda: screen.figures.spent_usd is not None, what="spend")
+        reply = screen.conversation.messages[-1]
+        assert reply.usage is not None and reply.cost_usd is not None
+        expected = (reply.usage.prompt_tokens * 150 + reply.usage.completion_tokens * 600) / 1e6
+        assert abs(reply.cost_usd - expected) < 1e-12
+        assert screen.figures.spent_usd == reply.cost_usd
+        # The conversation now fills part of the 1,000-token window, shown in the gauge.
+        await wait_for(pilot, lambda: screen.figures.prompt_tokens > 20, what="context")
+        status_text = "".join(s.text for s in screen.query_one("#status").render_line(0))
+        assert "/1.0k" in status_text and "%" in status_text

@@ -62,7 +62,7 @@ def gauge(used: int, window: int | None) -> Content:
         return Content("")
     fraction = min(used / window, 1.0)
     filled = round(fraction * GAUGE_CELLS)
-    style = "$success" if fraction < 0.6 else "$warning" if fraction < 0.85 else "$error"
+    style = "$gauge-fill" if fraction < 0.6 else "$gauge-warn" if fraction < 0.85 else "$error"
     return Content.assemble(
         (f"{'█' * filled}", style),
         (f"{'░' * (GAUGE_CELLS - filled)}", "$text-muted"),
