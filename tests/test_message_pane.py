@@ -267,3 +267,39 @@ async def test_mouse_drag_selects_text_across_lines() -> None:
         await pilot.mouse_up(pane, offset=(rows[first + 1].index("gamma") + 4, first + 1))
         await pilot.pause()
         assert app.screen.get_selected_text() == "beta\ngamma"
+
+
+def all_lines(pane: MessagePane) -> list[str]:
+    lines = []
+    for y in range(pane.virtual_size.height):
+        line = pane._full_line(y)
+        lines.append("" if line is None else line.text.rstrip())
+    return lines
+
+
+async def test_a_streamed_reply_ends_up_exactly_as_it_renders_when_reopened() -> None:
+    long_code = "```python\n" + "\n".join(f"value_{n} = step({n})" for n in range(80)) + "\n```"
+    reply_text = f"{CODE_REPLY}\n\n{long_code}\n\n1. one\n2. two\n\nDone."
+    conversation = conversation_with(Message("user", "show me"))
+    app = PaneApp(conversation)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(MessagePane)
+        reply = conversation.add(Message("assistant", "", model="m"))
+        pane.message_added()
+        index = len(conversation.messages) - 1
+        middle = reply_text.index("value_70")
+        for start in range(0, len(reply_text), 7):
+            reply.content = reply_text[: start + 7]
+            pane.message_changed(index)
+            if start <= middle < start + 7:
+                await settle(pilot)
+                # Mid-way through the long code block: its newest lines are on screen.
+                assert "value_69 = step(69)" in screen_text(pane)
+        reply.finish_reason = "stop"
+        pane.message_changed(index)
+        await settle(pilot)
+        streamed = all_lines(pane)
+        pane.show_conversation(conversation)
+        await settle(pilot)
+        assert all_lines(pane) == streamed
+        assert "Done." in screen_text(pane)

@@ -18,7 +18,7 @@ from pygments.styles import get_all_styles
 from rich.console import Console
 from rich.markdown import Heading, Markdown
 from rich.style import Style
-from rich.syntax import RICH_SYNTAX_THEMES
+from rich.syntax import RICH_SYNTAX_THEMES, Syntax
 from rich.text import Text
 from rich.theme import Theme
 from textual.strip import Strip
@@ -86,6 +86,27 @@ def _closes_fence(line: str, fence: tuple[str, int]) -> bool:
     char, count = fence
     stripped = line.strip()
     return len(stripped) >= count and stripped == char * len(stripped)
+
+
+def open_fence(tail: str) -> tuple[str, int] | None:
+    """(lexer name, offset of the code) when `tail` is a fenced code block still being written.
+
+    Only a fence at column 0 that opens the tail and has no closing line yet counts; the pane
+    renders such a block in fixed chunks of lines so a long code block streams at a flat cost.
+    """
+    opened = _FENCE_OPEN.match(tail)
+    first_end = tail.find("\n")
+    if opened is None or first_end == -1 or tail[0] not in "`~":
+        return None
+    marker = opened.group(1)
+    fence = (marker[0], len(marker))
+    info = tail[opened.end() : first_end].strip()
+    pos = first_end + 1
+    while (newline := tail.find("\n", pos)) != -1:
+        if _closes_fence(tail[pos : newline + 1], fence):
+            return None
+        pos = newline + 1
+    return info.partition(" ")[0] or "text", first_end + 1
 
 
 def code_blocks(text: str) -> list[str]:
@@ -177,11 +198,18 @@ class MarkdownRenderer:
         """Plain text wrapped at `width` (user messages are shown as typed, not as Markdown)."""
         return self._render(Text(text, style=style or Style()), width)
 
+    def code(self, code: str, lexer: str, width: int, *, top: int, bottom: int) -> list[Strip]:
+        """Lines of a code block as Rich's Markdown draws them, with chosen vertical padding."""
+        syntax = Syntax(
+            code, lexer, theme=self.code_theme, word_wrap=True, padding=(top, 1, bottom, 1)
+        )
+        return self._render(syntax, width)
+
     def text(self, text: Text, width: int) -> list[Strip]:
         """Styled Rich Text wrapped at `width`."""
         return self._render(text, width)
 
-    def _render(self, renderable: Markdown | Text, width: int) -> list[Strip]:
+    def _render(self, renderable: Markdown | Text | Syntax, width: int) -> list[Strip]:
         width = max(1, width)
         options = self.console.options.update(width=width, height=None, highlight=False)
         with self.console.use_theme(self._theme):

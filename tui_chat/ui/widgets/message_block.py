@@ -10,7 +10,7 @@ opening a long conversation renders just the messages on screen.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from rich.style import Style
@@ -19,12 +19,23 @@ from textual.strip import Strip
 
 from tui_chat.domain.conversation import Message
 from tui_chat.sanitize import sanitize_for_terminal
-from tui_chat.ui.widgets.markdown_lines import MarkdownRenderer, split_blocks
+from tui_chat.ui.widgets.markdown_lines import MarkdownRenderer, open_fence, split_blocks
 
 ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
 RETRY_HINT = "ctrl+r to retry"
+# Lines of a still-open code block rendered together; bounds the work of one streaming update.
+FENCE_CHUNK_LINES = 24
 # One shared empty line: the pane caches composed lines by Strip identity.
 BLANK_LINE = Strip.blank(0)
+
+
+@dataclass
+class _OpenFence:
+    """Rendered chunks of the code block at the end of a streaming reply."""
+
+    key: tuple[int, str, int]  # (offset of the fence in the content, lexer, width)
+    done: int = 0  # code lines rendered into `lines`
+    lines: list[Strip] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,7 @@ class MessageBlock:
         self._tail: list[Strip] = []
         self._marks: list[Strip] = []
         self._content_seen: str | None = None
+        self._fence: _OpenFence | None = None
 
     # -- size ---------------------------------------------------------------------------------
 
@@ -104,6 +116,7 @@ class MessageBlock:
         self._tail = []
         self._marks = []
         self._content_seen = None
+        self._fence = None
 
     # -- lines --------------------------------------------------------------------------------
 
@@ -214,11 +227,38 @@ class MessageBlock:
             self._append_fixed(renderer.markdown(sanitize_for_terminal(block), width))
         self._fixed_source = content[: start + tail_offset]
         tail = content[start + tail_offset :]
-        if tail.strip():
-            tail_lines = renderer.markdown(sanitize_for_terminal(tail), width)
-            self._tail = ([BLANK_LINE] if self._fixed else []) + tail_lines
-        else:
+        if not tail.strip():
             self._tail = []
+            return
+        fence = open_fence(tail) if self.message.finish_reason is None else None
+        if fence is None:
+            self._fence = None
+            tail_lines = renderer.markdown(sanitize_for_terminal(tail), width)
+        else:
+            tail_lines = self._render_open_fence(renderer, start + tail_offset, tail, fence)
+        self._tail = ([BLANK_LINE] if self._fixed else []) + tail_lines
+
+    def _render_open_fence(
+        self, renderer: MarkdownRenderer, offset: int, tail: str, fence: tuple[str, int]
+    ) -> list[Strip]:
+        """A code block still streaming: full chunks of lines are rendered once and kept, so
+        each update renders at most FENCE_CHUNK_LINES lines however long the block grows.
+        (Once the fence closes, the whole block is rendered once more, as one.)"""
+        lexer, code_at = fence
+        width = self.body_width()
+        if self._fence is None or self._fence.key != (offset, lexer, width):
+            self._fence = _OpenFence(key=(offset, lexer, width))
+        state = self._fence
+        lines = sanitize_for_terminal(tail[code_at:]).split("\n")
+        complete = len(lines) - 1  # the last piece is a line still being written
+        while complete - state.done >= FENCE_CHUNK_LINES:
+            chunk = "\n".join(lines[state.done : state.done + FENCE_CHUNK_LINES])
+            top = 1 if state.done == 0 else 0
+            state.lines.extend(renderer.code(chunk, lexer, width, top=top, bottom=0))
+            state.done += FENCE_CHUNK_LINES
+        live = "\n".join(lines[state.done :]).rstrip()
+        top = 1 if state.done == 0 else 0
+        return state.lines + renderer.code(live, lexer, width, top=top, bottom=1)
 
     def _append_fixed(self, lines: list[Strip]) -> None:
         if not lines:
