@@ -461,7 +461,11 @@ async def test_status_bar_shows_tokens_context_and_cost_moving(
         await wait_for(pilot, lambda: app.services.counter.ready, what="encodings")
         screen.composer.focus()
         await pilot.press(*"count these words please")
-        await wait_for(pilot, lambda: screen.figures.composer_tokens == 4, what="composer count")
+        draft = app.services.counter.count_draft("gpt-4o-mini", "count these words please")
+        assert draft.tokens == 4 + 4  # four words, plus a message's overhead in the request
+        await wait_for(
+            pilot, lambda: screen.figures.composer_tokens == draft.tokens, what="composer count"
+        )
         assert not screen.figures.counts_approximate
         assert screen.figures.context_window == 1000
         before = screen.figures.next_cost_usd
@@ -478,3 +482,43 @@ async def test_status_bar_shows_tokens_context_and_cost_moving(
         await wait_for(pilot, lambda: screen.figures.prompt_tokens > 20, what="context")
         status_text = "".join(s.text for s in screen.query_one("#status").render_line(0))
         assert "/1.0k" in status_text and "%" in status_text
+
+
+async def test_context_too_long_offers_a_shorter_fork_and_keeps_the_original(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await wait_for(pilot, lambda: app.services.counter.ready, what="encodings")
+        for turn in range(3):
+            await send(pilot, f"question {turn} " + "words " * 40)
+            await wait_for(pilot, reply_finished(screen, 2 * turn + 2), what=f"reply {turn}")
+        original_id = screen.conversation.id
+        openai_server.enqueue(
+            Script(
+                status=400,
+                error_code="context_length_exceeded",
+                error_message="This model's maximum context length is 200 tokens. However, your "
+                "messages resulted in 290 tokens. Please reduce the length of the messages.",
+            )
+        )
+        await send(pilot, "one more")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the offer")
+        failed = screen.conversation.messages[-1]
+        assert failed.finish_reason == "error" and "90" in (failed.error or "")
+        await pilot.press("y")
+        await wait_for(
+            pilot,
+            lambda: (
+                screen.conversation.id != original_id
+                and not screen.streaming
+                and screen.conversation.messages[-1].finish_reason == "stop"
+            ),
+            what="the fork's reply",
+        )
+        fork = screen.conversation
+        assert fork.messages[-2].content == "one more"
+        assert len(fork.messages) < 8
+        original = conversation_files(tmp_path)[original_id]
+        assert len(original["messages"]) == 8  # 3 turns, the prompt and the error: all kept

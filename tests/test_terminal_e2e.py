@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import signal
+import time
 import tomllib
 from pathlib import Path
 
@@ -88,3 +90,34 @@ def test_dropped_ssh_session_saves_partial_reply_marked_interrupted(
     assert reply["finish_reason"] == "interrupted"
     assert reply["content"].startswith("word0 word1 word2")
     assert len(reply["content"]) < len(words)
+
+
+def test_ctrl_e_edits_the_message_in_editor_and_y_copies_over_osc52(
+    tmp_path: Path, openai_server: FakeOpenAIServer, session_env: dict[str, str]
+) -> None:
+    editor = tmp_path / "fake-editor"
+    editor.write_text('#!/bin/sh\nprintf "written in the editor" > "$1"\n', encoding="utf-8")
+    editor.chmod(0o755)
+    openai_server.enqueue(Script(text="Copied reply text."))
+    session = TerminalSession({**session_env, "EDITOR": str(editor), "VISUAL": ""})
+    try:
+        session.wait_for_text("Conversations")
+        session.type("\x05")  # ctrl+e: the app suspends, the editor runs, the app resumes
+        session.wait_for_text("written in the editor")
+        session.type("\r")
+        session.wait_for_text("Copied reply text.")
+        session.type("\x1b[Z")  # shift+tab: from the composer back to the message pane
+        session.type("\x1b[F")  # end: the last message
+        session.type("y")
+        expected = base64.b64encode(b"Copied reply text.").decode()
+        deadline = time.monotonic() + 10
+        while f"\x1b]52;c;{expected}" not in session.raw.decode("latin-1"):
+            assert time.monotonic() < deadline, "no OSC 52 sequence with the reply was written"
+            session.pump()
+            time.sleep(0.05)
+        session.type("\x11")
+        assert session.wait_exit() == 0
+    finally:
+        session.close()
+    (saved,) = _saved_conversations(tmp_path)
+    assert saved["messages"][0]["content"] == "written in the editor"

@@ -19,7 +19,8 @@ APP_BINDINGS: list[Binding] = [
 CHAT_SCREEN_BINDINGS: list[Binding] = [
     Binding("escape", "stop_reply", "Stop reply", id="stop_reply", show=False),
     Binding("ctrl+r", "regenerate", "Regenerate", id="regenerate"),
-    Binding("ctrl+e", "edit_in_editor", "$EDITOR", id="edit_in_editor", show=False),
+    # Priority: TextArea and Input bind ctrl+e to "end of line" (home/end still do that).
+    Binding("ctrl+e", "edit_in_editor", "$EDITOR", id="edit_in_editor", show=False, priority=True),
     Binding("ctrl+o", "pick_model", "Model", id="pick_model"),
     Binding("ctrl+t", "app.pick_theme", "Theme", id="pick_theme", show=False),
     Binding("question_mark", "app.show_help", "Keys", id="show_help_question", show=False),

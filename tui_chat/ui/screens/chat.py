@@ -7,6 +7,7 @@ reference to that same object; the store saves it; the engine reads it to build 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 import time
@@ -28,6 +29,7 @@ from tui_chat.engine.servers import effective_base_url, is_openai_url
 from tui_chat.storage.errors import ConversationFileError, StorageError
 from tui_chat.ui.bindings import CHAT_SCREEN_BINDINGS
 from tui_chat.ui.screens.chat_commands import ConversationCommands
+from tui_chat.ui.screens.dialogs import ConfirmDialog
 from tui_chat.ui.services import Services
 from tui_chat.ui.themes import code_theme_of
 from tui_chat.ui.widgets.composer import Composer
@@ -245,22 +247,29 @@ class ChatScreen(ConversationCommands, Screen[None]):
         )
         self.recorder = recorder
         last_save = time.monotonic()
+        failure: ChatError | None = None
         try:
             client = services.client_for(profile)
-            async for event in client.stream_reply(conversation, model=conversation.model):
-                recorder.apply(event)
-                self.pane.message_changed(index)
-                now = time.monotonic()
-                if now - self._last_status >= STATUS_REFRESH_SECONDS:
-                    self._last_status = now
-                    self._update_status()
-                if now - last_save >= PERIODIC_SAVE_SECONDS:
-                    last_save = now
-                    await asyncio.to_thread(self._save, conversation)
+            # aclosing: a cancel that lands during a periodic save still closes the response now.
+            events = client.stream_reply(conversation, model=conversation.model)
+            async with contextlib.aclosing(events):
+                async for event in events:
+                    recorder.apply(event)
+                    if isinstance(event, StreamFailed):
+                        failure = event.error
+                    self.pane.message_changed(index)
+                    now = time.monotonic()
+                    if now - self._last_status >= STATUS_REFRESH_SECONDS:
+                        self._last_status = now
+                        self._update_status()
+                    if now - last_save >= PERIODIC_SAVE_SECONDS:
+                        last_save = now
+                        await asyncio.to_thread(self._save, conversation)
         except asyncio.CancelledError:
             recorder.interrupt()
             raise
         except ChatError as error:  # e.g. no API key: raised before any request
+            failure = error
             recorder.apply(StreamFailed(error))
         except Exception as error:  # a bug must not cost the user the reply or the app
             recorder.apply(
@@ -281,6 +290,35 @@ class ChatScreen(ConversationCommands, Screen[None]):
             self._update_status()
             self.recount_conversation()
             self.reload_list()
+        if failure is not None and failure.kind == "context_length":
+            self.run_worker(self.offer_shorter_fork(failure), group="dialog")
+
+    async def offer_shorter_fork(self, failure: ChatError) -> None:
+        """Too long for the model: offer to retry in a fork without the oldest messages.
+
+        A fork, so nothing the user wrote is removed from the original conversation.
+        """
+        conversation = self.conversation
+        prompt = conversation.messages[:-1]  # without the failed reply
+        over_by = failure.over_by_tokens or 1
+        drop = self.services.counter.oldest_messages_to_drop(conversation.model, prompt, over_by)
+        if drop <= 0 or drop >= len(prompt):
+            return
+        answer = await self.app.push_screen_wait(
+            ConfirmDialog(
+                "Too long for the model",
+                f"Retry in a new fork without the {drop} oldest messages"
+                f" ({over_by:,} tokens over)? The original conversation is kept.",
+            )
+        )
+        if answer != "yes":
+            return
+        fork = conversation.fork_before(len(prompt))
+        fork.messages = fork.messages[drop:]
+        fork.title = f"{conversation.display_title} (shortened)"
+        self._show_conversation(fork)
+        self._save(fork)
+        self.start_reply()
 
     def action_stop_reply(self) -> None:
         """Esc: stop the reply (the partial text is kept, marked interrupted)."""
@@ -368,7 +406,11 @@ class ChatScreen(ConversationCommands, Screen[None]):
     @work(thread=True, exclusive=True, group="composer-count")
     def count_composer(self) -> None:
         text = self.composer.text
-        count = self.services.counter.count_text(self.conversation.model, text)
+        if not text:  # an empty composer adds nothing to the next request
+            self._composer_tokens = 0
+            self.app.call_from_thread(self._update_status)
+            return
+        count = self.services.counter.count_draft(self.conversation.model, text)
         self._composer_tokens = count.tokens
         self.app.call_from_thread(self._update_status, count.approximate)
 
