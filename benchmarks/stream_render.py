@@ -268,7 +268,11 @@ def child(args: argparse.Namespace, part: str) -> dict:
         if getattr(args, flag):
             command.append(f"--{flag}")
     command += ["--cap", str(args.cap)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    limit = args.cap + 60  # a stream stops itself at the cap; opening has no cap of its own
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=limit)
+    except subprocess.TimeoutExpired:
+        return {"error": f"did not finish within {limit:.0f} s"}
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-1:] or ["failed"]}
     return json.loads(done.stdout.strip().splitlines()[-1])

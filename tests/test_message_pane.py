@@ -303,3 +303,26 @@ async def test_a_streamed_reply_ends_up_exactly_as_it_renders_when_reopened() ->
         await settle(pilot)
         assert all_lines(pane) == streamed
         assert "Done." in screen_text(pane)
+
+
+async def test_j_and_k_read_through_a_message_taller_than_the_screen() -> None:
+    long_reply = "\n\n".join(f"paragraph {n}" for n in range(40))
+    app = PaneApp(
+        conversation_with(
+            Message("user", "tell me a lot"),
+            Message("assistant", long_reply, model="m"),
+            Message("user", "thanks"),
+        )
+    )
+    async with app.run_test(size=(80, 20)) as pilot:
+        pane = app.query_one(MessagePane)
+        await pilot.press("k", "k")  # reached from below: the end of the long reply shows
+        assert pane.selected_index == 1 and "paragraph 39" in screen_text(pane)
+        await pilot.press("k")  # pages up inside the reply instead of leaving it
+        assert pane.selected_index == 1 and "paragraph 39" not in screen_text(pane)
+        await pilot.press(*["k"] * 8)
+        assert pane.selected_index == 0 and "tell me a lot" in screen_text(pane)
+        await pilot.press("j")  # reached from above: its start shows
+        assert pane.selected_index == 1 and "paragraph 0" in screen_text(pane)
+        await pilot.press("j")
+        assert pane.selected_index == 1 and "paragraph 0" not in screen_text(pane)

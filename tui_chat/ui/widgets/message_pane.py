@@ -494,14 +494,16 @@ class MessagePane(ScrollView, can_focus=True):
 
     # -- keyboard -----------------------------------------------------------------------------
 
-    def _select(self, index: int) -> None:
+    def _select(self, index: int, *, upward: bool = False) -> None:
         if not self._blocks:
             return
         index = max(0, min(len(self._blocks) - 1, index))
         self.selected_index = index
-        self._scroll_to_block(index)
+        self._scroll_to_block(index, upward=upward)
 
-    def _scroll_to_block(self, index: int) -> None:
+    def _scroll_to_block(self, index: int, *, upward: bool = False) -> None:
+        """Bring block `index` into view; one taller than the screen shows its top, or its end
+        when reached by moving up (so reading upwards continues where the eye is)."""
         width = self._body_width()
         block = self._blocks[index]
         if block.width != width:
@@ -511,7 +513,9 @@ class MessagePane(ScrollView, can_focus=True):
         height = block.height(width)
         view = self.scrollable_content_region.height
         scroll_y = round(self.scroll_y)
-        if top < scroll_y or height > view:
+        if height > view:
+            target = top + height - view if upward else top
+        elif top < scroll_y:
             target = top
         elif top + height > scroll_y + view:
             target = top + height - view
@@ -520,13 +524,32 @@ class MessagePane(ScrollView, can_focus=True):
         self.scroll_to(y=target, animate=False, immediate=True, force=True)
 
     def action_select_previous(self) -> None:
-        """Select the message above (the last one when none is selected)."""
+        """Select the message above (the last one when none is selected).
+
+        Within a message taller than the screen, first scroll through it a page at a time.
+        """
         current = self.selected_index
-        self._select(len(self._blocks) - 1 if current is None else current - 1)
+        if current is not None and current < len(self._blocks):
+            top = self._tops[current]
+            if top < round(self.scroll_y):
+                step = max(1, self.scrollable_content_region.height - 2)
+                self.scroll_to(y=max(top, round(self.scroll_y) - step), animate=False, force=True)
+                return
+        self._select(len(self._blocks) - 1 if current is None else current - 1, upward=True)
 
     def action_select_next(self) -> None:
-        """Select the message below (the last one when none is selected)."""
+        """Select the message below (the last one when none is selected).
+
+        Within a message taller than the screen, first scroll through it a page at a time.
+        """
         current = self.selected_index
+        if current is not None and current < len(self._blocks):
+            view = self.scrollable_content_region.height
+            bottom = self._tops[current] + self._blocks[current].height(self._body_width())
+            if bottom > round(self.scroll_y) + view:
+                target = min(bottom - view, round(self.scroll_y) + max(1, view - 2))
+                self.scroll_to(y=target, animate=False, force=True)
+                return
         self._select(len(self._blocks) - 1 if current is None else current + 1)
 
     def action_first(self) -> None:
