@@ -119,7 +119,9 @@ class MessagePane(ScrollView, can_focus=True):
         self.conversation = conversation
         self._token_label: Callable[[Message], str] | None = None
         self._blocks: list[MessageBlock] = []
-        self._tops: list[int] = []
+        self._tops: list[int] = []  # first line of each block
+        self._heights: list[int] = []
+        self._tops_for: tuple[int, int] = (-1, -1)  # (body width, preamble lines) of _tops
         self._total_height = 0
         self._preamble: list[tuple[str, str]] = []  # (text, component class)
         self._preamble_lines: list[Strip] = []
@@ -180,7 +182,8 @@ class MessagePane(ScrollView, can_focus=True):
             return
         self._blocks.extend(MessageBlock(m) for m in messages[known:])
         self._build_preamble()
-        self._relayout()
+        self._follow = True
+        self._relayout(known)
         self._ensure_visible_rendered()
         self.refresh()
 
@@ -216,8 +219,9 @@ class MessagePane(ScrollView, can_focus=True):
         for index in sorted(self._dirty):
             if index < len(self._blocks):
                 self._blocks[index].update(context)
+        first = min(self._dirty)
         self._dirty.clear()
-        self._relayout()
+        self._relayout(first)
         self._ensure_visible_rendered()
         self.refresh()
 
@@ -234,15 +238,27 @@ class MessagePane(ScrollView, can_focus=True):
     def _body_width(self) -> int:
         return max(8, self._line_width() - GUTTER - RIGHT_MARGIN)
 
-    def _recompute_tops(self) -> None:
+    def _recompute_tops(self, start: int = 0) -> None:
+        """Recompute the top line of blocks `start` onwards (all of them after a resize).
+
+        While a reply streams only the last block changes, so this stays O(1) per update
+        however long the conversation is.
+        """
         width = self._body_width()
         self._render_preamble(width)
-        top = len(self._preamble_lines)
-        tops = []
-        for block in self._blocks:
-            tops.append(top)
-            top += block.height(width)
-        self._tops = tops
+        preamble = len(self._preamble_lines)
+        if (width, preamble) != self._tops_for:
+            start = 0
+        self._tops_for = (width, preamble)
+        start = max(0, min(start, len(self._tops), len(self._blocks)))
+        del self._tops[start:]
+        del self._heights[start:]
+        top = preamble if start == 0 else self._tops[-1] + self._heights[-1]
+        for block in self._blocks[start:]:
+            height = block.height(width)
+            self._tops.append(top)
+            self._heights.append(height)
+            top += height
         self._total_height = top
 
     def _first_visible_block(self) -> tuple[int, int] | None:
@@ -253,12 +269,13 @@ class MessagePane(ScrollView, can_focus=True):
         index = max(0, bisect_right(self._tops, y) - 1)
         return index, y - self._tops[index]
 
-    def _relayout(self) -> None:
-        """Recompute heights, keep what the user looks at in place (or stay at the end)."""
+    def _relayout(self, start: int = 0) -> None:
+        """Recompute heights from block `start`, keep what the user looks at in place (or stay
+        at the end)."""
         if not self.size:
             return
         anchor = None if self._follow else self._first_visible_block()
-        self._recompute_tops()
+        self._recompute_tops(start)
         self.virtual_size = Size(self._line_width(), self._total_height)
         self._adjusting = True
         try:
@@ -283,17 +300,18 @@ class MessagePane(ScrollView, can_focus=True):
             top = round(self.scroll_y)
             bottom = top + self.scrollable_content_region.height
             index = max(0, bisect_right(self._tops, top) - 1)
-            changed = False
+            first_changed: int | None = None
             while index < len(self._blocks) and self._tops[index] < bottom:
                 block = self._blocks[index]
                 if block.width != width:
                     before = block.height(width)
                     block.ensure(width, context)
-                    changed = changed or block.height(width) != before
+                    if block.height(width) != before and first_changed is None:
+                        first_changed = index
                 index += 1
-            if not changed:
+            if first_changed is None:
                 return
-            self._relayout()
+            self._relayout(first_changed)
 
     # -- rendering ----------------------------------------------------------------------------
 
@@ -508,7 +526,7 @@ class MessagePane(ScrollView, can_focus=True):
         block = self._blocks[index]
         if block.width != width:
             block.ensure(width, self._render_context())
-            self._relayout()
+            self._relayout(index)
         top = self._tops[index]
         height = block.height(width)
         view = self.scrollable_content_region.height
