@@ -523,3 +523,16 @@ async def test_context_too_long_offers_a_shorter_fork_and_keeps_the_original(
         assert len(fork.messages) < 8
         original = conversation_files(tmp_path)[original_id]
         assert len(original["messages"]) == 8  # 3 turns, the prompt and the error: all kept
+
+
+async def test_keys_from_config_remap_bindings(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    app.services.config.keys["toggle_sidebar"] = "f9"
+    app.set_keymap(app.services.config.keys)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await pilot.press("f9")
+        await pilot.pause()
+        assert not screen.query_one(Sidebar).display

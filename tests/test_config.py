@@ -164,3 +164,11 @@ def test_save_setting_writes_through_a_symlinked_config(tmp_path: Path) -> None:
     save_setting(link, "theme", "nord")
     assert link.is_symlink()
     assert tomllib.loads(dotfiles.read_text()) == {"theme": "nord"}
+
+
+def test_keys_table_maps_binding_ids_and_rejects_non_strings(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[keys]\ntoggle_sidebar = "f9"\nquit = 3\n', encoding="utf-8")
+    config, problems = load_config(path)
+    assert config.keys == {"toggle_sidebar": "f9"}
+    assert any(p.key == "keys.quit" for p in problems)

@@ -69,6 +69,7 @@ class Config:
     theme: str | None = None  # None: not configured, the app picks by terminal colours
     system_prompt: str = ""
     enter_sends: bool = True  # False swaps: Enter inserts a newline, ctrl+j / alt+enter send
+    keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys, e.g. "quit": "ctrl+x"
     profiles: dict[str, Profile] = field(default_factory=dict)
     prices: dict[str, ModelPrice] = field(default_factory=dict)
     source: Path | None = None
@@ -98,6 +99,7 @@ _TOP_LEVEL_TYPES: dict[str, type | tuple[type, ...]] = {
     "theme": str,
     "system_prompt": str,
     "enter_sends": bool,
+    "keys": dict,
     "profiles": dict,
     "prices": dict,
 }
@@ -233,6 +235,12 @@ def load_config(path: Path) -> tuple[Config, list[ConfigProblem]]:
                 f'profiles."{name}"', "profile has no base_url; it will use the OpenAI default"
             )
         profiles[name] = Profile(name=name, models=models, **values)
+    keys: dict[str, str] = {}
+    for binding_id, key in top.get("keys", {}).items():
+        if isinstance(key, str) and key.strip():
+            keys[binding_id] = key.strip()
+        else:
+            checker.problem(f"keys.{binding_id}", "a key binding should be a string like 'ctrl+x'")
     prices: dict[str, ModelPrice] = {}
     for model, raw in top.get("prices", {}).items():
         if not isinstance(raw, dict):
@@ -250,6 +258,7 @@ def load_config(path: Path) -> tuple[Config, list[ConfigProblem]]:
         theme=top.get("theme"),
         system_prompt=top.get("system_prompt", ""),
         enter_sends=top.get("enter_sends", True),
+        keys=keys,
         profiles=profiles,
         prices=prices,
         source=path,

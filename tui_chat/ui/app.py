@@ -52,6 +52,7 @@ class TuiChatApp(App[None]):
         configured = services.config.theme
         chosen = default_theme_name(configured, set(self.theme_specs), terminal_color_count())
         self.theme = chosen
+        self.set_keymap(services.config.keys)  # [keys] in config.toml: binding id -> keys
         self._startup_warnings = [str(p) for p in services.config_problems]
         self._startup_warnings += [str(e) for e in theme_errors]
         if configured and configured not in self.theme_specs:
