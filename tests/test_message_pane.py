@@ -240,6 +240,11 @@ async def test_empty_conversation_says_what_to_do_and_system_prompt_is_collapsed
         await settle(pilot)
         text = screen_text(pane)
         assert "ahoy" in text and EMPTY_HINT not in text
+        conversation.system = "You are a librarian."
+        pane.system_changed()
+        await settle(pilot)
+        text = screen_text(pane)
+        assert "System: You are a librarian." in text and "pirate" not in text
 
 
 async def test_opening_a_long_conversation_renders_only_what_is_on_screen() -> None:

@@ -187,6 +187,13 @@ class MessagePane(ScrollView, can_focus=True):
         self._ensure_visible_rendered()
         self.refresh()
 
+    def system_changed(self) -> None:
+        """The conversation's system prompt was edited: redraw the collapsed line at the top."""
+        self._build_preamble()
+        self._relayout()
+        self._ensure_visible_rendered()
+        self.refresh()
+
     def message_changed(self, index: int) -> None:
         """Message `index` changed; cheap enough to call per token (repaints are throttled)."""
         if self.conversation is None:
