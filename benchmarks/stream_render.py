@@ -15,6 +15,19 @@ Textual `Markdown` widget per message, the reply streamed through `MarkdownStrea
 Each part runs in its own process so peak RSS and caches do not leak between them.
 
 Usage: python benchmarks/stream_render.py [--baseline] [--quick] [--repeat N] [--part a|b|c]
+
+Figures on the 2-core dev machine (Textual 8.2.8), 6,481-token reply, 200 messages open:
+
+  part                         stock Markdown (--baseline --cap 90)      MessagePane
+  (a) CPU s per 1,000 tokens   1.74 3.93 5.98 9.97 7.06 6.90 (3.97x)     0.0177 0.0033 ... 0.0037
+  (a2) repaint every 10 tokens 733 tokens in 90 s (cut at the cap)       0.87 0.85 ... 0.85 (0.97x)
+  (b) 200 tokens/s             38.2 s for 32.4 s = 1.18x, CPU 37.9 s    32.46 s = 1.002x, CPU 6.4 s
+  (c) open 2,000 messages      81.4 s, peak RSS 1,860 MB                 0.12 s, peak RSS 44 MB
+
+(a) for the new pane is the per-token cost only (message_changed just marks the message dirty;
+the first window holds the one throttled repaint that fell into it); (a2) shows the repaint
+cost itself stays flat. The stock pane's cost is layout: cProfile puts ~75% of its time in
+Screen._refresh_layout -> Compositor._arrange_root/add_widget, visiting ~3,300 widgets per pass.
 """
 
 from __future__ import annotations
