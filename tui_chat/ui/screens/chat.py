@@ -43,6 +43,16 @@ COMPOSER_COUNT_DELAY = 0.1
 STORE_POLL_SECONDS = 2.0
 
 
+def mark_unfinished_replies(conversation: Conversation) -> None:
+    """A reply saved mid-stream (periodic save) and never finished: the app was killed.
+
+    Loaded from a file, it is marked interrupted so it does not pass for a complete answer.
+    """
+    for message in conversation.messages:
+        if message.role == "assistant" and not message.finish_reason:
+            message.finish_reason = "interrupted"
+
+
 class ChatScreen(ConversationCommands, Screen[None]):
     """Where the user reads, writes and manages conversations."""
 
@@ -171,11 +181,17 @@ class ChatScreen(ConversationCommands, Screen[None]):
     def open_conversation(self, conversation_id: str, quiet: bool = False) -> None:
         try:
             conversation = self.services.store.load(conversation_id)
-        except ConversationFileError as error:
-            self.app.call_from_thread(
-                self.notify, str(error), title="Cannot open this file", severity="error", timeout=10
-            )
+        except (ConversationFileError, StorageError, FileNotFoundError) as error:
+            if not quiet:
+                self.app.call_from_thread(
+                    self.notify,
+                    str(error),
+                    title="Cannot open this file",
+                    severity="error",
+                    timeout=10,
+                )
             return
+        mark_unfinished_replies(conversation)
         self.app.call_from_thread(self._show_conversation, conversation, quiet)
 
     def _show_conversation(self, conversation: Conversation, quiet: bool = False) -> None:
