@@ -54,6 +54,7 @@ from textual.pilot import Pilot
 from textual.widgets import Markdown, Static
 
 from tui_chat.domain.conversation import Conversation, Message
+from tui_chat.ui.themes import derive_app_variables
 from tui_chat.ui.widgets.message_pane import MESSAGE_PANE_CSS_PATH, MessagePane
 
 SIZE = (100, 30)
@@ -118,6 +119,10 @@ class BenchApp(App[None]):
     """Just the pane under test, full screen."""
 
     CSS_PATH = [MESSAGE_PANE_CSS_PATH]
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        # The pane's TCSS uses tui-chat's own variables, as the real app provides them.
+        return derive_app_variables(self.current_theme)
 
     def __init__(self, baseline: bool) -> None:
         super().__init__()

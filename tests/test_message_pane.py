@@ -7,6 +7,7 @@ from textual.pilot import Pilot
 from textual.strip import Strip
 
 from tui_chat.domain.conversation import Conversation, Message
+from tui_chat.ui.themes import derive_app_variables
 from tui_chat.ui.widgets.message_pane import EMPTY_HINT, MESSAGE_PANE_CSS_PATH, MessagePane
 
 CODE_REPLY = (
@@ -23,6 +24,10 @@ class PaneApp(App[None]):
     """Just the pane, focused, recording what it asks the app to do."""
 
     CSS_PATH = [MESSAGE_PANE_CSS_PATH]
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        # The pane's TCSS uses tui-chat's own variables, as the real app provides them.
+        return derive_app_variables(self.current_theme)
 
     def __init__(self, conversation: Conversation | None) -> None:
         super().__init__()
