@@ -536,3 +536,16 @@ async def test_keys_from_config_remap_bindings(
         await pilot.press("f9")
         await pilot.pause()
         assert not screen.query_one(Sidebar).display
+
+
+async def test_notifications_are_inert_text_not_markup_or_escapes(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.notify("bad key [profiles.x] \x1b]0;pwned\x07 [bold]not bold[/bold]", title="\x1b[2J")
+        await pilot.pause()
+        (note,) = list(app._notifications)
+        assert "\x1b" not in note.message and "\x1b" not in note.title
+        assert "[profiles.x]" in note.message and "[bold]" in note.message
+        assert note.markup is False

@@ -12,10 +12,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from textual.app import App, SystemCommand
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from tui_chat.config import Config, ConfigProblem, save_setting
 from tui_chat.paths import AppPaths
+from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.ui.bindings import APP_BINDINGS, CHAT_SCREEN_BINDINGS, SIDEBAR_BINDINGS
 from tui_chat.ui.screens.chat import ChatScreen
 from tui_chat.ui.screens.help import HelpScreen
@@ -75,6 +77,25 @@ class TuiChatApp(App[None]):
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """tui-chat's own TCSS variables, derived for any theme (Textual's built-ins included)."""
         return derive_app_variables(self.current_theme)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast goes through here: text from servers, files and configs is made inert
+        (no escape sequences) and not read as markup (a `[profiles.x]` in an error stays text)."""
+        super().notify(
+            sanitize_for_terminal(message),
+            title=sanitize_for_terminal(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     # ------------------------------------------------------------- signals
     def _install_signal_handlers(self) -> None:

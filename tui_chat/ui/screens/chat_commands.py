@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from tui_chat.domain import Conversation
+from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.storage.errors import ConversationFileError, StorageError
 from tui_chat.ui.screens.dialogs import (
     ChoiceDialog,
@@ -62,7 +63,9 @@ class ConversationCommands(_Base):
         if conversation is None:
             return
         title = await self.app.push_screen_wait(
-            TextInputDialog("Rename conversation", conversation.title, "Title")
+            TextInputDialog(
+                "Rename conversation", sanitize_for_terminal(conversation.title), "Title"
+            )
         )
         if title is None or not title.strip():
             return
