@@ -289,7 +289,8 @@ def all_lines(pane: MessagePane) -> list[str]:
 
 async def test_a_streamed_reply_ends_up_exactly_as_it_renders_when_reopened() -> None:
     long_code = "```python\n" + "\n".join(f"value_{n} = step({n})" for n in range(80)) + "\n```"
-    reply_text = f"{CODE_REPLY}\n\n{long_code}\n\n1. one\n2. two\n\nDone."
+    long_list = "\n".join(f"- idea {n} with *emphasis*" for n in range(40))
+    reply_text = f"{CODE_REPLY}\n\n{long_code}\n\n{long_list}\n\n1. one\n2. two\n\nDone."
     conversation = conversation_with(Message("user", "show me"))
     app = PaneApp(conversation)
     async with app.run_test(size=(80, 24)) as pilot:

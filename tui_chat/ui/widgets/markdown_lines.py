@@ -26,6 +26,9 @@ from textual.strip import Strip
 # A fence opens with three or more backticks or tildes; inside a list item it may be indented.
 _FENCE_OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 
+# A top-level list item: a bullet or a number at column 0, then a space.
+_LIST_ITEM = re.compile(r"(?:[-*+]|\d{1,9}[.)])[ \t]")
+
 DEFAULT_CODE_THEME = "monokai"
 # Rich adds two styles of its own that use the terminal's 16 ANSI colours.
 _KNOWN_CODE_THEMES = frozenset(get_all_styles()) | frozenset(RICH_SYNTAX_THEMES)
@@ -107,6 +110,23 @@ def open_fence(tail: str) -> tuple[str, int] | None:
             return None
         pos = newline + 1
     return info.partition(" ")[0] or "text", first_end + 1
+
+
+def list_item_starts(tail: str) -> list[int] | None:
+    """Offsets where top-level list items start, when `tail` is a list; else None.
+
+    The pane renders a long list that is still streaming in chunks of items, so each update
+    renders a bounded number of items however long the list grows.
+    """
+    if not _LIST_ITEM.match(tail):
+        return None
+    starts = [0]
+    pos = 0
+    while (newline := tail.find("\n", pos)) != -1:
+        pos = newline + 1
+        if _LIST_ITEM.match(tail, pos):
+            starts.append(pos)
+    return starts
 
 
 def code_blocks(text: str) -> list[str]:

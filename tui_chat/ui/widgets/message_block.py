@@ -19,22 +19,30 @@ from textual.strip import Strip
 
 from tui_chat.domain.conversation import Message
 from tui_chat.sanitize import sanitize_for_terminal
-from tui_chat.ui.widgets.markdown_lines import MarkdownRenderer, open_fence, split_blocks
+from tui_chat.ui.widgets.markdown_lines import (
+    MarkdownRenderer,
+    list_item_starts,
+    open_fence,
+    split_blocks,
+)
 
 ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
 RETRY_HINT = "ctrl+r to retry"
 # Lines of a still-open code block rendered together; bounds the work of one streaming update.
 FENCE_CHUNK_LINES = 24
+# Items of a still-open long list rendered together, for the same reason.
+LIST_CHUNK_ITEMS = 16
 # One shared empty line: the pane caches composed lines by Strip identity.
 BLANK_LINE = Strip.blank(0)
 
 
 @dataclass
-class _OpenFence:
-    """Rendered chunks of the code block at the end of a streaming reply."""
+class _StreamChunks:
+    """Rendered leading chunks of the unfinished block at the end of a streaming reply."""
 
-    key: tuple[int, str, int]  # (offset of the fence in the content, lexer, width)
-    done: int = 0  # code lines rendered into `lines`
+    key: tuple[object, ...]  # what the chunks belong to: kind, offset in the content, width
+    done: int = 0  # code lines or list items rendered into `lines`
+    done_offset: int = 0  # offset in the tail where the unrendered part starts
     lines: list[Strip] = field(default_factory=list)
 
 
@@ -76,7 +84,7 @@ class MessageBlock:
         self._tail: list[Strip] = []
         self._marks: list[Strip] = []
         self._content_seen: str | None = None
-        self._fence: _OpenFence | None = None
+        self._chunks: _StreamChunks | None = None
 
     # -- size ---------------------------------------------------------------------------------
 
@@ -116,7 +124,7 @@ class MessageBlock:
         self._tail = []
         self._marks = []
         self._content_seen = None
-        self._fence = None
+        self._chunks = None
 
     # -- lines --------------------------------------------------------------------------------
 
@@ -230,12 +238,16 @@ class MessageBlock:
         if not tail.strip():
             self._tail = []
             return
-        fence = open_fence(tail) if self.message.finish_reason is None else None
-        if fence is None:
-            self._fence = None
-            tail_lines = renderer.markdown(sanitize_for_terminal(tail), width)
-        else:
+        streaming = self.message.finish_reason is None
+        fence = open_fence(tail) if streaming else None
+        items = list_item_starts(tail) if streaming and fence is None else None
+        if fence is not None:
             tail_lines = self._render_open_fence(renderer, start + tail_offset, tail, fence)
+        elif items is not None and len(items) > LIST_CHUNK_ITEMS:
+            tail_lines = self._render_open_list(renderer, start + tail_offset, tail, items)
+        else:
+            self._chunks = None
+            tail_lines = renderer.markdown(sanitize_for_terminal(tail), width)
         self._tail = ([BLANK_LINE] if self._fixed else []) + tail_lines
 
     def _render_open_fence(
@@ -246,9 +258,10 @@ class MessageBlock:
         (Once the fence closes, the whole block is rendered once more, as one.)"""
         lexer, code_at = fence
         width = self.body_width()
-        if self._fence is None or self._fence.key != (offset, lexer, width):
-            self._fence = _OpenFence(key=(offset, lexer, width))
-        state = self._fence
+        key = ("fence", offset, lexer, width)
+        if self._chunks is None or self._chunks.key != key:
+            self._chunks = _StreamChunks(key=key)
+        state = self._chunks
         lines = sanitize_for_terminal(tail[code_at:]).split("\n")
         complete = len(lines) - 1  # the last piece is a line still being written
         while complete - state.done >= FENCE_CHUNK_LINES:
@@ -259,6 +272,26 @@ class MessageBlock:
         live = "\n".join(lines[state.done :]).rstrip()
         top = 1 if state.done == 0 else 0
         return state.lines + renderer.code(live, lexer, width, top=top, bottom=1)
+
+    def _render_open_list(
+        self, renderer: MarkdownRenderer, offset: int, tail: str, starts: list[int]
+    ) -> list[Strip]:
+        """A long list still streaming: every LIST_CHUNK_ITEMS finished items are rendered once
+        and kept. (Once the list ends, it is rendered once more, as one.)"""
+        width = self.body_width()
+        key = ("list", offset, width)
+        if self._chunks is None or self._chunks.key != key:
+            self._chunks = _StreamChunks(key=key)
+        state = self._chunks
+        finished = len(starts) - 1  # the last item may still grow
+        while finished - state.done >= LIST_CHUNK_ITEMS:
+            end = starts[state.done + LIST_CHUNK_ITEMS]
+            chunk = tail[state.done_offset : end]
+            state.lines.extend(renderer.markdown(sanitize_for_terminal(chunk), width))
+            state.done += LIST_CHUNK_ITEMS
+            state.done_offset = end
+        live = tail[state.done_offset :]
+        return state.lines + renderer.markdown(sanitize_for_terminal(live), width)
 
     def _append_fixed(self, lines: list[Strip]) -> None:
         if not lines:
