@@ -1,0 +1,371 @@
+"""Child processes for benchmarks/run.py: each runs the real app (or a bare Textual app) headless,
+measures one thing and prints one JSON line. Run one per process so start-up, peak RSS and
+caches are those of a fresh `tui-chat`.
+
+  python benchmarks/app_driver.py startup [--bare]          ready time (wall clock)
+  python benchmarks/app_driver.py stream --tokens N         CPU seconds per window of tokens
+  python benchmarks/app_driver.py keys --chars N [--bare]   key-to-repaint latencies
+  python benchmarks/app_driver.py open                      open the big conversation: time, RSS
+  python benchmarks/app_driver.py count                     first exact token count (wall clock)
+
+The app reads TUI_CHAT_CONFIG and TUI_CHAT_DATA_DIR as `tui-chat` does. Headless Textual skips
+turning frames into terminal bytes; the frame meter below does that work for every frame, as a
+real terminal would make the app do, and counts the bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import resource
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import itertools
+
+from textual.app import App, ComposeResult
+from textual.scroll_view import ScrollView
+
+SIZE = (120, 40)
+END_MARK = "That is the end of this conversation."  # datasets.END_MARK, without its imports
+
+
+def emit(result: dict[str, Any]) -> None:
+    print(json.dumps(result), flush=True)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class FrameMeter:
+    """Renders every frame to terminal bytes (as a real driver would) and tells listeners."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.bytes = 0
+        self.listeners: list[Callable[[App[Any]], None]] = []
+
+    def install(self) -> FrameMeter:
+        from textual._compositor import CompositorUpdate
+
+        meter = self
+
+        def _display(app: App[Any], screen: Any, renderable: Any) -> None:
+            if renderable is None or app._batch_count:
+                return
+            if isinstance(renderable, CompositorUpdate):
+                data = renderable.render_segments(app.console)
+                meter.frames += 1
+                meter.bytes += len(data.encode("utf-8"))
+            for listener in list(meter.listeners):
+                listener(app)
+
+        App._display = _display  # type: ignore[method-assign]
+        return meter
+
+
+def real_app(size: tuple[int, int] | None = None) -> Any:
+    """The app as `tui-chat` builds it: paths and config from the environment."""
+    import tui_chat.cli  # noqa: F401  (what the command imports before the app)
+    from tui_chat.config import load_config
+    from tui_chat.paths import resolve_paths
+    from tui_chat.ui.app import TuiChatApp
+    from tui_chat.ui.services import Services
+
+    paths = resolve_paths()
+    config, problems = load_config(paths.config_file)
+    return TuiChatApp(Services.create(paths, config, problems))
+
+
+class BareApp(App[None]):
+    """A bare Textual app composing the stock widgets tui-chat's main screen is made of."""
+
+    CSS = """
+    #side { width: 32; }
+    TextArea { height: 5; }
+    ScrollView { height: 1fr; }
+    """
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import Horizontal, Vertical
+        from textual.widgets import Footer, Input, OptionList, Static, TextArea
+
+        with Horizontal():
+            with Vertical(id="side"):
+                yield Input(placeholder="filter")
+                yield OptionList()
+            with Vertical():
+                yield ScrollView()
+                yield TextArea(soft_wrap=True, compact=True)
+                yield Static("status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        from textual.widgets import TextArea
+
+        self.query_one(TextArea).focus()
+
+
+# --------------------------------------------------------------------------- start-up
+def startup(args: argparse.Namespace) -> None:
+    """Print the wall-clock time at which the conversation list is filled and painted."""
+    meter = FrameMeter().install()
+    result: dict[str, Any] = {}
+
+    def ready(app: App[Any], count: int) -> None:
+        if not result:
+            result.update(ready=time.time(), listed=count, frames=meter.frames)
+            app.exit()
+
+    if args.bare:
+        app: App[Any] = BareApp()
+        app.call_after_refresh(lambda: ready(app, 0))
+    else:
+        from tui_chat.ui.widgets.sidebar import Sidebar
+
+        original = Sidebar.show_entries
+
+        def show_entries(self: Sidebar, entries: Any, *, current_id: str | None = None) -> None:
+            original(self, entries, current_id=current_id)
+            self.call_after_refresh(lambda: ready(self.app, self.option_list.option_count))
+
+        Sidebar.show_entries = show_entries  # type: ignore[method-assign]
+        app = real_app()
+    app.run(headless=True, size=SIZE)
+    emit(result)
+
+
+# --------------------------------------------------------------------------- helpers
+async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+def chat_screen(app: App[Any]) -> Any:
+    from tui_chat.ui.screens.chat import ChatScreen
+
+    screen = app.screen
+    return screen if isinstance(screen, ChatScreen) else None
+
+
+async def settled(app: Any) -> Any:
+    """The chat screen once its list is shown, encodings and prices loaded, workers done."""
+    await until(lambda: chat_screen(app) is not None, 20, "the chat screen")
+    screen = chat_screen(app)
+    await until(lambda: screen.sidebar.border_title != "Conversations", 60, "the list")
+    await until(lambda: app.services.counter.ready, 30, "the encodings")
+    await asyncio.sleep(0.3)
+    await until(lambda: not [w for w in app.workers if w.is_running], 30, "the workers")
+    return screen
+
+
+# --------------------------------------------------------------------------- streaming
+def stream(args: argparse.Namespace) -> None:
+    asyncio.run(_stream(args))
+
+
+async def _stream(args: argparse.Namespace) -> None:
+    """Send a prompt; the server answers with a long Markdown reply as fast as it can.
+    Mark the process time at every `window` tokens of the reply as the app receives them."""
+    meter = FrameMeter().install()
+    app = real_app()
+    window = args.window
+    marks: list[float] = []
+    async with app.run_test(size=(args.width, args.height)) as pilot:
+        screen = await settled(app)
+        pane = screen.pane
+        original = pane.message_changed
+
+        def message_changed(index: int) -> None:
+            original(index)
+            recorder = screen.recorder
+            if recorder is None:
+                return
+            tokens = recorder.completion_tokens
+            if not marks and tokens > 0:
+                marks.append(time.process_time())
+            while marks and tokens >= window * len(marks):
+                marks.append(time.process_time())
+
+        pane.message_changed = message_changed
+        frames0, bytes0 = meter.frames, meter.bytes
+        wall0 = time.perf_counter()
+        await pilot.press(*"go", "enter")
+
+        def finished() -> bool:
+            messages = screen.conversation.messages
+            return (
+                len(messages) >= 2
+                and messages[-1].finish_reason is not None
+                and not screen.streaming
+            )
+
+        await until(finished, args.timeout, "the reply to finish")
+        await pilot.pause()
+        end = time.process_time()
+        wall = time.perf_counter() - wall0
+        reply = screen.conversation.messages[-1]
+    windows = [round(b - a, 4) for a, b in itertools.pairwise(marks)]
+    emit(
+        {
+            "cpu_per_window": windows,
+            "window": window,
+            "cpu_total": round(end - marks[0], 3) if marks else None,
+            "wall": round(wall, 3),
+            "reply_chars": len(reply.content),
+            "reply_bytes": len(reply.content.encode("utf-8")),
+            "finish": reply.finish_reason,
+            "frames": meter.frames - frames0,
+            "frame_bytes": meter.bytes - bytes0,
+        }
+    )
+
+
+# --------------------------------------------------------------------------- keystrokes
+def keys(args: argparse.Namespace) -> None:
+    asyncio.run(_keys(args))
+
+
+async def _keys(args: argparse.Namespace) -> None:
+    """Type `chars` characters with human-like gaps; time each key to the frame showing it."""
+    from textual import events
+    from textual.widgets import TextArea
+
+    meter = FrameMeter().install()
+    app: Any = BareApp() if args.bare else real_app()
+    latencies: list[float] = []
+    pending: dict[str, Any] = {}
+
+    def on_frame(app_: App[Any]) -> None:
+        if pending and len(pending["area"].text) >= pending["length"]:
+            latencies.append(time.perf_counter() - pending["t0"])
+            pending["done"].set()
+            pending.clear()
+
+    async with app.run_test(size=SIZE):
+        if args.bare:
+            await asyncio.sleep(0.3)
+            area = app.query_one(TextArea)
+        else:
+            screen = await settled(app)
+            screen.open_conversation(args.id)
+            await until(lambda: END_MARK in "\n".join(screen.pane.visible_text()), 30, "the end")
+            area = screen.composer
+        area.focus()
+        await asyncio.sleep(0.2)
+        meter.listeners.append(on_frame)
+        rng = random.Random(3)
+        words = [
+            "the",
+            "quick",
+            "brown",
+            "fox",
+            "jumps",
+            "over",
+            "a",
+            "lazy",
+            "dog",
+            "while",
+            "typing",
+            "into",
+            "tui",
+            "chat",
+        ]
+        text = ""
+        while len(text) < args.chars:
+            text += rng.choice(words) + " "
+        text = text[: args.chars]
+        driver = app._driver
+        for char in text:
+            done = asyncio.Event()
+            pending.update(area=area, length=len(area.text) + 1, done=done)
+            pending["t0"] = time.perf_counter()
+            key = "space" if char == " " else char
+            event = events.Key(key, char)
+            event.set_sender(app)
+            driver.send_message(event)
+            await asyncio.wait_for(done.wait(), 5)
+            # A fast typist: 40-160 ms between keys (the count runs in the longer pauses).
+            await asyncio.sleep(rng.uniform(0.04, 0.16))
+    emit({"latencies_ms": [round(x * 1000, 3) for x in latencies]})
+
+
+# --------------------------------------------------------------------------- open
+def open_big(args: argparse.Namespace) -> None:
+    asyncio.run(_open_big(args))
+
+
+async def _open_big(args: argparse.Namespace) -> None:
+    """In a fresh app (settled on a newer, small conversation), open the big one as choosing
+    it in the list does; time from that request to a frame showing its end; peak RSS then."""
+    meter = FrameMeter().install()
+    app: Any = real_app()
+    marks: dict[str, float] = {}
+
+    def on_frame(app_: App[Any]) -> None:
+        screen = chat_screen(app_)
+        if "start" not in marks or "shown" in marks or screen is None:
+            return
+        if screen.conversation.id != args.id:
+            return
+        if END_MARK in "\n".join(screen.pane.visible_text()):
+            marks["shown"] = time.perf_counter()
+            marks["rss"] = peak_rss_mb()
+
+    async with app.run_test(size=SIZE):
+        screen = await settled(app)
+        before = peak_rss_mb()
+        meter.listeners.append(on_frame)
+        marks["start"] = time.perf_counter()
+        screen.open_conversation(args.id)
+        await until(lambda: "shown" in marks, 60, "the end of the big conversation")
+    emit(
+        {
+            "open_s": round(marks["shown"] - marks["start"], 4),
+            "peak_rss_mb": round(marks["rss"], 1),
+            "rss_before_mb": round(before, 1),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- tokens
+def count(args: argparse.Namespace) -> None:
+    """The wall-clock time of the first exact count in a fresh process (encodings offline)."""
+    from tui_chat.engine.tokens import TokenCounter
+
+    counter = TokenCounter()
+    counter.load()
+    result = counter.count_text("gpt-4o-mini", "How many tokens is this?")
+    emit({"exact_wall": time.time(), "approximate": result.approximate})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["startup", "stream", "keys", "open", "count"])
+    parser.add_argument("--bare", action="store_true")
+    parser.add_argument("--tokens", type=int, default=8000)
+    parser.add_argument("--window", type=int, default=1000)
+    parser.add_argument("--width", type=int, default=SIZE[0])
+    parser.add_argument("--height", type=int, default=SIZE[1])
+    parser.add_argument("--chars", type=int, default=200)
+    parser.add_argument("--id", default="")
+    parser.add_argument("--timeout", type=float, default=600)
+    args = parser.parse_args()
+    {"startup": startup, "stream": stream, "keys": keys, "open": open_big, "count": count}[
+        args.what
+    ](args)
+
+
+if __name__ == "__main__":
+    main()

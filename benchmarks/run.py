@@ -1,0 +1,402 @@
+"""tui-chat's performance figures in one table: start-up, streaming cost, terminal bandwidth,
+keystroke latency, opening a big conversation, saving, and token counting.
+
+Every figure drives the real app (headless, or the installed `tui-chat` under a pty for bytes on
+the wire) on generated data in a temporary folder, against tests/openai_server.py running in its
+own process so its CPU is not counted as the app's. Each app run is a fresh process; figures are
+medians of several runs, and ratios are taken within one round of runs (the two sides measured
+back to back), so a noisy machine moves both sides alike.
+
+Usage: python benchmarks/run.py [--quick] [--only NAME ...] [--markdown FILE]
+  --quick   tiny sizes (a smoke run for CI, well under a minute; no figure means anything)
+  --only    startup, stream, bandwidth, keys, open, save, tokens (repeatable)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import datasets  # noqa: E402
+import pty_bandwidth  # noqa: E402
+
+from tui_chat.domain.conversation import Message  # noqa: E402
+from tui_chat.engine.tokens import TokenCounter, load_encoding  # noqa: E402
+from tui_chat.paths import AppPaths  # noqa: E402
+from tui_chat.storage.store import ConversationStore  # noqa: E402
+
+FIGURES = ("startup", "stream", "bandwidth", "keys", "open", "save", "tokens")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big each benchmark is: the full run, or the CI smoke run."""
+
+    startup_counts: tuple[int, int, int] = (0, 1000, 10000)
+    startup_rounds: int = 5
+    reply_tokens: int = 8000
+    window: int = 1000
+    stream_runs: int = 3
+    screens: tuple[tuple[int, int], ...] = ((80, 24), (200, 60))
+    keys_chars: int = 200
+    keys_runs: int = 2
+    big_messages: int = 2000
+    open_runs: int = 3
+    saves: int = 10
+    count_runs: int = 3
+
+
+FULL = Sizes()
+QUICK = Sizes(
+    startup_counts=(0, 20, 200),
+    startup_rounds=1,
+    reply_tokens=400,
+    window=100,
+    stream_runs=1,
+    keys_chars=10,
+    keys_runs=1,
+    big_messages=60,
+    open_runs=1,
+    saves=2,
+    count_runs=1,
+)
+
+
+@dataclass
+class Row:
+    """One line of the table."""
+
+    figure: str
+    value: str
+    target: str = ""
+    met: bool | None = None
+
+
+@dataclass
+class Bench:
+    """The state of one benchmark run: sizes, the work folder, the server, the rows so far."""
+
+    sizes: Sizes
+    work: Path
+    rows: list[Row] = field(default_factory=list)
+    server: subprocess.Popen[str] | None = None
+    base_url: str = "http://127.0.0.1:9/v1"
+    env: dict[str, str] = field(default_factory=dict)
+    _big: Path | None = None
+
+    def add(self, figure: str, value: str, target: str = "", met: bool | None = None) -> None:
+        row = Row(figure, value, target, met)
+        self.rows.append(row)
+        print(f"  {figure}: {value}" + (f"  (target {target})" if target else ""), flush=True)
+
+    # ------------------------------------------------------------------ infrastructure
+    def start_server(self) -> None:
+        """The test server in its own process, replying with the long Markdown reply."""
+        command = [sys.executable, str(HERE.parent / "tests" / "openai_server.py")]
+        command += ["--port", "0", "--reply-tokens", str(self.sizes.reply_tokens)]
+        self.server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert self.server.stdout is not None
+        line = self.server.stdout.readline()
+        self.base_url = line.rsplit(" ", 1)[-1].strip()
+        if not self.base_url.startswith("http"):
+            raise RuntimeError(f"the test server did not start: {line!r}")
+        self.env = datasets.write_config(self.work / "config", self.base_url)
+
+    def stop_server(self) -> None:
+        if self.server is not None:
+            self.server.terminate()
+            self.server.wait(timeout=10)
+
+    def child(self, what: str, data_dir: Path, *options: str) -> dict[str, Any]:
+        """Run app_driver.py in a fresh process; its result, with `spawned` (wall clock)."""
+        env = {**os.environ, **self.env, "TUI_CHAT_DATA_DIR": str(data_dir)}
+        env.pop("TEXTUAL", None)
+        command = [sys.executable, str(HERE / "app_driver.py"), what, *options]
+        spawned = time.time()
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0 or not done.stdout.strip():
+            raise RuntimeError(f"{what} failed: {done.stderr.strip()[-2000:]}")
+        return {**json.loads(done.stdout.strip().splitlines()[-1]), "spawned": spawned}
+
+    def big_folder(self) -> Path:
+        """A data folder holding only the big conversation (made once)."""
+        if self._big is None:
+            self._big = self.work / "big"
+            tokens = datasets.big_conversation(
+                self._big, self.sizes.big_messages, load_encoding("o200k_base")
+            )
+            print(f"  (big conversation: {self.sizes.big_messages:,} messages, {tokens:,} tokens)")
+        return self._big
+
+    # ------------------------------------------------------------------ figures
+    def startup(self) -> None:
+        """Process start to the list filled and painted, for each folder size; warm and cold."""
+        folders = {}
+        for count in self.sizes.startup_counts:
+            folder = self.work / f"start-{count}"
+            datasets.small_conversations(folder, count)
+            paths = AppPaths(config_file=self.work / "config" / "config.toml", data_dir=folder)
+            ConversationStore(paths).list_entries()  # builds the index cache: a warm start
+            folders[count] = folder
+        smallest, largest = self.sizes.startup_counts[0], self.sizes.startup_counts[-1]
+        runs: dict[str, list[float]] = {}
+        ratio_bare: list[float] = []
+        ratio_size: list[float] = []
+
+        def timed(key: str, folder: Path, *options: str) -> float:
+            result = self.child("startup", folder, *options)
+            seconds = result["ready"] - result["spawned"]
+            runs.setdefault(key, []).append(seconds)
+            return seconds
+
+        for _ in range(self.sizes.startup_rounds):
+            bare = timed("bare", folders[smallest], "--bare")
+            warm = {n: timed(f"warm-{n}", folders[n]) for n in self.sizes.startup_counts}
+            for n in self.sizes.startup_counts[1:]:
+                shutil.rmtree(folders[n] / "cache", ignore_errors=True)
+                timed(f"cold-{n}", folders[n])
+            ratio_bare.append(warm[smallest] / bare)
+            ratio_size.append(warm[largest] / warm[smallest])
+        median = {key: statistics.median(values) for key, values in runs.items()}
+        self.add("start-up, bare Textual app (same stock widgets)", f"{median['bare']:.3f} s")
+        for n in self.sizes.startup_counts:
+            self.add(f"start-up, {n:,} conversations, cache warm", f"{median[f'warm-{n}']:.3f} s")
+        for n in self.sizes.startup_counts[1:]:
+            self.add(f"start-up, {n:,} conversations, cache cold", f"{median[f'cold-{n}']:.3f} s")
+        r = statistics.median(ratio_bare)
+        self.add(
+            f"start-up ratio, {smallest} conversations / bare app", f"{r:.2f}x", "≤ 1.5x", r <= 1.5
+        )
+        r = statistics.median(ratio_size)
+        self.add(
+            f"start-up ratio, {largest:,} warm / {smallest}", f"{r:.2f}x", "≤ 1.25x", r <= 1.25
+        )
+
+    def stream(self) -> None:
+        """CPU seconds per window of tokens while the long reply streams through the app."""
+        sizes = self.sizes
+        results = []
+        for run in range(sizes.stream_runs):
+            folder = self.work / f"stream-{run}"
+            results.append(self.child("stream", folder, "--window", str(sizes.window)))
+        width = min(len(r["cpu_per_window"]) for r in results)
+        per_window = [
+            statistics.median(r["cpu_per_window"][i] for r in results) for i in range(width)
+        ]
+        w = f"{sizes.window:,}"
+        listing = ", ".join(f"{x:.2f}" for x in per_window)
+        self.add(f"streaming CPU s per {w} tokens, in order", listing)
+        first, last = per_window[0], per_window[-1]
+        ratio = last / first if first else float("inf")
+        self.add(f"streaming, last {w} / first {w} tokens", f"{ratio:.2f}x", "≤ 1.5x", ratio <= 1.5)
+        mean = statistics.median(r["cpu_total"] for r in results) / max(
+            1, statistics.median(len(r["cpu_per_window"]) for r in results)
+        )
+        self.add(f"streaming CPU s per {w} tokens, whole reply", f"{mean:.3f} s")
+        wall = statistics.median(r["wall"] for r in results)
+        rate = sizes.reply_tokens / wall
+        self.add(
+            f"streaming {sizes.reply_tokens:,}-token reply, wall",
+            f"{wall:.1f} s ({rate:.0f} tok/s)",
+        )
+
+    def bandwidth(self) -> None:
+        """Bytes written to a real pty per byte of reply, at each screen size."""
+        for columns, lines in self.sizes.screens:
+            folder = self.work / f"pty-{columns}x{lines}"
+            result = pty_bandwidth.measure(self.env, folder, columns, lines)
+            if "error" in result:
+                raise RuntimeError(result["error"])
+            ratio = result["per_reply_byte"]
+            small = (columns, lines) == (80, 24)
+            self.add(
+                f"terminal bytes per reply byte at {columns}x{lines}",
+                f"{ratio:.2f} ({result['bytes']:,} B for {result['reply_bytes']:,} B)",
+                "≤ 4" if small else "",
+                ratio <= 4 if small else None,
+            )
+
+    def keys(self) -> None:
+        """Key-to-frame latency typing into the composer with the big conversation open."""
+        folder = self.big_folder()
+        chars = str(self.sizes.keys_chars)
+        for label, options in (("", ()), (" (bare TextArea, for reference)", ("--bare",))):
+            latencies: list[float] = []
+            for _ in range(self.sizes.keys_runs):
+                latencies += self.child(
+                    "keys", folder, "--chars", chars, "--id", datasets.BIG_ID, *options
+                )["latencies_ms"]
+            latencies.sort()
+            p50 = statistics.median(latencies)
+            p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
+            self.add(f"keystroke to repaint p50{label}", f"{p50:.1f} ms")
+            if label:
+                self.add(f"keystroke to repaint p95{label}", f"{p95:.1f} ms")
+            else:
+                self.add(f"keystroke to repaint p95{label}", f"{p95:.1f} ms", "< 16 ms", p95 < 16)
+
+    def open(self) -> None:
+        """Open the big conversation in a fresh process: time to its end on screen, peak RSS."""
+        folder = self.big_folder()
+        results = [
+            self.child("open", folder, "--id", datasets.BIG_ID) for _ in range(self.sizes.open_runs)
+        ]
+        if any(r["open_s"] is None for r in results):
+            raise RuntimeError("the big conversation's end never showed")
+        seconds = statistics.median(r["open_s"] for r in results)
+        rss = statistics.median(r["peak_rss_mb"] for r in results)
+        n = f"{self.sizes.big_messages:,}"
+        self.add(
+            f"open a {n}-message conversation, show its end",
+            f"{seconds:.3f} s",
+            "< 1 s",
+            seconds < 1,
+        )
+        self.add("peak RSS with it open", f"{rss:.0f} MB", "< 300 MB", rss < 300)
+
+    def save(self) -> None:
+        """ConversationStore.save after one more message on the big conversation."""
+        folder = self.work / "save"
+        shutil.copytree(self.big_folder(), folder)
+        store = ConversationStore(AppPaths(self.work / "config" / "config.toml", folder))
+        conversation = store.load(datasets.BIG_ID)
+        times = []
+        for i in range(self.sizes.saves):
+            conversation.add(Message("user", f"One more question, number {i}?"))
+            start = time.perf_counter()
+            store.save(conversation)
+            times.append(time.perf_counter() - start)
+        ms = statistics.median(times) * 1000
+        n = f"{self.sizes.big_messages:,}"
+        self.add(
+            f"save a {n}-message conversation after one more message",
+            f"{ms:.1f} ms",
+            "< 50 ms",
+            ms < 50,
+        )
+
+    def tokens(self) -> None:
+        """tiktoken throughput through TokenCounter, and the first exact count after start."""
+        firsts = []
+        for _ in range(self.sizes.count_runs):
+            result = self.child("count", self.work / "empty")
+            assert result["approximate"] is False
+            firsts.append(result["exact_wall"] - result["spawned"])
+        counter = TokenCounter()
+        counter.load()
+        draft = "Please explain how a streamed reply is rendered, with an example. " * 15
+        drafts = [f"{i} {draft}" for i in range(300)]
+        start = time.perf_counter()
+        for text in drafts:
+            counter.count_draft("gpt-4o-mini", text)
+        seconds = time.perf_counter() - start
+        size = sum(len(t.encode()) for t in drafts)
+        self.add(
+            f"token count, composer ({len(draft.encode()) / 1000:.1f} KB drafts)",
+            f"{size / seconds / 1e6:.1f} MB/s",
+        )
+        store = ConversationStore(AppPaths(self.work / "config" / "config.toml", self.big_folder()))
+        conversation = store.load(datasets.BIG_ID)
+        size = sum(len(m.content.encode()) for m in conversation.messages)
+        start = time.perf_counter()
+        counter.count_messages(conversation.model, conversation.system, conversation.messages)
+        seconds = time.perf_counter() - start
+        n = f"{self.sizes.big_messages:,}"
+        self.add(
+            f"token count, whole {n}-message conversation ({size / 1e6:.2f} MB)",
+            f"{size / seconds / 1e6:.1f} MB/s ({seconds * 1000:.0f} ms)",
+        )
+        conversation.messages.append(Message("user", "And one more thing?"))
+        start = time.perf_counter()
+        counter.count_messages(conversation.model, conversation.system, conversation.messages)
+        ms = (time.perf_counter() - start) * 1000
+        self.add("recount it after one more message (per-message cache)", f"{ms:.1f} ms")
+        first = statistics.median(firsts)
+        self.add("first exact count after process start (offline encodings)", f"{first:.2f} s")
+
+
+def machine() -> list[str]:
+    """What the figures were measured on."""
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    commit = subprocess.run(
+        ["git", "-C", str(HERE.parent), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return [
+        f"{os.cpu_count()} CPUs ({model}), {platform.system()} {platform.release()}",
+        f"Python {platform.python_version()}, Textual {version('textual')}, commit {commit or '?'}",
+    ]
+
+
+def table(rows: list[Row]) -> list[str]:
+    """The rows as a Markdown table (readable as plain text too)."""
+    lines = ["| figure | value | target | met? |", "| --- | --- | --- | --- |"]
+    for row in rows:
+        met = "" if row.met is None else ("yes" if row.met else "**no**")
+        lines.append(f"| {row.figure} | {row.value} | {row.target} | {met} |")
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run for CI")
+    parser.add_argument("--only", action="append", choices=FIGURES, help="run only this figure")
+    parser.add_argument("--markdown", type=Path, help="also write the table and machine here")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
+    args = parser.parse_args()
+    chosen = args.only or list(FIGURES)
+    work = Path(tempfile.mkdtemp(prefix="tui-chat-bench-"))
+    bench = Bench(QUICK if args.quick else FULL, work)
+    failures = []
+    try:
+        bench.start_server()
+        for name in FIGURES:
+            if name in chosen:
+                print(f"{name}...", flush=True)
+                began = time.monotonic()
+                try:
+                    getattr(bench, name)()
+                    print(f"  ({time.monotonic() - began:.0f} s)", flush=True)
+                except RuntimeError as error:  # one broken figure must not hide the others
+                    failures.append(f"{name}: {error}")
+                    bench.add(name, "failed (see below)", "", False)
+    finally:
+        bench.stop_server()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    about = machine()
+    output = ["", *about, "", *table(bench.rows)]
+    print("\n".join(output))
+    for failure in failures:
+        print(f"\nFAILED {failure}", file=sys.stderr)
+    if args.markdown is not None:
+        args.markdown.write_text("\n".join(output[1:]) + "\n", encoding="utf-8")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

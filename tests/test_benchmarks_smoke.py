@@ -1,0 +1,50 @@
+"""The benchmark still runs: a tiny `benchmarks/run.py --quick` prints every figure's row.
+
+No thresholds here (timings do not belong in pass/fail tests); this only keeps the benchmark
+from rotting as the app changes under it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+EXPECTED_ROWS = (
+    "start-up, bare Textual app",
+    "start-up, 0 conversations, cache warm",
+    "start-up, 200 conversations, cache cold",
+    "start-up ratio, 0 conversations / bare app",
+    "streaming, last 100 / first 100 tokens",
+    "terminal bytes per reply byte at 80x24",
+    "terminal bytes per reply byte at 200x60",
+    "keystroke to repaint p95",
+    "open a 60-message conversation, show its end",
+    "peak RSS with it open",
+    "save a 60-message conversation after one more message",
+    "token count, composer",
+    "first exact count after process start",
+)
+
+
+def test_quick_benchmark_prints_a_row_for_every_figure(tmp_path: Path) -> None:
+    markdown = tmp_path / "bench.md"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--markdown", markdown],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    table = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert table[0] == "| figure | value | target | met? |"
+    for row in EXPECTED_ROWS:
+        assert any(line.startswith(f"| {row}") for line in table), f"no row {row!r}"
+    assert "failed" not in done.stdout
+    written = markdown.read_text(encoding="utf-8")
+    assert "Python " in written and "Textual " in written and " CPUs (" in written
+    assert table[0] in written
