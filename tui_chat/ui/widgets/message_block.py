@@ -300,16 +300,6 @@ class MessageBlock:
             self._fixed.append(BLANK_LINE)
         self._fixed.extend(lines)
 
-    # -- text for copying ---------------------------------------------------------------------
-
-    def plain_lines(self) -> list[str]:
-        """The rendered lines as text (for mouse selection)."""
-        return [
-            strip.text
-            for strip in (self._header, *self._fixed, *self._tail, *self._marks)
-            if strip is not None
-        ]
-
 
 def _local_time(moment: datetime, now: datetime) -> str:
     local = moment.astimezone()
