@@ -8,7 +8,8 @@ from textual.strip import Strip
 
 from tui_chat.domain.conversation import Conversation, Message
 from tui_chat.ui.themes import derive_app_variables
-from tui_chat.ui.widgets.message_pane import EMPTY_HINT, MESSAGE_PANE_CSS_PATH, MessagePane
+from tui_chat.ui.widgets.message_layout import EMPTY_HINT
+from tui_chat.ui.widgets.message_pane import MESSAGE_PANE_CSS_PATH, MessagePane
 
 CODE_REPLY = (
     "Here is the function:\n\n"

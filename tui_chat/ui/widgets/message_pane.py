@@ -13,13 +13,13 @@ unfinished last Markdown block.
 from __future__ import annotations
 
 import time
-from bisect import bisect_right
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
 from rich.segment import Segment
+from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
@@ -32,7 +32,6 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from tui_chat.domain.conversation import Conversation, Message
-from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.ui.widgets.markdown_lines import (
     DEFAULT_CODE_THEME,
     MARKDOWN_STYLE_ROLES,
@@ -41,11 +40,11 @@ from tui_chat.ui.widgets.markdown_lines import (
     code_blocks,
 )
 from tui_chat.ui.widgets.message_block import BlockStyles, MessageBlock, RenderContext
+from tui_chat.ui.widgets.message_layout import BlockLayout, Preamble
 
 MESSAGE_PANE_CSS_PATH = Path(__file__).with_suffix(".tcss")
 """The pane's stylesheet: add it to the app's CSS_PATH."""
 
-EMPTY_HINT = "Type a message below and press Enter."
 FLUSH_INTERVAL = 1 / 20  # seconds between repaints of a streaming reply
 GUTTER = 2  # a coloured bar and a space left of every message line
 RIGHT_MARGIN = 1
@@ -119,13 +118,8 @@ class MessagePane(ScrollView, can_focus=True):
         self.conversation = conversation
         self._token_label: Callable[[Message], str] | None = None
         self._blocks: list[MessageBlock] = []
-        self._tops: list[int] = []  # first line of each block
-        self._heights: list[int] = []
-        self._tops_for: tuple[int, int] = (-1, -1)  # (body width, preamble lines) of _tops
-        self._total_height = 0
-        self._preamble: list[tuple[str, str]] = []  # (text, component class)
-        self._preamble_lines: list[Strip] = []
-        self._preamble_width = -1
+        self._layout = BlockLayout()
+        self._preamble = Preamble()
         self._block_context: RenderContext | None = None
         self._style_key: object = None
         self._follow = True
@@ -163,7 +157,7 @@ class MessagePane(ScrollView, can_focus=True):
         self._dirty.clear()
         self._block_context = None
         self._blocks = [MessageBlock(m) for m in conversation.messages] if conversation else []
-        self._build_preamble()
+        self._preamble.build(self.conversation)
         self.selected_index = None
         self._follow = True
         self._relayout()
@@ -181,7 +175,7 @@ class MessagePane(ScrollView, can_focus=True):
             self.show_conversation(self.conversation)
             return
         self._blocks.extend(MessageBlock(m) for m in messages[known:])
-        self._build_preamble()
+        self._preamble.build(self.conversation)
         self._follow = True
         self._relayout(known)
         self._ensure_visible_rendered()
@@ -189,7 +183,7 @@ class MessagePane(ScrollView, can_focus=True):
 
     def system_changed(self) -> None:
         """The conversation's system prompt was edited: redraw the collapsed line at the top."""
-        self._build_preamble()
+        self._preamble.build(self.conversation)
         self._relayout()
         self._ensure_visible_rendered()
         self.refresh()
@@ -246,51 +240,29 @@ class MessagePane(ScrollView, can_focus=True):
         return max(8, self._line_width() - GUTTER - RIGHT_MARGIN)
 
     def _recompute_tops(self, start: int = 0) -> None:
-        """Recompute the top line of blocks `start` onwards (all of them after a resize).
-
-        While a reply streams only the last block changes, so this stays O(1) per update
-        however long the conversation is.
-        """
         width = self._body_width()
-        self._render_preamble(width)
-        preamble = len(self._preamble_lines)
-        if (width, preamble) != self._tops_for:
-            start = 0
-        self._tops_for = (width, preamble)
-        start = max(0, min(start, len(self._tops), len(self._blocks)))
-        del self._tops[start:]
-        del self._heights[start:]
-        top = preamble if start == 0 else self._tops[-1] + self._heights[-1]
-        for block in self._blocks[start:]:
-            height = block.height(width)
-            self._tops.append(top)
-            self._heights.append(height)
-            top += height
-        self._total_height = top
+        self._preamble.render(width, self._component_style)
+        self._layout.recompute(self._blocks, width, len(self._preamble.lines), start)
 
-    def _first_visible_block(self) -> tuple[int, int] | None:
-        """(index, scroll_y minus that block's top) of the block at the top of the viewport."""
-        if not self._blocks or not self._tops:
-            return None
-        y = round(self.scroll_y)
-        index = max(0, bisect_right(self._tops, y) - 1)
-        return index, y - self._tops[index]
+    def _component_style(self, component: str) -> Style:
+        return self.get_component_rich_style(component, partial=True)
 
     def _relayout(self, start: int = 0) -> None:
         """Recompute heights from block `start`, keep what the user looks at in place (or stay
         at the end)."""
         if not self.size:
             return
-        anchor = None if self._follow else self._first_visible_block()
+        anchor = None if self._follow else self._layout.anchor(round(self.scroll_y))
         self._recompute_tops(start)
-        self.virtual_size = Size(self._line_width(), self._total_height)
+        layout = self._layout
+        self.virtual_size = Size(self._line_width(), layout.total)
         self._adjusting = True
         try:
             if self._follow:
                 self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
-            elif anchor is not None and anchor[0] < len(self._tops):
+            elif anchor is not None and anchor[0] < len(layout.tops):
                 index, offset = anchor
-                target = self._tops[index] + offset
+                target = layout.tops[index] + offset
                 if target != round(self.scroll_y):
                     self.scroll_to(y=target, animate=False, immediate=True, force=True)
         finally:
@@ -306,9 +278,10 @@ class MessagePane(ScrollView, can_focus=True):
         for _ in range(16):  # each round renders at least one block, so this settles quickly
             top = round(self.scroll_y)
             bottom = top + self.scrollable_content_region.height
-            index = max(0, bisect_right(self._tops, top) - 1)
+            tops = self._layout.tops
+            index = self._layout.index_at(top)
             first_changed: int | None = None
-            while index < len(self._blocks) and self._tops[index] < bottom:
+            while index < len(self._blocks) and tops[index] < bottom:
                 block = self._blocks[index]
                 if block.width != width:
                     before = block.height(width)
@@ -347,7 +320,7 @@ class MessagePane(ScrollView, can_focus=True):
 
     def _invalidate_all(self) -> None:
         self._block_context = None
-        self._preamble_width = -1
+        self._preamble.invalidate()
         for block in self._blocks:
             block.invalidate()
         self._relayout()
@@ -387,34 +360,6 @@ class MessagePane(ScrollView, can_focus=True):
         self._ensure_visible_rendered()
         self.refresh()
 
-    def _build_preamble(self) -> None:
-        lines: list[tuple[str, str]] = []
-        conversation = self.conversation
-        if conversation is not None and conversation.system.strip():
-            first = next(line.strip() for line in conversation.system.splitlines() if line.strip())
-            more = "…" if len(conversation.system.strip().splitlines()) > 1 else ""
-            lines.append((f"System: {first}{more}", "message-pane--meta"))
-        if conversation is None or not conversation.messages:
-            lines.append((EMPTY_HINT, "message-pane--hint"))
-        if lines:
-            lines.append(("", "message-pane--meta"))
-        if lines != self._preamble:
-            self._preamble = lines
-            self._preamble_width = -1
-
-    def _render_preamble(self, width: int) -> None:
-        if self._preamble_width == width:
-            return
-        self._preamble_width = width
-        strips: list[Strip] = []
-        for text, component in self._preamble:
-            style = self.get_component_rich_style(component, partial=True)
-            safe = sanitize_for_terminal(text)
-            segments = [Segment(safe, style)] if safe else []
-            # One line only: the system prompt is shown collapsed.
-            strips.append(Strip(segments).crop(0, width))
-        self._preamble_lines = strips
-
     def render_line(self, y: int) -> Strip:
         """One screen line: looked up in the cached lines of the block it falls in."""
         absolute = round(self.scroll_y) + y
@@ -444,18 +389,18 @@ class MessagePane(ScrollView, can_focus=True):
     def _line_parts(self, absolute: int) -> tuple[Strip, Strip] | None:
         """Gutter and text of virtual line `absolute`, or None past the end."""
         width = self._body_width()
-        preamble = len(self._preamble_lines)
-        if absolute < preamble:
-            return self._gutters[""], self._preamble_lines[absolute]
-        if not self._blocks or absolute >= self._total_height:
+        preamble = self._preamble.lines
+        if absolute < len(preamble):
+            return self._gutters[""], preamble[absolute]
+        if not self._blocks or absolute >= self._layout.total:
             return None
-        index = bisect_right(self._tops, absolute) - 1
+        index = self._layout.index_at(absolute)
         block = self._blocks[index]
         if block.width != width and not self._ensure_pending:
             # Not rendered yet (it scrolled in between checks): fix heights after this frame.
             self._ensure_pending = True
             self.call_after_refresh(self._after_lazy_render)
-        body = block.line(absolute - self._tops[index], width, self._render_context())
+        body = block.line(absolute - self._layout.tops[index], width, self._render_context())
         return self._gutter(index, block.message), body
 
     def _full_line(self, absolute: int) -> Strip | None:
@@ -478,7 +423,7 @@ class MessagePane(ScrollView, can_focus=True):
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         """The text under a mouse selection (as shown: wrapped, without Markdown syntax)."""
         first = 0 if selection.start is None else selection.start.y
-        last = self._total_height - 1 if selection.end is None else selection.end.y
+        last = self._layout.total - 1 if selection.end is None else selection.end.y
         lines = []
         for absolute in range(first, last + 1):
             line = self._full_line(absolute)
@@ -534,7 +479,7 @@ class MessagePane(ScrollView, can_focus=True):
         if block.width != width:
             block.ensure(width, self._render_context())
             self._relayout(index)
-        top = self._tops[index]
+        top = self._layout.tops[index]
         height = block.height(width)
         view = self.scrollable_content_region.height
         scroll_y = round(self.scroll_y)
@@ -555,7 +500,7 @@ class MessagePane(ScrollView, can_focus=True):
         """
         current = self.selected_index
         if current is not None and current < len(self._blocks):
-            top = self._tops[current]
+            top = self._layout.tops[current]
             if top < round(self.scroll_y):
                 step = max(1, self.scrollable_content_region.height - 2)
                 self.scroll_to(y=max(top, round(self.scroll_y) - step), animate=False, force=True)
@@ -570,7 +515,7 @@ class MessagePane(ScrollView, can_focus=True):
         current = self.selected_index
         if current is not None and current < len(self._blocks):
             view = self.scrollable_content_region.height
-            bottom = self._tops[current] + self._blocks[current].height(self._body_width())
+            bottom = self._layout.tops[current] + self._layout.heights[current]
             if bottom > round(self.scroll_y) + view:
                 target = min(bottom - view, round(self.scroll_y) + max(1, view - 2))
                 self.scroll_to(y=target, animate=False, force=True)
