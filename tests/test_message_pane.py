@@ -338,3 +338,50 @@ async def test_j_and_k_read_through_a_message_taller_than_the_screen() -> None:
         assert pane.selected_index == 1 and "paragraph 0" in screen_text(pane)
         await pilot.press("j")
         assert pane.selected_index == 1 and "paragraph 0" not in screen_text(pane)
+
+
+async def test_changing_the_code_theme_recolours_code_blocks() -> None:
+    app = PaneApp(conversation_with(Message("assistant", CODE_REPLY, model="m")))
+    async with app.run_test(size=(80, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one(MessagePane)
+
+        def code_colours() -> set[object]:
+            line = next(s for s in visible_strips(pane) if "def fib(n):" in s.text)
+            return {(seg.style.color, seg.style.bgcolor) for seg in line if seg.style}
+
+        before = code_colours()
+        pane.code_theme = "solarized-light"
+        await settle(pilot)
+        assert code_colours() != before
+        assert "def fib(n):" in screen_text(pane)
+
+
+async def test_header_shows_role_model_and_the_apps_token_label() -> None:
+    app = PaneApp(
+        conversation_with(Message("user", "hi"), Message("assistant", "hello", model="gpt-x"))
+    )
+    async with app.run_test(size=(80, 20)) as pilot:
+        pane = app.query_one(MessagePane)
+        pane.token_label = lambda message: f"{len(message.content)} tok"
+        await settle(pilot)
+        lines = pane.visible_text()
+        assert any("You" in line and "2 tok" in line for line in lines)
+        assert any("Assistant" in line and "gpt-x" in line and "5 tok" in line for line in lines)
+
+
+async def test_token_updates_are_batched_into_throttled_repaints() -> None:
+    conversation = conversation_with(Message("user", "count"))
+    app = PaneApp(conversation)
+    async with app.run_test(size=(80, 20)) as pilot:
+        pane = app.query_one(MessagePane)
+        await settle(pilot)
+        reply = conversation.add(Message("assistant", "", model="m"))
+        pane.message_added()
+        await settle(pilot)
+        for n in range(300):  # a burst of deltas with no pause: no repaint per delta
+            reply.content += f"n{n} "
+            pane.message_changed(1)
+        assert "n299" not in screen_text(pane)
+        await settle(pilot)
+        assert "n299" in screen_text(pane)
