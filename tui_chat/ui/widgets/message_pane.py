@@ -46,6 +46,8 @@ MESSAGE_PANE_CSS_PATH = Path(__file__).with_suffix(".tcss")
 """The pane's stylesheet: add it to the app's CSS_PATH."""
 
 FLUSH_INTERVAL = 1 / 20  # seconds between repaints of a streaming reply
+MAX_FLUSH_INTERVAL = 0.5  # however slow a repaint is, the stream shows at least twice a second
+MAX_FLUSH_SHARE = 4  # a repaint may take at most a quarter of the time between repaints
 GUTTER = 2  # a coloured bar and a space left of every message line
 RIGHT_MARGIN = 1
 _MARKDOWN_ROLES = sorted(set(MARKDOWN_STYLE_ROLES.values()))
@@ -127,6 +129,7 @@ class MessagePane(ScrollView, can_focus=True):
         self._dirty: set[int] = set()
         self._flush_timer: Timer | None = None
         self._last_flush = 0.0
+        self._flush_interval = FLUSH_INTERVAL
         self._ensure_pending = False
         self._composed: LRUCache[tuple[object, ...], tuple[Strip, Strip]] = LRUCache(512)
         self._gutter_strips: dict[str, Strip] = {}
@@ -201,7 +204,7 @@ class MessagePane(ScrollView, can_focus=True):
             self._flush()
             return
         if self._flush_timer is None:
-            delay = max(0.001, self._last_flush + FLUSH_INTERVAL - time.monotonic())
+            delay = max(0.001, self._last_flush + self._flush_interval - time.monotonic())
             self._flush_timer = self.set_timer(delay, self._flush)
 
     # -- throttled repaint ------------------------------------------------------------------
@@ -213,9 +216,21 @@ class MessagePane(ScrollView, can_focus=True):
 
     def _flush(self) -> None:
         self._cancel_flush()
-        self._last_flush = time.monotonic()
+        started = time.monotonic()
+        self._last_flush = started
         if not self._dirty:
             return
+        try:
+            self._apply_changes()
+        finally:
+            # A pathological tail (a huge table) must not eat the CPU the stream needs: repaint
+            # less often when a repaint is slow, keeping it under ~1/MAX_FLUSH_SHARE of the time.
+            spent = time.monotonic() - started
+            self._flush_interval = min(
+                MAX_FLUSH_INTERVAL, max(FLUSH_INTERVAL, spent * MAX_FLUSH_SHARE)
+            )
+
+    def _apply_changes(self) -> None:
         context = self._render_context()
         for index in sorted(self._dirty):
             if index < len(self._blocks):
