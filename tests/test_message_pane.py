@@ -77,8 +77,12 @@ def visible_strips(pane: MessagePane) -> list[Strip]:
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    # Longer than the pane's repaint interval, so a throttled repaint has happened.
-    await pilot.pause(0.12)
+    """Wait until the pane has shown every change (its repaints are throttled)."""
+    pane = pilot.app.query_one(MessagePane)
+    await pilot.pause(0.06)
+    while pane.repaint_pending:
+        await pilot.pause(0.05)
+    await pilot.pause()
 
 
 async def test_code_block_renders_highlighted_with_the_rest_of_the_markdown() -> None:
@@ -382,6 +386,6 @@ async def test_token_updates_are_batched_into_throttled_repaints() -> None:
         for n in range(300):  # a burst of deltas with no pause: no repaint per delta
             reply.content += f"n{n} "
             pane.message_changed(1)
-        assert "n299" not in screen_text(pane)
+        assert pane.repaint_pending and "n299" not in screen_text(pane)
         await settle(pilot)
         assert "n299" in screen_text(pane)

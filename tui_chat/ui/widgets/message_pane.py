@@ -600,6 +600,11 @@ class MessagePane(ScrollView, can_focus=True):
     # -- for tests and the benchmark ----------------------------------------------------------
 
     @property
+    def repaint_pending(self) -> bool:
+        """True while a change is waiting for the next throttled repaint."""
+        return bool(self._dirty)
+
+    @property
     def following(self) -> bool:
         """True while the view sticks to the end of the conversation."""
         return self._follow
