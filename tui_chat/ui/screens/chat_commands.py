@@ -158,7 +158,7 @@ class ConversationCommands(_Base):
         )
         if text is not None:
             self.conversation.system = text
-            self.pane.show_conversation(self.conversation)
+            self.pane.system_changed()
             self._after_settings_change("System prompt updated.")
 
     def _after_settings_change(self, note: str) -> None:

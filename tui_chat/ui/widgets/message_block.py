@@ -201,7 +201,10 @@ class MessageBlock:
         if reason == "interrupted":
             text = Text("■ interrupted", styles.warning)
         elif reason == "cut":
-            text = Text("⚠ connection lost — partial reply", styles.warning)
+            # The engine says why (dropped, stalled, malformed stream); old files may not.
+            why = sanitize_for_terminal(message.error) if message.error else "connection lost"
+            text = Text(f"⚠ {why} — partial reply kept", styles.warning)
+            text.append(f"  ({RETRY_HINT})", styles.meta)
         elif reason == "length":
             text = Text("… stopped at the length limit", styles.meta)
         elif reason == "error" or message.error:
