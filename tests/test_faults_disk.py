@@ -1,0 +1,225 @@
+"""Fault injection, the disk: a read-only folder, a file deleted or changed by another program while
+it is open, two tui-chat processes sending in one conversation. Nothing may be silently
+overwritten, and every risk of loss is said to the user."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from app_harness import wait_for
+from openai_server import FakeOpenAIServer
+from terminal_session import TerminalSession
+from test_faults_process import session_env, wait_until
+from test_faults_server import build_app, chat_screen, reply_done
+
+from tui_chat.domain.conversation import Conversation, Message
+from tui_chat.paths import AppPaths
+from tui_chat.storage.store import ConversationStore
+
+
+def data_paths(tmp_path: Path) -> AppPaths:
+    return AppPaths(config_file=tmp_path / "config" / "config.toml", data_dir=tmp_path / "data")
+
+
+def plant(tmp_path: Path, *texts: str) -> Conversation:
+    """A saved conversation, as an earlier session left it."""
+    conversation = Conversation.new(profile="test", model="gpt-4o-mini")
+    for index, text in enumerate(texts):
+        role = "user" if index % 2 == 0 else "assistant"
+        conversation.add(
+            Message(role=role, content=text, finish_reason="stop" if index % 2 else None)
+        )
+    ConversationStore(data_paths(tmp_path)).save(conversation)
+    return conversation
+
+
+def contents(path: Path) -> list[str]:
+    return [m["content"] for m in tomllib.loads(path.read_text(encoding="utf-8"))["messages"]]
+
+
+def notes(app: Any) -> str:
+    return "\n".join(str(n.message) for n in app._notifications)
+
+
+@contextlib.contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """Make `folder` refuse new and replaced files, for root too (chattr +i), then undo it."""
+    if os.geteuid() != 0:
+        folder.chmod(0o500)
+        try:
+            yield
+        finally:
+            folder.chmod(0o700)
+        return
+    made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
+    if made.returncode != 0:
+        pytest.skip(f"cannot make a folder read-only as root here: {made.stderr!r}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+async def send(pilot: Any, text: str, count: int) -> None:
+    screen = chat_screen(pilot.app)
+    screen.composer.focus()
+    screen.composer.set_text(text)
+    await pilot.press("enter")
+    await wait_for(pilot, reply_done(screen, count), what=f"the reply to {text!r}")
+
+
+async def test_read_only_folder_says_so_keeps_the_text_and_saves_once_writable(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    planted = plant(tmp_path, "old question", "old answer")
+    path = data_paths(tmp_path).conversations_dir / f"{planted.id}.toml"
+    before = path.read_bytes()
+    app = build_app(tmp_path, openai_server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat_screen(app)
+        await wait_for(pilot, lambda: screen.conversation.id == planted.id, what="the old one")
+        with read_only(path.parent):
+            await send(pilot, "written while read-only", 4)
+            await wait_for(pilot, lambda: "Could not save" in notes(app), what="the warning")
+            assert "nothing was lost" in notes(app)
+            assert path.read_bytes() == before
+            # Everything is still in the app, and on screen.
+            assert [m.content for m in screen.conversation.messages][2:] == [
+                "written while read-only",
+                "You said: written while read-only",
+            ]
+        await send(pilot, "writable again", 6)
+        await wait_for(pilot, lambda: len(contents(path)) == 6, what="the save")
+    assert contents(path) == [
+        "old question",
+        "old answer",
+        "written while read-only",
+        "You said: written while read-only",
+        "writable again",
+        "You said: writable again",
+    ]
+
+
+async def test_file_deleted_while_open_is_written_again_and_the_user_told(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    planted = plant(tmp_path, "keep this question", "keep this answer")
+    path = data_paths(tmp_path).conversations_dir / f"{planted.id}.toml"
+    app = build_app(tmp_path, openai_server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat_screen(app)
+        await wait_for(pilot, lambda: screen.conversation.id == planted.id, what="the old one")
+        path.unlink()  # `rm` in another terminal
+        await wait_for(
+            pilot, lambda: screen.sidebar.option_list.option_count == 0, what="the list to update"
+        )
+        assert [m.content for m in screen.conversation.messages] == [
+            "keep this question",
+            "keep this answer",
+        ]
+        await send(pilot, "still here?", 4)
+        await wait_for(pilot, lambda: "removed elsewhere" in notes(app), what="the notice")
+    assert contents(path) == [
+        "keep this question",
+        "keep this answer",
+        "still here?",
+        "You said: still here?",
+    ]
+
+
+async def test_file_changed_by_another_program_is_picked_up_and_both_sides_kept(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    planted = plant(tmp_path, "question one", "answer one")
+    path = data_paths(tmp_path).conversations_dir / f"{planted.id}.toml"
+    app = build_app(tmp_path, openai_server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat_screen(app)
+        await wait_for(pilot, lambda: screen.conversation.id == planted.id, what="the old one")
+        # Another tui-chat (another store on the same folder) appends two messages.
+        other = ConversationStore(data_paths(tmp_path))
+        theirs = other.load(planted.id)
+        theirs.add(Message(role="user", content="asked on the laptop"))
+        theirs.add(
+            Message(role="assistant", content="answered on the laptop", finish_reason="stop")
+        )
+        other.save(theirs)
+        await wait_for(
+            pilot,
+            lambda: len(screen.conversation.messages) == 4,
+            what="the app's 2 s poll to pick up the change",
+        )
+        assert any("answered on the laptop" in line for line in screen.pane.visible_text())
+        await send(pilot, "asked here", 6)
+        # A hand edit of the title in an editor, then a rename here before the poll saw it:
+        # both cannot win, so ours goes to a conflict copy and the user is told.
+        text = path.read_text(encoding="utf-8")
+        path.write_text(
+            text.replace(f"title = {theirs.title!r}".replace("'", '"'), 'title = "Edited"')
+        )
+        screen.conversation.title = "Renamed here"
+        screen._save(screen.conversation)
+        await wait_for(pilot, lambda: "conflict copy" in notes(app), what="the conflict notice")
+    files = sorted(data_paths(tmp_path).conversations_dir.glob("*.toml"))
+    assert len(files) == 2
+    by_title = {tomllib.loads(f.read_text(encoding="utf-8"))["title"]: f for f in files}
+    assert set(by_title) == {"Edited", "Renamed here (conflict copy)"}
+    everything = [
+        "question one",
+        "answer one",
+        "asked on the laptop",
+        "answered on the laptop",
+        "asked here",
+        "You said: asked here",
+    ]
+    assert contents(by_title["Edited"]) == everything
+    assert contents(by_title["Renamed here (conflict copy)"]) == everything
+
+
+def test_two_tui_chat_processes_sending_in_one_conversation_lose_nothing(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    plant(tmp_path, "shared question", "shared answer")
+    env = session_env(tmp_path, openai_server)
+    env["TUI_CHAT_DATA_DIR"] = str(tmp_path / "data")
+    first, second = TerminalSession(env), TerminalSession(env)
+    try:
+        for session in (first, second):
+            session.wait_for_text("shared question")  # both opened the same conversation
+        first.type("from window one\r")
+        second.type("from window two\r")
+        first.wait_for_text("You said: from window one")
+        second.wait_for_text("You said: from window two")
+        folder = data_paths(tmp_path).conversations_dir
+        wait_until(
+            lambda: sum(len(contents(f)) for f in folder.glob("*.toml")) >= 6,
+            first,
+            "both saves",
+        )
+        for session in (first, second):
+            session.type("\x11")
+            assert session.wait_exit() == 0
+    finally:
+        first.close()
+        second.close()
+    saved = [contents(f) for f in sorted(data_paths(tmp_path).conversations_dir.glob("*.toml"))]
+    every_message = [text for messages in saved for text in messages]
+    for text in (
+        "shared question",
+        "shared answer",
+        "from window one",
+        "You said: from window one",
+        "from window two",
+        "You said: from window two",
+    ):
+        assert text in every_message, saved
+    if len(saved) > 1:  # a conflict copy: the windows must have said so
+        screens = first.text() + second.text()
+        assert "conflict" in screens
