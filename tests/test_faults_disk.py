@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 import tomllib
 from collections.abc import Iterator
@@ -161,9 +162,9 @@ async def test_file_changed_by_another_program_is_picked_up_and_both_sides_kept(
         # A hand edit of the title in an editor, then a rename here before the poll saw it:
         # both cannot win, so ours goes to a conflict copy and the user is told.
         text = path.read_text(encoding="utf-8")
-        path.write_text(
-            text.replace(f"title = {theirs.title!r}".replace("'", '"'), 'title = "Edited"')
-        )
+        edited = re.sub(r"(?m)^title = .*$", 'title = "Edited"', text)
+        assert edited != text
+        path.write_text(edited, encoding="utf-8")
         screen.conversation.title = "Renamed here"
         screen._save(screen.conversation)
         await wait_for(pilot, lambda: "conflict copy" in notes(app), what="the conflict notice")
