@@ -90,8 +90,9 @@ def test_kill_9_mid_reply_keeps_what_the_periodic_save_wrote_and_reopens(
     # Start again: the conversation opens with the prompt and the text saved before the kill.
     restarted = TerminalSession(env)
     try:
-        screen = restarted.wait_for_text("a long story please")
-        assert "word0" in screen
+        restarted.wait_for_text("a long story please")  # the list, then the opened reply:
+        screen = restarted.wait_for_text("word0")
+        assert "interrupted" in screen  # a reply the killed app never finished is marked
         restarted.type("\x11")
         assert restarted.wait_exit() == 0
     finally:

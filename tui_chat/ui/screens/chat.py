@@ -74,6 +74,7 @@ class ChatScreen(ConversationCommands, Screen[None]):
         self._conversation_tokens = 0
         self._composer_timer: Timer | None = None
         self._last_status = 0.0
+        self._status_timer: Timer | None = None
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -235,7 +236,6 @@ class ChatScreen(ConversationCommands, Screen[None]):
         self.conversation.add(Message(role="user", content=event.text))
         self.composer.clear()
         self.pane.message_added()
-        self.save_now()
         self.start_reply()
 
     def start_reply(self) -> None:
@@ -246,6 +246,9 @@ class ChatScreen(ConversationCommands, Screen[None]):
     async def _stream_reply(self) -> None:
         services = self.services
         conversation = self.conversation
+        # The prompt reaches the disk before the request leaves: a crash can never lose it.
+        await asyncio.to_thread(self._save, conversation)
+        self.reload_list()
         profile = services.config.profile(conversation.profile)
         prompt = services.counter.count_messages(
             conversation.model, conversation.system, conversation.messages
@@ -274,10 +277,8 @@ class ChatScreen(ConversationCommands, Screen[None]):
                     if isinstance(event, StreamFailed):
                         failure = event.error
                     self.pane.message_changed(index)
+                    self._schedule_status()
                     now = time.monotonic()
-                    if now - self._last_status >= STATUS_REFRESH_SECONDS:
-                        self._last_status = now
-                        self._update_status()
                     if now - last_save >= PERIODIC_SAVE_SECONDS:
                         last_save = now
                         await asyncio.to_thread(self._save, conversation)
@@ -336,6 +337,22 @@ class ChatScreen(ConversationCommands, Screen[None]):
         self._save(fork)
         self.start_reply()
 
+    def _schedule_status(self) -> None:
+        """Refresh the live figures at most every STATUS_REFRESH_SECONDS, and always once more
+        after a burst, so a stream that pauses never leaves a stale count on screen."""
+        if self._status_timer is not None:
+            return
+        wait = STATUS_REFRESH_SECONDS - (time.monotonic() - self._last_status)
+        if wait <= 0:
+            self._flush_status()
+        else:
+            self._status_timer = self.set_timer(wait, self._flush_status)
+
+    def _flush_status(self) -> None:
+        self._status_timer = None
+        self._last_status = time.monotonic()
+        self._update_status()
+
     def action_stop_reply(self) -> None:
         """Esc: stop the reply (the partial text is kept, marked interrupted)."""
         if self.streaming and self.reply_worker is not None:
@@ -386,11 +403,6 @@ class ChatScreen(ConversationCommands, Screen[None]):
             callback(*args, **kwargs)
         else:
             self.app.call_from_thread(callback, *args, **kwargs)
-
-    @work(thread=True, group="save")
-    def save_now(self) -> None:
-        self._save(self.conversation)
-        self.app.call_from_thread(self.reload_list)
 
     # ------------------------------------------------------ token counts
     @work(thread=True, exclusive=True, group="encodings")
