@@ -7,14 +7,28 @@ from collections.abc import Iterable
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.keys import format_key
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 
+KEY_COLUMN = 18
+
+
+def key_names(keys: str) -> str:
+    """'question_mark,f1' -> '?, f1': the characters a user presses, not Textual's key names."""
+    shown = []
+    for key in keys.split(","):
+        *modifiers, name = key.strip().split("+")
+        # Symbols such as ⏎ may not exist in a basic console font: keep words for those.
+        readable = name if name in ("enter", "tab", "backspace", "delete") else format_key(name)
+        shown.append("+".join([*modifiers, readable]))
+    return ", ".join(shown)
+
+
 def _describe(binding: Binding) -> str:
-    keys = ", ".join(k.strip() for k in binding.key.split(","))
-    return f"  {keys:<22} {binding.description or binding.action}"
+    return f"  {key_names(binding.key):<{KEY_COLUMN}} {binding.description or binding.action}"
 
 
 class HelpScreen(ModalScreen[None]):
@@ -37,7 +51,7 @@ class HelpScreen(ModalScreen[None]):
                     lines.append(Content(_describe(row)))
                 else:
                     keys, what = row
-                    lines.append(Content(f"  {keys:<22} {what}"))
+                    lines.append(Content(f"  {key_names(keys):<{KEY_COLUMN}} {what}"))
             lines.append(Content(""))
         with VerticalScroll(classes="dialog-box dialog-box-tall", id="help-box") as box:
             box.border_title = "Keys  (Esc to close)"
