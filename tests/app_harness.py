@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from textual.pilot import Pilot
 
 from tui_chat.config import Config, ModelPrice, Profile
 from tui_chat.paths import AppPaths
 from tui_chat.ui.app import TuiChatApp
+from tui_chat.ui.screens.chat import ChatScreen
 from tui_chat.ui.services import Services
 
 TEST_KEY = "sk-test-DO-NOT-LEAK-4f3c2b1a"
@@ -25,6 +28,7 @@ def make_app(
     theme: str | None = "tui-chat-dark",
     api_key: str | None = TEST_KEY,
     prices: dict[str, ModelPrice] | None = None,
+    **profile_overrides: Any,
 ) -> TuiChatApp:
     """An app whose files live in tmp_path and whose only profile points at the test server."""
     paths = AppPaths(config_file=tmp_path / "config" / "config.toml", data_dir=tmp_path / "data")
@@ -35,6 +39,7 @@ def make_app(
         api_key_env="TUI_CHAT_TEST_NO_SUCH_VAR",
         default_model=model,
         models=("gpt-4o-mini", "gpt-4o"),
+        **profile_overrides,
     )
     config = Config(
         default_profile="test",
@@ -57,3 +62,40 @@ async def wait_for(
             raise AssertionError(f"timed out waiting for {what or condition}")
         await pilot.pause(0.02)
     await pilot.pause()
+
+
+def chat(app: TuiChatApp) -> ChatScreen:
+    """The app's main screen, whatever dialog is on top of it."""
+    return next(s for s in app.screen_stack if isinstance(s, ChatScreen))
+
+
+def reply_finished(screen: ChatScreen, count: int = 2) -> Callable[[], bool]:
+    """A condition: the conversation has `count` messages and the last reply has ended."""
+
+    def check() -> bool:
+        messages = screen.conversation.messages
+        return (
+            len(messages) == count
+            and messages[-1].role == "assistant"
+            and messages[-1].finish_reason is not None
+            and not screen.streaming
+        )
+
+    return check
+
+
+async def send(pilot: Pilot[None], text: str) -> None:
+    """Type `text` into the composer (set at once, as a paste) and press Enter."""
+    assert isinstance(pilot.app, TuiChatApp)
+    screen = chat(pilot.app)
+    screen.composer.focus()
+    screen.composer.set_text(text)
+    await pilot.press("enter")
+
+
+def conversation_files(tmp_path: Path) -> dict[str, dict[str, Any]]:
+    """Every saved conversation file under tmp_path's data folder, parsed, by id."""
+    folder = tmp_path / "data" / "conversations"
+    return {
+        p.stem: tomllib.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.toml"))
+    }

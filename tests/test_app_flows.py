@@ -2,51 +2,24 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
-from app_harness import TEST_KEY, make_app, wait_for
+from app_harness import (
+    TEST_KEY,
+    chat,
+    conversation_files,
+    make_app,
+    reply_finished,
+    send,
+    wait_for,
+)
 from openai_server import FakeOpenAIServer, Script
 
 from tui_chat.config import ModelPrice
-from tui_chat.ui.screens.chat import ChatScreen
 from tui_chat.ui.screens.dialogs import ChoiceDialog, ConfirmDialog, TextInputDialog
 from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.widgets.message_pane import MessagePane
 from tui_chat.ui.widgets.sidebar import Sidebar
-
-
-def conversation_files(tmp_path: Path) -> dict[str, dict]:
-    folder = tmp_path / "data" / "conversations"
-    return {
-        p.stem: tomllib.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.toml"))
-    }
-
-
-def chat(app) -> ChatScreen:  # type: ignore[no-untyped-def]
-    screen = app.screen_stack[0] if isinstance(app.screen_stack[0], ChatScreen) else app.screen
-    assert isinstance(screen, ChatScreen)
-    return screen
-
-
-def reply_finished(screen: ChatScreen, count: int = 2):  # type: ignore[no-untyped-def]
-    def check() -> bool:
-        messages = screen.conversation.messages
-        return (
-            len(messages) == count
-            and messages[-1].role == "assistant"
-            and messages[-1].finish_reason is not None
-            and not screen.streaming
-        )
-
-    return check
-
-
-async def send(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
-    screen = chat(pilot.app)
-    screen.composer.focus()
-    screen.composer.set_text(text)
-    await pilot.press("enter")
 
 
 async def test_enter_sends_and_the_reply_streams_into_the_pane_and_the_file(
