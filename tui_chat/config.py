@@ -27,7 +27,9 @@ class Profile:
     base_url: str | None = None  # None: the SDK's own default (OPENAI_BASE_URL or api.openai.com)
     api_key_env: str = "OPENAI_API_KEY"
     api_key_command: str | None = None
-    api_key: str | None = None  # inline key: accepted, but the file's mode is checked
+    # Inline key: accepted, but the file's mode is checked. Kept out of repr(): Textual's crash
+    # screen prints the locals of every frame, and a Profile is in many of them.
+    api_key: str | None = field(default=None, repr=False)
     default_model: str | None = None
     models: tuple[str, ...] = ()
     request_timeout: float = 600.0
