@@ -522,3 +522,21 @@ async def test_notifications_are_inert_text_not_markup_or_escapes(
         assert "\x1b" not in note.message and "\x1b" not in note.title
         assert "[profiles.x]" in note.message and "[bold]" in note.message
         assert note.markup is False
+
+
+async def test_status_says_thinking_while_a_reasoning_model_has_no_text_yet(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    openai_server.enqueue(
+        Script(
+            text="The answer.", reasoning="Let me think " * 20, chunk_chars=4, stall_after_chunks=0
+        )  # think, then stall before any text
+    )
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await send(pilot, "hard question")
+        await wait_for(pilot, lambda: screen.figures.waiting_note == "thinking", what="thinking")
+        assert screen.conversation.messages[-1].content == ""
+        await pilot.press("escape")
+        await wait_for(pilot, reply_finished(screen), what="stopped")

@@ -473,8 +473,16 @@ class ChatScreen(ConversationCommands, Screen[None]):
             reply_tokens=recorder.completion_tokens if recorder else 0,
             tokens_per_second=(recorder.tokens_per_second or 0.0) if recorder else 0.0,
             elapsed_seconds=recorder.elapsed if recorder else 0.0,
+            waiting_note=self._waiting_note(recorder),
         )
         self.query_one(StatusBar).figures = self.figures
+
+    @staticmethod
+    def _waiting_note(recorder: ReplyRecorder | None) -> str:
+        """What a reply that has shown no text yet is doing: a reasoning model thinks first."""
+        if recorder is None or recorder.message.content:
+            return ""
+        return "thinking" if recorder.reasoning_chars else "waiting"
 
     # ------------------------------------------------------ message pane
     @on(MessagePane.CopyRequested)

@@ -24,6 +24,7 @@ class StatusFigures:
     next_cost_usd: float | None = None
     spent_usd: float | None = None
     streaming: bool = False
+    waiting_note: str = ""  # before the first text: "waiting" or "thinking" (reasoning models)
     reply_tokens: int = 0
     tokens_per_second: float = 0.0
     elapsed_seconds: float = 0.0
@@ -79,7 +80,11 @@ class StatusBar(Widget):
         f = self.figures
         approx = "~" if f.counts_approximate else ""
         parts: list[Content] = []
-        if f.streaming:
+        if f.streaming and f.waiting_note:
+            parts.append(
+                Content.styled(f"▶ {f.waiting_note}… {f.elapsed_seconds:.1f}s", "bold $accent")
+            )
+        elif f.streaming:
             parts.append(
                 Content.styled(
                     f"▶ {approx}{compact_number(f.reply_tokens)} tok "
