@@ -107,7 +107,7 @@ def big_conversation(data_dir: Path, messages: int, encoding: object) -> int:
         system="You are a helpful assistant.",
     )
     # A few distinct answer lengths; each answer starts with its own number so none repeats.
-    bodies = [long_markdown_reply(200 + 20 * k, encoding) for k in range(6)]
+    bodies = [long_markdown_reply(215 + 20 * k, encoding) for k in range(6)]
     tokens = 0
     for i in range(messages - 1):
         moment = _EPOCH + timedelta(minutes=i)

@@ -53,6 +53,8 @@ class Sizes:
     window: int = 1000
     stream_runs: int = 3
     screens: tuple[tuple[int, int], ...] = ((80, 24), (200, 60))
+    paced_tokens: int = 1000
+    paced_rate: float = 100.0
     keys_chars: int = 200
     keys_runs: int = 2
     big_messages: int = 2000
@@ -67,6 +69,7 @@ QUICK = Sizes(
     startup_rounds=1,
     reply_tokens=400,
     window=100,
+    paced_tokens=100,
     stream_runs=1,
     keys_chars=10,
     keys_runs=1,
@@ -106,16 +109,23 @@ class Bench:
 
     # ------------------------------------------------------------------ infrastructure
     def start_server(self) -> None:
-        """The test server in its own process, replying with the long Markdown reply."""
-        command = [sys.executable, str(HERE.parent / "tests" / "openai_server.py")]
-        command += ["--port", "0", "--reply-tokens", str(self.sizes.reply_tokens)]
-        self.server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-        assert self.server.stdout is not None
-        line = self.server.stdout.readline()
-        self.base_url = line.rsplit(" ", 1)[-1].strip()
-        if not self.base_url.startswith("http"):
-            raise RuntimeError(f"the test server did not start: {line!r}")
+        """The test servers in their own processes: one as fast as it can, one paced."""
+        self.server, self.base_url = self._server(self.sizes.reply_tokens, None)
         self.env = datasets.write_config(self.work / "config", self.base_url)
+
+    def _server(self, tokens: int, rate: float | None) -> tuple[subprocess.Popen[str], str]:
+        command = [sys.executable, str(HERE.parent / "tests" / "openai_server.py")]
+        command += ["--port", "0", "--reply-tokens", str(tokens)]
+        if rate is not None:
+            command += ["--tokens-per-second", str(rate)]
+        server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        base_url = line.rsplit(" ", 1)[-1].strip()
+        if not base_url.startswith("http"):
+            server.terminate()
+            raise RuntimeError(f"the test server did not start: {line!r}")
+        return server, base_url
 
     def stop_server(self) -> None:
         if self.server is not None:
@@ -216,20 +226,36 @@ class Bench:
         )
 
     def bandwidth(self) -> None:
-        """Bytes written to a real pty per byte of reply, at each screen size."""
+        """Bytes written to a real pty per byte of reply, at each screen size: the reply as fast
+        as the server sends it, then paced as a model writes."""
         for columns, lines in self.sizes.screens:
             folder = self.work / f"pty-{columns}x{lines}"
             result = pty_bandwidth.measure(self.env, folder, columns, lines)
-            if "error" in result:
-                raise RuntimeError(result["error"])
-            ratio = result["per_reply_byte"]
             small = (columns, lines) == (80, 24)
-            self.add(
-                f"terminal bytes per reply byte at {columns}x{lines}",
-                f"{ratio:.2f} ({result['bytes']:,} B for {result['reply_bytes']:,} B)",
-                "≤ 4" if small else "",
-                ratio <= 4 if small else None,
-            )
+            self._bandwidth_row(f"at {columns}x{lines}", result, small)
+        rate = self.sizes.paced_rate
+        server, base_url = self._server(self.sizes.paced_tokens, rate)
+        try:
+            env = datasets.write_config(self.work / "config-paced", base_url)
+            for columns, lines in self.sizes.screens:
+                folder = self.work / f"pty-paced-{columns}x{lines}"
+                result = pty_bandwidth.measure(env, folder, columns, lines)
+                label = f"at {columns}x{lines}, reply paced at {rate:.0f} tokens/s"
+                self._bandwidth_row(label, result, False)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+    def _bandwidth_row(self, label: str, result: dict[str, Any], with_target: bool) -> None:
+        if "error" in result:
+            raise RuntimeError(result["error"])
+        ratio = result["per_reply_byte"]
+        self.add(
+            f"terminal bytes per reply byte {label}",
+            f"{ratio:.2f} ({result['bytes']:,} B for {result['reply_bytes']:,} B)",
+            "≤ 4" if with_target else "",
+            ratio <= 4 if with_target else None,
+        )
 
     def keys(self) -> None:
         """Key-to-frame latency typing into the composer with the big conversation open."""
