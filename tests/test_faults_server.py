@@ -193,20 +193,7 @@ FAULTS = [
 ]
 
 
-CUT_REASON_HIDDEN = pytest.mark.xfail(
-    strict=True,
-    reason="app bug: MessageBlock.refresh_marks shows 'connection lost' for every cut reply "
-    "and hides message.error (see /work/notes/app-bugs.md)",
-)
-
-
-def cases() -> list[Any]:
-    return [
-        pytest.param(f, id=f.name, marks=CUT_REASON_HIDDEN if f.partial else ()) for f in FAULTS
-    ]
-
-
-@pytest.mark.parametrize("fault", cases())
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
 async def test_server_fault_is_explained_inline_and_ctrl_r_retries_without_loss(
     tmp_path: Path, openai_server: FakeOpenAIServer, fault: Fault
 ) -> None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from tui_chat.domain.conversation import Conversation, new_conversation_id
+from tui_chat.domain.conversation import Conversation, Message, new_conversation_id
 from tui_chat.paths import AppPaths
 from tui_chat.storage.atomic import atomic_write_bytes, make_private_dir, remove_stale_temp_files
 from tui_chat.storage.errors import (
@@ -256,14 +256,18 @@ class ConversationStore:
                 theirs = parse_conversation_bytes(current, path)
             except ConversationFileError as error:
                 return self._conflict_copy(conversation, f"its file cannot be read ({error})")
-            merged = merge_conversations(known.base if known else None, conversation, theirs)
+            # Merge a snapshot: the UI may append a message (the reply it starts streaming)
+            # while this save runs in a thread, and that message must survive the merge.
+            ours = copy.copy(conversation)
+            ours.messages = list(conversation.messages)
+            merged = merge_conversations(known.base if known else None, ours, theirs)
             if merged is None:
                 self._known[conversation_id] = _Snapshot(_digest(current), copy.deepcopy(theirs))
                 return self._conflict_copy(conversation, "it was changed elsewhere too")
             adopted = [n for n, v in merged.fields.items() if getattr(conversation, n) != v]
             for name in adopted:
                 setattr(conversation, name, merged.fields[name])
-            conversation.messages[:] = merged.messages
+            conversation.messages[:] = merged.messages + _appended_since(conversation, ours)
             conversation.created = merged.created
             conversation.updated = merged.updated
             self._write(path, conversation, current)
@@ -499,6 +503,15 @@ class ConversationStore:
 
 
 _NO_LINKS = {errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP}
+
+
+def _appended_since(conversation: Conversation, snapshot: Conversation) -> list[Message]:
+    """Messages another thread appended to `conversation` after `snapshot` was taken."""
+    now = list(conversation.messages)
+    before = snapshot.messages
+    if len(now) <= len(before) or any(a is not b for a, b in zip(now, before, strict=False)):
+        return []
+    return now[len(before) :]
 
 
 def _snippet(text: str, pattern: re.Pattern[str], width: int = 80) -> str:
