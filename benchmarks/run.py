@@ -70,6 +70,7 @@ QUICK = Sizes(
     reply_tokens=400,
     window=100,
     paced_tokens=100,
+    screens=((80, 24),),
     stream_runs=1,
     keys_chars=10,
     keys_runs=1,

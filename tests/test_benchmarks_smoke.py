@@ -19,7 +19,7 @@ EXPECTED_ROWS = (
     "start-up ratio, 0 conversations / bare app",
     "streaming, last 100 / first 100 tokens",
     "terminal bytes per reply byte at 80x24",
-    "terminal bytes per reply byte at 200x60",
+    "terminal bytes per reply byte at 80x24, reply paced at 100 tokens/s",
     "keystroke to repaint p95",
     "open a 60-message conversation, show its end",
     "peak RSS with it open",
