@@ -7,6 +7,7 @@ under a pty); size and layout through the real app driven by Pilot.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from datetime import UTC, datetime
@@ -294,3 +295,32 @@ def test_keys_typed_in_one_burst_after_ctrl_n_go_to_the_new_conversation(
         for p in (tmp_path / "data" / "conversations").glob("*.toml")
     )
     assert firsts == ["first topic", "second topic", "third topic"]
+
+
+def test_cli_list_and_export_to_a_terminal_are_inert_and_to_a_pipe_exact(tmp_path: Path) -> None:
+    import subprocess
+
+    import pexpect
+    from terminal_session import installed_command
+
+    paths = AppPaths(config_file=tmp_path / "config.toml", data_dir=tmp_path / "data")
+    planted = Conversation.new(profile="local", model="gpt-4o-mini")
+    planted.title = f"title {OSC0_TITLE}{CSI_CLEAR_AND_MOVE}"
+    planted.add(Message(role="user", content=HOSTILE))
+    ConversationStore(paths).save(planted)
+    env = {**os.environ, "TUI_CHAT_DATA_DIR": str(paths.data_dir)}
+    env["TUI_CHAT_CONFIG"] = str(paths.config_file)
+    for args in (["list"], ["export", planted.id]):
+        shown = pexpect.run(
+            " ".join([installed_command(), *args]), env=env, timeout=30, encoding=None
+        )
+        assert b"title" in shown or b"start" in shown
+        leaked = [name for name, payload in MUST_NOT_REACH_THE_TERMINAL.items() if payload in shown]
+        assert leaked == [], f"`tui-chat {' '.join(args)}` sent {leaked} to the terminal"
+    piped = subprocess.run(
+        [installed_command(), "export", planted.id, "--format", "json"],
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+    assert json.loads(piped.stdout)["messages"][0]["content"] == HOSTILE
