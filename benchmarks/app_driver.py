@@ -6,7 +6,7 @@ caches are those of a fresh `tui-chat`.
   python benchmarks/app_driver.py stream --tokens N         CPU seconds per window of tokens
   python benchmarks/app_driver.py keys --chars N [--bare]   key-to-repaint latencies
   python benchmarks/app_driver.py open                      open the big conversation: time, RSS
-  python benchmarks/app_driver.py count                     first exact token count (wall clock)
+  python benchmarks/app_driver.py count [--app]             first exact token count (wall clock)
 
 The app reads TUI_CHAT_CONFIG and TUI_CHAT_DATA_DIR as `tui-chat` does. Headless Textual skips
 turning frames into terminal bytes; the frame meter below does that work for every frame, as a
@@ -341,19 +341,35 @@ async def _open_big(args: argparse.Namespace) -> None:
 
 # --------------------------------------------------------------------------- tokens
 def count(args: argparse.Namespace) -> None:
-    """The wall-clock time of the first exact count in a fresh process (encodings offline)."""
+    """The wall-clock time of the first exact count in a fresh process (encodings offline):
+    with --app, the first frame of the real app whose status bar shows an exact count."""
+    if args.app:
+        meter = FrameMeter().install()
+        result: dict[str, Any] = {}
+
+        def on_frame(app_: App[Any]) -> None:
+            screen = chat_screen(app_)
+            if screen is not None and not result and not screen.figures.counts_approximate:
+                result.update(exact_wall=time.time(), approximate=False)
+                app_.exit()
+
+        meter.listeners.append(on_frame)
+        real_app().run(headless=True, size=SIZE)
+        emit(result)
+        return
     from tui_chat.engine.tokens import TokenCounter
 
     counter = TokenCounter()
     counter.load()
-    result = counter.count_text("gpt-4o-mini", "How many tokens is this?")
-    emit({"exact_wall": time.time(), "approximate": result.approximate})
+    counted = counter.count_text("gpt-4o-mini", "How many tokens is this?")
+    emit({"exact_wall": time.time(), "approximate": counted.approximate})
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=["startup", "stream", "keys", "open", "count"])
     parser.add_argument("--bare", action="store_true")
+    parser.add_argument("--app", action="store_true")
     parser.add_argument("--tokens", type=int, default=8000)
     parser.add_argument("--window", type=int, default=1000)
     parser.add_argument("--width", type=int, default=SIZE[0])

@@ -26,6 +26,7 @@ EXPECTED_ROWS = (
     "save a 60-message conversation after one more message",
     "token count, composer",
     "first exact count after process start",
+    "first exact count on the app's status bar after process start",
 )
 
 
