@@ -206,6 +206,20 @@ class ConversationStore:
             self._known[conversation_id] = _Snapshot(_digest(data), copy.deepcopy(conv))
             return conv
 
+    def changed_elsewhere(self, conversation_id: str) -> bool:
+        """True when the file no longer holds what this store last read or wrote of it: another
+        program changed it. Compares contents, so an edit that keeps `updated` (a typo fixed in
+        an editor) or lands in the same second counts too. False if never read here, or gone."""
+        with self._lock:
+            known = self._known.get(conversation_id)
+            if known is None:
+                return False
+            try:
+                data = self.path_for(conversation_id).read_bytes()
+            except OSError:
+                return False
+            return _digest(data) != known.digest
+
     def _read(self, path: Path, conversation_id: str) -> tuple[Conversation, bytes]:
         try:
             data = path.read_bytes()
