@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from app_harness import make_app, wait_for
+from app_harness import chat, make_app, wait_for
 from openai_server import FakeOpenAIServer, Script
 from textual.pilot import Pilot
 
@@ -101,6 +101,19 @@ async def settled(pilot: Pilot[None]) -> None:
     assert isinstance(app, TuiChatApp)
     await wait_for(pilot, lambda: app.services.counter.ready, what="encodings")
     await pilot.pause(0.3)
+    await steady_cursor(pilot)
+
+
+async def steady_cursor(pilot: Pilot[None]) -> None:
+    """The last step before a picture: the composer focused with a cursor that does not blink,
+    and no toasts, so the picture does not depend on the moment it is taken."""
+    app = pilot.app
+    assert isinstance(app, TuiChatApp)
+    composer = chat(app).composer
+    composer.cursor_blink = False
+    if app.screen is chat(app):
+        composer.focus()
+        await wait_for(pilot, lambda: composer.has_focus, what="the composer's focus")
     app.clear_notifications()
     await pilot.pause()
 
@@ -125,6 +138,7 @@ def test_conversation_with_code_blocks(
             pilot, lambda: len(pilot.app.screen.conversation.messages) == 2, what="the conversation"
         )
         await pilot.pause(0.2)
+        await steady_cursor(pilot)
 
     assert snap_compare(
         frozen_app(tmp_path, openai_server, theme=theme), terminal_size=(100, 34), run_before=opened
@@ -144,6 +158,7 @@ def test_80x24_layout_with_a_conversation(
             pilot, lambda: len(pilot.app.screen.conversation.messages) == 2, what="the conversation"
         )
         await pilot.pause(0.2)
+        await steady_cursor(pilot)
 
     assert snap_compare(
         frozen_app(tmp_path, openai_server), terminal_size=(80, 24), run_before=opened
@@ -167,7 +182,7 @@ def test_reply_mid_stream(snap_compare, tmp_path: Path, openai_server: FakeOpenA
             what="30 chunks",
         )
         await pilot.pause(0.3)  # the pane repaints at most ~20 times a second
-        pilot.app.clear_notifications()
+        await steady_cursor(pilot)
 
     assert snap_compare(
         frozen_app(tmp_path, openai_server), terminal_size=(100, 30), run_before=streaming
@@ -215,7 +230,7 @@ def test_error_shown_inline(
             what="the error",
         )
         await pilot.pause(0.2)
-        pilot.app.clear_notifications()
+        await steady_cursor(pilot)
 
     assert snap_compare(
         frozen_app(tmp_path, openai_server, model="gpt-9"),
