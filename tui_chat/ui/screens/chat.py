@@ -142,7 +142,7 @@ class ChatScreen(ConversationCommands, Screen[None]):
         except StorageError as error:
             self._notify_any_thread(str(error), "error")
             return
-        self.app.call_from_thread(self._show_entries, entries, open_latest)
+        self._call_on_ui(self._show_entries, entries, open_latest)
 
     def _show_entries(self, entries: list, open_latest: bool) -> None:  # type: ignore[type-arg]
         self.sidebar.show_entries(entries, current_id=self.conversation.id)
@@ -161,20 +161,15 @@ class ChatScreen(ConversationCommands, Screen[None]):
             if not store.refresh():
                 return
             entries = store.list_entries()
+            # Compares contents: an edit that keeps `updated` or lands in the same second counts.
+            reopen = store.changed_elsewhere(self.conversation.id)
         except StorageError:
             return  # said once by reload_list; polling must not repeat it every 2 s
-        self.app.call_from_thread(self._external_change, entries)
+        self._call_on_ui(self._external_change, entries, reopen)
 
-    def _external_change(self, entries: list) -> None:  # type: ignore[type-arg]
+    def _external_change(self, entries: list, reopen: bool) -> None:  # type: ignore[type-arg]
         self.sidebar.show_entries(entries, current_id=self.conversation.id)
-        current = next((e for e in entries if e.id == self.conversation.id), None)
-        if (
-            current is not None
-            and not current.error
-            and not self.streaming
-            and current.updated is not None
-            and current.updated > self.conversation.updated
-        ):
+        if reopen and not self.streaming:
             self.open_conversation(self.conversation.id, quiet=True)
 
     # ---------------------------------------------------- open and create
@@ -184,7 +179,7 @@ class ChatScreen(ConversationCommands, Screen[None]):
             conversation = self.services.store.load(conversation_id)
         except (ConversationFileError, StorageError, FileNotFoundError) as error:
             if not quiet:
-                self.app.call_from_thread(
+                self._call_on_ui(
                     self.notify,
                     str(error),
                     title="Cannot open this file",
@@ -193,7 +188,7 @@ class ChatScreen(ConversationCommands, Screen[None]):
                 )
             return
         mark_unfinished_replies(conversation)
-        self.app.call_from_thread(self._show_conversation, conversation, quiet)
+        self._call_on_ui(self._show_conversation, conversation, quiet)
 
     def _show_conversation(self, conversation: Conversation, quiet: bool = False) -> None:
         if self.streaming:
@@ -398,11 +393,21 @@ class ChatScreen(ConversationCommands, Screen[None]):
         self._call_on_ui(self.notify, text, severity=severity, timeout=10)
 
     def _call_on_ui(self, callback: Callable[..., object], *args: object, **kwargs: object) -> None:
-        """Run `callback` on the event loop, whether called from it or from a thread worker."""
+        """Run `callback` on the event loop, whether called from it or from a thread worker.
+
+        A thread worker can finish after the user quit: then the screen's widgets are gone and
+        there is nothing left to update, so the callback is skipped rather than crashing the exit.
+        """
+
+        def if_still_shown() -> None:
+            if self.is_mounted and self.app.is_running:
+                callback(*args, **kwargs)
+
         if threading.get_ident() == self.app._thread_id:
-            callback(*args, **kwargs)
-        else:
-            self.app.call_from_thread(callback, *args, **kwargs)
+            if_still_shown()
+            return
+        with contextlib.suppress(RuntimeError):  # the event loop already closed
+            self.app.call_from_thread(if_still_shown)
 
     # ------------------------------------------------------ token counts
     @work(thread=True, exclusive=True, group="encodings")
@@ -413,7 +418,7 @@ class ChatScreen(ConversationCommands, Screen[None]):
         """
         self.services.counter.load()
         self.services.prices.load()
-        self.app.call_from_thread(self.recount_conversation)
+        self._call_on_ui(self.recount_conversation)
 
     @work(thread=True, exclusive=True, group="count")
     def recount_conversation(self) -> None:
@@ -422,7 +427,7 @@ class ChatScreen(ConversationCommands, Screen[None]):
             conversation.model, conversation.system, conversation.messages
         )
         self._conversation_tokens = count.tokens
-        self.app.call_from_thread(self._update_status, count.approximate)
+        self._call_on_ui(self._update_status, count.approximate)
 
     @on(TextArea.Changed, "#composer")
     def _composer_changed(self) -> None:
@@ -436,11 +441,11 @@ class ChatScreen(ConversationCommands, Screen[None]):
         text = self.composer.text
         if not text:  # an empty composer adds nothing to the next request
             self._composer_tokens = 0
-            self.app.call_from_thread(self._update_status)
+            self._call_on_ui(self._update_status)
             return
         count = self.services.counter.count_draft(self.conversation.model, text)
         self._composer_tokens = count.tokens
-        self.app.call_from_thread(self._update_status, count.approximate)
+        self._call_on_ui(self._update_status, count.approximate)
 
     def _token_label(self, message: Message) -> str:
         usage = message.usage

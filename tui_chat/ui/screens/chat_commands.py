@@ -18,6 +18,7 @@ from textual import work
 
 from tui_chat.domain import Conversation
 from tui_chat.sanitize import sanitize_for_terminal
+from tui_chat.storage.atomic import atomic_write_text, make_private_dir
 from tui_chat.storage.errors import ConversationFileError, StorageError
 from tui_chat.ui.screens.dialogs import (
     ChoiceDialog,
@@ -46,7 +47,7 @@ class ConversationCommands(_Base):
             self._notify_any_thread(str(error), "error")
             return
         results = [SearchResult(h.conversation_id, h.title, h.snippet) for h in hits]
-        self.app.call_from_thread(self.sidebar.show_search_results, results)
+        self._call_on_ui(self.sidebar.show_search_results, results)
 
     def _with_conversation(self, conversation_id: str) -> Conversation | None:
         """The open conversation if it is that one, else it loaded from its file."""
@@ -179,9 +180,8 @@ class ConversationCommands(_Base):
         conversation = self.conversation
         folder = self.services.paths.data_dir / "exports"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            make_private_dir(folder)  # its file names are conversation ids
             target = folder / f"{conversation.id}.md"
-            from tui_chat.storage.atomic import atomic_write_text
 
             atomic_write_text(target, to_markdown(conversation), mode=0o600)
         except OSError as error:
