@@ -279,7 +279,7 @@ async def test_hand_edit_that_keeps_updated_is_picked_up_by_the_poll(
         await wait_for(
             pilot,
             lambda: screen.conversation.messages[0].content == "question with a typo",
-            timeout=6,
+            timeout=4.5,
             what="the edit to show (the poll runs every 2 s)",
         )
 

@@ -73,16 +73,32 @@ def unchanged(tmp_path: Path, before: dict[str, bytes]) -> None:
     assert not (tmp_path / "nowhere.toml").exists()
 
 
+@dataclass
+class Folder:
+    root: Path
+    good_id: str
+    broken: list[Broken]
+    before: dict[str, bytes]
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Folder:
+    """One data folder for the module: writing a 50 MB file once is enough."""
+    root = tmp_path_factory.mktemp("broken-files")
+    good = plant(root, "a good question", "a good answer")
+    broken, before = make_broken_files(root)
+    return Folder(root, good.id, broken, before)
+
+
 def test_tui_chat_list_shows_every_broken_file_with_its_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    folder: Folder, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    good = plant(tmp_path, "a good question", "a good answer")
-    broken, before = make_broken_files(tmp_path)
+    tmp_path, broken, before = folder.root, folder.broken, folder.before
     code = cli_main(["list", "--data-dir", str(tmp_path / "data")])
     out, err = capsys.readouterr()
     assert code == 0, err
     lines = out.splitlines()
-    assert any(good.id in line and "a good question" in line for line in lines)
+    assert any(folder.good_id in line and "a good question" in line for line in lines)
     for item in broken:
         (line,) = [line for line in lines if line.startswith(item.name + " ")]
         assert "BROKEN:" in line, line
@@ -96,10 +112,9 @@ def test_tui_chat_list_shows_every_broken_file_with_its_error(
 
 
 async def test_app_lists_broken_files_with_their_errors_and_keeps_working(
-    tmp_path: Path, openai_server: FakeOpenAIServer
+    folder: Folder, openai_server: FakeOpenAIServer
 ) -> None:
-    good = plant(tmp_path, "a good question", "a good answer")
-    broken, before = make_broken_files(tmp_path)
+    tmp_path, broken, before = folder.root, folder.broken, folder.before
     app = build_app(tmp_path, openai_server)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = chat_screen(app)
@@ -107,7 +122,7 @@ async def test_app_lists_broken_files_with_their_errors_and_keeps_working(
         await wait_for(
             pilot, lambda: option_list.option_count == len(broken) + 1, timeout=20, what="list"
         )
-        await wait_for(pilot, lambda: screen.conversation.id == good.id, what="the good one")
+        await wait_for(pilot, lambda: screen.conversation.id == folder.good_id, what="the good one")
         listed = {
             option_list.get_option_at_index(i).id: str(option_list.get_option_at_index(i).prompt)
             for i in range(option_list.option_count)
@@ -131,7 +146,7 @@ async def test_app_lists_broken_files_with_their_errors_and_keeps_working(
             lambda: any("invalid-toml" in str(n.message) for n in app._notifications),
             what="the error notice",
         )
-        assert screen.conversation.id == good.id
+        assert screen.conversation.id == folder.good_id
 
         # Pinning a broken file is refused with its error, not written.
         option_list.focus()
@@ -151,6 +166,6 @@ async def test_app_lists_broken_files_with_their_errors_and_keeps_working(
         await pilot.pause(2.2)  # one store poll with the broken files in the folder
     unchanged(tmp_path, before)
     assert sorted(os.listdir(data_paths(tmp_path).conversations_dir)) == sorted(
-        [f"{good.id}.toml", "a-folder.toml", "dangling-link.toml"]
+        [f"{folder.good_id}.toml", "a-folder.toml", "dangling-link.toml"]
         + [f"{item.name}.toml" for item in broken]
     )
