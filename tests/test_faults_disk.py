@@ -259,12 +259,6 @@ def test_a_reply_appended_while_a_merging_save_runs_is_not_dropped(
     assert mine.messages[-1] is reply  # the streaming reply is still the conversation's
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: ChatScreen._external_change reloads only when the file's `updated` is newer, "
-    "so an edit that keeps it (or lands in the same second) is never shown; "
-    "store.changed_elsewhere(id) says it (see app-bugs.md)",
-)
 async def test_hand_edit_that_keeps_updated_is_picked_up_by_the_poll(
     tmp_path: Path, openai_server: FakeOpenAIServer
 ) -> None:
