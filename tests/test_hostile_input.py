@@ -44,6 +44,7 @@ MUST_NOT_REACH_THE_TERMINAL = {
     "OSC 52 clipboard": b"\x1b]52;c;SE9TVElMRQ",
     "OSC 0 title": b"\x1b]0;PWNED",
     "CSI cursor move": b"\x1b[31337;4242H",
+    "CSI in a file name": b"\x1b[31337;4241H",
     "C1 CSI": "\u009b31337".encode(),
     "OSC 8 link": b"\x1b]8;;http://evil",
     "bidi override": "\u202e".encode(),
@@ -51,10 +52,25 @@ MUST_NOT_REACH_THE_TERMINAL = {
 }
 
 
+def plant_hostile_file_names(folder: Path) -> None:
+    """File names are chosen by whoever put the file there (a sync, a git pull)."""
+    (folder / f"broken{OSC0_TITLE}name.toml").write_text("not toml = =\n", encoding="utf-8")
+    old = "2020-01-01T00:00:00Z"
+    (folder / "named\x1b[31337;4241Hhere.toml").write_text(
+        f'schema = 1\ntitle = "old one"\ncreated = {old}\nupdated = {old}\n', encoding="utf-8"
+    )
+
+
 def reply_saved(tmp_path: Path, prompt: str) -> bool:
     for path in (tmp_path / "data" / "conversations").glob("*.toml"):
-        messages = tomllib.loads(path.read_text(encoding="utf-8"))["messages"]
-        if messages[0]["content"] == prompt and messages[-1].get("finish_reason") == "stop":
+        if path.name.startswith("broken"):
+            continue
+        messages = tomllib.loads(path.read_text(encoding="utf-8")).get("messages", [])
+        if (
+            messages
+            and messages[0]["content"] == prompt
+            and messages[-1].get("finish_reason") == "stop"
+        ):
             return True
     return False
 
@@ -72,6 +88,7 @@ def test_escape_sequences_from_a_model_and_a_file_never_reach_the_terminal(
     planted.add(Message(role="user", content=f"from a file {HOSTILE}"))
     planted.add(Message(role="assistant", content=HOSTILE, finish_reason="stop"))
     store.save(planted)
+    plant_hostile_file_names(store.folder)
 
     # Split into 5-character deltas, so sequences also arrive cut in pieces.
     openai_server.enqueue(Script(text=HOSTILE, chunk_chars=5))
@@ -101,8 +118,13 @@ def test_escape_sequences_from_a_model_and_a_file_never_reach_the_terminal(
     # The reply is stored exactly as the model sent it (the file is the record; only display
     # is neutralised), apart from NUL, which the file format writes as an escape.
     replies = [
-        tomllib.loads(p.read_text(encoding="utf-8"))["messages"][-1]["content"]
-        for p in (tmp_path / "data" / "conversations").glob("*.toml")
+        saved["messages"][-1]["content"]
+        for saved in (
+            tomllib.loads(p.read_text(encoding="utf-8"))
+            for p in (tmp_path / "data" / "conversations").glob("*.toml")
+            if not p.name.startswith("broken")
+        )
+        if saved.get("messages")
     ]
     assert replies == [HOSTILE, HOSTILE]
 
@@ -308,13 +330,14 @@ def test_cli_list_and_export_to_a_terminal_are_inert_and_to_a_pipe_exact(tmp_pat
     planted.title = f"title {OSC0_TITLE}{CSI_CLEAR_AND_MOVE}"
     planted.add(Message(role="user", content=HOSTILE))
     ConversationStore(paths).save(planted)
+    plant_hostile_file_names(paths.conversations_dir)
     env = {**os.environ, "TUI_CHAT_DATA_DIR": str(paths.data_dir)}
     env["TUI_CHAT_CONFIG"] = str(paths.config_file)
-    for args in (["list"], ["export", planted.id]):
-        shown = pexpect.run(
-            " ".join([installed_command(), *args]), env=env, timeout=30, encoding=None
-        )
-        assert b"title" in shown or b"start" in shown
+    for args in (["list"], ["export", planted.id], ["export", f"broken{OSC0_TITLE}name"]):
+        child = pexpect.spawn(installed_command(), args, env=env, timeout=30)
+        shown = child.read()
+        child.close()
+        assert b"title" in shown or b"start" in shown or b"not valid TOML" in shown, shown
         leaked = [name for name, payload in MUST_NOT_REACH_THE_TERMINAL.items() if payload in shown]
         assert leaked == [], f"`tui-chat {' '.join(args)}` sent {leaked} to the terminal"
     piped = subprocess.run(

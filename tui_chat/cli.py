@@ -105,11 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_app(paths, config, problems)
     for problem in problems:
-        print(f"tui-chat: warning: {problem}", file=sys.stderr)
+        print(f"tui-chat: warning: {sanitize_for_terminal(str(problem))}", file=sys.stderr)
     try:
         return _run(args, paths, config)
     except UserError as error:
-        print(f"tui-chat: {error}", file=sys.stderr)
+        print(f"tui-chat: {sanitize_for_terminal(str(error))}", file=sys.stderr)
         return EXIT_ERROR
     except (
         ConversationFileError,
@@ -126,7 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _sentence(text: str) -> str:
-    text = " ".join(text.split())
+    # Errors quote file names, which another program (a sync, a git pull) may have chosen.
+    text = " ".join(sanitize_for_terminal(text).split())
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
@@ -197,18 +198,21 @@ def _print_table(entries: list[ConversationEntry], out: TextIO) -> None:
     if not entries:
         out.write("No conversations.\n")
         return
-    width = max(len(e.id) for e in entries)
+    # An id is a file name, which may hold anything but `/`: shown inert like a title.
+    ids = {entry.id: sanitize_for_terminal(" ".join(entry.id.split())) for entry in entries}
+    width = max(len(shown) for shown in ids.values())
     out.write(f"{'ID':{width}}  {'UPDATED':16}  {'MSGS':>4}  {'MODEL':20}  TITLE\n")
     for entry in entries:
+        shown_id = ids[entry.id]
         title = sanitize_for_terminal(" ".join(entry.display_title.split()))
         if entry.error:
             detail = sanitize_for_terminal(entry.error)
-            out.write(f"{entry.id:{width}}  {_when(entry.updated):16}  BROKEN: {detail}\n")
+            out.write(f"{shown_id:{width}}  {_when(entry.updated):16}  BROKEN: {detail}\n")
             continue
         pin = "* " if entry.pinned else ""
         model = sanitize_for_terminal(entry.model)
         out.write(
-            f"{entry.id:{width}}  {_when(entry.updated):16}  {entry.message_count:>4}  "
+            f"{shown_id:{width}}  {_when(entry.updated):16}  {entry.message_count:>4}  "
             f"{model:20}  {pin}{title}\n"
         )
 
