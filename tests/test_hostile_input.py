@@ -347,3 +347,26 @@ def test_cli_list_and_export_to_a_terminal_are_inert_and_to_a_pipe_exact(tmp_pat
         check=True,
     )
     assert json.loads(piped.stdout)["messages"][0]["content"] == HOSTILE
+
+
+def test_opening_a_broken_file_with_a_hostile_name_says_why_inertly(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    env = session_env(tmp_path, openai_server)
+    folder = tmp_path / "data" / "conversations"
+    folder.mkdir(parents=True)
+    (folder / f"broken{OSC0_TITLE}name.toml").write_text("not toml = =\n", encoding="utf-8")
+    session = TerminalSession(env)
+    try:
+        session.wait_for_text("Conversations (1)")
+        session.type("\x1b[Z")  # shift+tab: the message pane
+        session.type("\x1b[Z")  # shift+tab: the conversation list
+        session.type("\r")
+        screen = session.wait_for_text("Cannot open this file")
+        session.type("\x11")
+        assert session.wait_exit() == 0
+    finally:
+        session.close()
+    assert "not valid TOML" in screen.replace("\n", " ")
+    assert b"\x1b]0;PWNED" not in bytes(session.raw)
+    assert (folder / f"broken{OSC0_TITLE}name.toml").read_text() == "not toml = =\n"
