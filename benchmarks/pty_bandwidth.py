@@ -53,6 +53,15 @@ def _read_until_quiet(process: pexpect.spawn, into: bytearray, limit: float) -> 
         pass
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc), None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _finished_reply(folder: Path) -> str | None:
     for path in folder.glob("*.toml"):
         try:
@@ -89,6 +98,7 @@ def measure(
         process.send("go")
         _read_until_quiet(process, startup, 5)
         streamed = bytearray()
+        cpu_before = _cpu_seconds(process.pid)
         start = time.monotonic()
         process.send("\r")
         folder = data_dir / "conversations"
@@ -97,6 +107,7 @@ def measure(
             _read_for(process, 0.25, streamed)
             reply = _finished_reply(folder)
         wall = time.monotonic() - start
+        cpu_after = _cpu_seconds(process.pid)
         _read_until_quiet(process, streamed, 10)
     finally:
         process.terminate(force=True)
@@ -108,5 +119,10 @@ def measure(
         "reply_bytes": reply_bytes,
         "per_reply_byte": round(len(streamed) / max(1, reply_bytes), 3),
         "wall": round(wall, 2),
+        "cpu_share": (
+            round((cpu_after - cpu_before) / wall, 3)
+            if cpu_before is not None and cpu_after is not None and wall > 0
+            else None
+        ),
         "startup_bytes": len(startup),
     }

@@ -243,6 +243,11 @@ class Bench:
                 result = pty_bandwidth.measure(env, folder, columns, lines)
                 label = f"at {columns}x{lines}, reply paced at {rate:.0f} tokens/s"
                 self._bandwidth_row(label, result, False)
+                if result.get("cpu_share") is not None:
+                    self.add(
+                        f"CPU while a reply streams at {rate:.0f} tokens/s, {columns}x{lines}",
+                        f"{result['cpu_share']:.0%} of one core ({result['wall']:.1f} s)",
+                    )
         finally:
             server.terminate()
             server.wait(timeout=10)
