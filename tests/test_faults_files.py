@@ -169,3 +169,34 @@ async def test_app_lists_broken_files_with_their_errors_and_keeps_working(
         [f"{folder.good_id}.toml", "a-folder.toml", "dangling-link.toml"]
         + [f"{item.name}.toml" for item in broken]
     )
+
+
+def test_a_file_too_large_to_be_a_conversation_is_listed_not_read_and_never_rewritten(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 300 MB file (sparse: no disk used) is refused by its size before it is read."""
+    from tui_chat.domain.conversation import Message
+    from tui_chat.storage.errors import ConversationFileError
+    from tui_chat.storage.store import ConversationStore
+
+    good = plant(tmp_path, "small question", "small answer")
+    folder = data_paths(tmp_path).conversations_dir
+    huge = folder / "huge.toml"
+    with open(huge, "wb") as handle:
+        handle.truncate(300_000_000)
+    assert cli_main(["list", "--data-dir", str(tmp_path / "data")]) == 0
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if x.startswith("huge ")]
+    assert "BROKEN:" in line and "300 MB" in line
+
+    store = ConversationStore(data_paths(tmp_path))
+    with pytest.raises(ConversationFileError):
+        store.load("huge")
+    # A conversation saved under that id (a stale window) goes to a conflict copy instead.
+    stale = store.load(good.id)
+    stale.id = "huge"
+    stale.add(Message(role="user", content="typed in a stale window"))
+    outcome = store.save(stale)
+    assert outcome.kind == "conflict_copy" and "cannot be read" in outcome.message
+    assert huge.stat().st_size == 300_000_000
+    copy = folder / f"{outcome.conflict_copy_id}.toml"
+    assert "typed in a stale window" in copy.read_text(encoding="utf-8")

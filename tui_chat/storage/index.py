@@ -30,6 +30,9 @@ from tui_chat.storage.toml_format import conversation_from_toml
 INDEX_FORMAT = 1
 RACY_SECONDS = 2.0
 SUFFIX = ".toml"
+# Far above any real conversation (a 50 MB one reads in half a second), far below what would
+# exhaust memory.
+MAX_FILE_BYTES = 256_000_000
 
 Signature = tuple[int, int, int]  # (mtime_ns, size, inode)
 
@@ -64,9 +67,30 @@ class ConversationEntry:
         return (not self.pinned, -moment, tuple(-ord(char) for char in self.id))
 
 
+def read_file_bytes(path: Path) -> bytes:
+    """A conversation file's bytes, refusing one too large to be a conversation (a symlink to a
+    disk image, a log that grew without bound) before reading it into memory.
+
+    Raises OSError (e.g. FileNotFoundError) or ConversationFileError.
+    """
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        # Some files (/proc, pipes behind a symlink) report no size: the read is capped too.
+        data = handle.read(MAX_FILE_BYTES + 1) if size <= MAX_FILE_BYTES else b""
+    if size > MAX_FILE_BYTES or len(data) > MAX_FILE_BYTES:
+        shown = max(size, len(data))
+        raise ConversationFileError(
+            path,
+            None,
+            f"is {shown / 1e6:,.0f} MB, more than the {MAX_FILE_BYTES / 1e6:,.0f} MB a "
+            "conversation file may be",
+        )
+    return data
+
+
 def read_conversation(path: Path) -> tuple[Conversation, bytes]:
     """Read and parse one file. Raises OSError (e.g. FileNotFoundError) or ConversationFileError."""
-    data = path.read_bytes()
+    data = read_file_bytes(path)
     return parse_conversation_bytes(data, path), data
 
 

@@ -42,6 +42,7 @@ from tui_chat.storage.index import (
     entry_from_file,
     parse_conversation_bytes,
     read_conversation,
+    read_file_bytes,
     scan,
 )
 from tui_chat.storage.merge import merge_conversations
@@ -215,14 +216,16 @@ class ConversationStore:
             if known is None:
                 return False
             try:
-                data = self.path_for(conversation_id).read_bytes()
+                data = read_file_bytes(self.path_for(conversation_id))
+            except ConversationFileError:
+                return True  # it grew too large to read: certainly not what we wrote
             except OSError:
                 return False
             return _digest(data) != known.digest
 
     def _read(self, path: Path, conversation_id: str) -> tuple[Conversation, bytes]:
         try:
-            data = path.read_bytes()
+            data = read_file_bytes(path)
         except FileNotFoundError:
             raise ConversationNotFound(conversation_id) from None
         except OSError as error:
@@ -247,9 +250,11 @@ class ConversationStore:
             # Always compare contents, not just mtime and size: an editor that rewrites a file in
             # place within one clock tick keeps both.
             try:
-                current: bytes | None = path.read_bytes()
+                current: bytes | None = read_file_bytes(path)
             except FileNotFoundError:
                 current = None
+            except ConversationFileError as error:
+                return self._conflict_copy(conversation, f"its file cannot be read ({error})")
             except OSError as error:
                 raise StorageError.from_os_error("read", path, error) from None
 
@@ -464,9 +469,9 @@ class ConversationStore:
             if entry.error:
                 continue
             try:
-                data = entry.path.read_bytes()
-            except OSError:
-                continue  # removed since listed
+                data = read_file_bytes(entry.path)
+            except (OSError, ConversationFileError):
+                continue  # removed or grown too large since listed
             if raw_ok and not pattern.search(data.decode("utf-8", "replace")):
                 continue
             try:
