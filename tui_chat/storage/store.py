@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import errno
 import hashlib
 import os
@@ -62,6 +63,23 @@ _MAX_ID_BYTES = 200
 _TRASH_CLASH = re.compile(r"^(?P<id>.+)~(?P<n>\d+)$")
 
 SaveKind = Literal["saved", "unchanged", "merged", "conflict_copy", "recreated"]
+
+
+def detached_copy(conversation: Conversation) -> Conversation:
+    """A copy the caller's later edits cannot reach, for merging against later.
+
+    Shallow where that is safe (strings, datetimes and Usage are replaced, never changed in
+    place): a deep copy of a 2,000-message conversation took 25 ms of every save, this ~3 ms.
+    """
+    return dataclasses.replace(
+        conversation,
+        tags=list(conversation.tags),
+        extra=copy.deepcopy(conversation.extra),
+        messages=[
+            dataclasses.replace(message, extra=copy.deepcopy(message.extra))
+            for message in conversation.messages
+        ],
+    )
 
 
 def validate_id(conversation_id: str) -> str:
@@ -204,7 +222,7 @@ class ConversationStore:
         path = self.path_for(conversation_id)
         with self._lock:
             conv, data = self._read(path, conversation_id)
-            self._known[conversation_id] = _Snapshot(_digest(data), copy.deepcopy(conv))
+            self._known[conversation_id] = _Snapshot(_digest(data), detached_copy(conv))
             return conv
 
     def changed_elsewhere(self, conversation_id: str) -> bool:
@@ -281,7 +299,7 @@ class ConversationStore:
             ours.messages = list(conversation.messages)
             merged = merge_conversations(known.base if known else None, ours, theirs)
             if merged is None:
-                self._known[conversation_id] = _Snapshot(_digest(current), copy.deepcopy(theirs))
+                self._known[conversation_id] = _Snapshot(_digest(current), detached_copy(theirs))
                 return self._conflict_copy(conversation, "it was changed elsewhere too")
             adopted = [n for n, v in merged.fields.items() if getattr(conversation, n) != v]
             for name in adopted:
@@ -330,7 +348,7 @@ class ConversationStore:
         self._remember(conversation, data)
 
     def _remember(self, conversation: Conversation, data: bytes) -> None:
-        self._known[conversation.id] = _Snapshot(_digest(data), copy.deepcopy(conversation))
+        self._known[conversation.id] = _Snapshot(_digest(data), detached_copy(conversation))
 
     def _conflict_copy(self, conversation: Conversation, why: str) -> SaveOutcome:
         original_id = conversation.id
