@@ -74,7 +74,24 @@ def gauge(used: int, window: int | None) -> Content:
 class StatusBar(Widget):
     """One or two lines under the composer. It only shows what it is given."""
 
-    figures: reactive[StatusFigures] = reactive(StatusFigures, layout=True)
+    # Repaint-only: while a reply streams the figures change 4 times a second, and a layout pass
+    # of the whole screen each time cost CPU and bytes over SSH. Only a change in the number of
+    # lines the bar needs (1 or 2 at 80 columns) asks for a layout.
+    figures: reactive[StatusFigures] = reactive(StatusFigures)
+    _lines = 0  # lines the bar took at the last layout
+
+    def watch_figures(self) -> None:
+        width = self.content_region.width or self.size.width
+        if width <= 0:
+            return
+        lines = max(1, self.get_content_height(self.content_region, self.size, width))
+        if lines != self._lines:
+            self._lines = lines
+            self.refresh(layout=True)
+
+    def on_resize(self) -> None:
+        self._lines = 0
+        self.watch_figures()
 
     def render(self) -> Content:
         f = self.figures
