@@ -44,6 +44,7 @@ STATUS_REFRESH_SECONDS = 0.25
 # frame (keystroke p95 20.8 ms -> ~6 ms at 0.5 s; see the benchmark).
 COMPOSER_COUNT_DELAY = 0.4
 STORE_POLL_SECONDS = 2.0
+ENCODINGS_DELAY = 0.3
 
 
 def mark_unfinished_replies(conversation: Conversation) -> None:
@@ -113,8 +114,9 @@ class ChatScreen(ConversationCommands, Screen[None]):
         self.pane.show_conversation(self.conversation)
         self.composer.focus()
         self._update_status()
-        self.load_encodings()
         self.reload_list(open_latest=True)
+        # Loading encodings is ~0.6 s of GIL-bound work: let the first frames and the list win.
+        self.set_timer(ENCODINGS_DELAY, self.load_encodings)
         self.set_interval(STORE_POLL_SECONDS, self.poll_store)
         self.warn_if_no_api_key()
 

@@ -1,0 +1,47 @@
+"""The conversation list on its own: long lists stay cheap, and the filter still finds anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from textual.app import App, ComposeResult
+
+from tui_chat.ui.widgets.sidebar import MAX_LISTED, Sidebar
+
+
+@dataclass
+class Entry:
+    id: str
+    title: str
+    updated: datetime | None
+    model: str = "gpt-4o-mini"
+    message_count: int = 2
+    pinned: bool = False
+    error: str | None = None
+
+
+class SidebarApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Sidebar()
+
+
+async def test_a_long_list_shows_the_newest_and_the_filter_reaches_the_rest() -> None:
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    entries = [
+        Entry(id=f"id{i:05d}", title=f"chat number {i}", updated=start - timedelta(minutes=i))
+        for i in range(MAX_LISTED + 500)
+    ]
+    app = SidebarApp()
+    async with app.run_test(size=(60, 30)) as pilot:
+        sidebar = app.query_one(Sidebar)
+        sidebar.show_entries(entries)
+        await pilot.pause()
+        option_list = sidebar.option_list
+        assert option_list.option_count == MAX_LISTED + 1
+        last = option_list.get_option_at_index(MAX_LISTED)
+        assert last.disabled and "500 more" in str(last.prompt)
+        sidebar.filter_input.value = "number 777"
+        await pilot.pause()
+        assert option_list.option_count == 1
+        assert option_list.get_option_at_index(0).id == "id00777"
