@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from app_harness import wait_for
 from conftest import FAKE_API_KEY
 from openai_server import FakeOpenAIServer, Script
@@ -290,11 +289,6 @@ def test_an_id_field_inside_the_file_never_chooses_where_it_is_saved(tmp_path: P
     assert not (paths.data_dir / "escaped.toml").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: ctrl+n is not a priority binding, so keys arriving in the same burst reach "
-    "the composer first and Enter sends into the old conversation (see app-bugs.md)",
-)
 def test_keys_typed_in_one_burst_after_ctrl_n_go_to_the_new_conversation(
     tmp_path: Path, openai_server: FakeOpenAIServer
 ) -> None:

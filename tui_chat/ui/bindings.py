@@ -10,7 +10,9 @@ from __future__ import annotations
 from textual.binding import Binding
 
 APP_BINDINGS: list[Binding] = [
-    Binding("ctrl+n", "new_conversation", "New", id="new_conversation"),
+    # Priority: over SSH ctrl+n and the next message arrive in one burst; the new conversation
+    # must exist before the composer handles the keys that follow.
+    Binding("ctrl+n", "new_conversation", "New", id="new_conversation", priority=True),
     Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="toggle_sidebar"),
     Binding("f1", "show_help", "Keys", id="show_help", key_display="F1"),
     Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),

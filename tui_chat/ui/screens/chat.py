@@ -234,7 +234,8 @@ class ChatScreen(ConversationCommands, Screen[None]):
             )
             return
         self.conversation.add(Message(role="user", content=event.text))
-        self.composer.clear()
+        # load_text, not clear(): clear() extracts the replaced text first (4 s for a 5 MB paste).
+        self.composer.load_text("")
         self.pane.message_added()
         self.start_reply()
 
