@@ -32,15 +32,16 @@ def make_app(
 ) -> TuiChatApp:
     """An app whose files live in tmp_path and whose only profile points at the test server."""
     paths = AppPaths(config_file=tmp_path / "config" / "config.toml", data_dir=tmp_path / "data")
-    profile = Profile(
-        name="test",
-        base_url=base_url,
-        api_key=api_key,
-        api_key_env="TUI_CHAT_TEST_NO_SUCH_VAR",
-        default_model=model,
-        models=("gpt-4o-mini", "gpt-4o"),
-        **profile_overrides,
-    )
+    values: dict[str, Any] = {
+        "name": "test",
+        "base_url": base_url,
+        "api_key": api_key,
+        "api_key_env": "TUI_CHAT_TEST_NO_SUCH_VAR",
+        "default_model": model,
+        "models": ("gpt-4o-mini", "gpt-4o"),
+    }
+    values.update(profile_overrides)
+    profile = Profile(**values)
     config = Config(
         default_profile="test",
         theme=theme,

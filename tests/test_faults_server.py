@@ -18,15 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_harness import wait_for
+from app_harness import chat as chat_screen
+from app_harness import make_app, wait_for
+from app_harness import reply_finished as reply_done
 from conftest import FAKE_API_KEY
 from openai_server import FakeOpenAIServer, Script
 
-from tui_chat.config import Config, Profile
-from tui_chat.paths import AppPaths
 from tui_chat.ui.app import TuiChatApp
 from tui_chat.ui.screens.chat import ChatScreen
-from tui_chat.ui.services import Services
 
 PROMPT = "please answer"
 REPLY = "alpha beta gamma delta epsilon zeta eta theta"
@@ -37,37 +36,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 def build_app(tmp_path: Path, server: FakeOpenAIServer, **profile: Any) -> TuiChatApp:
     """The real app on temporary folders, one profile pointed at the test server."""
-    paths = AppPaths(config_file=tmp_path / "config" / "config.toml", data_dir=tmp_path / "data")
-    values: dict[str, Any] = {
-        "name": "test",
-        "base_url": server.base_url,
-        "api_key": FAKE_API_KEY,
-        "api_key_env": "TUI_CHAT_TEST_NO_SUCH_VAR",
-        "default_model": "gpt-4o-mini",
-    }
-    values.update(profile)
-    config = Config(
-        default_profile="test", theme="tui-chat-dark", profiles={"test": Profile(**values)}
-    )
-    return TuiChatApp(Services.create(paths, config, []))
-
-
-def chat_screen(app: TuiChatApp) -> ChatScreen:
-    screen = next(s for s in app.screen_stack if isinstance(s, ChatScreen))
-    return screen
-
-
-def reply_done(screen: ChatScreen, count: int = 2):  # type: ignore[no-untyped-def]
-    def check() -> bool:
-        messages = screen.conversation.messages
-        return (
-            len(messages) == count
-            and messages[-1].role == "assistant"
-            and messages[-1].finish_reason is not None
-            and not screen.streaming
-        )
-
-    return check
+    return make_app(tmp_path, server.base_url, **profile)
 
 
 def saved_file(tmp_path: Path) -> dict[str, Any]:
