@@ -59,7 +59,7 @@ class Sizes:
     keys_runs: int = 2
     big_messages: int = 2000
     open_runs: int = 3
-    saves: int = 10
+    saves: int = 20
     count_runs: int = 3
 
 
