@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from textual.app import App, SystemCommand
@@ -187,80 +187,86 @@ class TuiChatApp(App[None]):
 
     # ---------------------------------------------------- command palette
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
+        """Every action of the app, in the command palette (ctrl+p)."""
+        commands: list[tuple[str, str, Callable[[], object]]] = []
         chat = self._main_screen()
         if chat is not None:
             run = chat.run_worker
-            yield SystemCommand(
-                "New conversation",
-                "Start a new conversation (ctrl+n)",
-                chat.action_new_conversation,
-            )
-            yield SystemCommand(
-                "Rename conversation",
-                "Rename the open conversation",
-                lambda: run(chat.rename(), group="dialog"),
-            )
-            yield SystemCommand(
-                "Delete conversation",
-                "Move the open conversation to the trash",
-                lambda: run(chat.trash(), group="dialog"),
-            )
-            yield SystemCommand(
-                "Restore deleted conversation",
-                "Bring back the last conversation you deleted",
-                chat.restore_last_trashed,
-            )
-            yield SystemCommand(
-                "Pin / unpin conversation",
-                "Keep the open conversation at the top of the list",
-                lambda: run(chat.toggle_pin(), group="dialog"),
-            )
-            yield SystemCommand(
-                "Export to Markdown",
-                "Write the conversation as a Markdown file",
-                chat.export_markdown,
-            )
-            yield SystemCommand(
-                "Copy conversation",
-                "Copy the whole conversation as Markdown (OSC 52)",
-                chat.copy_conversation,
-            )
-            yield SystemCommand(
-                "Switch model",
-                "Choose a model from the profile's server (ctrl+o)",
-                chat.action_pick_model,
-            )
-            yield SystemCommand(
-                "Switch profile",
-                "Choose another server profile",
-                lambda: run(chat.pick_profile(), group="dialog"),
-            )
-            yield SystemCommand(
-                "Edit system prompt",
-                "Change this conversation's system prompt",
-                lambda: run(chat.edit_system_prompt(), group="dialog"),
-            )
-            yield SystemCommand(
-                "Regenerate reply", "Ask again for the last reply (ctrl+r)", chat.action_regenerate
-            )
-            yield SystemCommand(
-                "Stop reply", "Stop the streaming reply (Esc)", chat.action_stop_reply
-            )
-            yield SystemCommand(
-                "Edit in $EDITOR",
-                "Write the message in your editor (ctrl+e)",
-                chat.action_edit_in_editor,
-            )
-        yield SystemCommand(
-            "Choose theme", "Preview and pick a theme (ctrl+t)", self.action_pick_theme
-        )
-        yield SystemCommand(
-            "Toggle sidebar",
-            "Hide or show the conversation list (ctrl+b)",
-            self.action_toggle_sidebar,
-        )
-        yield SystemCommand("Keys", "Show every key binding (F1)", self.action_show_help)
-        yield SystemCommand("Quit", "Quit tui-chat (ctrl+q)", self.action_quit)
+            commands += [
+                (
+                    "New conversation",
+                    "Start a new conversation (ctrl+n)",
+                    chat.action_new_conversation,
+                ),
+                (
+                    "Rename conversation",
+                    "Rename the open conversation",
+                    lambda: run(chat.rename(), group="dialog"),
+                ),
+                (
+                    "Delete conversation",
+                    "Move the open conversation to the trash",
+                    lambda: run(chat.trash(), group="dialog"),
+                ),
+                (
+                    "Restore deleted conversation",
+                    "Bring back the last conversation you deleted",
+                    chat.restore_last_trashed,
+                ),
+                (
+                    "Pin / unpin conversation",
+                    "Keep the open conversation at the top of the list",
+                    lambda: run(chat.toggle_pin(), group="dialog"),
+                ),
+                (
+                    "Export to Markdown",
+                    "Write the conversation as a Markdown file",
+                    chat.export_markdown,
+                ),
+                (
+                    "Copy conversation",
+                    "Copy the whole conversation as Markdown (OSC 52)",
+                    chat.copy_conversation,
+                ),
+                (
+                    "Switch model",
+                    "Choose a model from the profile's server (ctrl+o)",
+                    chat.action_pick_model,
+                ),
+                (
+                    "Switch profile",
+                    "Choose another server profile",
+                    lambda: run(chat.pick_profile(), group="dialog"),
+                ),
+                (
+                    "Edit system prompt",
+                    "Change this conversation's system prompt",
+                    lambda: run(chat.edit_system_prompt(), group="dialog"),
+                ),
+                (
+                    "Regenerate reply",
+                    "Ask again for the last reply (ctrl+r)",
+                    chat.action_regenerate,
+                ),
+                ("Stop reply", "Stop the streaming reply (Esc)", chat.action_stop_reply),
+                (
+                    "Edit in $EDITOR",
+                    "Write the message in your editor (ctrl+e)",
+                    chat.action_edit_in_editor,
+                ),
+            ]
+        commands += [
+            ("Choose theme", "Preview and pick a theme (ctrl+t)", self.action_pick_theme),
+            (
+                "Toggle sidebar",
+                "Hide or show the conversation list (ctrl+b)",
+                self.action_toggle_sidebar,
+            ),
+            ("Keys", "Show every key binding (F1)", self.action_show_help),
+            ("Quit", "Quit tui-chat (ctrl+q)", self.action_quit),
+        ]
+        for title, help_text, callback in commands:
+            yield SystemCommand(title, help_text, callback)
 
     async def on_unmount(self) -> None:
         await self.services.aclose()
