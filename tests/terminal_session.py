@@ -84,3 +84,20 @@ class TerminalSession:
     def close(self) -> None:
         if self.process.isalive():
             self.process.terminate(force=True)
+
+
+def config_env(tmp_path: Path, base_url: str, key_env: str, key: str) -> dict[str, str]:
+    """Environment for a `tui-chat` process: a config whose only profile points at `base_url`
+    with its key in `key_env`, and a data folder under tmp_path."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'default_profile = "local"\ntheme = "tui-chat-dark"\n\n[profiles.local]\n'
+        f'base_url = "{base_url}"\napi_key_env = "{key_env}"\n'
+        'default_model = "gpt-4o-mini"\n',
+        encoding="utf-8",
+    )
+    return {
+        "TUI_CHAT_CONFIG": str(config),
+        "TUI_CHAT_DATA_DIR": str(tmp_path / "data"),
+        key_env: key,
+    }

@@ -15,24 +15,13 @@ from typing import Any
 import pytest
 from conftest import FAKE_API_KEY
 from openai_server import FakeOpenAIServer, Script
-from terminal_session import TerminalSession
+from terminal_session import TerminalSession, config_env
 
 KEY_ENV = "TUI_CHAT_FAULTS_KEY"
 
 
 def session_env(tmp_path: Path, server: FakeOpenAIServer) -> dict[str, str]:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        'default_profile = "local"\ntheme = "tui-chat-dark"\n\n[profiles.local]\n'
-        f'base_url = "{server.base_url}"\napi_key_env = "{KEY_ENV}"\n'
-        'default_model = "gpt-4o-mini"\n',
-        encoding="utf-8",
-    )
-    return {
-        "TUI_CHAT_CONFIG": str(config),
-        "TUI_CHAT_DATA_DIR": str(tmp_path / "data"),
-        KEY_ENV: FAKE_API_KEY,
-    }
+    return config_env(tmp_path, server.base_url, KEY_ENV, FAKE_API_KEY)
 
 
 def conversation_files(tmp_path: Path) -> list[Path]:

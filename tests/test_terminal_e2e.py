@@ -10,28 +10,10 @@ from pathlib import Path
 
 import pytest
 from openai_server import FakeOpenAIServer, Script
-from terminal_session import TerminalSession
+from terminal_session import TerminalSession, config_env
 
 KEY_ENV = "TUI_CHAT_E2E_KEY"
 KEY = "sk-e2e-DO-NOT-LEAK-9a8b7c6d"
-
-
-def _write_config(tmp_path: Path, server: FakeOpenAIServer) -> dict[str, str]:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        'default_profile = "local"\n'
-        'theme = "tui-chat-dark"\n\n'
-        "[profiles.local]\n"
-        f'base_url = "{server.base_url}"\n'
-        f'api_key_env = "{KEY_ENV}"\n'
-        'default_model = "gpt-4o-mini"\n',
-        encoding="utf-8",
-    )
-    return {
-        "TUI_CHAT_CONFIG": str(config),
-        "TUI_CHAT_DATA_DIR": str(tmp_path / "data"),
-        KEY_ENV: KEY,
-    }
 
 
 def _saved_conversations(tmp_path: Path) -> list[dict]:
@@ -41,7 +23,7 @@ def _saved_conversations(tmp_path: Path) -> list[dict]:
 
 @pytest.fixture
 def session_env(tmp_path: Path, openai_server: FakeOpenAIServer) -> dict[str, str]:
-    return _write_config(tmp_path, openai_server)
+    return config_env(tmp_path, openai_server.base_url, KEY_ENV, KEY)
 
 
 def test_chat_in_a_real_terminal_shows_reply_and_saves_it(
