@@ -118,6 +118,16 @@ async def steady_cursor(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
+async def conversation_opened(pilot: Pilot[None]) -> None:
+    """Settled, with the saved two-message conversation open in the pane."""
+    await settled(pilot)
+    await wait_for(
+        pilot, lambda: len(pilot.app.screen.conversation.messages) == 2, what="the conversation"
+    )
+    await pilot.pause(0.2)
+    await steady_cursor(pilot)
+
+
 def test_empty_state_at_80x24(
     snap_compare, tmp_path: Path, openai_server: FakeOpenAIServer
 ) -> None:
@@ -132,16 +142,10 @@ def test_conversation_with_code_blocks(
 ) -> None:
     save_conversations(tmp_path, fib_conversation())
 
-    async def opened(pilot: Pilot[None]) -> None:
-        await settled(pilot)
-        await wait_for(
-            pilot, lambda: len(pilot.app.screen.conversation.messages) == 2, what="the conversation"
-        )
-        await pilot.pause(0.2)
-        await steady_cursor(pilot)
-
     assert snap_compare(
-        frozen_app(tmp_path, openai_server, theme=theme), terminal_size=(100, 34), run_before=opened
+        frozen_app(tmp_path, openai_server, theme=theme),
+        terminal_size=(100, 34),
+        run_before=conversation_opened,
     )
 
 
@@ -152,16 +156,8 @@ def test_80x24_layout_with_a_conversation(
     older.title = "Older chat about tmux"
     save_conversations(tmp_path, older, fib_conversation())
 
-    async def opened(pilot: Pilot[None]) -> None:
-        await settled(pilot)
-        await wait_for(
-            pilot, lambda: len(pilot.app.screen.conversation.messages) == 2, what="the conversation"
-        )
-        await pilot.pause(0.2)
-        await steady_cursor(pilot)
-
     assert snap_compare(
-        frozen_app(tmp_path, openai_server), terminal_size=(80, 24), run_before=opened
+        frozen_app(tmp_path, openai_server), terminal_size=(80, 24), run_before=conversation_opened
     )
 
 
