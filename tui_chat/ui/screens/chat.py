@@ -44,7 +44,7 @@ STATUS_REFRESH_SECONDS = 0.25
 # frame (keystroke p95 20.8 ms -> ~6 ms at 0.5 s; see the benchmark).
 COMPOSER_COUNT_DELAY = 0.4
 STORE_POLL_SECONDS = 2.0
-ENCODINGS_DELAY = 0.3
+ENCODINGS_FALLBACK_DELAY = 2.0
 
 
 def mark_unfinished_replies(conversation: Conversation) -> None:
@@ -79,6 +79,7 @@ class ChatScreen(ConversationCommands, Screen[None]):
         self._composer_timer: Timer | None = None
         self._last_status = 0.0
         self._status_timer: Timer | None = None
+        self._encodings_requested = False
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -115,8 +116,9 @@ class ChatScreen(ConversationCommands, Screen[None]):
         self.composer.focus()
         self._update_status()
         self.reload_list(open_latest=True)
-        # Loading encodings is ~0.6 s of GIL-bound work: let the first frames and the list win.
-        self.set_timer(ENCODINGS_DELAY, self.load_encodings)
+        # Loading encodings is ~0.6 s of GIL-bound work: it starts once the list is shown, so
+        # it never races the list's read (see _show_entries); the timer is the fallback.
+        self.set_timer(ENCODINGS_FALLBACK_DELAY, self._load_encodings_once)
         self.set_interval(STORE_POLL_SECONDS, self.poll_store)
         self.warn_if_no_api_key()
 
@@ -150,6 +152,7 @@ class ChatScreen(ConversationCommands, Screen[None]):
         self._call_on_ui(self._show_entries, entries, open_latest)
 
     def _show_entries(self, entries: list, open_latest: bool) -> None:  # type: ignore[type-arg]
+        self._load_encodings_once()
         self.sidebar.show_entries(entries, current_id=self.conversation.id)
         if open_latest:
             if not entries:
@@ -416,6 +419,11 @@ class ChatScreen(ConversationCommands, Screen[None]):
             self.app.call_from_thread(if_still_shown)
 
     # ------------------------------------------------------ token counts
+    def _load_encodings_once(self) -> None:
+        if not self._encodings_requested:
+            self._encodings_requested = True
+            self.load_encodings()
+
     @work(thread=True, exclusive=True, group="encodings")
     def load_encodings(self) -> None:
         """Load tiktoken's encodings and the price table off the UI thread.
