@@ -63,12 +63,27 @@ def _strip_provider_prefix(model: str) -> str:
     return model.rsplit("/", 1)[-1]
 
 
+# tiktoken's package imports itself in a cycle (tiktoken -> core -> tiktoken): two threads
+# importing it for the first time at once can see a half-initialised module and raise
+# ImportError (seen when the encodings load while a count runs in another worker).
+_IMPORT_LOCK = threading.Lock()
+
+
+def _import_tiktoken() -> None:
+    """Import tiktoken and its model table once, one thread at a time."""
+    with _IMPORT_LOCK:
+        import tiktoken
+        import tiktoken.model  # noqa: F401
+        import tiktoken_ext.openai_public  # noqa: F401
+
+
 def encoding_for_model(model: str) -> tuple[str, bool]:
     """The encoding name tiktoken uses for `model`, and whether that is a guess.
 
     Unknown models (every non-OpenAI model, and OpenAI names newer than tiktoken) get
     `o200k_base`, marked approximate.
     """
+    _import_tiktoken()
     from tiktoken.model import encoding_name_for_model
 
     try:
@@ -158,6 +173,7 @@ def load_encoding(name: str) -> tiktoken.Encoding:
     tiktoken's own constructor is run with a loader that reads local files, so the split
     pattern and special tokens stay exactly tiktoken's. Raises EncodingLoadError.
     """
+    _import_tiktoken()
     import tiktoken
     from tiktoken_ext import openai_public
 
