@@ -138,7 +138,6 @@ class Sidebar(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._entries: list[ListedConversation] = []
-        self._search_results: list[SearchResult] | None = None
         self.border_title = "Conversations"
 
     def compose(self) -> ComposeResult:
@@ -165,14 +164,12 @@ class Sidebar(Vertical):
     ) -> None:
         """Replace the listed conversations, keeping the highlight on the same conversation."""
         self._entries = list(entries)
-        self._search_results = None
         # While the user moves in the list, keep their place; otherwise show the open conversation.
         navigating = self.option_list.has_focus and self.highlighted_id is not None
         self._render_options(keep_id=self.highlighted_id if navigating else current_id)
 
     def show_search_results(self, results: Sequence[SearchResult]) -> None:
         """List the conversations whose text matched, with the matching snippet."""
-        self._search_results = list(results)
         self.border_title = f"Search: {len(results)} found"
         options = [
             Option(
@@ -246,7 +243,6 @@ class Sidebar(Vertical):
     def clear_filter(self) -> None:
         """Empty the filter box and go back from search results to the whole list."""
         self.filter_input.value = ""
-        self._search_results = None
         self._render_options(keep_id=self.highlighted_id)
 
     def focus_filter(self) -> None:
