@@ -13,6 +13,12 @@ from textual.theme import BUILTIN_THEMES
 from textual.widgets import Static
 
 from tui_chat.config import load_config, save_setting
+from tui_chat.ui.code_styles import (
+    DEFAULT_CODE_THEME,
+    all_code_themes,
+    is_known_code_theme,
+    valid_code_theme,
+)
 from tui_chat.ui.screens.theme_picker import ThemePickerScreen
 from tui_chat.ui.themes import (
     ANSI_THEME_NAME,
@@ -138,6 +144,14 @@ def test_ansi_theme_uses_only_ansi_colours_and_its_named_pairs_are_readable() ->
     ):
         ratio = contrast_ratio(spec.variables[fg_key], spec.variables[bg_key])
         assert ratio >= BODY_TEXT_CONTRAST, f"{fg_key} on {bg_key} is {ratio:.2f}"
+
+
+def test_code_styles_are_checked_without_listing_every_plugin() -> None:
+    assert is_known_code_theme("monokai") and is_known_code_theme("ansi_light")
+    assert not is_known_code_theme("no-such-style")
+    assert valid_code_theme("no-such-style") == DEFAULT_CODE_THEME
+    assert valid_code_theme("xcode") == "xcode"
+    assert {"monokai", "ansi_dark", "github-dark"} <= set(all_code_themes())
 
 
 def test_every_bundled_code_theme_is_one_rich_can_render() -> None:

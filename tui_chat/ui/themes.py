@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pygments.styles import get_all_styles
 from textual.app import App
 from textual.color import Color, ColorParseError
 from textual.css.constants import VALID_STYLE_FLAGS
@@ -31,10 +30,10 @@ from textual.design import (
 )
 from textual.theme import Theme
 
+from tui_chat.ui.code_styles import all_code_themes, is_known_code_theme
+
 DEFAULT_THEME_NAME = "tui-chat-dark"
 ANSI_THEME_NAME = "ansi-16"
-ANSI_CODE_THEMES = ("ansi_dark", "ansi_light")
-"""Rich's code styles in the 16 ANSI colours, besides every Pygments style."""
 
 APP_VARIABLES = ("user-message", "assistant-message", "gauge-fill", "gauge-warn", "muted-text")
 """TCSS variables tui-chat's styles use beyond Textual's; the loader derives any a file omits."""
@@ -275,11 +274,6 @@ def _check_variable(path: Path, key: str, value: Any) -> str:
     return value
 
 
-def known_code_themes() -> set[str]:
-    """Every valid `code_theme`: the installed Pygments styles and Rich's two ANSI styles."""
-    return {*get_all_styles(), *ANSI_CODE_THEMES}
-
-
 def default_code_theme(*, dark: bool, ansi: bool) -> str:
     """The code style for a theme file that names none."""
     if ansi:
@@ -319,11 +313,11 @@ def _parse_theme(path: Path, data: dict[str, Any], *, bundled: bool) -> ThemeSpe
                 raise ThemeFileError(path, f"{key!r} should be a number from 0 to 1")
             numbers[key] = float(value)
     code_theme = data.get("code_theme", default_code_theme(dark=data["dark"], ansi=ansi))
-    if not isinstance(code_theme, str) or code_theme not in known_code_themes():
+    if not isinstance(code_theme, str) or not is_known_code_theme(code_theme):
         raise ThemeFileError(
             path,
             f"'code_theme' = {code_theme!r} is not a known code style; use one of: "
-            f"{', '.join(sorted(known_code_themes()))}",
+            f"{', '.join(all_code_themes())}",
         )
     raw_variables = data.get("variables", {})
     if not isinstance(raw_variables, dict):

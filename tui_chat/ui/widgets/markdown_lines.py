@@ -11,32 +11,26 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from functools import cache
+from typing import TYPE_CHECKING, ClassVar
 
-from markdown_it import MarkdownIt
-from pygments.styles import get_all_styles
 from rich.console import Console
-from rich.markdown import Heading, Markdown
 from rich.style import Style
-from rich.syntax import RICH_SYNTAX_THEMES, Syntax
 from rich.text import Text
 from rich.theme import Theme
 from textual.strip import Strip
+
+from tui_chat.ui.code_styles import valid_code_theme
+
+if TYPE_CHECKING:
+    from rich.markdown import Markdown
+    from rich.syntax import Syntax
 
 # A fence opens with three or more backticks or tildes; inside a list item it may be indented.
 _FENCE_OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 
 # A top-level list item: a bullet or a number at column 0, then a space.
 _LIST_ITEM = re.compile(r"(?:[-*+]|\d{1,9}[.)])[ \t]")
-
-DEFAULT_CODE_THEME = "monokai"
-# Rich adds two styles of its own that use the terminal's 16 ANSI colours.
-_KNOWN_CODE_THEMES = frozenset(get_all_styles()) | frozenset(RICH_SYNTAX_THEMES)
-
-
-def valid_code_theme(name: str) -> str:
-    """The Pygments style `name`, or the default when Pygments does not know it."""
-    return name if name in _KNOWN_CODE_THEMES else DEFAULT_CODE_THEME
 
 
 def split_blocks(text: str) -> tuple[list[str], int]:
@@ -131,20 +125,30 @@ def list_item_starts(tail: str) -> list[int] | None:
 
 def code_blocks(text: str) -> list[str]:
     """The contents of every fenced or indented code block in Markdown `text`, in order."""
+    from markdown_it import MarkdownIt  # see _chat_markdown for why it is imported here
+
     tokens = MarkdownIt().parse(text)
     return [token.content for token in tokens if token.type in ("fence", "code_block")]
 
 
-class _LeftHeading(Heading):
-    """Headings aligned left: a centred title reads oddly inside a chat message."""
+@cache
+def _chat_markdown() -> type[Markdown]:
+    """Rich's Markdown with headings aligned left: a centred title reads oddly in a message.
 
-    LEVEL_ALIGN: ClassVar[dict[str, str]] = {  # type: ignore[assignment]
-        f"h{level}": "left" for level in range(1, 7)
-    }
+    Imported on first use: Rich's Markdown brings markdown-it and Pygments' lexers (~35 ms),
+    which start-up does not need before a message is drawn.
+    """
+    from rich.markdown import Heading, Markdown
 
+    class LeftHeading(Heading):
+        LEVEL_ALIGN: ClassVar[dict[str, str]] = {  # type: ignore[assignment]
+            f"h{level}": "left" for level in range(1, 7)
+        }
 
-class _ChatMarkdown(Markdown):
-    elements: ClassVar = {**Markdown.elements, "heading_open": _LeftHeading}
+    class ChatMarkdown(Markdown):
+        elements: ClassVar = {**Markdown.elements, "heading_open": LeftHeading}
+
+    return ChatMarkdown
 
 
 # Rich looks its Markdown styles up by these names; each maps to one of the pane's component
@@ -211,7 +215,7 @@ class MarkdownRenderer:
 
     def markdown(self, text: str, width: int) -> list[Strip]:
         """One Markdown block (or several) rendered at `width`, without trailing blank lines."""
-        renderable = _ChatMarkdown(text, code_theme=self.code_theme, hyperlinks=False)
+        renderable = _chat_markdown()(text, code_theme=self.code_theme, hyperlinks=False)
         return self._render(renderable, width)
 
     def plain(self, text: str, width: int, style: Style | None = None) -> list[Strip]:
@@ -220,6 +224,8 @@ class MarkdownRenderer:
 
     def code(self, code: str, lexer: str, width: int, *, top: int, bottom: int) -> list[Strip]:
         """Lines of a code block as Rich's Markdown draws them, with chosen vertical padding."""
+        from rich.syntax import Syntax  # with Markdown, off the start-up path
+
         syntax = Syntax(
             code, lexer, theme=self.code_theme, word_wrap=True, padding=(top, 1, bottom, 1)
         )

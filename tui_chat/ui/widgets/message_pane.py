@@ -32,8 +32,8 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from tui_chat.domain.conversation import Conversation, Message
+from tui_chat.ui.code_styles import DEFAULT_CODE_THEME
 from tui_chat.ui.widgets.markdown_lines import (
-    DEFAULT_CODE_THEME,
     MARKDOWN_STYLE_ROLES,
     MarkdownRenderer,
     MarkdownStyles,
