@@ -145,10 +145,51 @@ def test_index_cache_spares_parsing_unchanged_files(
     assert again.list_entries() == first
     assert again._index.parsed_last_time == 0
     # Deleting the cache loses nothing; a corrupt cache is ignored.
-    (paths.cache_dir / "index.json").unlink()
+    (paths.cache_dir / "index.jsonl").unlink()
     assert ConversationStore(paths).list_entries() == first
-    (paths.cache_dir / "index.json").write_text("{not json")
+    (paths.cache_dir / "index.jsonl").write_text("{not json")
     assert ConversationStore(paths).list_entries() == first
+
+
+def test_cached_head_is_the_list_as_last_recorded_without_reading_the_folder(
+    store: ConversationStore, paths: AppPaths
+) -> None:
+    assert store.cached_head(5) is None  # nothing recorded yet
+    for n in range(30):
+        conv = make_conversation(f"c{n:02d}", f"Title {n}")
+        conv.updated = T0 + timedelta(minutes=n)
+        conv.pinned = n == 3
+        store.save(conv)
+    age_files(paths.conversations_dir)
+    listed = store.list_entries()
+    head, count = ConversationStore(paths).cached_head(5) or ([], 0)
+    assert count == 30
+    assert head == listed[:5]
+    assert [e.id for e in head] == ["c03", "c29", "c28", "c27", "c26"]
+    # It reports the last listing, not the folder: a file deleted since is still there...
+    (paths.conversations_dir / "c29.toml").unlink()
+    assert [e.id for e in (store.cached_head(2) or ([], 0))[0]] == ["c03", "c29"]
+    # ...until the list is checked again.
+    store.list_entries()
+    assert [e.id for e in (store.cached_head(2) or ([], 0))[0]] == ["c03", "c28"]
+    # A cache from another folder, an older format or a torn write is not used.
+    cache = paths.cache_dir / "index.jsonl"
+    cache.write_text(cache.read_text().replace('"format":2', '"format":1'))
+    assert store.cached_head(5) is None
+    cache.write_text('{"format":2,"folder":')
+    assert store.cached_head(5) is None
+
+
+def test_cache_lines_cannot_point_outside_the_folder(
+    store: ConversationStore, paths: AppPaths
+) -> None:
+    store.save(make_conversation("c", "Title"))
+    age_files(paths.conversations_dir)
+    store.list_entries()
+    cache = paths.cache_dir / "index.jsonl"
+    cache.write_text(cache.read_text().replace('"file":"c.toml"', '"file":"../c.toml"'))
+    assert store.cached_head(5) is None
+    assert [e.id for e in ConversationStore(paths).list_entries()] == ["c"]
 
 
 def test_external_edit_is_seen_even_with_same_size_and_mtime(
@@ -380,8 +421,9 @@ def test_index_cache_holds_no_message_text(store: ConversationStore, paths: AppP
     conv.messages[0].content = "secret plans"
     store.save(conv)
     store.list_entries()
-    cache = json.loads((paths.cache_dir / "index.json").read_text())
-    assert "secret plans" not in json.dumps(cache)
+    cache = (paths.cache_dir / "index.jsonl").read_text()
+    assert [json.loads(line)["file"] for line in cache.splitlines()[1:]] == [f"{conv.id}.toml"]
+    assert "secret plans" not in cache
     assert conversation_to_toml(conv).count("secret plans") == 1
 
 

@@ -8,6 +8,10 @@ is ignored, and a read-only cache folder just means files are parsed again next 
 A rewrite can keep the same size and land in the same mtime tick (file systems stamp times with a
 coarse clock), so an entry read less than `RACY_SECONDS` after its mtime is checked again next time
 (the trick git uses for its index).
+
+The cache is JSON Lines in list order (a header line, then one line per file, pinned first, newest
+first), so the head of the list can be drawn from its first lines at start-up (`cached_head`)
+before the folder is checked: 0.005 s for 300 of 10,000 entries, against 0.2 s for all of them.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import json
 import os
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +31,7 @@ from tui_chat.storage.atomic import atomic_write_text, make_private_dir
 from tui_chat.storage.errors import ConversationFileError, StorageError
 from tui_chat.storage.toml_format import conversation_from_toml
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 RACY_SECONDS = 2.0
 SUFFIX = ".toml"
 # Far above any real conversation (a 50 MB one reads in half a second), far below what would
@@ -59,12 +63,6 @@ class ConversationEntry:
     @property
     def display_title(self) -> str:
         return self.title or ("New conversation" if self.error is None else self.id)
-
-    def sort_key(self) -> tuple[bool, float, tuple[int, ...]]:
-        """Pinned first, then the most recently updated; within one second (timestamps are whole
-        seconds) the newer id first, since ids start with their creation time."""
-        moment = self.updated.timestamp() if self.updated else 0.0
-        return (not self.pinned, -moment, tuple(-ord(char) for char in self.id))
 
 
 def read_file_bytes(path: Path) -> bytes:
@@ -194,6 +192,19 @@ class _Cached:
         return signature == self.signature and not racy
 
 
+def _in_list_order(files: Iterable[tuple[str, _Cached]]) -> list[tuple[str, _Cached]]:
+    """Pinned first, then the most recently updated; within one second (timestamps are whole
+    seconds) the newer id first, since ids start with their creation time."""
+
+    def recency(file: tuple[str, _Cached]) -> tuple[bool, float]:
+        entry = file[1].entry
+        return (not entry.pinned, -(entry.updated.timestamp() if entry.updated else 0.0))
+
+    # Two stable sorts: the second keeps the first's order among equals.
+    by_id = sorted(files, key=lambda file: file[1].entry.id, reverse=True)
+    return sorted(by_id, key=recency)
+
+
 @dataclass
 class ConversationIndex:
     """The entries of every file in a folder, re-parsing only files that changed."""
@@ -224,45 +235,74 @@ class ConversationIndex:
             seen[name] = cached
         if set(seen) != set(self._cached):
             dirty = True
-        self._cached = seen
+        self._cached = dict(_in_list_order(seen.items()))
         self.parsed_last_time = parsed
         self.last_signatures = {name: cached.signature for name, cached in seen.items()}
         if dirty:
             self._write_cache()
-        return sorted((c.entry for c in seen.values()), key=ConversationEntry.sort_key)
+        return [cached.entry for cached in self._cached.values()]
+
+    def cached_head(self, limit: int) -> tuple[list[ConversationEntry], int] | None:
+        """The first `limit` entries and the count of all, as the cache last recorded them,
+        without looking at the folder: instant, and possibly out of date until `entries()` has
+        checked the files. None when there is no usable cache."""
+        head: list[ConversationEntry] = []
+        try:
+            with open(self.cache_file, encoding="utf-8") as lines:
+                header = json.loads(lines.readline())
+                if not self._is_our_header(header):
+                    return None
+                for line in lines:
+                    if len(head) >= limit:
+                        break
+                    _name, cached = _cached_from_line(self.folder, line)
+                    head.append(cached.entry)
+            return head, int(header["count"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # missing, corrupt or half-written by an older version: only a cache
+
+    def _is_our_header(self, header: object) -> bool:
+        return (
+            isinstance(header, dict)
+            and header.get("format") == INDEX_FORMAT
+            and header.get("folder") == str(self.folder)
+        )
 
     def _read_cache(self) -> dict[str, _Cached]:
         try:
-            raw = json.loads(self.cache_file.read_text(encoding="utf-8"))
+            with open(self.cache_file, encoding="utf-8") as file:
+                lines = file.read().splitlines()
+            header = json.loads(lines[0]) if lines else None
         except (OSError, ValueError):
             return {}  # missing or corrupt: it is only a cache, rebuild it
-        if not isinstance(raw, dict) or raw.get("format") != INDEX_FORMAT:
-            return {}
-        if raw.get("folder") != str(self.folder):
+        if not self._is_our_header(header):
             return {}
         result: dict[str, _Cached] = {}
-        for name, item in raw.get("files", {}).items():
+        for line in lines[1:]:
             try:
-                result[name] = _cached_from_json(self.folder / name, item)
+                name, cached = _cached_from_line(self.folder, line)
             except (KeyError, TypeError, ValueError):
                 continue  # one odd entry is re-parsed, the rest still count
+            result[name] = cached
         return result
 
     def _write_cache(self) -> None:
-        payload = {
-            "format": INDEX_FORMAT,
-            "folder": str(self.folder),
-            "files": {name: _cached_to_json(c) for name, c in self._cached.items()},
-        }
+        """Header, then one line per file in list order (`_cached` is kept in that order)."""
+        header = {"format": INDEX_FORMAT, "folder": str(self.folder), "count": len(self._cached)}
+        lines = [json.dumps(header, separators=(",", ":"))]
+        lines.extend(
+            json.dumps(_cached_to_json(name, cached), separators=(",", ":"))
+            for name, cached in self._cached.items()
+        )
         try:
             make_private_dir(self.cache_file.parent)
-            atomic_write_text(self.cache_file, json.dumps(payload, separators=(",", ":")))
+            atomic_write_text(self.cache_file, "\n".join(lines) + "\n")
         except OSError:
             # The cache only saves time; a read-only or full disk must not stop the list.
             pass
 
 
-def _cached_to_json(cached: _Cached) -> dict[str, Any]:
+def _cached_to_json(name: str, cached: _Cached) -> dict[str, Any]:
     if cached.as_json is None:
         entry = {f.name: getattr(cached.entry, f.name) for f in fields(ConversationEntry)}
         entry.pop("path")
@@ -271,11 +311,20 @@ def _cached_to_json(cached: _Cached) -> dict[str, Any]:
             moment = entry[key]
             entry[key] = moment.isoformat() if moment is not None else None
         cached.as_json = {
+            "file": name,
             "sig": list(cached.signature),
             "checked_ns": cached.checked_ns,
             "entry": entry,
         }
     return cached.as_json
+
+
+def _cached_from_line(folder: Path, line: str) -> tuple[str, _Cached]:
+    item = json.loads(line)
+    name = item["file"]
+    if not isinstance(name, str) or not name.endswith(SUFFIX) or "/" in name or os.sep in name:
+        raise ValueError(f"not a file name: {name!r}")  # the cache must not point elsewhere
+    return name, _cached_from_json(folder / name, item)
 
 
 def _cached_from_json(path: Path, item: dict[str, Any]) -> _Cached:

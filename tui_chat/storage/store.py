@@ -151,7 +151,7 @@ class ConversationStore:
         self.paths = paths
         self.folder = paths.conversations_dir
         self.trash_folder = paths.trash_dir
-        self._index = ConversationIndex(self.folder, paths.cache_dir / "index.json")
+        self._index = ConversationIndex(self.folder, paths.cache_dir / "index.jsonl")
         self._known: dict[str, _Snapshot] = {}
         self._lock = threading.RLock()  # file reads and writes
         # The list has its own lock: a first, cold listing of thousands of files must not hold
@@ -204,6 +204,14 @@ class ConversationStore:
             if self._last_scan is None:
                 self._last_scan = dict(self._index.last_signatures)
             return entries
+
+    def cached_head(self, limit: int) -> tuple[list[ConversationEntry], int] | None:
+        """The first `limit` entries of the list and the count of all, as last recorded, without
+        reading the folder: what to draw at start-up while `list_entries` checks the files.
+        None when nothing was recorded yet."""
+        # No index lock: this reads the cache file (replaced atomically) and no shared state,
+        # so it never waits behind a first listing of thousands of files.
+        return self._index.cached_head(limit)
 
     def refresh(self) -> bool:
         """Cheap rescan (stat only): True if any file was added, changed or removed since the
