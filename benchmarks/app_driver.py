@@ -2,7 +2,7 @@
 measures one thing and prints one JSON line. Run one per process so start-up, peak RSS and
 caches are those of a fresh `tui-chat`.
 
-  python benchmarks/app_driver.py startup [--bare]          ready time (wall clock)
+  python benchmarks/app_driver.py startup [--bare]          first frames with the list (wall clock)
   python benchmarks/app_driver.py stream --tokens N         CPU seconds per window of tokens
   python benchmarks/app_driver.py keys --chars N [--bare]   key-to-repaint latencies
   python benchmarks/app_driver.py open                      open the big conversation: time, RSS
@@ -116,28 +116,42 @@ class BareApp(App[None]):
 
 # --------------------------------------------------------------------------- start-up
 def startup(args: argparse.Namespace) -> None:
-    """Print the wall-clock time at which the conversation list is filled and painted."""
+    """Print the wall-clock times of the first frame written with the conversation list filled
+    (`ready`) and of the first with the newest conversation drawn too (`opened`; the same frame
+    when there is nothing to open). The bare app is ready at its first frame."""
     meter = FrameMeter().install()
     result: dict[str, Any] = {}
+    state = {"listed": -1, "opened": False}
 
-    def ready(app: App[Any], count: int) -> None:
-        if not result:
-            result.update(ready=time.time(), listed=count, frames=meter.frames)
+    def on_frame(app: App[Any]) -> None:
+        now = time.time()
+        if state["listed"] >= 0 and "ready" not in result:
+            result.update(ready=now, listed=state["listed"], frames=meter.frames)
+        if "ready" in result and (state["opened"] or state["listed"] == 0):
+            result.setdefault("opened", now)
             app.exit()
 
+    meter.listeners.append(on_frame)
     if args.bare:
         app: App[Any] = BareApp()
-        app.call_after_refresh(lambda: ready(app, 0))
+        app.call_later(lambda: state.update(listed=0))  # mounted: its first frame is ready
     else:
+        from tui_chat.ui.screens.chat import ChatScreen
         from tui_chat.ui.widgets.sidebar import Sidebar
 
-        original = Sidebar.show_entries
+        show_entries, show_conversation = Sidebar.show_entries, ChatScreen._show_conversation
 
-        def show_entries(self: Sidebar, entries: Any, *, current_id: str | None = None) -> None:
-            original(self, entries, current_id=current_id)
-            self.call_after_refresh(lambda: ready(self.app, self.option_list.option_count))
+        def listed(self: Sidebar, entries: Any, **options: Any) -> None:
+            show_entries(self, entries, **options)
+            if state["listed"] < 0:
+                state["listed"] = self.option_list.option_count
 
-        Sidebar.show_entries = show_entries  # type: ignore[method-assign]
+        def opened(self: ChatScreen, conversation: Any, quiet: bool = False) -> None:
+            show_conversation(self, conversation, quiet)
+            state["opened"] = bool(conversation.messages)
+
+        Sidebar.show_entries = listed  # type: ignore[method-assign]
+        ChatScreen._show_conversation = opened  # type: ignore[method-assign]
         app = real_app()
     app.run(headless=True, size=SIZE)
     emit(result)

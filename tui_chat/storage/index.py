@@ -218,10 +218,12 @@ class ConversationIndex:
 
     def entries(self) -> list[ConversationEntry]:
         """All entries, pinned first then most recent; writes the cache when it changed."""
-        if not self._loaded:
-            self._cached = self._read_cache()
-            self._loaded = True
         dirty = False
+        if not self._loaded:
+            from_cache = self._read_cache()
+            dirty = from_cache is None  # written even when empty: an empty list is worth drawing
+            self._cached = from_cache or {}
+            self._loaded = True
         seen: dict[str, _Cached] = {}
         parsed = 0
         for name, signature in scan(self.folder):
@@ -268,15 +270,16 @@ class ConversationIndex:
             and header.get("folder") == str(self.folder)
         )
 
-    def _read_cache(self) -> dict[str, _Cached]:
+    def _read_cache(self) -> dict[str, _Cached] | None:
+        """The cached entries; None when there is no usable cache."""
         try:
             with open(self.cache_file, encoding="utf-8") as file:
                 lines = file.read().splitlines()
             header = json.loads(lines[0]) if lines else None
         except (OSError, ValueError):
-            return {}  # missing or corrupt: it is only a cache, rebuild it
+            return None  # missing or corrupt: it is only a cache, rebuild it
         if not self._is_our_header(header):
-            return {}
+            return None
         result: dict[str, _Cached] = {}
         for line in lines[1:]:
             try:

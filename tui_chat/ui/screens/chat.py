@@ -34,7 +34,7 @@ from tui_chat.ui.services import Services
 from tui_chat.ui.themes import code_theme_of
 from tui_chat.ui.widgets.composer import Composer
 from tui_chat.ui.widgets.message_pane import MessagePane
-from tui_chat.ui.widgets.sidebar import Sidebar
+from tui_chat.ui.widgets.sidebar import MAX_LISTED, Sidebar
 from tui_chat.ui.widgets.status_bar import StatusBar, StatusFigures
 
 PERIODIC_SAVE_SECONDS = 3.0
@@ -44,7 +44,7 @@ STATUS_REFRESH_SECONDS = 0.25
 # frame (keystroke p95 20.8 ms -> ~6 ms at 0.5 s; see the benchmark).
 COMPOSER_COUNT_DELAY = 0.4
 STORE_POLL_SECONDS = 2.0
-ENCODINGS_FALLBACK_DELAY = 2.0
+BACKGROUND_WORK_FALLBACK_DELAY = 2.0
 
 
 def mark_unfinished_replies(conversation: Conversation) -> None:
@@ -55,6 +55,11 @@ def mark_unfinished_replies(conversation: Conversation) -> None:
     for message in conversation.messages:
         if message.role == "assistant" and not message.finish_reason:
             message.finish_reason = "interrupted"
+
+
+def _newest_readable(entries: list) -> str | None:  # type: ignore[type-arg]
+    """The id of the first conversation in the list whose file could be read."""
+    return next((entry.id for entry in entries if not entry.error), None)
 
 
 class ChatScreen(ConversationCommands, Screen[None]):
@@ -79,7 +84,9 @@ class ChatScreen(ConversationCommands, Screen[None]):
         self._composer_timer: Timer | None = None
         self._last_status = 0.0
         self._status_timer: Timer | None = None
-        self._encodings_requested = False
+        self._background_work_started = False
+        self._list_needs_check = False  # drawn from the index cache, files not yet checked
+        self._opened_from_cache: str | None = None  # the newest conversation, per the cache
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -115,10 +122,9 @@ class ChatScreen(ConversationCommands, Screen[None]):
         self.pane.show_conversation(self.conversation)
         self.composer.focus()
         self._update_status()
-        self.reload_list(open_latest=True)
-        # Loading encodings is ~0.6 s of GIL-bound work: it starts once the list is shown, so
-        # it never races the list's read (see _show_entries); the timer is the fallback.
-        self.set_timer(ENCODINGS_FALLBACK_DELAY, self._load_encodings_once)
+        self._show_list_from_cache()
+        # Whatever prevents the first screen from completing, background work starts anyway.
+        self.set_timer(BACKGROUND_WORK_FALLBACK_DELAY, self._start_background_work)
         self.set_interval(STORE_POLL_SECONDS, self.poll_store)
         self.warn_if_no_api_key()
 
@@ -141,25 +147,61 @@ class ChatScreen(ConversationCommands, Screen[None]):
             )
 
     # ------------------------------------------------------------ the list
+    def _show_list_from_cache(self) -> None:
+        """Draw the list as the index last recorded it, in the first frame, and open the newest
+        conversation; every file is checked once that is on screen (0.3 s at 10,000 files, which
+        would otherwise hold up the first frame), and the checked list replaces this one, visibly
+        only if files changed while tui-chat was closed.
+
+        Reading at most MAX_LISTED lines of the cache takes ~5 ms: it is done here, not in a
+        thread, so the list is in the first frame.
+        """
+        head = self.services.store.cached_head(MAX_LISTED)
+        if head is None:  # the first run, or the cache was deleted: read the folder now
+            self.reload_list(open_newest=True)
+            return
+        entries, count = head
+        self.sidebar.show_entries(entries, current_id=self.conversation.id, count=count)
+        self._list_needs_check = True
+        self._opened_from_cache = _newest_readable(entries)
+        self._after_listing(self._opened_from_cache, quiet=True)
+
+    def _start_background_work(self) -> None:
+        """Once the first screen is drawn: check the list drawn from the cache, and load the
+        encodings (~0.4 s of GIL-bound work that would slow the first frames)."""
+        if self._background_work_started:
+            return
+        self._background_work_started = True
+        if self._list_needs_check:
+            self.reload_list()
+        self.load_encodings()
+
     @work(thread=True, exclusive=True, group="list")
-    def reload_list(self, open_latest: bool = False) -> None:
-        """Read the conversation list (from the index cache) off the event loop."""
+    def reload_list(self, open_newest: bool = False) -> None:
+        """Read the conversation list off the event loop."""
         try:
             entries = self.services.store.list_entries()
         except StorageError as error:
             self._notify_any_thread(str(error), "error")
             return
-        self._call_on_ui(self._show_entries, entries, open_latest)
+        self._call_on_ui(self._show_entries, entries, open_newest)
 
-    def _show_entries(self, entries: list, open_latest: bool) -> None:  # type: ignore[type-arg]
-        self._load_encodings_once()
+    def _show_entries(self, entries: list, open_newest: bool) -> None:  # type: ignore[type-arg]
         self.sidebar.show_entries(entries, current_id=self.conversation.id)
-        if open_latest:
-            if not entries:
-                return
-            first_good = next((e for e in entries if not e.error), None)
-            if first_good is not None:
-                self.open_conversation(first_good.id)
+        opened, self._opened_from_cache = self._opened_from_cache, None
+        if (
+            opened is not None
+            and not self.conversation.messages  # the user has not moved on meanwhile
+            and all(entry.id != opened for entry in entries)
+        ):
+            open_newest = True  # its file is gone since the index was written
+        self._after_listing(_newest_readable(entries) if open_newest else None)
+
+    def _after_listing(self, open_id: str | None, quiet: bool = False) -> None:
+        if open_id is not None:
+            self.open_conversation(open_id, quiet=quiet)  # starts background work once shown
+        else:
+            self.call_after_refresh(self._start_background_work)
 
     @work(thread=True, exclusive=True, group="poll")
     def poll_store(self) -> None:
@@ -207,6 +249,7 @@ class ChatScreen(ConversationCommands, Screen[None]):
         self.pane.show_conversation(conversation)
         self.sidebar.select_conversation(conversation.id)
         self.recount_conversation()
+        self.call_after_refresh(self._start_background_work)
 
     def action_new_conversation(self) -> None:
         if self.streaming:
@@ -419,11 +462,6 @@ class ChatScreen(ConversationCommands, Screen[None]):
             self.app.call_from_thread(if_still_shown)
 
     # ------------------------------------------------------ token counts
-    def _load_encodings_once(self) -> None:
-        if not self._encodings_requested:
-            self._encodings_requested = True
-            self.load_encodings()
-
     @work(thread=True, exclusive=True, group="encodings")
     def load_encodings(self) -> None:
         """Load tiktoken's encodings and the price table off the UI thread.

@@ -138,6 +138,7 @@ class Sidebar(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._entries: list[ListedConversation] = []
+        self._count = 0  # all conversations, when only the head of the list is known yet
         self.border_title = "Conversations"
 
     def compose(self) -> ComposeResult:
@@ -160,13 +161,29 @@ class Sidebar(Vertical):
         return option_list.get_option_at_index(option_list.highlighted).id
 
     def show_entries(
-        self, entries: Sequence[ListedConversation], *, current_id: str | None = None
+        self,
+        entries: Sequence[ListedConversation],
+        *,
+        current_id: str | None = None,
+        count: int | None = None,
     ) -> None:
-        """Replace the listed conversations, keeping the highlight on the same conversation."""
-        self._entries = list(entries)
+        """Replace the listed conversations, keeping the highlight on the same conversation.
+
+        `count` is the number of all conversations when `entries` is only the head of the list.
+        """
         # While the user moves in the list, keep their place; otherwise show the open conversation.
         navigating = self.option_list.has_focus and self.highlighted_id is not None
-        self._render_options(keep_id=self.highlighted_id if navigating else current_id)
+        keep_id = self.highlighted_id if navigating else current_id
+        entries = list(entries)
+        count = len(entries) if count is None else count
+        if entries == self._entries and count == self._count and self.option_list.option_count:
+            # The same list again (the start-up check found nothing new): building 300 options
+            # costs ~30 ms, so only the highlight is set.
+            if keep_id is not None:
+                self.select_conversation(keep_id)
+            return
+        self._entries, self._count = entries, count
+        self._render_options(keep_id=keep_id)
 
     def show_search_results(self, results: Sequence[SearchResult]) -> None:
         """List the conversations whose text matched, with the matching snippet."""
@@ -188,16 +205,16 @@ class Sidebar(Vertical):
     def _render_options(self, keep_id: str | None) -> None:
         needle = self.filter_input.value.strip().casefold() if self.is_mounted else ""
         shown = [e for e in self._entries if not needle or needle in (e.title or "").casefold()]
+        # Unfiltered, the head of a longer list stands for all of it.
+        matching = len(shown) if needle else max(self._count, len(shown))
         self.border_title = (
-            f"Conversations ({len(shown)}/{len(self._entries)})"
-            if needle
-            else f"Conversations ({len(shown)})"
+            f"Conversations ({matching}/{self._count})" if needle else f"Conversations ({matching})"
         )
         # OptionList measures every option it holds: 10,000 took 1.6 s on the event loop. The
         # filter searches all entries, so listing the first few hundred loses nothing.
         options = [Option(entry_prompt(e), id=e.id) for e in shown[:MAX_LISTED]]
-        if len(shown) > MAX_LISTED:
-            more = len(shown) - MAX_LISTED
+        if matching > MAX_LISTED:
+            more = matching - MAX_LISTED
             options.append(
                 Option(
                     Content.styled(f"{more:,} more: type / to filter", "$text-muted"), disabled=True

@@ -1,0 +1,83 @@
+"""Start-up: the list is drawn from the index cache at once, then checked against the folder."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from app_harness import chat, make_app, wait_for
+from openai_server import FakeOpenAIServer
+
+from tui_chat.domain import Conversation, Message
+from tui_chat.paths import AppPaths
+from tui_chat.storage.store import ConversationStore
+
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def seed(tmp_path: Path, titles: list[str]) -> ConversationStore:
+    """Conversations saved oldest first, listed once (so the index cache is warm), files aged."""
+    store = ConversationStore(
+        AppPaths(config_file=tmp_path / "config" / "config.toml", data_dir=tmp_path / "data")
+    )
+    for n, title in enumerate(titles):
+        conversation = Conversation(id=f"20261120-09000{n}-abcd", title=title)
+        conversation.add(Message("user", f"question about {title}"))
+        conversation.add(Message("assistant", f"answer about {title}"))
+        conversation.updated = T0 + timedelta(minutes=n)
+        store.save(conversation)
+    past = time.time() - 3600  # the index trusts a file's stat only once it is a little old
+    for path in store.folder.glob("*.toml"):
+        os.utime(path, (past, past))
+    store.list_entries()
+    return store
+
+
+def listed_titles(app: object) -> list[str]:
+    option_list = chat(app).sidebar.option_list  # type: ignore[arg-type]
+    return [
+        str(option_list.get_option_at_index(i).prompt).splitlines()[0]
+        for i in range(option_list.option_count)
+    ]
+
+
+async def test_the_newest_conversation_opens_from_the_cached_list(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    seed(tmp_path, ["oldest", "middle", "newest"])
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await wait_for(pilot, lambda: screen.conversation.title == "newest", what="newest open")
+        await wait_for(pilot, lambda: screen.services.counter.ready, what="the check and counts")
+        assert listed_titles(app) == ["newest", "middle", "oldest"]
+        assert screen.sidebar.border_title == "Conversations (3)"
+        assert not list(app._notifications)
+
+
+async def test_changes_made_while_closed_show_once_the_folder_is_checked(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    store = seed(tmp_path, ["oldest", "middle", "newest"])
+    # While tui-chat was closed: the newest file was deleted (say, by `git pull`) and another
+    # conversation arrived; the index cache still lists the old state.
+    (store.folder / "20261120-090002-abcd.toml").unlink()
+    arrived = Conversation(id="20261120-080000-beef", title="synced in")
+    arrived.add(Message("user", "hello from the laptop"))
+    arrived.updated = T0 - timedelta(days=1)
+    ConversationStore(store.paths).save(arrived)
+
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await wait_for(
+            pilot,
+            lambda: listed_titles(app) == ["middle", "oldest", "synced in"],
+            what="the checked list",
+        )
+        # The newest file could not be opened: the next newest is, without an error toast.
+        await wait_for(pilot, lambda: screen.conversation.title == "middle", what="middle open")
+        assert screen.sidebar.border_title == "Conversations (3)"
+        assert not list(app._notifications)
