@@ -180,6 +180,23 @@ def test_cached_head_is_the_list_as_last_recorded_without_reading_the_folder(
     assert store.cached_head(5) is None
 
 
+def test_a_long_first_reading_reports_progress(
+    store: ConversationStore, paths: AppPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tui_chat.storage.index as index
+
+    monkeypatch.setattr(index, "PROGRESS_EVERY", 2)
+    for n in range(5):
+        store.save(make_conversation(f"c{n}", f"Title {n}"))
+    age_files(paths.conversations_dir)
+    heard: list[tuple[int, int]] = []
+    ConversationStore(paths).list_entries(lambda parsed, total: heard.append((parsed, total)))
+    assert heard == [(2, 5), (4, 5)]
+    heard.clear()
+    ConversationStore(paths).list_entries(lambda parsed, total: heard.append((parsed, total)))
+    assert heard == []  # nothing to parse: the index had them all
+
+
 def test_cache_lines_cannot_point_outside_the_folder(
     store: ConversationStore, paths: AppPaths
 ) -> None:

@@ -40,6 +40,7 @@ from tui_chat.storage.index import (
     SUFFIX,
     ConversationEntry,
     ConversationIndex,
+    Progress,
     entry_from_file,
     parse_conversation_bytes,
     read_conversation,
@@ -197,10 +198,13 @@ class ConversationStore:
 
     # ------------------------------------------------------------ listing
 
-    def list_entries(self) -> list[ConversationEntry]:
-        """Every conversation file, pinned first then most recent; broken files carry `error`."""
+    def list_entries(self, progress: Progress | None = None) -> list[ConversationEntry]:
+        """Every conversation file, pinned first then most recent; broken files carry `error`.
+
+        `progress(parsed, to_parse)` hears how a long first reading of the folder goes.
+        """
         with self._index_lock:
-            entries = self._index.entries()
+            entries = self._index.entries(progress)
             if self._last_scan is None:
                 self._last_scan = dict(self._index.last_signatures)
             return entries

@@ -178,9 +178,14 @@ class ChatScreen(ConversationCommands, Screen[None]):
 
     @work(thread=True, exclusive=True, group="list")
     def reload_list(self, open_newest: bool = False) -> None:
-        """Read the conversation list off the event loop."""
+        """Read the conversation list off the event loop; a long first reading (thousands of
+        files, no index yet) shows its progress in the sidebar."""
+
+        def progress(parsed: int, to_parse: int) -> None:
+            self._call_on_ui(self.sidebar.show_progress, parsed, to_parse)
+
         try:
-            entries = self.services.store.list_entries()
+            entries = self.services.store.list_entries(progress)
         except StorageError as error:
             self._notify_any_thread(str(error), "error")
             return

@@ -185,6 +185,10 @@ class Sidebar(Vertical):
         self._entries, self._count = entries, count
         self._render_options(keep_id=keep_id)
 
+    def show_progress(self, parsed: int, to_parse: int) -> None:
+        """While the folder is read for the first time: how far it got."""
+        self.border_title = f"Reading {parsed:,}/{to_parse:,}"
+
     def show_search_results(self, results: Sequence[SearchResult]) -> None:
         """List the conversations whose text matched, with the matching snippet."""
         self.border_title = f"Search: {len(results)} found"
@@ -208,7 +212,9 @@ class Sidebar(Vertical):
         # Unfiltered, the head of a longer list stands for all of it.
         matching = len(shown) if needle else max(self._count, len(shown))
         self.border_title = (
-            f"Conversations ({matching}/{self._count})" if needle else f"Conversations ({matching})"
+            f"Conversations ({matching:,}/{self._count:,})"
+            if needle
+            else f"Conversations ({matching:,})"
         )
         # OptionList measures every option it holds: 10,000 took 1.6 s on the event loop. The
         # filter searches all entries, so listing the first few hundred loses nothing.
