@@ -15,6 +15,7 @@ from tui_chat.storage.errors import ConversationFileError
 from tui_chat.storage.toml_format import (
     CONVERSATION_KEYS,
     MESSAGE_KEYS,
+    USAGE_KEYS,
     conversation_from_toml,
     conversation_to_toml,
 )
@@ -74,6 +75,9 @@ def messages(draw: st.DrawFn) -> Message:
             cached_tokens=st.integers(0, 10**6),
             reasoning_tokens=st.integers(0, 10**6),
             estimated=st.booleans(),
+            extra=st.dictionaries(
+                plain_keys.filter(lambda k: k not in USAGE_KEYS), extra_values, max_size=2
+            ),
         )
     )
     return Message(
@@ -219,7 +223,9 @@ def test_unknown_keys_survive_a_save() -> None:
         'schema = 1\nid = "x"\ntitle = "t"\ncreated = 2026-01-01 00:00:00+00:00\n'
         'updated = 2026-01-01 00:00:00+00:00\nfolder = "work"\n\n[sync]\ndevice = "laptop"\n\n'
         '[[messages]]\nrole = "user"\ncontent = "hi"\ncreated = 2026-01-01 00:00:00+00:00\n'
-        'rating = 5\n\n[[messages.attachments]]\nname = "a.png"\n'
+        "rating = 5\n\n[messages.usage]\nprompt_tokens = 3\ncompletion_tokens = 0\n"
+        "audio_tokens = 7\n\n[messages.usage.details]\nimages = 1\n\n"
+        '[[messages.attachments]]\nname = "a.png"\n'
     )
     conv = conversation_from_toml(text, PATH)
     assert conv.extra == {"folder": "work", "sync": {"device": "laptop"}}
@@ -229,6 +235,12 @@ def test_unknown_keys_survive_a_save() -> None:
     assert again["sync"] == {"device": "laptop"}
     assert again["messages"][0]["rating"] == 5
     assert again["messages"][0]["attachments"] == [{"name": "a.png"}]
+    assert again["messages"][0]["usage"] == {
+        "prompt_tokens": 3,
+        "completion_tokens": 0,
+        "audio_tokens": 7,
+        "details": {"images": 1},
+    }
 
 
 def test_other_offsets_and_local_times_are_read() -> None:

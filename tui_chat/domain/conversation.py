@@ -44,6 +44,9 @@ class Usage:
     cached_tokens: int = 0
     reasoning_tokens: int = 0
     estimated: bool = False
+    # Keys found in the file that this version does not know (another tool's, a newer
+    # tui-chat's): kept so a save never drops them.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def total_tokens(self) -> int:

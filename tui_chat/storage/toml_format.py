@@ -132,6 +132,8 @@ def _usage_lines(usage: Usage) -> Iterator[str]:
         yield f"reasoning_tokens = {int(usage.reasoning_tokens)}"
     if usage.estimated:
         yield "estimated = true"
+    extra = {k: v for k, v in usage.extra.items() if k not in USAGE_KEYS}
+    yield from _table_body(extra, ("messages", "usage"))
 
 
 def _is_table(value: object) -> bool:
@@ -396,7 +398,11 @@ class _Reader:
         numbers = {}
         for key in ("prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens"):
             numbers[key] = self.typed(raw, key, int, 0, index)
-        return Usage(**numbers, estimated=self.typed(raw, "estimated", bool, False, index))
+        return Usage(
+            **numbers,
+            estimated=self.typed(raw, "estimated", bool, False, index),
+            extra={k: v for k, v in raw.items() if k not in USAGE_KEYS},
+        )
 
     def error(self, key: str, reason: str, index: int = -1) -> ConversationFileError:
         return ConversationFileError(self.path, self.line_of(key, index), reason)
