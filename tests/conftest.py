@@ -100,10 +100,13 @@ class ChatHarness:
         return [event async for event in client.stream_reply(conversation, **kwargs)]
 
     async def error(
-        self, conversation: Conversation | None = None, **client_options: Any
+        self,
+        conversation: Conversation | None = None,
+        client: ChatClient | None = None,
+        **client_options: Any,
     ) -> ChatError:
         """The ChatError of a reply expected to fail."""
-        events = await self.events(conversation, self.client(**client_options))
+        events = await self.events(conversation, client or self.client(**client_options))
         assert isinstance(events[-1], StreamFailed), events
         return events[-1].error
 

@@ -95,6 +95,24 @@ def test_wrong_type_is_named_and_the_default_used(tmp_path: Path) -> None:
     assert config.profiles["b"].request_timeout == 600.0
 
 
+def test_retries_and_key_command_time_are_set_per_profile(tmp_path: Path) -> None:
+    text = (
+        "[profiles.local]\nbase_url = 'http://127.0.0.1:11434/v1'\nmax_retries = 5\n"
+        "api_key_command_timeout = 60\n\n"
+        "[profiles.odd]\nbase_url = 'http://127.0.0.1:1/v1'\nmax_retries = -1\n"
+        "api_key_command_timeout = 0\nrequest_timeout = -5\n"
+    )
+    config, problems = load_config(write(tmp_path, text))
+    local, odd = config.profiles["local"], config.profiles["odd"]
+    assert (local.max_retries, local.api_key_command_timeout) == (5, 60)
+    assert (odd.max_retries, odd.api_key_command_timeout, odd.request_timeout) == (2, 15.0, 600.0)
+    said = {p.key: str(p) for p in problems}
+    assert "should be at least 0" in said['profiles."odd".max_retries']
+    assert "should be more than 0" in said['profiles."odd".api_key_command_timeout']
+    assert "should be more than 0" in said['profiles."odd".request_timeout']
+    assert said['profiles."odd".max_retries'].startswith(f"{tmp_path / 'config.toml'}:")
+
+
 def test_boolean_where_a_number_belongs_is_a_problem(tmp_path: Path) -> None:
     _, problems = load_config(write(tmp_path, "[profiles.openai]\ntemperature = true\n"))
     (problem,) = problems

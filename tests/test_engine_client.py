@@ -54,10 +54,14 @@ def test_failing_key_command_is_a_clear_error():
 
 def test_hanging_key_command_is_stopped_at_its_time_limit_with_its_children(tmp_path):
     pid_file = tmp_path / "pid"
-    profile = Profile(name="work", api_key_command=f"sleep 30 & echo $! > {pid_file}; wait")
+    profile = Profile(
+        name="work",
+        api_key_command=f"sleep 30 & echo $! > {pid_file}; wait",
+        api_key_command_timeout=0.3,  # config.toml: how long a password manager may take
+    )
 
     with pytest.raises(ChatError) as caught:
-        resolve_api_key(profile, timeout=0.3)
+        resolve_api_key(profile)
 
     assert "did not finish within 0.3 s" in caught.value.message
     child = int(pid_file.read_text())

@@ -218,6 +218,24 @@ async def test_server_error_5xx_is_retryable(chat, openai_server):
     assert_one_sentence(error)
 
 
+async def test_a_profile_sets_how_often_a_failed_request_is_retried(chat, openai_server):
+    failure = Script(status=503, error_message="Overloaded.", headers={"retry-after-ms": "10"})
+    openai_server.enqueue(failure, failure, failure)
+    patient = ChatClient(chat.profile(max_retries=2))
+    chat.clients.append(patient)
+
+    error = await chat.error(client=patient)
+
+    assert error.kind == "server"
+    assert len(openai_server.chat_requests) == 3  # the first try and two retries
+    openai_server.reset()
+    openai_server.enqueue(failure, failure)
+    impatient = ChatClient(chat.profile(max_retries=0))
+    chat.clients.append(impatient)
+    await chat.error(client=impatient)
+    assert len(openai_server.chat_requests) == 1
+
+
 async def test_html_error_page_from_a_proxy_is_not_quoted(chat, openai_server):
     openai_server.enqueue(
         Script(
@@ -314,9 +332,15 @@ async def test_no_answer_in_time_is_a_timeout(chat, openai_server):
 
 
 async def test_stall_mid_stream_times_out_and_keeps_the_text(chat, openai_server):
-    openai_server.enqueue(Script(text="Started and then", stall_after_chunks=2))
+    client = chat.client(request_timeout=0.3)
+    # A first request imports openai and warms the SDK, which on a busy machine takes longer
+    # than this short timeout: this test is about a stall, so it starts warm.
+    openai_server.enqueue(
+        Script(text="warm"), Script(text="Started and then", stall_after_chunks=2)
+    )
+    await chat.events(client=client)
 
-    events = await chat.events(client=chat.client(request_timeout=0.3))
+    events = await chat.events(client=client)
 
     assert chat.text(events) == "Started "
     assert events[-1].error.kind == "timeout"

@@ -35,6 +35,11 @@ class Profile:
     request_timeout: float = 600.0
     max_tokens: int | None = None
     temperature: float | None = None
+    # A flaky local server may want more retries of a 429/5xx/dropped connection; 0 turns
+    # them off. Retries wait as the server's Retry-After asks.
+    max_retries: int = 2
+    # A password manager that asks for a PIN or touch may need longer than the default.
+    api_key_command_timeout: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,15 @@ _PROFILE_TYPES: dict[str, type | tuple[type, ...]] = {
     "request_timeout": (int, float),
     "max_tokens": int,
     "temperature": (int, float),
+    "max_retries": int,
+    "api_key_command_timeout": (int, float),
+}
+# Profile numbers that must be positive (or, for max_retries, at least 0) to make sense.
+_PROFILE_MINIMUMS: dict[str, tuple[float, bool]] = {  # key: (minimum, minimum allowed)
+    "request_timeout": (0, False),
+    "api_key_command_timeout": (0, False),
+    "max_tokens": (0, False),
+    "max_retries": (0, True),
 }
 _PRICE_TYPES: dict[str, type | tuple[type, ...]] = {
     "input": (int, float),
@@ -231,6 +245,12 @@ def load_config(path: Path) -> tuple[Config, list[ConfigProblem]]:
             checker.problem(f'profiles."{name}"', "a profile should be a table")
             continue
         values = checker.table(raw, _PROFILE_TYPES, f'profiles."{name}".')
+        for key, (minimum, allowed) in _PROFILE_MINIMUMS.items():
+            value = values.get(key)
+            if value is not None and (value < minimum or (value == minimum and not allowed)):
+                bound = f"at least {minimum}" if allowed else f"more than {minimum}"
+                checker.problem(f'profiles."{name}".{key}', f"should be {bound}; using the default")
+                del values[key]
         models = tuple(str(m) for m in values.pop("models", ()))
         if name != DEFAULT_PROFILE_NAME and "base_url" not in values:
             checker.problem(

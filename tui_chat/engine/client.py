@@ -52,20 +52,21 @@ if TYPE_CHECKING:
 # Local servers (Ollama, llama.cpp, LM Studio) ignore the key, but the SDK refuses to start
 # without one.
 PLACEHOLDER_API_KEY = "not-needed"
-KEY_COMMAND_TIMEOUT = 15.0
 CONNECT_TIMEOUT = 10.0
 MODELS_TIMEOUT = 10.0
 # After /v1/models failed, ask again only after this long (a down server makes every ask slow).
 MODELS_RETRY_AFTER = 30.0
 
 
-def resolve_api_key(profile: Profile, *, timeout: float = KEY_COMMAND_TIMEOUT) -> str | None:
+def resolve_api_key(profile: Profile, *, timeout: float | None = None) -> str | None:
     """The profile's API key: inline `api_key`, else `api_key_command`'s output, else the
     environment variable `api_key_env`. None when none is configured.
 
-    Blocking (the command runs in a shell, with a time limit); raises ChatError when the
-    command fails, hangs or prints nothing.
+    Blocking (the command runs in a shell, limited to `timeout` or the profile's
+    api_key_command_timeout); raises ChatError when the command fails, hangs or prints nothing.
     """
+    if timeout is None:
+        timeout = profile.api_key_command_timeout
     if profile.api_key and profile.api_key.strip():
         return profile.api_key.strip()
     if profile.api_key_command:
@@ -181,15 +182,18 @@ class ChatClient:
         profile: Profile,
         *,
         api_key: str | None = None,
-        max_retries: int = 2,
+        max_retries: int | None = None,
         connect_timeout: float = CONNECT_TIMEOUT,
-        key_command_timeout: float = KEY_COMMAND_TIMEOUT,
+        key_command_timeout: float | None = None,
     ) -> None:
+        """`max_retries` and `key_command_timeout` default to the profile's settings."""
         self.profile = profile
         self.base_url = effective_base_url(profile)
-        self.max_retries = max_retries
+        self.max_retries = profile.max_retries if max_retries is None else max_retries
         self.connect_timeout = connect_timeout
-        self.key_command_timeout = key_command_timeout
+        self.key_command_timeout = (
+            profile.api_key_command_timeout if key_command_timeout is None else key_command_timeout
+        )
         self._api_key = api_key
         self._sdk: AsyncOpenAI | None = None
         self._sdk_lock: asyncio.Lock | None = None
