@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+from typing import Self
+
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.strip import Strip
 
@@ -30,14 +34,17 @@ class PaneApp(App[None]):
         # The pane's TCSS uses tui-chat's own variables, as the real app provides them.
         return derive_app_variables(self.current_theme)
 
-    def __init__(self, conversation: Conversation | None) -> None:
+    def __init__(
+        self, conversation: Conversation | None, pane: type[MessagePane] = MessagePane
+    ) -> None:
         super().__init__()
         self.conversation = conversation
+        self.pane_type = pane
         self.copies: list[MessagePane.CopyRequested] = []
         self.edits: list[int] = []
 
     def compose(self) -> ComposeResult:
-        yield MessagePane()
+        yield self.pane_type()
 
     def on_mount(self) -> None:
         pane = self.query_one(MessagePane)
@@ -389,3 +396,70 @@ async def test_token_updates_are_batched_into_throttled_repaints() -> None:
         assert pane.repaint_pending and "n299" not in screen_text(pane)
         await settle(pilot)
         assert "n299" in screen_text(pane)
+
+
+async def test_following_a_stream_moves_the_view_a_third_of_a_pane_at_a_time() -> None:
+    # Each move of the view redraws (and resends over SSH) the whole pane, so the view does not
+    # creep a line per line; the newest line still never leaves the screen.
+    conversation = long_conversation(40)
+    app = PaneApp(conversation)
+    async with app.run_test(size=(80, 21)) as pilot:
+        pane = app.query_one(MessagePane)
+        await settle(pilot)
+        step = pane.scrollable_content_region.height // 3
+        reply = conversation.add(Message("assistant", "Counting:", model="m"))
+        pane.message_added()
+        index = len(conversation.messages) - 1
+        positions = [round(pane.scroll_y)]
+        for n in range(30):
+            reply.content += f"\n\nline {n} NEWEST{n}"
+            pane.message_changed(index)
+            await settle(pilot)
+            assert f"NEWEST{n}" in screen_text(pane)
+            positions.append(round(pane.scroll_y))
+        moves = [after - before for before, after in pairwise(positions) if after != before]
+        assert moves and all(move >= step for move in moves)
+        assert pane.following
+        reply.finish_reason = "stop"
+        pane.message_changed(index)
+        await settle(pilot)
+        # Finished: no room left below the reply, as when the conversation is reopened.
+        assert "NEWEST29" in pane.visible_text()[-2]
+
+
+class RepaintRecordingPane(MessagePane):
+    """The pane, noting the screen regions it asks Textual to repaint (all of it: no region)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.repaints: list[tuple[Region, ...]] = []
+
+    def refresh(self, *regions: Region, **options: bool) -> Self:
+        self.repaints.append(regions)
+        return super().refresh(*regions, **options)
+
+
+async def test_a_streamed_word_repaints_only_where_it_lands() -> None:
+    conversation = long_conversation(40)
+    app = PaneApp(conversation, pane=RepaintRecordingPane)
+    async with app.run_test(size=(80, 20)) as pilot:
+        pane = app.query_one(RepaintRecordingPane)
+        reply = conversation.add(Message("assistant", "", model="m"))
+        pane.message_added()
+        index = len(conversation.messages) - 1
+        reply.content = "First paragraph.\n\nThe second one"
+        pane.message_changed(index)
+        await settle(pilot)
+        row = next(y for y, line in enumerate(pane.visible_text()) if "The second one" in line)
+        before = pane.visible_text()[row]
+        pane.repaints.clear()
+        reply.content += " grows"
+        pane.message_changed(index)
+        await settle(pilot)
+        after = pane.visible_text()[row]
+        assert after.endswith("The second one grows")
+        regions = [region for call in pane.repaints for region in call]
+        assert pane.repaints and all(pane.repaints)  # never the whole pane
+        assert all(region.y == row and region.height == 1 for region in regions)
+        assert min(region.x for region in regions) >= len(before) - 1
+        assert max(region.right for region in regions) <= len(after)

@@ -6,8 +6,13 @@ so a long reply made each streamed token dearer than the last (see shared/perf/R
 the screen holds exactly one widget however long the conversation is. Each message is a
 `MessageBlock` that renders itself once per width into cached Strips; `render_line` only looks
 lines up. Messages that were never on screen are not rendered at all (their height is estimated
-until they are), and a streamed reply is re-rendered at most ~20 times a second, only its
+until they are), and a streamed reply is re-rendered at most ~12 times a second, only its
 unfinished last Markdown block.
+
+Textual redraws a whole widget when it scrolls or changes its virtual size (it does not use the
+terminal's scroll regions), so a repaint sends only the rows whose text changed, and a followed
+reply scrolls a third of a pane at a time: the pane is resent whole once every few lines, not on
+every line, which is what an SSH link has to carry.
 """
 
 from __future__ import annotations
@@ -18,12 +23,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Offset, Size
+from textual.geometry import Offset, Region, Size
 from textual.message import Message as TextualMessage
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -51,6 +57,8 @@ FLUSH_INTERVAL = 1 / 12
 MAX_FLUSH_INTERVAL = 0.5  # however slow a repaint is, the stream shows at least twice a second
 MAX_FLUSH_SHARE = 4  # a repaint may take at most a quarter of the time between repaints
 GUTTER = 2  # a coloured bar and a space left of every message line
+# While a reply streams, the view follows it a third of a pane at a time (see `_virtual_height`).
+FOLLOW_STEPS_PER_PANE = 3
 RIGHT_MARGIN = 1
 _MARKDOWN_ROLES = sorted(set(MARKDOWN_STYLE_ROLES.values()))
 
@@ -128,6 +136,8 @@ class MessagePane(ScrollView, can_focus=True):
         self._style_key: object = None
         self._follow = True
         self._adjusting = False
+        self._streaming = False  # a reply is growing: leave room below it (see _virtual_height)
+        self._padded_height = 0
         self._dirty: set[int] = set()
         self._flush_timer: Timer | None = None
         self._last_flush = 0.0
@@ -165,6 +175,7 @@ class MessagePane(ScrollView, can_focus=True):
         self._preamble.build(self.conversation)
         self.selected_index = None
         self._follow = True
+        self._streaming = False
         self._relayout()
         self._ensure_visible_rendered()
         self.refresh()
@@ -234,14 +245,36 @@ class MessagePane(ScrollView, can_focus=True):
 
     def _apply_changes(self) -> None:
         context = self._render_context()
-        for index in sorted(self._dirty):
-            if index < len(self._blocks):
-                self._blocks[index].update(context)
-        first = min(self._dirty)
+        dirty = [index for index in sorted(self._dirty) if index < len(self._blocks)]
         self._dirty.clear()
-        self._relayout(first)
+        if not dirty:
+            return
+        rows_before = self._rows_on_screen()
+        view_before = (round(self.scroll_y), self.virtual_size)
+        for index in dirty:
+            self._blocks[index].update(context)
+        self._streaming = any(_unfinished(self._blocks[index].message) for index in dirty)
+        self._relayout(dirty[0])
         self._ensure_visible_rendered()
-        self.refresh()
+        if (round(self.scroll_y), self.virtual_size) != view_before:
+            self.refresh()  # the view moved: every row is redrawn anyway
+            return
+        self._refresh_changed_rows(rows_before)
+
+    def _rows_on_screen(self) -> list[tuple[Strip, Strip] | None]:
+        """Gutter and text of each row on screen, to tell after a change which rows differ."""
+        top = round(self.scroll_y)
+        return [self._line_parts(top + y) for y in range(self.scrollable_content_region.height)]
+
+    def _refresh_changed_rows(self, rows_before: list[tuple[Strip, Strip] | None]) -> None:
+        """Repaint only the cells that changed: a growing reply changes a row or two, and every
+        repainted cell is bytes sent to the terminal."""
+        line_width = self._line_width()
+        for y, (old, new) in enumerate(zip(rows_before, self._rows_on_screen(), strict=True)):
+            span = _changed_span(old, new)
+            if span is not None and span[0] < line_width:
+                start, end = span
+                self.refresh(Region(start, y, min(end, line_width) - start, 1))
 
     # -- geometry ---------------------------------------------------------------------------
 
@@ -272,7 +305,7 @@ class MessagePane(ScrollView, can_focus=True):
         anchor = None if self._follow else self._layout.anchor(round(self.scroll_y))
         self._recompute_tops(start)
         layout = self._layout
-        self.virtual_size = Size(self._line_width(), layout.total)
+        self.virtual_size = Size(self._line_width(), self._virtual_height(layout.total))
         self._adjusting = True
         try:
             if self._follow:
@@ -284,6 +317,29 @@ class MessagePane(ScrollView, can_focus=True):
                     self.scroll_to(y=target, animate=False, immediate=True, force=True)
         finally:
             self._adjusting = False
+
+    def _virtual_height(self, total: int) -> int:
+        """Lines to scroll through: the `total` lines of the conversation, and while a reply
+        streams, some empty room below it.
+
+        Scrolling or a new virtual size redraws the whole pane. Following a reply a line at a
+        time did that for every line; with room for a third of a pane below the reply, the view
+        (and the scroll bar) move only when the room is used up, and the newest line is always
+        on screen. The room goes once the reply ends, so a finished conversation looks the same
+        whether it was streamed or opened.
+        """
+        view = self.scrollable_content_region.height
+        if not self._streaming:
+            self._padded_height = 0
+            return total
+        if total <= view:
+            self._padded_height = view  # nothing to scroll yet, and no room needed
+            return view
+        step = max(1, view // FOLLOW_STEPS_PER_PANE)
+        # Keep the height while the reply fits in it and has not shrunk far above its end.
+        if not total <= self._padded_height <= total + 2 * step:
+            self._padded_height = total + step
+        return self._padded_height
 
     def _ensure_visible_rendered(self) -> None:
         """Render the blocks that overlap the viewport, then fix heights and the scroll anchor."""
@@ -616,3 +672,51 @@ class MessagePane(ScrollView, can_focus=True):
         return [
             self.render_line(y).text.rstrip() for y in range(self.scrollable_content_region.height)
         ]
+
+
+def _unfinished(message: Message) -> bool:
+    """True while `message` is a reply still being written."""
+    return message.finish_reason is None and not message.error
+
+
+def _changed_span(
+    old: tuple[Strip, Strip] | None, new: tuple[Strip, Strip] | None
+) -> tuple[int, int] | None:
+    """The columns [start, end) of a row that differ between two (gutter, text) pairs, or None.
+
+    A streamed word usually changes a few cells in the middle of a row: the text before it is
+    the same, and so is the blank padding after it. (Textual 8 sends a repainted row from the
+    widget's left edge whatever the start, so the bytes saved today are those after the end.)
+    """
+    if old is None:
+        return None if new is None else (0, GUTTER + new[1].cell_length)
+    if new is None:
+        return 0, GUTTER + old[1].cell_length
+    if old[0] != new[0]:
+        return 0, GUTTER + max(old[1].cell_length, new[1].cell_length)
+    old_body, new_body = old[1], new[1]
+    if old_body is new_body or old_body == new_body:
+        return None
+    # Compared character by character: the same text in the same style can come split into
+    # segments differently from one render to the next, with no style or an empty one.
+    old_cells = [(char, segment.style or None) for segment in old_body for char in segment.text]
+    new_cells = [(char, segment.style or None) for segment in new_body for char in segment.text]
+    same = 0
+    for old_cell, new_cell in zip(old_cells, new_cells, strict=False):
+        if old_cell != new_cell:
+            break
+        same += 1
+    same = max(0, same - 1)  # a combining mark joins the character before it on screen
+    start = cell_len("".join(char for char, _ in new_cells[:same]))
+    end = max(old_body.cell_length, new_body.cell_length)
+    if old_body.cell_length == new_body.cell_length:
+        # Equally long (padded to the width): the cells after the change can be the same too.
+        tail = 0
+        limit = min(len(old_cells), len(new_cells)) - same
+        while tail < limit and old_cells[-1 - tail] == new_cells[-1 - tail]:
+            tail += 1
+        if tail:
+            end -= cell_len("".join(char for char, _ in new_cells[len(new_cells) - tail :]))
+    if end <= start:
+        return None
+    return GUTTER + start, GUTTER + end
