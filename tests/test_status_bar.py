@@ -1,0 +1,204 @@
+"""The status bar stays one line at every width: 80x24 over SSH gives the message pane every row.
+
+The app tests drive the real app at 80x24 against the test server; the width sweeps call the
+bar's line-building directly, since they ask the same question at a hundred widths.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from app_harness import chat, make_app, reply_finished, send, wait_for
+from openai_server import FakeOpenAIServer, Script
+from textual.pilot import Pilot
+
+from tui_chat.config import ModelPrice
+from tui_chat.ui.app import TuiChatApp
+from tui_chat.ui.screens.chat import ChatScreen
+from tui_chat.ui.widgets.status_bar import StatusBar, StatusFigures, status_line
+
+PRICES = {"gpt-4o-mini": ModelPrice(input=0.15, output=0.6, context_window=128_000)}
+GAUGE = re.compile(r"[█░]{4,}")  # the context gauge, at least its leanest form
+# The live speed and clock: "▶ 93 tok 41/s 3.2s", "▶ 41 tok/s 3.2s", "▶ 41/s 12s"...
+LIVE = re.compile(r"▶ .*?\d+( tok)?/s( ·)? \d+(\.\d)?s")
+
+
+def status_text(app: TuiChatApp) -> str:
+    """The status bar's line as the user reads it."""
+    bar = chat(app).query_one(StatusBar)
+    return "".join(segment.text for segment in bar.render_line(0)).strip()
+
+
+def assert_one_line_under_the_composer(screen: ChatScreen, rows: int) -> None:
+    """The bar is one row; the pane gets every row the composer, bar and footer leave."""
+    bar = screen.query_one(StatusBar)
+    assert bar.size.height == 1
+    assert screen.pane.size.height == rows - screen.composer.outer_size.height - 1 - 1
+
+
+async def start_a_stalled_reply(pilot: Pilot[None], openai_server: FakeOpenAIServer) -> None:
+    """Send a message whose reply streams a little text and then hangs until Esc."""
+    app = pilot.app
+    assert isinstance(app, TuiChatApp)
+    screen = chat(app)
+    openai_server.enqueue(
+        Script(text="Counting up: " + "one two three " * 40, stall_after_chunks=8)
+    )
+    await send(pilot, "count for me")
+    await wait_for(
+        pilot,
+        lambda: screen.figures.streaming and screen.figures.reply_tokens > 0,
+        what="the reply's first text",
+    )
+    await wait_for(pilot, lambda: LIVE.search(status_text(app)) is not None, what="live figures")
+
+
+async def test_at_80x24_the_status_bar_is_one_line_with_the_key_figures(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url, prices=PRICES)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = chat(app)
+        await wait_for(pilot, lambda: app.services.counter.ready, what="encodings")
+        await send(pilot, "hello there")
+        await wait_for(pilot, reply_finished(screen), what="the reply")
+        await wait_for(pilot, lambda: screen.figures.spent_usd is not None, what="the spend")
+        await pilot.press(*"and a follow-up")
+        await wait_for(pilot, lambda: screen.figures.composer_tokens > 0, what="the draft count")
+        await pilot.pause()
+
+        idle = status_text(app)
+        assert_one_line_under_the_composer(screen, 24)
+        assert re.search(r"✎ \d+", idle), idle  # the draft's tokens
+        assert re.search(r"ctx \d+/128k", idle), idle  # context used of the window
+        assert GAUGE.search(idle) and "%" in idle, idle
+        assert re.search(r"next <?\$", idle), idle  # what the next send costs
+        assert "…" not in idle  # nothing cut off
+        pane_rows = screen.pane.size.height
+
+        screen.composer.clear()
+        await start_a_stalled_reply(pilot, openai_server)
+        streaming = status_text(app)
+        assert_one_line_under_the_composer(screen, 24)
+        assert screen.pane.size.height == pane_rows  # streaming does not take a row
+        assert LIVE.search(streaming) and "tok/s" in streaming, streaming
+        assert re.search(r"✎ \d+", streaming), streaming
+        assert re.search(r"\d+/128k", streaming) and GAUGE.search(streaming), streaming
+        assert "$" in streaming and "…" not in streaming, streaming
+
+        await pilot.press("escape")
+        await wait_for(pilot, reply_finished(screen, 4), what="the stopped reply")
+
+
+# Down to 48 columns beside the sidebar (a 20-cell bar); at 40 the user hides the sidebar.
+@pytest.mark.parametrize(
+    ("columns", "sidebar"), [(72, True), (64, True), (56, True), (48, True), (40, False)]
+)
+async def test_narrower_terminals_drop_figures_instead_of_wrapping(
+    tmp_path: Path, openai_server: FakeOpenAIServer, columns: int, sidebar: bool
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url, prices=PRICES)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = chat(app)
+        await wait_for(pilot, lambda: app.services.counter.ready, what="encodings")
+        await start_a_stalled_reply(pilot, openai_server)
+        if not sidebar:
+            await pilot.press("ctrl+b")
+        assert screen.sidebar.display is sidebar
+        await pilot.resize_terminal(columns, 24)
+        await wait_for(pilot, lambda: screen.size.width == columns, what="the resize")
+        await pilot.pause()
+
+        bar = screen.query_one(StatusBar)
+        assert_one_line_under_the_composer(screen, 24)
+        assert len(status_text(app)) <= bar.content_size.width
+        assert LIVE.search(status_text(app)), status_text(app)  # the live figures stay first
+
+        await pilot.press("escape")
+        await wait_for(pilot, reply_finished(screen), what="the stopped reply")
+        await pilot.pause()
+        assert_one_line_under_the_composer(screen, 24)
+        assert status_text(app).startswith("✎")  # the draft's count leads once idle
+
+
+# ------------------------------------------------------------- the line at every width
+IDLE = StatusFigures(
+    model="gpt-4o-mini",
+    profile="openai",
+    composer_tokens=12,
+    prompt_tokens=1_234,
+    counts_approximate=False,
+    context_window=128_000,
+    next_cost_usd=0.000185,
+    spent_usd=0.0312,
+)
+STREAMING = IDLE.with_changes(
+    streaming=True, reply_tokens=93, tokens_per_second=41.0, elapsed_seconds=3.2
+)
+WAITING = STREAMING.with_changes(waiting_note="thinking", reply_tokens=0, elapsed_seconds=0.4)
+
+# What the user sees of each figure, from the least important to the most.
+SHOWN = {
+    "profile": lambda line: "@ openai" in line,
+    "model": lambda line: "gpt-4o-mini" in line,
+    "spent": lambda line: "spent $0.03" in line,
+    "percent": lambda line: "1%" in line,
+    "next send": lambda line: "$0.0002" in line,
+    "gauge": lambda line: GAUGE.search(line) is not None,
+    "context": lambda line: "1.2k/128k" in line,
+}
+
+
+@pytest.mark.parametrize("figures", [IDLE, STREAMING, WAITING], ids=["idle", "stream", "wait"])
+def test_the_line_fits_every_width_and_figures_go_least_important_first(
+    figures: StatusFigures,
+) -> None:
+    shown_before = set(SHOWN)
+    for width in range(200, 9, -1):
+        line = status_line(figures, width).plain
+        assert len(line) <= width, (width, line)
+        shown = {name for name, test in SHOWN.items() if test(line)}
+        assert shown <= shown_before, f"{shown - shown_before} came back at {width}: {line}"
+        shown_before = shown
+        # A figure goes only after every less important one has gone.
+        names = list(SHOWN)
+        kept = [names.index(name) for name in shown]
+        if kept:
+            assert set(names[min(kept) :]) <= shown, (width, line)
+
+
+def test_at_wide_terminals_everything_shows_with_labels() -> None:
+    line = status_line(STREAMING, 158).plain  # a 200-column terminal beside the wide sidebar
+    assert line == (
+        "▶ 93 tok · 41 tok/s · 3.2s │ ✎ draft 12 tok │ context 1.2k/128k ░░░░░░░░ 1% │ "
+        "next send $0.0002 │ spent $0.03 │ gpt-4o-mini @ openai"
+    )
+
+
+def test_at_80_columns_idle_and_streaming_keep_the_figures_that_matter() -> None:
+    bar_width = 80 - 26 - 2  # the narrow sidebar and the bar's padding
+    assert status_line(IDLE, bar_width).plain == "✎ 12 │ ctx 1.2k/128k ░░░░░░░░ 1% │ next $0.0002"
+    assert status_line(STREAMING, bar_width).plain == (
+        "▶ 41 tok/s 3.2s │ ✎ 12 │ 1.2k/128k ░░░░░ │ $0.0002"
+    )
+
+
+def test_the_layout_holds_still_while_the_speed_and_clock_tick() -> None:
+    """The bar picks its layout for the widest figures a reply plausibly reaches, so labels do
+    not flicker on and off as a digit comes and goes."""
+
+    def shape(line: str) -> str:
+        return re.sub(r"\d+(\.\d+)?k?", "N", line)
+
+    for width in range(30, 120):
+        shapes = {
+            shape(status_line(STREAMING.with_changes(**moment), width).plain)
+            for moment in (
+                {"tokens_per_second": 5.0, "elapsed_seconds": 0.1, "reply_tokens": 3},
+                {"tokens_per_second": 99.0, "elapsed_seconds": 9.9, "reply_tokens": 999},
+                {"tokens_per_second": 60.0, "elapsed_seconds": 42.0, "reply_tokens": 2_500},
+            )
+        }
+        assert len(shapes) == 1, (width, shapes)
