@@ -3,6 +3,7 @@ measures one thing and prints one JSON line. Run one per process so start-up, pe
 caches are those of a fresh `tui-chat`.
 
   python benchmarks/app_driver.py startup [--bare]          first frames with the list (wall clock)
+  python benchmarks/app_driver.py first [--typing S]        Enter to first token, fresh start
   python benchmarks/app_driver.py stream --tokens N         CPU seconds per window of tokens
   python benchmarks/app_driver.py keys --chars N [--bare]   key-to-repaint latencies
   python benchmarks/app_driver.py open                      open the big conversation: time, RSS
@@ -126,7 +127,9 @@ def startup(args: argparse.Namespace) -> None:
     def on_frame(app: App[Any]) -> None:
         now = time.time()
         if state["listed"] >= 0 and "ready" not in result:
-            result.update(ready=now, listed=state["listed"], frames=meter.frames)
+            result.update(
+                ready=now, cpu=time.process_time(), listed=state["listed"], frames=meter.frames
+            )
         if "ready" in result and (state["opened"] or state["listed"] == 0):
             result.setdefault("opened", now)
             app.exit()
@@ -182,6 +185,36 @@ async def settled(app: Any) -> Any:
     await asyncio.sleep(0.3)
     await until(lambda: not [w for w in app.workers if w.is_running], 30, "the workers")
     return screen
+
+
+# --------------------------------------------------------------------------- first message
+def first(args: argparse.Namespace) -> None:
+    asyncio.run(_first(args))
+
+
+async def _first(args: argparse.Namespace) -> None:
+    """A user starts tui-chat, types for `--typing` seconds and sends: the seconds from Enter
+    to the first token of the reply reaching the pane (openai is imported by then or not)."""
+    app = real_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: chat_screen(app) is not None, 20, "the chat screen")
+        screen = chat_screen(app)
+        await asyncio.sleep(args.typing)
+        pane = screen.pane
+        original = pane.message_changed
+        arrived: list[float] = []
+
+        def message_changed(index: int) -> None:
+            original(index)
+            if not arrived and screen.conversation.messages[index].content:
+                arrived.append(time.perf_counter())
+
+        pane.message_changed = message_changed
+        await pilot.press(*"hi")
+        sent = time.perf_counter()
+        await pilot.press("enter")
+        await until(lambda: bool(arrived), 60, "the first token")
+        emit({"first_token_s": round(arrived[0] - sent, 4)})
 
 
 # --------------------------------------------------------------------------- streaming
@@ -381,7 +414,7 @@ def count(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["startup", "stream", "keys", "open", "count"])
+    parser.add_argument("what", choices=["startup", "first", "stream", "keys", "open", "count"])
     parser.add_argument("--bare", action="store_true")
     parser.add_argument("--app", action="store_true")
     parser.add_argument("--tokens", type=int, default=8000)
@@ -391,10 +424,11 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=200)
     parser.add_argument("--id", default="")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--typing", type=float, default=3.0)
     args = parser.parse_args()
-    {"startup": startup, "stream": stream, "keys": keys, "open": open_big, "count": count}[
-        args.what
-    ](args)
+    commands = {"startup": startup, "first": first, "stream": stream, "keys": keys}
+    commands.update({"open": open_big, "count": count})
+    commands[args.what](args)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ back to back), so a noisy machine moves both sides alike.
 
 Usage: python benchmarks/run.py [--quick] [--only NAME ...] [--markdown FILE]
   --quick   tiny sizes (a smoke run for CI, well under a minute; no figure means anything)
-  --only    startup, stream, bandwidth, keys, open, save, tokens (repeatable)
+  --only    startup, first, stream, bandwidth, keys, open, save, tokens (repeatable)
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -41,7 +42,7 @@ from tui_chat.engine.tokens import TokenCounter, load_encoding  # noqa: E402
 from tui_chat.paths import AppPaths  # noqa: E402
 from tui_chat.storage.store import ConversationStore  # noqa: E402
 
-FIGURES = ("startup", "stream", "bandwidth", "keys", "open", "save", "tokens")
+FIGURES = ("startup", "first", "stream", "bandwidth", "keys", "open", "save", "tokens")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class Sizes:
 
     startup_counts: tuple[int, int, int] = (0, 1000, 10000)
     startup_rounds: int = 5
+    typing: float = 3.0
+    first_runs: int = 5
     reply_tokens: int = 8000
     window: int = 1000
     stream_runs: int = 3
@@ -68,6 +71,8 @@ FULL = Sizes()
 QUICK = Sizes(
     startup_counts=(0, 20, 200),
     startup_rounds=1,
+    typing=0.5,
+    first_runs=1,
     reply_tokens=400,
     window=100,
     paced_tokens=100,
@@ -115,9 +120,13 @@ class Bench:
         self.server, self.base_url = self._server(self.sizes.reply_tokens, None)
         self.env = datasets.write_config(self.work / "config", self.base_url)
 
-    def _server(self, tokens: int, rate: float | None) -> tuple[subprocess.Popen[str], str]:
+    def _server(self, tokens: int | None, rate: float | None) -> tuple[subprocess.Popen[str], str]:
+        """A test server answering with a generated reply of `tokens` tokens (None: its short
+        default reply), as fast as it can or at `rate` tokens a second."""
         command = [sys.executable, str(HERE.parent / "tests" / "openai_server.py")]
-        command += ["--port", "0", "--reply-tokens", str(tokens)]
+        command += ["--port", "0"]
+        if tokens is not None:
+            command += ["--reply-tokens", str(tokens)]
         if rate is not None:
             command += ["--tokens-per-second", str(rate)]
         server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -134,9 +143,12 @@ class Bench:
             self.server.terminate()
             self.server.wait(timeout=10)
 
-    def child(self, what: str, data_dir: Path, *options: str) -> dict[str, Any]:
-        """Run app_driver.py in a fresh process; its result, with `spawned` (wall clock)."""
-        env = {**os.environ, **self.env, "TUI_CHAT_DATA_DIR": str(data_dir)}
+    def child(
+        self, what: str, data_dir: Path, *options: str, env: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Run app_driver.py in a fresh process; its result, with `spawned` (wall clock).
+        `env` replaces the app's configuration (which server it talks to)."""
+        env = {**os.environ, **(env or self.env), "TUI_CHAT_DATA_DIR": str(data_dir)}
         env.pop("TEXTUAL", None)
         command = [sys.executable, str(HERE / "app_driver.py"), what, *options]
         spawned = time.time()
@@ -203,6 +215,29 @@ class Bench:
         r = statistics.median(ratio_size)
         self.add(
             f"start-up ratio, {largest:,} warm / {smallest}", f"{r:.2f}x", "≤ 1.25x", r <= 1.25
+        )
+
+    def first(self) -> None:
+        """The first message after start: Enter to its first token, after a few seconds of
+        typing (long enough for the encodings and openai to load in the background)."""
+        # A short reply: generating the long one takes the server ~0.3 s before its first byte.
+        server, base_url = self._server(None, None)
+        try:
+            env = datasets.write_config(self.work / "config-first", base_url)
+            warm_server(base_url, env[datasets.KEY_ENV])
+            runs = [
+                self.child(
+                    "first", self.work / f"first-{run}", "--typing", str(self.sizes.typing), env=env
+                )
+                for run in range(self.sizes.first_runs)
+            ]
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        seconds = statistics.median(r["first_token_s"] for r in runs)
+        self.add(
+            f"first message {self.sizes.typing:g} s after start: Enter to its first token",
+            f"{seconds * 1000:.0f} ms",
         )
 
     def stream(self) -> None:
@@ -402,6 +437,19 @@ def table(rows: list[Row]) -> list[str]:
         met = "" if row.met is None else ("yes" if row.met else "**no**")
         lines.append(f"| {row.figure} | {row.value} | {row.target} | {met} |")
     return lines
+
+
+def warm_server(base_url: str, key: str) -> None:
+    """One request, so the server has loaded its tokeniser (~0.4 s, its own first-request cost)
+    before the app is timed against it."""
+    body = {"model": datasets.MODEL, "messages": [{"role": "user", "content": "hi"}]}
+    request = urllib.request.Request(
+        f"{base_url}/chat/completions",
+        data=json.dumps({**body, "stream": True}).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        response.read()
 
 
 def use_bytecode_as_installed() -> None:

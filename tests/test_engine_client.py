@@ -246,3 +246,21 @@ async def test_the_engine_does_not_import_openai_until_the_first_request():
     )
 
     assert done.stdout.strip() == "[]"
+
+
+def test_warm_up_imports_openai_so_the_first_request_need_not():
+    code = (
+        "import sys, threading; from tui_chat.engine.client import warm_up; "
+        "before = 'openai' in sys.modules; "
+        "workers = [threading.Thread(target=warm_up) for _ in range(3)]; "
+        "[w.start() for w in workers]; [w.join() for w in workers]; "
+        "import openai; print(before, 'openai' in sys.modules, hasattr(openai, 'AsyncOpenAI'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert done.stdout.split() == ["False", "True", "True"]

@@ -22,6 +22,7 @@ from textual.widgets import Footer, TextArea
 from textual.worker import Worker, WorkerState
 
 from tui_chat.domain import Conversation, Message
+from tui_chat.engine.client import warm_up as warm_up_sdk
 from tui_chat.engine.errors import ChatError, no_api_key_error
 from tui_chat.engine.events import StreamFailed
 from tui_chat.engine.reply import ReplyRecorder
@@ -167,14 +168,14 @@ class ChatScreen(ConversationCommands, Screen[None]):
         self._after_listing(self._opened_from_cache, quiet=True)
 
     def _start_background_work(self) -> None:
-        """Once the first screen is drawn: check the list drawn from the cache, and load the
-        encodings (~0.4 s of GIL-bound work that would slow the first frames)."""
+        """Once the first screen is drawn: check the list drawn from the cache, and prepare the
+        engine (~0.8 s of GIL-bound work that would slow the first frames)."""
         if self._background_work_started:
             return
         self._background_work_started = True
         if self._list_needs_check:
             self.reload_list()
-        self.load_encodings()
+        self.prepare_engine()
 
     @work(thread=True, exclusive=True, group="list")
     def reload_list(self, open_newest: bool = False) -> None:
@@ -468,14 +469,16 @@ class ChatScreen(ConversationCommands, Screen[None]):
 
     # ------------------------------------------------------ token counts
     @work(thread=True, exclusive=True, group="encodings")
-    def load_encodings(self) -> None:
-        """Load tiktoken's encodings and the price table off the UI thread.
+    def prepare_engine(self) -> None:
+        """Load tiktoken's encodings and the price table off the UI thread, then import openai
+        so the first message does not wait for it.
 
         Until they are ready, counts show as estimates and prices as unknown.
         """
         self.services.counter.load()
         self.services.prices.load()
         self._call_on_ui(self.recount_conversation)
+        warm_up_sdk()
 
     @work(thread=True, exclusive=True, group="count")
     def recount_conversation(self) -> None:
