@@ -463,3 +463,14 @@ async def test_a_streamed_word_repaints_only_where_it_lands() -> None:
         assert all(region.y == row and region.height == 1 for region in regions)
         assert min(region.x for region in regions) >= len(before) - 1
         assert max(region.right for region in regions) <= len(after)
+
+
+async def test_a_line_in_one_style_is_sent_as_one_run() -> None:
+    # Textual writes each segment of a line with its own colour codes (~40 bytes), so a line
+    # must not come in more pieces than it has styles: the bar, then the words and the blank.
+    app = PaneApp(conversation_with(Message("user", "just some words")))
+    async with app.run_test(size=(80, 20)) as pilot:
+        await settle(pilot)
+        pane = app.query_one(MessagePane)
+        line = next(strip for strip in visible_strips(pane) if "just some words" in strip.text)
+        assert [segment.text.strip() for segment in line] == ["▏", "just some words"]

@@ -454,6 +454,9 @@ class MessagePane(ScrollView, can_focus=True):
         if cached is not None and cached[0] is body:
             return cached[1]
         line = Strip.join([gutter, body]).crop_extend(0, line_width, None).apply_style(base)
+        # Textual sends each segment with its own colour codes (~40 bytes), so runs in one style
+        # (text and the padding after it, typically) are joined first.
+        line = line.simplify()
         # Offsets let Textual map a mouse drag to (column, line) for text selection.
         line = line.apply_offsets(0, absolute)
         self._composed[key] = (body, line)
@@ -529,9 +532,8 @@ class MessagePane(ScrollView, can_focus=True):
         if not self._gutter_strips:
             for kind, bar in (("user", "▏"), ("assistant", "▏"), ("selected", "┃")):
                 style = self.get_component_rich_style(f"message-pane--gutter-{kind}", partial=True)
-                self._gutter_strips[kind] = Strip(
-                    [Segment(bar, style), Segment(" " * (GUTTER - 1))], GUTTER
-                )
+                # One segment, bar and space: a space shows no colour, and a segment costs bytes.
+                self._gutter_strips[kind] = Strip([Segment(bar.ljust(GUTTER), style)], GUTTER)
             self._gutter_strips[""] = Strip.blank(GUTTER)
         return self._gutter_strips
 
