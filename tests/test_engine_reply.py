@@ -197,8 +197,11 @@ def test_live_figures_for_the_status_bar(counter):
     assert recorder.tokens_per_second is None
     clock.now = 101.5
     recorder.apply(TextDelta("hello"))  # first token after 1.5 s
+    clock.now = 101.51
+    recorder.apply(TextDelta(" world"))  # in the same burst: no speed yet, not 200 tok/s
+    assert recorder.tokens_per_second is None
     clock.now = 103.5
-    recorder.apply(TextDelta(" world hello world"))
+    recorder.apply(TextDelta(" hello world"))
 
     assert recorder.time_to_first_token == pytest.approx(1.5)
     assert recorder.elapsed == pytest.approx(3.5)

@@ -202,3 +202,24 @@ def test_the_layout_holds_still_while_the_speed_and_clock_tick() -> None:
             )
         }
         assert len(shapes) == 1, (width, shapes)
+
+
+async def test_the_clock_ticks_while_nothing_arrives(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    """A model thinking before its first token (or a stalled stream) must not look frozen."""
+    openai_server.enqueue(Script(text="Done thinking.", delay_before_response=4))
+    app = make_app(tmp_path, openai_server.base_url, prices=PRICES)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = chat(app)
+        await send(pilot, "think hard")
+        waiting = re.compile(r"▶ waiting… (\d+\.\d)s")
+        await wait_for(pilot, lambda: waiting.search(status_text(app)) is not None, what="wait")
+        first = float(waiting.search(status_text(app)).group(1))  # type: ignore[union-attr]
+
+        def later() -> bool:
+            shown = waiting.search(status_text(app))
+            return shown is not None and float(shown.group(1)) >= first + 1.0
+
+        await wait_for(pilot, later, what="the clock to move on while waiting")
+        await wait_for(pilot, reply_finished(screen), what="the reply")

@@ -22,6 +22,8 @@ from tui_chat.engine.events import (
 from tui_chat.engine.prices import PriceBook
 from tui_chat.engine.tokens import TokenCounter
 
+MIN_SPEED_SPAN = 0.5  # seconds of streaming before a speed is worth showing
+
 
 class ReplyRecorder:
     """Applies stream events to an assistant `Message` in place.
@@ -152,11 +154,15 @@ class ReplyRecorder:
 
     @property
     def tokens_per_second(self) -> float | None:
-        """Generation speed since the first token; None until there is something to measure."""
+        """Generation speed since the first token; None until there is something to measure.
+
+        While streaming that takes MIN_SPEED_SPAN: the first chunks often arrive in one burst,
+        and a rate over a few milliseconds read thousands of tokens a second.
+        """
         if self._first_text_at is None:
             return None
         end = self._ended_at if self._ended_at is not None else self._clock()
         span = end - self._first_text_at
-        if span <= 0:
+        if span <= 0 or (self._ended_at is None and span < MIN_SPEED_SPAN):
             return None
         return self._count.tokens / span

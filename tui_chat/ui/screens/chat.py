@@ -41,6 +41,9 @@ from tui_chat.ui.widgets.status_bar import StatusBar, StatusFigures
 PERIODIC_SAVE_SECONDS = 3.0
 # Live figures (tokens/s, elapsed) 4 times a second: enough to read, cheap over SSH.
 STATUS_REFRESH_SECONDS = 0.25
+# While a reply is under way the elapsed time ticks even when nothing arrives: a reasoning
+# model thinking for a minute, or a stalled stream, must not look frozen.
+STATUS_TICK_SECONDS = 0.5
 # Count when the typist pauses: a status repaint between keystrokes delayed the next key's
 # frame (keystroke p95 20.8 ms -> ~6 ms at 0.5 s; see the benchmark).
 COMPOSER_COUNT_DELAY = 0.4
@@ -320,6 +323,7 @@ class ChatScreen(ConversationCommands, Screen[None]):
         self.recorder = recorder
         last_save = time.monotonic()
         failure: ChatError | None = None
+        ticker = self.set_interval(STATUS_TICK_SECONDS, self._schedule_status)
         try:
             client = services.client_for(profile)
             # aclosing: a cancel that lands during a periodic save still closes the response now.
@@ -351,6 +355,7 @@ class ChatScreen(ConversationCommands, Screen[None]):
                 )
             )
         finally:
+            ticker.stop()
             recorder.interrupt()  # no-op when the reply already ended
             self.recorder = None
             conversation.touch()

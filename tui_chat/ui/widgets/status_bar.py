@@ -138,18 +138,19 @@ def seconds(value: float) -> str:
 
 def _live_figures(f: StatusFigures, detail: Detail, approx: str) -> Content:
     elapsed = seconds(f.elapsed_seconds)
+    # No speed yet (the first half second of a stream): a dash, not a misleading 0.
+    speed = f"{f.tokens_per_second:.0f}" if f.tokens_per_second else "–"
     if f.waiting_note:
         text = f"▶ {f.waiting_note}… {elapsed}"
     elif detail.reply_tokens:
         reply = f"{approx}{compact_number(f.reply_tokens)} tok"
-        speed = f"{f.tokens_per_second:.0f}"
         if detail.long_labels:
             text = f"▶ {reply} · {speed} tok/s · {elapsed}"
         else:
             text = f"▶ {reply} {speed}/s {elapsed}"
     else:
         unit = " tok/s" if detail.speed_unit else "/s"
-        text = f"▶ {f.tokens_per_second:.0f}{unit} {elapsed}"
+        text = f"▶ {speed}{unit} {elapsed}"
     return Content.styled(text, "bold $accent")
 
 
