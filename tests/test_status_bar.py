@@ -223,3 +223,35 @@ async def test_the_clock_ticks_while_nothing_arrives(
 
         await wait_for(pilot, later, what="the clock to move on while waiting")
         await wait_for(pilot, reply_finished(screen), what="the reply")
+
+
+async def test_the_context_gauge_counts_the_message_sent_and_the_reply_so_far(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url, prices=PRICES)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = chat(app)
+        await wait_for(pilot, lambda: app.services.counter.ready, what="encodings")
+        await start_a_stalled_reply(pilot, openai_server)
+        conversation = screen.conversation
+        sent = app.services.counter.count_messages(
+            conversation.model, conversation.system, conversation.messages[:-1]
+        )
+        recorder = screen.recorder
+        assert recorder is not None
+        await wait_for(
+            pilot,
+            lambda: screen.figures.prompt_tokens == sent.tokens + recorder.completion_tokens,
+            what="the gauge to hold the sent message and the reply so far",
+        )
+        assert screen.figures.composer_tokens == 0
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not screen.streaming, what="the stop")
+        everything = app.services.counter.count_messages(
+            conversation.model, conversation.system, conversation.messages
+        )
+        await wait_for(
+            pilot,
+            lambda: screen.figures.prompt_tokens == everything.tokens,
+            what="the recount after the reply",
+        )

@@ -309,6 +309,7 @@ class ChatScreen(ConversationCommands, Screen[None]):
         prompt = services.counter.count_messages(
             conversation.model, conversation.system, conversation.messages
         )
+        self._conversation_tokens = prompt.tokens  # the gauge counts the message just sent
         reply = conversation.add(Message(role="assistant", content="", model=conversation.model))
         index = len(conversation.messages) - 1
         self.pane.message_added()
@@ -357,6 +358,8 @@ class ChatScreen(ConversationCommands, Screen[None]):
         finally:
             ticker.stop()
             recorder.interrupt()  # no-op when the reply already ended
+            # Until the recount below lands, the gauge keeps the reply it has shown.
+            self._conversation_tokens += recorder.completion_tokens
             self.recorder = None
             conversation.touch()
             self.pane.message_changed(index)
@@ -526,8 +529,10 @@ class ChatScreen(ConversationCommands, Screen[None]):
         conversation = self.conversation
         profile = services.config.profile(conversation.profile)
         base_url = effective_base_url(profile)
-        prompt_tokens = self._conversation_tokens + self._composer_tokens
         recorder = self.recorder
+        # While a reply streams, the context fills with it: the next request will carry it.
+        streamed = recorder.completion_tokens if recorder else 0
+        prompt_tokens = self._conversation_tokens + streamed + self._composer_tokens
         self.figures = self.figures.with_changes(
             model=conversation.model,
             profile=profile.name,
@@ -540,7 +545,7 @@ class ChatScreen(ConversationCommands, Screen[None]):
             next_cost_usd=services.prices.prompt_cost(conversation.model, prompt_tokens, base_url),
             spent_usd=conversation.total_cost_usd,
             streaming=recorder is not None,
-            reply_tokens=recorder.completion_tokens if recorder else 0,
+            reply_tokens=streamed,
             tokens_per_second=(recorder.tokens_per_second or 0.0) if recorder else 0.0,
             elapsed_seconds=recorder.elapsed if recorder else 0.0,
             waiting_note=self._waiting_note(recorder),
