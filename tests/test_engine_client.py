@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from fresh_python import fresh_python_output
 
 from tui_chat.config import Profile
 from tui_chat.engine.client import PLACEHOLDER_API_KEY, ChatClient, resolve_api_key
@@ -237,15 +236,7 @@ async def test_the_engine_does_not_import_openai_until_the_first_request():
         "print(sorted(m for m in ('openai', 'tiktoken', 'genai_prices', 'httpx2') "
         "if m in sys.modules))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-
-    assert done.stdout.strip() == "[]"
+    assert fresh_python_output(code).strip() == "[]"
 
 
 def test_warm_up_imports_openai_so_the_first_request_need_not():
@@ -256,11 +247,4 @@ def test_warm_up_imports_openai_so_the_first_request_need_not():
         "[w.start() for w in workers]; [w.join() for w in workers]; "
         "import openai; print(before, 'openai' in sys.modules, hasattr(openai, 'AsyncOpenAI'))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    assert done.stdout.split() == ["False", "True", "True"]
+    assert fresh_python_output(code).split() == ["False", "True", "True"]

@@ -6,7 +6,9 @@ bar's line-building directly, since they ask the same question at a hundred widt
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,17 @@ def status_text(app: TuiChatApp) -> str:
     """The status bar's line as the user reads it."""
     bar = chat(app).query_one(StatusBar)
     return "".join(segment.text for segment in bar.render_line(0)).strip()
+
+
+@contextlib.asynccontextmanager
+async def counting_app_at_80x24(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> AsyncIterator[tuple[TuiChatApp, Pilot[None], ChatScreen]]:
+    """The app at 80x24 with known prices, once its encodings count exactly."""
+    app = make_app(tmp_path, openai_server.base_url, prices=PRICES)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.services.counter.ready, what="encodings")
+        yield app, pilot, chat(app)
 
 
 def assert_one_line_under_the_composer(screen: ChatScreen, rows: int) -> None:
@@ -58,10 +71,7 @@ async def start_a_stalled_reply(pilot: Pilot[None], openai_server: FakeOpenAISer
 async def test_at_80x24_the_status_bar_is_one_line_with_the_key_figures(
     tmp_path: Path, openai_server: FakeOpenAIServer
 ) -> None:
-    app = make_app(tmp_path, openai_server.base_url, prices=PRICES)
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = chat(app)
-        await wait_for(pilot, lambda: app.services.counter.ready, what="encodings")
+    async with counting_app_at_80x24(tmp_path, openai_server) as (app, pilot, screen):
         await send(pilot, "hello there")
         await wait_for(pilot, reply_finished(screen), what="the reply")
         await wait_for(pilot, lambda: screen.figures.spent_usd is not None, what="the spend")
@@ -99,10 +109,7 @@ async def test_at_80x24_the_status_bar_is_one_line_with_the_key_figures(
 async def test_narrower_terminals_drop_figures_instead_of_wrapping(
     tmp_path: Path, openai_server: FakeOpenAIServer, columns: int, sidebar: bool
 ) -> None:
-    app = make_app(tmp_path, openai_server.base_url, prices=PRICES)
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = chat(app)
-        await wait_for(pilot, lambda: app.services.counter.ready, what="encodings")
+    async with counting_app_at_80x24(tmp_path, openai_server) as (app, pilot, screen):
         await start_a_stalled_reply(pilot, openai_server)
         if not sidebar:
             await pilot.press("ctrl+b")
@@ -228,10 +235,7 @@ async def test_the_clock_ticks_while_nothing_arrives(
 async def test_the_context_gauge_counts_the_message_sent_and_the_reply_so_far(
     tmp_path: Path, openai_server: FakeOpenAIServer
 ) -> None:
-    app = make_app(tmp_path, openai_server.base_url, prices=PRICES)
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = chat(app)
-        await wait_for(pilot, lambda: app.services.counter.ready, what="encodings")
+    async with counting_app_at_80x24(tmp_path, openai_server) as (app, pilot, screen):
         await start_a_stalled_reply(pilot, openai_server)
         conversation = screen.conversation
         sent = app.services.counter.count_messages(

@@ -6,11 +6,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from fresh_python import fresh_python_output
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openai_server import Script
@@ -45,17 +43,7 @@ def test_encodings_load_offline_with_an_empty_tiktoken_cache(tmp_path):
         "print(c.load(), c.load_error, c.count_text('gpt-4o', 'hello world').tokens, "
         "c.count_text('gpt-4', 'hello world').tokens)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-        timeout=60,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-
-    assert done.stdout.split() == ["True", "None", "2", "2"]
+    assert fresh_python_output(code, env).split() == ["True", "None", "2", "2"]
     assert list(tmp_path.iterdir()) == []  # nothing was written to (or downloaded into) it
 
 
