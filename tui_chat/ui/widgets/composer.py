@@ -56,6 +56,24 @@ class Composer(TextArea):
             self.insert("\n")
         # Anything else falls through to TextArea's own handler (dispatch walks the MRO).
 
+    # TextArea re-wraps its whole text on every resize and whenever its scroll bar comes or
+    # goes, yet the wrap depends on the width alone: the composer's height changes as the user
+    # types (it grows with the text), and its scroll bar has a gutter of its own (app.tcss).
+    # After a 5 MB paste each of those was a second or two of wrapping for nothing.
+    def _wrapped_at_current_width(self) -> bool:
+        return self.wrapped_document._width == self.wrap_width
+
+    def _on_resize(self, event: events.Resize) -> None:  # type: ignore[override]  # takes the event
+        if self._wrapped_at_current_width():
+            event.prevent_default()
+            self._refresh_size()
+
+    def _watch_show_vertical_scrollbar(self) -> None:
+        if self._wrapped_at_current_width():
+            self.scroll_cursor_visible()
+        else:
+            super()._watch_show_vertical_scrollbar()
+
     def set_text(self, text: str) -> None:
         """Replace the text and put the cursor at its end (after edit-and-resend or $EDITOR)."""
         self.load_text(text)
