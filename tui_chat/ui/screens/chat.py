@@ -30,12 +30,13 @@ from tui_chat.storage.errors import ConversationFileError, StorageError
 from tui_chat.ui.bindings import CHAT_SCREEN_BINDINGS
 from tui_chat.ui.screens.chat_commands import ConversationCommands
 from tui_chat.ui.screens.chat_figures import LiveFigures
+from tui_chat.ui.screens.chat_listing import ConversationListing
 from tui_chat.ui.screens.dialogs import ConfirmDialog
 from tui_chat.ui.services import Services
 from tui_chat.ui.themes import code_theme_of
 from tui_chat.ui.widgets.composer import Composer
 from tui_chat.ui.widgets.message_pane import MessagePane
-from tui_chat.ui.widgets.sidebar import MAX_LISTED, Sidebar
+from tui_chat.ui.widgets.sidebar import Sidebar
 from tui_chat.ui.widgets.status_bar import StatusBar, StatusFigures
 
 PERIODIC_SAVE_SECONDS = 3.0
@@ -59,12 +60,7 @@ def mark_unfinished_replies(conversation: Conversation) -> None:
             message.finish_reason = "interrupted"
 
 
-def _newest_readable(entries: list) -> str | None:  # type: ignore[type-arg]
-    """The id of the first conversation in the list whose file could be read."""
-    return next((entry.id for entry in entries if not entry.error), None)
-
-
-class ChatScreen(ConversationCommands, LiveFigures, Screen[None]):
+class ChatScreen(ConversationCommands, ConversationListing, LiveFigures, Screen[None]):
     """Where the user reads, writes and manages conversations."""
 
     BINDINGS = CHAT_SCREEN_BINDINGS
@@ -147,87 +143,6 @@ class ChatScreen(ConversationCommands, LiveFigures, Screen[None]):
                 severity="warning",
                 timeout=30,
             )
-
-    # ------------------------------------------------------------ the list
-    def _show_list_from_cache(self) -> None:
-        """Draw the list as the index last recorded it, in the first frame, and open the newest
-        conversation; every file is checked once that is on screen (0.3 s at 10,000 files, which
-        would otherwise hold up the first frame), and the checked list replaces this one, visibly
-        only if files changed while tui-chat was closed.
-
-        Reading at most MAX_LISTED lines of the cache takes ~5 ms: it is done here, not in a
-        thread, so the list is in the first frame.
-        """
-        head = self.services.store.cached_head(MAX_LISTED)
-        if head is None:  # the first run, or the cache was deleted: read the folder now
-            self.reload_list(open_newest=True)
-            return
-        entries, count = head
-        self.sidebar.show_entries(entries, current_id=self.conversation.id, count=count)
-        self._list_needs_check = True
-        self._opened_from_cache = _newest_readable(entries)
-        self._after_listing(self._opened_from_cache, quiet=True)
-
-    def _start_background_work(self) -> None:
-        """Once the first screen is drawn: check the list drawn from the cache, and prepare the
-        engine (~0.8 s of GIL-bound work that would slow the first frames)."""
-        if self._background_work_started:
-            return
-        self._background_work_started = True
-        if self._list_needs_check:
-            self.reload_list()
-        self.prepare_engine()
-
-    @work(thread=True, exclusive=True, group="list")
-    def reload_list(self, open_newest: bool = False) -> None:
-        """Read the conversation list off the event loop; a long first reading (thousands of
-        files, no index yet) shows its progress in the sidebar."""
-
-        def progress(parsed: int, to_parse: int) -> None:
-            self._call_on_ui(self.sidebar.show_progress, parsed, to_parse)
-
-        try:
-            entries = self.services.store.list_entries(progress)
-        except StorageError as error:
-            self._notify_any_thread(str(error), "error")
-            return
-        self._call_on_ui(self._show_entries, entries, open_newest)
-
-    def _show_entries(self, entries: list, open_newest: bool) -> None:  # type: ignore[type-arg]
-        self.sidebar.show_entries(entries, current_id=self.conversation.id)
-        opened, self._opened_from_cache = self._opened_from_cache, None
-        if (
-            opened is not None
-            and not self.conversation.messages  # the user has not moved on meanwhile
-            and all(entry.id != opened for entry in entries)
-        ):
-            open_newest = True  # its file is gone since the index was written
-        self._after_listing(_newest_readable(entries) if open_newest else None)
-
-    def _after_listing(self, open_id: str | None, quiet: bool = False) -> None:
-        if open_id is not None:
-            self.open_conversation(open_id, quiet=quiet)  # starts background work once shown
-        else:
-            self.call_after_refresh(self._start_background_work)
-
-    @work(thread=True, exclusive=True, group="poll")
-    def poll_store(self) -> None:
-        """Pick up files added, edited or removed by someone else (another tui-chat, git pull)."""
-        store = self.services.store
-        try:
-            if not store.refresh():
-                return
-            entries = store.list_entries()
-            # Compares contents: an edit that keeps `updated` or lands in the same second counts.
-            reopen = store.changed_elsewhere(self.conversation.id)
-        except StorageError:
-            return  # said once by reload_list; polling must not repeat it every 2 s
-        self._call_on_ui(self._external_change, entries, reopen)
-
-    def _external_change(self, entries: list, reopen: bool) -> None:  # type: ignore[type-arg]
-        self.sidebar.show_entries(entries, current_id=self.conversation.id)
-        if reopen and not self.streaming:
-            self.open_conversation(self.conversation.id, quiet=True)
 
     # ---------------------------------------------------- open and create
     @work(thread=True, exclusive=True, group="open")
