@@ -187,7 +187,7 @@ class _Cached:
     signature: Signature
     checked_ns: int
     entry: ConversationEntry
-    as_json: dict[str, Any] | None = None  # made once: rewriting 10,000 entries must be cheap
+    line: str | None = None  # its cache line, made once: rewriting 10,000 lines must be cheap
 
     def still_valid(self, signature: Signature) -> bool:
         racy = self.checked_ns - self.signature[0] < RACY_SECONDS * 1e9
@@ -303,10 +303,7 @@ class ConversationIndex:
         """Header, then one line per file in list order (`_cached` is kept in that order)."""
         header = {"format": INDEX_FORMAT, "folder": str(self.folder), "count": len(self._cached)}
         lines = [json.dumps(header, separators=(",", ":"))]
-        lines.extend(
-            json.dumps(_cached_to_json(name, cached), separators=(",", ":"))
-            for name, cached in self._cached.items()
-        )
+        lines.extend(_cache_line(name, cached) for name, cached in self._cached.items())
         try:
             make_private_dir(self.cache_file.parent)
             atomic_write_text(self.cache_file, "\n".join(lines) + "\n")
@@ -315,21 +312,22 @@ class ConversationIndex:
             pass
 
 
-def _cached_to_json(name: str, cached: _Cached) -> dict[str, Any]:
-    if cached.as_json is None:
+def _cache_line(name: str, cached: _Cached) -> str:
+    if cached.line is None:
         entry = {f.name: getattr(cached.entry, f.name) for f in fields(ConversationEntry)}
         entry.pop("path")
         entry["tags"] = list(cached.entry.tags)
         for key in ("updated", "created"):
             moment = entry[key]
             entry[key] = moment.isoformat() if moment is not None else None
-        cached.as_json = {
+        item = {
             "file": name,
             "sig": list(cached.signature),
             "checked_ns": cached.checked_ns,
             "entry": entry,
         }
-    return cached.as_json
+        cached.line = json.dumps(item, separators=(",", ":"))
+    return cached.line
 
 
 def _cached_from_line(folder: Path, line: str) -> tuple[str, _Cached]:
@@ -337,7 +335,9 @@ def _cached_from_line(folder: Path, line: str) -> tuple[str, _Cached]:
     name = item["file"]
     if not isinstance(name, str) or not name.endswith(SUFFIX) or "/" in name or os.sep in name:
         raise ValueError(f"not a file name: {name!r}")  # the cache must not point elsewhere
-    return name, _cached_from_json(folder / name, item)
+    cached = _cached_from_json(folder / name, item)
+    cached.line = line.rstrip("\n")  # written back as read while the file is unchanged
+    return name, cached
 
 
 def _cached_from_json(path: Path, item: dict[str, Any]) -> _Cached:
@@ -347,4 +347,4 @@ def _cached_from_json(path: Path, item: dict[str, Any]) -> _Cached:
     raw["tags"] = tuple(raw.get("tags", ()))
     entry = ConversationEntry(path=path, **raw)
     mtime_ns, size, inode = (int(n) for n in item["sig"])
-    return _Cached((mtime_ns, size, inode), int(item["checked_ns"]), entry, as_json=item)
+    return _Cached((mtime_ns, size, inode), int(item["checked_ns"]), entry)
