@@ -275,3 +275,14 @@ def test_streaming_count_of_a_long_markdown_reply_is_exact_at_every_delta(counte
             assert streaming.tokens == len(encoding.encode_ordinary(text[: start + 7]))
     assert streaming.tokens == len(encoding.encode_ordinary(text))
     assert streaming.finish() == counter.count_text("gpt-4", text).tokens
+
+
+def test_one_model_s_encoding_can_load_before_the_rest():
+    counter = TokenCounter()
+    assert counter.load_for("gpt-4o-mini")  # o200k_base
+    assert not counter.ready  # cl100k_base not yet
+    exact = counter.count_text("gpt-4o-mini", "hello world")
+    assert (exact.tokens, exact.approximate) == (2, False)
+    assert counter.count_text("gpt-4", "hello world").approximate  # its encoding is not loaded
+    assert counter.load() and counter.ready
+    assert not counter.count_text("gpt-4", "hello world").approximate

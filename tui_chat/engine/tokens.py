@@ -218,13 +218,25 @@ class TokenCounter:
         self.load_error: str | None = None
 
     def load(self) -> bool:
-        """Load o200k_base and cl100k_base (blocking, about 1 s). True when both are ready.
+        """Load o200k_base and cl100k_base (blocking, about 0.5 s). True when both are ready.
 
         Never raises for missing data: the reason is kept in `load_error` and counts stay
         approximate.
         """
+        return self._load(ENCODING_NAMES)
+
+    def load_for(self, model: str) -> bool:
+        """Load just the encoding `model` is counted with (half the time of `load`), so the open
+        conversation's count is exact sooner. True when it is ready."""
+        name = encoding_name_for(model)
+        self._load((name,))
+        return name in self._encodings
+
+    def _load(self, names: tuple[str, ...]) -> bool:
         loaded: dict[str, tiktoken.Encoding] = {}
-        for name in ENCODING_NAMES:
+        for name in names:
+            if name in self._encodings:
+                continue
             try:
                 loaded[name] = load_encoding(name)
             except EncodingLoadError as error:
