@@ -9,7 +9,8 @@ import pytest
 from fresh_python import fresh_python_output
 
 from tui_chat.config import Profile
-from tui_chat.engine.client import PLACEHOLDER_API_KEY, ChatClient, resolve_api_key
+from tui_chat.engine.api_keys import resolve_api_key
+from tui_chat.engine.client import PLACEHOLDER_API_KEY, ChatClient
 from tui_chat.engine.errors import ChatError
 from tui_chat.engine.servers import is_reasoning_model
 

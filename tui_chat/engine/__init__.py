@@ -4,7 +4,8 @@ Importing this package is cheap: openai, tiktoken and genai-prices are imported 
 It knows nothing of Textual; the app, the CLI and the tests use it the same way.
 """
 
-from tui_chat.engine.client import ChatClient, resolve_api_key
+from tui_chat.engine.api_keys import resolve_api_key
+from tui_chat.engine.client import ChatClient
 from tui_chat.engine.errors import ChatError, describe_error
 from tui_chat.engine.events import (
     Finished,

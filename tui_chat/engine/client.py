@@ -18,23 +18,20 @@ import asyncio
 import contextlib
 import importlib
 import json
-import os
-import signal
-import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tui_chat.config import Profile
-from tui_chat.domain.conversation import Conversation, Usage
+from tui_chat.domain.conversation import Conversation
+from tui_chat.engine.api_keys import resolve_api_key
+from tui_chat.engine.chunk_fields import extra_usage, reasoning_text, usage_from, usage_from_mapping
 from tui_chat.engine.errors import (
     ChatError,
     UnexpectedResponse,
     describe_error,
-    key_command_error,
     no_api_key_error,
-    redact,
 )
 from tui_chat.engine.events import (
     Finished,
@@ -89,57 +86,6 @@ def warm_up() -> None:
         openai.DefaultAsyncHttpxClient()  # imports its transport (the object is let go)
 
 
-def resolve_api_key(profile: Profile, *, timeout: float | None = None) -> str | None:
-    """The profile's API key: inline `api_key`, else `api_key_command`'s output, else the
-    environment variable `api_key_env`. None when none is configured.
-
-    Blocking (the command runs in a shell, limited to `timeout` or the profile's
-    api_key_command_timeout); raises ChatError when the command fails, hangs or prints nothing.
-    """
-    if timeout is None:
-        timeout = profile.api_key_command_timeout
-    if profile.api_key and profile.api_key.strip():
-        return profile.api_key.strip()
-    if profile.api_key_command:
-        stdout, stderr, returncode = _run_key_command(profile, timeout)
-        key = next((line.strip() for line in stdout.splitlines() if line.strip()), "")
-        if returncode != 0:
-            said = " ".join(stderr.split())[:80]
-            said = f": {redact(said, key or None)}" if said else ""
-            raise key_command_error(profile.name, f"failed (exit status {returncode}{said})")
-        if not key:
-            raise key_command_error(profile.name, "printed no key")
-        return key
-    from_env = os.environ.get(profile.api_key_env, "").strip()
-    return from_env or None
-
-
-def _run_key_command(profile: Profile, timeout: float) -> tuple[str, str, int]:
-    """Run api_key_command in a shell; on timeout kill it and everything it started."""
-    assert profile.api_key_command is not None
-    try:
-        process = subprocess.Popen(
-            profile.api_key_command,
-            shell=True,  # users write pipelines: `pass show openai | head -1`
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            # Its own process group, so a hung password manager under the shell dies with it.
-            start_new_session=True,
-        )
-    except OSError as error:
-        raise key_command_error(profile.name, f"could not be run ({error})") from error
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired as error:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        raise key_command_error(profile.name, f"did not finish within {timeout:g} s") from error
-    return stdout, stderr, process.returncode
-
-
 async def _refuse_retry_on_spent_quota(response: httpx2.Response) -> None:
     """Tell the SDK not to retry a 429 whose quota is spent: waiting will not help.
 
@@ -155,54 +101,6 @@ async def _refuse_retry_on_spent_quota(response: httpx2.Response) -> None:
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict) and "insufficient_quota" in (error.get("code"), error.get("type")):
         response.headers["x-should-retry"] = "false"
-
-
-def _usage_from(raw: Any) -> Usage:
-    """The domain Usage from an SDK usage object, tolerating servers that omit details."""
-    prompt_details = getattr(raw, "prompt_tokens_details", None)
-    completion_details = getattr(raw, "completion_tokens_details", None)
-    cached = getattr(prompt_details, "cached_tokens", None)
-    if cached is None:
-        # DeepSeek reports its cache hits at the top level.
-        extra = getattr(raw, "model_extra", None) or {}
-        cached = extra.get("prompt_cache_hit_tokens")
-    return Usage(
-        prompt_tokens=int(getattr(raw, "prompt_tokens", 0) or 0),
-        completion_tokens=int(getattr(raw, "completion_tokens", 0) or 0),
-        cached_tokens=int(cached or 0),
-        reasoning_tokens=int(getattr(completion_details, "reasoning_tokens", 0) or 0),
-        estimated=False,
-    )
-
-
-def _usage_from_mapping(raw: Mapping[str, Any]) -> Usage:
-    prompt_details = raw.get("prompt_tokens_details") or {}
-    completion_details = raw.get("completion_tokens_details") or {}
-    return Usage(
-        prompt_tokens=int(raw.get("prompt_tokens") or 0),
-        completion_tokens=int(raw.get("completion_tokens") or 0),
-        cached_tokens=int(prompt_details.get("cached_tokens") or 0),
-        reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0),
-    )
-
-
-def _extra_usage(chunk: Any) -> Mapping[str, Any] | None:
-    """Usage some servers put outside `usage`: Groq's `x_groq.usage` on the last chunk."""
-    extra = getattr(chunk, "model_extra", None) or {}
-    groq = extra.get("x_groq")
-    if isinstance(groq, Mapping) and isinstance(groq.get("usage"), Mapping):
-        return groq["usage"]  # type: ignore[no-any-return]
-    return None
-
-
-def _reasoning_text(delta: Any) -> str | None:
-    extra = getattr(delta, "model_extra", None) or {}
-    # vLLM, Ollama, DeepSeek: reasoning_content; OpenRouter: reasoning.
-    for key in ("reasoning_content", "reasoning"):
-        value = extra.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return None
 
 
 class ChatClient:
@@ -343,13 +241,13 @@ class ChatClient:
                     if getattr(chunk, "usage", None) is not None:
                         usage = chunk.usage
                     else:
-                        usage = _extra_usage(chunk) or usage
+                        usage = extra_usage(chunk) or usage
                     for choice in chunk.choices or ():
                         if getattr(choice, "index", 0) not in (0, None):
                             continue  # n > 1 is never asked for; ignore other choices
                         delta = choice.delta
                         if delta is not None:
-                            reasoning = _reasoning_text(delta)
+                            reasoning = reasoning_text(delta)
                             if reasoning:
                                 yield ReasoningDelta(reasoning)
                             if delta.content:
@@ -361,9 +259,9 @@ class ChatClient:
                     # leaving an empty reply marked cut.
                     raise UnexpectedResponse(content_type, "")
                 if isinstance(usage, Mapping):
-                    yield UsageReport(_usage_from_mapping(usage), served_model)
+                    yield UsageReport(usage_from_mapping(usage), served_model)
                 elif usage is not None:
-                    yield UsageReport(_usage_from(usage), served_model)
+                    yield UsageReport(usage_from(usage), served_model)
                 yield Finished(finish or "cut", served_model)
             except asyncio.CancelledError:
                 raise
@@ -424,7 +322,7 @@ class ChatClient:
             yield TextDelta(content)
         served_model = body.get("model") if isinstance(body.get("model"), str) else None
         if isinstance(body.get("usage"), dict):
-            yield UsageReport(_usage_from_mapping(body["usage"]), served_model)
+            yield UsageReport(usage_from_mapping(body["usage"]), served_model)
         yield Finished(choice.get("finish_reason") or "cut", served_model)
 
     # --- models --------------------------------------------------------------------------
