@@ -38,7 +38,8 @@ import datasets  # noqa: E402
 import pty_bandwidth  # noqa: E402
 
 from tui_chat.domain.conversation import Message  # noqa: E402
-from tui_chat.engine.tokens import TokenCounter, load_encoding  # noqa: E402
+from tui_chat.engine.encodings import load_encoding  # noqa: E402
+from tui_chat.engine.tokens import TokenCounter  # noqa: E402
 from tui_chat.paths import AppPaths  # noqa: E402
 from tui_chat.storage.store import ConversationStore  # noqa: E402
 

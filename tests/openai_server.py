@@ -36,7 +36,7 @@ if __package__ in (None, ""):
     # Run as a script: make the repository importable for the offline encoding loader.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tui_chat.engine.tokens import load_encoding
+from tui_chat.engine.encodings import load_encoding
 
 DEFAULT_MODELS = ("gpt-4o-mini", "gpt-4o", "o3-mini", "llama3.1:8b")
 REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")

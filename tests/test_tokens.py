@@ -14,14 +14,14 @@ from hypothesis import strategies as st
 from openai_server import Script
 
 from tui_chat.domain.conversation import Message
-from tui_chat.engine.events import UsageReport
-from tui_chat.engine.tokens import (
+from tui_chat.engine.encodings import (
     EncodingLoadError,
-    TokenCounter,
     encoding_name_for,
     load_bpe_offline,
     load_encoding,
 )
+from tui_chat.engine.events import UsageReport
+from tui_chat.engine.tokens import TokenCounter
 
 O200K_URL = "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken"
 O200K_SHA256 = "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"
@@ -55,7 +55,7 @@ def test_loaded_encodings_give_tiktokens_published_token_ids():
 def test_a_valid_tiktoken_cache_file_is_used(tmp_path, monkeypatch):
     # A cache file that is valid but for a different URL's name never matches; here we put the
     # real file under the right name and check it is read (by making the bundled copy moot).
-    from tui_chat.engine.tokens import _bundled_bpe_path
+    from tui_chat.engine.encodings import _bundled_bpe_path
 
     data = gzip.decompress(_bundled_bpe_path("o200k_base.tiktoken").read_bytes())
     (tmp_path / hashlib.sha1(O200K_URL.encode()).hexdigest()).write_bytes(data)
