@@ -16,18 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
-import errno
-import hashlib
 import os
-import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from tui_chat.domain.conversation import Conversation, Message, new_conversation_id
+from tui_chat.domain.conversation import Conversation, new_conversation_id
 from tui_chat.paths import AppPaths
 from tui_chat.storage.atomic import atomic_write_bytes, make_private_dir, remove_stale_temp_files
 from tui_chat.storage.errors import (
@@ -41,14 +37,24 @@ from tui_chat.storage.index import (
     ConversationEntry,
     ConversationIndex,
     Progress,
-    entry_from_file,
     parse_conversation_bytes,
     read_conversation,
     read_file_bytes,
     scan,
 )
 from tui_chat.storage.merge import merge_conversations
+
+# SearchHit and StoreStats are what `search` and `stats` return; importable from here too.
+from tui_chat.storage.search import SearchHit, StoreStats, search_conversations, stats_of
+from tui_chat.storage.snapshot import Snapshot, appended_since, digest
 from tui_chat.storage.toml_format import conversation_to_toml
+from tui_chat.storage.trash import (
+    delete_trashed_files,
+    find_trashed,
+    move_out_of_trash,
+    move_to_trash,
+    trashed_entries,
+)
 
 try:
     import fcntl
@@ -61,26 +67,8 @@ CONFLICT_SUFFIX = " (conflict copy)"
 # A write takes milliseconds; a temp file this old was left by a process that was killed.
 STALE_TEMP_SECONDS = 3600
 _MAX_ID_BYTES = 200
-_TRASH_CLASH = re.compile(r"^(?P<id>.+)~(?P<n>\d+)$")
 
 SaveKind = Literal["saved", "unchanged", "merged", "conflict_copy", "recreated"]
-
-
-def detached_copy(conversation: Conversation) -> Conversation:
-    """A copy the caller's later edits cannot reach, for merging against later.
-
-    Shallow where that is safe (strings, datetimes and Usage are replaced, never changed in
-    place): a deep copy of a 2,000-message conversation took 25 ms of every save, this ~3 ms.
-    """
-    return dataclasses.replace(
-        conversation,
-        tags=list(conversation.tags),
-        extra=copy.deepcopy(conversation.extra),
-        messages=[
-            dataclasses.replace(message, extra=copy.deepcopy(message.extra))
-            for message in conversation.messages
-        ],
-    )
 
 
 def validate_id(conversation_id: str) -> str:
@@ -110,41 +98,6 @@ class SaveOutcome:
     conflict_copy_id: str | None = None
 
 
-@dataclass(frozen=True)
-class SearchHit:
-    """A message (or a title, `message_index` None) that contains the searched text."""
-
-    conversation_id: str
-    title: str
-    message_index: int | None
-    snippet: str
-
-
-@dataclass(frozen=True)
-class StoreStats:
-    """Totals over every conversation file, for `tui-chat stats`."""
-
-    conversations: int
-    messages: int
-    total_tokens: int
-    spend_usd: float
-    unknown_cost_replies: int
-    broken_files: int
-
-
-@dataclass
-class _Snapshot:
-    """What this store last read or wrote of one file: its hash (to tell it changed) and the
-    base for a three-way merge."""
-
-    digest: str
-    base: Conversation
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 class ConversationStore:
     """Reads, writes, lists, searches and trashes the conversation files of one data folder."""
 
@@ -153,7 +106,7 @@ class ConversationStore:
         self.folder = paths.conversations_dir
         self.trash_folder = paths.trash_dir
         self._index = ConversationIndex(self.folder, paths.cache_dir / "index.jsonl")
-        self._known: dict[str, _Snapshot] = {}
+        self._known: dict[str, Snapshot] = {}
         self._lock = threading.RLock()  # file reads and writes
         # The list has its own lock: a first, cold listing of thousands of files must not hold
         # up a save.
@@ -234,7 +187,7 @@ class ConversationStore:
         path = self.path_for(conversation_id)
         with self._lock:
             conv, data = self._read(path, conversation_id)
-            self._known[conversation_id] = _Snapshot(_digest(data), detached_copy(conv))
+            self._known[conversation_id] = Snapshot.of(data, conv)
             return conv
 
     def changed_elsewhere(self, conversation_id: str) -> bool:
@@ -251,7 +204,17 @@ class ConversationStore:
                 return True  # it grew too large to read: certainly not what we wrote
             except OSError:
                 return False
-            return _digest(data) != known.digest
+            return digest(data) != known.digest
+
+    def read_entry(self, conversation_id: str) -> tuple[Conversation, bytes]:
+        """Parse a file without taking it as a base for later saves (for export and the CLI)."""
+        path = self.path_for(conversation_id)
+        try:
+            return read_conversation(path)
+        except FileNotFoundError:
+            raise ConversationNotFound(conversation_id) from None
+        except OSError as error:
+            raise StorageError.from_os_error("read", path, error) from None
 
     def _read(self, path: Path, conversation_id: str) -> tuple[Conversation, bytes]:
         try:
@@ -297,7 +260,7 @@ class ConversationStore:
                     else ""
                 )
                 return SaveOutcome(kind, conversation_id, message)
-            if known is not None and _digest(current) == known.digest:
+            if known is not None and digest(current) == known.digest:
                 return self._write_unless_same(path, conversation, current, known.digest)
 
             # Changed on disk since we read it (or never read by us): merge or keep both.
@@ -311,12 +274,12 @@ class ConversationStore:
             ours.messages = list(conversation.messages)
             merged = merge_conversations(known.base if known else None, ours, theirs)
             if merged is None:
-                self._known[conversation_id] = _Snapshot(_digest(current), detached_copy(theirs))
+                self._known[conversation_id] = Snapshot.of(current, theirs)
                 return self._conflict_copy(conversation, "it was changed elsewhere too")
             adopted = [n for n, v in merged.fields.items() if getattr(conversation, n) != v]
             for name in adopted:
                 setattr(conversation, name, merged.fields[name])
-            conversation.messages[:] = merged.messages + _appended_since(conversation, ours)
+            conversation.messages[:] = merged.messages + appended_since(conversation, ours)
             conversation.created = merged.created
             conversation.updated = merged.updated
             self._write(path, conversation, current)
@@ -332,10 +295,10 @@ class ConversationStore:
             return SaveOutcome("merged", conversation_id, message)
 
     def _write_unless_same(
-        self, path: Path, conversation: Conversation, current: bytes, digest: str
+        self, path: Path, conversation: Conversation, current: bytes, known_digest: str
     ) -> SaveOutcome:
         data = conversation_to_toml(conversation).encode("utf-8")
-        if _digest(data) == digest:
+        if digest(data) == known_digest:
             self._remember(conversation, data)
             return SaveOutcome("unchanged", conversation.id)
         self._write(path, conversation, current, data)
@@ -360,7 +323,7 @@ class ConversationStore:
         self._remember(conversation, data)
 
     def _remember(self, conversation: Conversation, data: bytes) -> None:
-        self._known[conversation.id] = _Snapshot(_digest(data), detached_copy(conversation))
+        self._known[conversation.id] = Snapshot.of(data, conversation)
 
     def _conflict_copy(self, conversation: Conversation, why: str) -> SaveOutcome:
         original_id = conversation.id
@@ -395,179 +358,41 @@ class ConversationStore:
             self._ensure_folders()
             if not source.exists():
                 raise ConversationNotFound(conversation_id)
-            target = self._free_name(self.trash_folder, conversation_id)
-            self._move(source, target, "move to the trash")
+            name = move_to_trash(source, self.trash_folder, conversation_id)
             self._known.pop(conversation_id, None)
-            return target.stem
+            return name
 
     def restore(self, trashed_id: str) -> str:
         """Move a trashed file back; returns the conversation id it has now. `trashed_id` is the
         name in the trash, or the original id (the latest trashed copy of it is restored)."""
         validate_id(trashed_id)
         with self._exclusive():
-            source = self._trashed_file(trashed_id)
-            match = _TRASH_CLASH.match(source.stem)
-            wanted = match.group("id") if match else source.stem
-            target = self._free_name(self.folder, wanted)
+            source = find_trashed(self.trash_folder, trashed_id)
             self._ensure_folders()
-            self._move(source, target, "restore")
-            return target.stem
-
-    def _trashed_file(self, trashed_id: str) -> Path:
-        exact = self.trash_folder / f"{trashed_id}{SUFFIX}"
-        if exact.exists():
-            return exact
-        clashes = [
-            self.trash_folder / name
-            for name, _ in scan(self.trash_folder)
-            if (m := _TRASH_CLASH.match(name[: -len(SUFFIX)])) and m.group("id") == trashed_id
-        ]
-        if not clashes:
-            raise ConversationNotFound(trashed_id, "the trash")
-        return max(clashes, key=lambda p: p.stat().st_ctime_ns)
+            return move_out_of_trash(source, self.folder)
 
     def list_trash(self) -> list[ConversationEntry]:
         """Trashed conversations (id = name in the trash), most recently trashed first."""
         with self._lock:
-            found = [
-                (sig, entry_from_file(self.trash_folder / n)) for n, sig in scan(self.trash_folder)
-            ]
-        ctimes = {}
-        for _, entry in found:
-            with contextlib.suppress(OSError):
-                ctimes[entry.id] = entry.path.stat().st_ctime_ns
-        return sorted((e for _, e in found), key=lambda e: -ctimes.get(e.id, 0))
+            return trashed_entries(self.trash_folder)
 
     def empty_trash(self) -> int:
         """Delete every trashed file for good (the only place the store unlinks); returns how
         many."""
-        removed = 0
         with self._exclusive():
-            for name, _ in list(scan(self.trash_folder)):
-                path = self.trash_folder / name
-                try:
-                    path.unlink()
-                except FileNotFoundError:
-                    continue
-                except OSError as error:
-                    raise StorageError.from_os_error("delete", path, error) from None
-                removed += 1
-        return removed
-
-    @staticmethod
-    def _free_name(folder: Path, conversation_id: str) -> Path:
-        target = folder / f"{conversation_id}{SUFFIX}"
-        number = 2
-        while target.exists():
-            target = folder / f"{conversation_id}~{number}{SUFFIX}"
-            number += 1
-        return target
-
-    @staticmethod
-    def _move(source: Path, target: Path, action: str) -> None:
-        try:
-            # link + unlink never replaces a file that appeared at `target` meanwhile.
-            os.link(source, target)
-            os.unlink(source)
-        except FileExistsError:
-            raise StorageError(
-                f"Could not {action} {source}: {target} appeared meanwhile."
-            ) from None
-        except OSError as link_error:
-            if not target.exists() and source.exists() and link_error.errno in _NO_LINKS:
-                try:
-                    os.rename(source, target)  # file systems without hard links (FAT, some NAS)
-                    return
-                except OSError as error:
-                    raise StorageError.from_os_error(action, source, error) from None
-            raise StorageError.from_os_error(action, source, link_error) from None
+            return delete_trashed_files(self.trash_folder)
 
     # ------------------------------------------------------------ search and stats
 
     def search(self, query: str, limit: int = 200) -> list[SearchHit]:
         """Messages and titles containing `query` (case-insensitive), most recent conversations
         first. Reads raw file text first and parses only files that contain the query."""
-        query = query.strip()
-        if not query:
-            return []
-        pattern = re.compile(re.escape(query), re.IGNORECASE)
-        # Text with quotes, backslashes or control characters may be escaped in the file, so the
-        # raw-text shortcut would miss it: such queries parse every file.
-        raw_ok = not any(ch in '"\\' or ord(ch) < 32 or ord(ch) == 127 for ch in query)
-        hits: list[SearchHit] = []
-        for entry in self.list_entries():
-            if entry.error:
-                continue
-            try:
-                data = read_file_bytes(entry.path)
-            except (OSError, ConversationFileError):
-                continue  # removed or grown too large since listed
-            if raw_ok and not pattern.search(data.decode("utf-8", "replace")):
-                continue
-            try:
-                conv = parse_conversation_bytes(data, entry.path)
-            except ConversationFileError:
-                continue
-            if pattern.search(conv.title):
-                hits.append(
-                    SearchHit(conv.id, conv.display_title, None, _snippet(conv.title, pattern))
-                )
-            for index, message in enumerate(conv.messages):
-                if pattern.search(message.content):
-                    hits.append(
-                        SearchHit(
-                            conv.id, conv.display_title, index, _snippet(message.content, pattern)
-                        )
-                    )
-            if len(hits) >= limit:
-                return hits[:limit]
-        return hits
+        return search_conversations(self.list_entries, query, limit)
 
     def stats(self) -> StoreStats:
         """Counts, tokens and all-time spend, from the files (through the index)."""
-        entries = self.list_entries()
-        good = [e for e in entries if e.error is None]
-        return StoreStats(
-            conversations=len(good),
-            messages=sum(e.message_count for e in good),
-            total_tokens=sum(e.total_tokens for e in good),
-            spend_usd=sum(e.cost_usd for e in good),
-            unknown_cost_replies=sum(e.unknown_cost_count for e in good),
-            broken_files=len(entries) - len(good),
-        )
+        return stats_of(self.list_entries())
 
     def total_spend(self) -> float:
         """All-time spend in US dollars recorded in the files (unknown prices excluded)."""
         return self.stats().spend_usd
-
-    def read_entry(self, conversation_id: str) -> tuple[Conversation, bytes]:
-        """Parse a file without taking it as a base for later saves (for export and the CLI)."""
-        path = self.path_for(conversation_id)
-        try:
-            return read_conversation(path)
-        except FileNotFoundError:
-            raise ConversationNotFound(conversation_id) from None
-        except OSError as error:
-            raise StorageError.from_os_error("read", path, error) from None
-
-
-_NO_LINKS = {errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP}
-
-
-def _appended_since(conversation: Conversation, snapshot: Conversation) -> list[Message]:
-    """Messages another thread appended to `conversation` after `snapshot` was taken."""
-    now = list(conversation.messages)
-    before = snapshot.messages
-    if len(now) <= len(before) or any(a is not b for a, b in zip(now, before, strict=False)):
-        return []
-    return now[len(before) :]
-
-
-def _snippet(text: str, pattern: re.Pattern[str], width: int = 80) -> str:
-    """One line around the first match, with … where text was cut."""
-    match = pattern.search(text)
-    start = match.start() if match else 0
-    begin = max(0, start - width // 3)
-    end = min(len(text), begin + width)
-    snippet = " ".join(text[begin:end].split())
-    return ("…" if begin > 0 else "") + snippet + ("…" if end < len(text) else "")
