@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from openai_server import long_markdown_reply  # noqa: E402  (tests/ is not a package)
 
 from tui_chat.domain.conversation import Conversation, Message, Usage  # noqa: E402
-from tui_chat.storage.toml_format import conversation_to_toml  # noqa: E402
+from tui_chat.storage.toml_write import conversation_to_toml  # noqa: E402
 
 MODEL = "gpt-4o-mini"
 KEY_ENV = "TUI_CHAT_BENCH_KEY"

@@ -23,7 +23,7 @@ from tui_chat.storage.errors import (
 )
 from tui_chat.storage.merge import merge_conversations
 from tui_chat.storage.store import ConversationStore
-from tui_chat.storage.toml_format import conversation_to_toml
+from tui_chat.storage.toml_write import conversation_to_toml
 
 T0 = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
 

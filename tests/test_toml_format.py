@@ -12,13 +12,9 @@ from hypothesis import strategies as st
 
 from tui_chat.domain.conversation import Conversation, Message, Usage
 from tui_chat.storage.errors import ConversationFileError
-from tui_chat.storage.toml_format import (
-    CONVERSATION_KEYS,
-    MESSAGE_KEYS,
-    USAGE_KEYS,
-    conversation_from_toml,
-    conversation_to_toml,
-)
+from tui_chat.storage.toml_format import CONVERSATION_KEYS, MESSAGE_KEYS, USAGE_KEYS
+from tui_chat.storage.toml_read import conversation_from_toml
+from tui_chat.storage.toml_write import conversation_to_toml
 
 PATH = Path("/data/conversations/20261124-013000-a1b2.toml")
 

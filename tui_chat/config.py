@@ -230,7 +230,7 @@ def load_config(path: Path) -> tuple[Config, list[ConfigProblem]]:
         text = path.read_text(encoding="utf-8-sig")  # skip a BOM some Windows editors add
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        from tui_chat.storage.toml_format import toml_error_position
+        from tui_chat.storage.toml_read import toml_error_position
 
         line, reason = toml_error_position(error)
         return Config(source=path), [ConfigProblem(path, f"not valid TOML: {reason}", line=line)]

@@ -29,7 +29,7 @@ from typing import Any
 from tui_chat.domain.conversation import Conversation
 from tui_chat.storage.atomic import atomic_write_text, make_private_dir
 from tui_chat.storage.errors import ConversationFileError, StorageError
-from tui_chat.storage.toml_format import conversation_from_toml
+from tui_chat.storage.toml_read import conversation_from_toml
 
 INDEX_FORMAT = 2
 RACY_SECONDS = 2.0

@@ -47,7 +47,7 @@ from tui_chat.storage.merge import merge_conversations
 # SearchHit and StoreStats are what `search` and `stats` return; importable from here too.
 from tui_chat.storage.search import SearchHit, StoreStats, search_conversations, stats_of
 from tui_chat.storage.snapshot import Snapshot, appended_since, digest
-from tui_chat.storage.toml_format import conversation_to_toml
+from tui_chat.storage.toml_write import conversation_to_toml
 from tui_chat.storage.trash import (
     delete_trashed_files,
     find_trashed,

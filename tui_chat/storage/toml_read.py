@@ -1,0 +1,175 @@
+"""Reading conversation files with the standard tomllib, reporting the line of a problem."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+from tui_chat.domain.conversation import Conversation, Message, Role, Usage
+from tui_chat.storage.errors import ConversationFileError
+from tui_chat.storage.toml_format import (
+    CONVERSATION_KEYS,
+    MESSAGE_KEYS,
+    ROLES,
+    SCHEMA,
+    USAGE_KEYS,
+)
+
+_ERROR_POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)$|\s*\(at end of document\)$")
+
+
+def toml_error_position(error: tomllib.TOMLDecodeError) -> tuple[int | None, str]:
+    """(line, reason) from a tomllib error; Python 3.11 only puts the line in the message."""
+    message = str(error)
+    match = re.search(r"\(at line (\d+), column \d+\)$", message)
+    line = int(match.group(1)) if match else None
+    reason = _ERROR_POSITION.sub("", message)
+    return line, reason
+
+
+def conversation_from_toml(text: str, path: Path) -> Conversation:
+    """Parse a conversation file. The id is the file name (`path.stem`), so a copied file is a
+    separate conversation. Raises ConversationFileError naming the line when it can."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line, reason = toml_error_position(error)
+        raise ConversationFileError(path, line, f"not valid TOML: {reason}") from None
+    reader = _Reader(path, text)
+    schema = data.get("schema")
+    if schema is None:
+        raise ConversationFileError(path, None, "no 'schema = 1' line, so it is not a conversation")
+    if schema != SCHEMA or isinstance(schema, bool):
+        raise reader.error(
+            "schema",
+            f"schema {schema!r} is not one this tui-chat reads (it reads schema {SCHEMA})",
+        )
+    created = reader.moment(data, "created", None)
+    updated = reader.moment(data, "updated", None)
+    created = created or updated or datetime.fromtimestamp(0, UTC)
+    raw_messages = data.get("messages", [])
+    if not isinstance(raw_messages, list):
+        raise reader.error("messages", "'messages' should be an array of [[messages]] tables")
+    messages = [reader.message(index, raw, created) for index, raw in enumerate(raw_messages)]
+    tags = reader.typed(data, "tags", list, [])
+    if not all(isinstance(tag, str) for tag in tags):
+        raise reader.error("tags", "'tags' should be a list of strings")
+    return Conversation(
+        id=path.stem,
+        title=reader.typed(data, "title", str, ""),
+        created=created,
+        updated=updated or created,
+        profile=reader.typed(data, "profile", str, "openai"),
+        model=reader.typed(data, "model", str, "gpt-4o-mini"),
+        system=reader.typed(data, "system", str, ""),
+        pinned=reader.typed(data, "pinned", bool, False),
+        tags=list(tags),
+        messages=messages,
+        extra={k: v for k, v in data.items() if k not in CONVERSATION_KEYS},
+    )
+
+
+class _Reader:
+    """Type checks with the line of the offending key, for errors a user can find."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.text = text
+        self._lines: list[str] | None = None
+
+    def typed(
+        self, table: dict[str, Any], key: str, kind: type, default: Any, index: int = -1
+    ) -> Any:
+        value = table.get(key, default)
+        if value is default:
+            return value
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            raise self.error(key, f"{key!r} should be {_kind_name(kind)}", index)
+        return value
+
+    def moment(
+        self, table: dict[str, Any], key: str, default: datetime | None, index: int = -1
+    ) -> datetime | None:
+        value = table.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, datetime):
+            raise self.error(
+                key, f"{key!r} should be a date and time like 2026-11-24 01:30:00+00:00", index
+            )
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    def message(self, index: int, raw: object, fallback_created: datetime) -> Message:
+        if not isinstance(raw, dict):
+            raise self.error("messages", "each message should be a [[messages]] table")
+        role = raw.get("role")
+        if role not in ROLES:
+            raise self.error(
+                "role",
+                f"message {index + 1} has role {role!r}; it should be user, assistant or system",
+                index,
+            )
+        if "content" not in raw:
+            raise self.error("content", f"message {index + 1} has no content", index)
+        cost = raw.get("cost_usd")
+        if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int | float)):
+            raise self.error("cost_usd", "'cost_usd' should be a number", index)
+        return Message(
+            role=cast(Role, role),
+            content=self.typed(raw, "content", str, "", index),
+            created=self.moment(raw, "created", fallback_created, index) or fallback_created,
+            model=self.typed(raw, "model", str, None, index),
+            finish_reason=self.typed(raw, "finish_reason", str, None, index),
+            cost_usd=float(cost) if cost is not None else None,
+            usage=self.usage(index, raw.get("usage")),
+            error=self.typed(raw, "error", str, None, index),
+            extra={k: v for k, v in raw.items() if k not in MESSAGE_KEYS},
+        )
+
+    def usage(self, index: int, raw: object) -> Usage | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, dict):
+            raise self.error("usage", "'usage' should be a table", index)
+        numbers = {}
+        for key in ("prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens"):
+            numbers[key] = self.typed(raw, key, int, 0, index)
+        return Usage(
+            **numbers,
+            estimated=self.typed(raw, "estimated", bool, False, index),
+            extra={k: v for k, v in raw.items() if k not in USAGE_KEYS},
+        )
+
+    def error(self, key: str, reason: str, index: int = -1) -> ConversationFileError:
+        return ConversationFileError(self.path, self.line_of(key, index), reason)
+
+    def line_of(self, key: str, index: int = -1) -> int | None:
+        """Best-effort line of `key` at the top level (index -1) or in message `index`."""
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        start = 0
+        if index >= 0:
+            headers = [n for n, line in enumerate(self._lines) if line.strip() == "[[messages]]"]
+            if index >= len(headers):
+                return None
+            start = headers[index] + 1
+        pattern = re.compile(rf"\s*(\[+\s*)?(messages\.)?{re.escape(key)}\s*(=|\])")
+        for number in range(start, len(self._lines)):
+            line = self._lines[number]
+            if index < 0 and line.startswith("[") and key != "messages":
+                break
+            if index >= 0 and line.strip() == "[[messages]]":
+                break
+            if pattern.match(line):
+                return number + 1
+        return start if index >= 0 else None
+
+
+def _kind_name(kind: type) -> str:
+    return {str: "a string", bool: "true or false", int: "a whole number", list: "a list"}.get(
+        kind, kind.__name__
+    )
