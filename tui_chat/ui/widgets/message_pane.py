@@ -13,6 +13,11 @@ Textual redraws a whole widget when it scrolls or changes its virtual size (it d
 terminal's scroll regions), so a repaint sends only the rows whose text changed, and a followed
 reply scrolls a third of a pane at a time: the pane is resent whole once every few lines, not on
 every line, which is what an SSH link has to carry.
+
+This module keeps the public interface, layout and rendering; the pane's other jobs are mixins
+in modules of their own, so each can be read alone: `stream_repaint.py` (the throttled repaint
+of a streaming reply), `message_navigation.py` (keys and actions on the selected message),
+`mouse_selection.py` (text selection), and `row_diff.py` (which cells of a row changed).
 """
 
 from __future__ import annotations
@@ -23,17 +28,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Offset, Region, Size
+from textual.geometry import Size
 from textual.message import Message as TextualMessage
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
-from textual.selection import Selection
 from textual.strip import Strip
 from textual.timer import Timer
 
@@ -43,27 +46,22 @@ from tui_chat.ui.widgets.markdown_lines import (
     MARKDOWN_STYLE_ROLES,
     MarkdownRenderer,
     MarkdownStyles,
-    code_blocks,
 )
 from tui_chat.ui.widgets.message_block import BlockStyles, MessageBlock, RenderContext
 from tui_chat.ui.widgets.message_layout import BlockLayout, Preamble
+from tui_chat.ui.widgets.message_navigation import MessageNavigation
+from tui_chat.ui.widgets.mouse_selection import MouseSelection
+from tui_chat.ui.widgets.row_diff import GUTTER
+from tui_chat.ui.widgets.stream_repaint import FLUSH_INTERVAL, StreamRepaint
 
 MESSAGE_PANE_CSS_PATH = Path(__file__).with_suffix(".tcss")
 """The pane's stylesheet: add it to the app's CSS_PATH."""
 
-# Seconds between repaints of a streaming reply: 12 a second reads as smooth, and each frame
-# resends the changed lines, so fewer frames mean fewer bytes over SSH than at 20 a second.
-FLUSH_INTERVAL = 1 / 12
-MAX_FLUSH_INTERVAL = 0.5  # however slow a repaint is, the stream shows at least twice a second
-MAX_FLUSH_SHARE = 4  # a repaint may take at most a quarter of the time between repaints
-GUTTER = 2  # a coloured bar and a space left of every message line
-# While a reply streams, the view follows it a third of a pane at a time (see `_virtual_height`).
-FOLLOW_STEPS_PER_PANE = 3
 RIGHT_MARGIN = 1
 _MARKDOWN_ROLES = sorted(set(MARKDOWN_STYLE_ROLES.values()))
 
 
-class MessagePane(ScrollView, can_focus=True):
+class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, can_focus=True):
     """Shows the open conversation; follows a streaming reply unless the user scrolled up.
 
     The pane holds a reference to the app's one `Conversation`; the app tells it what changed
@@ -220,62 +218,6 @@ class MessagePane(ScrollView, can_focus=True):
             delay = max(0.001, self._last_flush + self._flush_interval - time.monotonic())
             self._flush_timer = self.set_timer(delay, self._flush)
 
-    # -- throttled repaint ------------------------------------------------------------------
-
-    def _cancel_flush(self) -> None:
-        if self._flush_timer is not None:
-            self._flush_timer.stop()
-            self._flush_timer = None
-
-    def _flush(self) -> None:
-        self._cancel_flush()
-        started = time.monotonic()
-        self._last_flush = started
-        if not self._dirty:
-            return
-        try:
-            self._apply_changes()
-        finally:
-            # A pathological tail (a huge table) must not eat the CPU the stream needs: repaint
-            # less often when a repaint is slow, keeping it under ~1/MAX_FLUSH_SHARE of the time.
-            spent = time.monotonic() - started
-            self._flush_interval = min(
-                MAX_FLUSH_INTERVAL, max(FLUSH_INTERVAL, spent * MAX_FLUSH_SHARE)
-            )
-
-    def _apply_changes(self) -> None:
-        context = self._render_context()
-        dirty = [index for index in sorted(self._dirty) if index < len(self._blocks)]
-        self._dirty.clear()
-        if not dirty:
-            return
-        rows_before = self._rows_on_screen()
-        view_before = (round(self.scroll_y), self.virtual_size)
-        for index in dirty:
-            self._blocks[index].update(context)
-        self._streaming = any(_unfinished(self._blocks[index].message) for index in dirty)
-        self._relayout(dirty[0])
-        self._ensure_visible_rendered()
-        if (round(self.scroll_y), self.virtual_size) != view_before:
-            self.refresh()  # the view moved: every row is redrawn anyway
-            return
-        self._refresh_changed_rows(rows_before)
-
-    def _rows_on_screen(self) -> list[tuple[Strip, Strip] | None]:
-        """Gutter and text of each row on screen, to tell after a change which rows differ."""
-        top = round(self.scroll_y)
-        return [self._line_parts(top + y) for y in range(self.scrollable_content_region.height)]
-
-    def _refresh_changed_rows(self, rows_before: list[tuple[Strip, Strip] | None]) -> None:
-        """Repaint only the cells that changed: a growing reply changes a row or two, and every
-        repainted cell is bytes sent to the terminal."""
-        line_width = self._line_width()
-        for y, (old, new) in enumerate(zip(rows_before, self._rows_on_screen(), strict=True)):
-            span = _changed_span(old, new)
-            if span is not None and span[0] < line_width:
-                start, end = span
-                self.refresh(Region(start, y, min(end, line_width) - start, 1))
-
     # -- geometry ---------------------------------------------------------------------------
 
     def _line_width(self) -> int:
@@ -317,29 +259,6 @@ class MessagePane(ScrollView, can_focus=True):
                     self.scroll_to(y=target, animate=False, immediate=True, force=True)
         finally:
             self._adjusting = False
-
-    def _virtual_height(self, total: int) -> int:
-        """Lines to scroll through: the `total` lines of the conversation, and while a reply
-        streams, some empty room below it.
-
-        Scrolling or a new virtual size redraws the whole pane. Following a reply a line at a
-        time did that for every line; with room for a third of a pane below the reply, the view
-        (and the scroll bar) move only when the room is used up, and the newest line is always
-        on screen. The room goes once the reply ends, so a finished conversation looks the same
-        whether it was streamed or opened.
-        """
-        view = self.scrollable_content_region.height
-        if not self._streaming:
-            self._padded_height = 0
-            return total
-        if total <= view:
-            self._padded_height = view  # nothing to scroll yet, and no room needed
-            return view
-        step = max(1, view // FOLLOW_STEPS_PER_PANE)
-        # Keep the height while the reply fits in it and has not shrunk far above its end.
-        if not total <= self._padded_height <= total + 2 * step:
-            self._padded_height = total + step
-        return self._padded_height
 
     def _ensure_visible_rendered(self) -> None:
         """Render the blocks that overlap the viewport, then fix heights and the scroll anchor."""
@@ -479,43 +398,6 @@ class MessagePane(ScrollView, can_focus=True):
         body = block.line(absolute - self._layout.tops[index], width, self._render_context())
         return self._gutter(index, block.message), body
 
-    def _full_line(self, absolute: int) -> Strip | None:
-        parts = self._line_parts(absolute)
-        return None if parts is None else Strip.join(parts)
-
-    def _highlight(self, line: Strip, start: int, end: int) -> Strip:
-        length = line.cell_length
-        end = length if end == -1 else min(end, length)
-        if start >= end:
-            return line
-        style = self.screen.get_component_rich_style("screen--selection")
-        before, middle, after = line.divide([start, end, length])[:3]
-        return Strip.join([before, middle.apply_style(style), after])
-
-    @property
-    def allow_select(self) -> bool:
-        return True
-
-    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
-        """The text under a mouse selection (as shown: wrapped, without Markdown syntax)."""
-        first = 0 if selection.start is None else selection.start.y
-        last = self._layout.total - 1 if selection.end is None else selection.end.y
-        lines = []
-        for absolute in range(first, last + 1):
-            line = self._full_line(absolute)
-            # The gutter bar is decoration, not text: leave it out of what is copied.
-            lines.append("" if line is None else line.text[GUTTER:].rstrip())
-        shifted = Selection(
-            None if selection.start is None else Offset(max(0, selection.start.x - GUTTER), 0),
-            None
-            if selection.end is None
-            else Offset(max(0, selection.end.x - GUTTER), last - first),
-        )
-        return shifted.extract("\n".join(lines)), "\n"
-
-    def selection_updated(self, selection: Selection | None) -> None:
-        self.refresh()
-
     def _after_lazy_render(self) -> None:
         self._relayout()
         self._ensure_visible_rendered()
@@ -537,126 +419,6 @@ class MessagePane(ScrollView, can_focus=True):
             self._gutter_strips[""] = Strip.blank(GUTTER)
         return self._gutter_strips
 
-    # -- keyboard -----------------------------------------------------------------------------
-
-    def _select(self, index: int, *, upward: bool = False) -> None:
-        if not self._blocks:
-            return
-        index = max(0, min(len(self._blocks) - 1, index))
-        self.selected_index = index
-        self._scroll_to_block(index, upward=upward)
-
-    def _scroll_to_block(self, index: int, *, upward: bool = False) -> None:
-        """Bring block `index` into view; one taller than the screen shows its top, or its end
-        when reached by moving up (so reading upwards continues where the eye is)."""
-        width = self._body_width()
-        block = self._blocks[index]
-        if block.width != width:
-            block.ensure(width, self._render_context())
-            self._relayout(index)
-        top = self._layout.tops[index]
-        height = block.height(width)
-        view = self.scrollable_content_region.height
-        scroll_y = round(self.scroll_y)
-        if height > view:
-            target = top + height - view if upward else top
-        elif top < scroll_y:
-            target = top
-        elif top + height > scroll_y + view:
-            target = top + height - view
-        else:
-            return
-        self.scroll_to(y=target, animate=False, immediate=True, force=True)
-
-    def action_select_previous(self) -> None:
-        """Select the message above (the last one when none is selected).
-
-        Within a message taller than the screen, first scroll through it a page at a time.
-        """
-        current = self.selected_index
-        if current is not None and current < len(self._blocks):
-            top = self._layout.tops[current]
-            if top < round(self.scroll_y):
-                step = max(1, self.scrollable_content_region.height - 2)
-                self.scroll_to(y=max(top, round(self.scroll_y) - step), animate=False, force=True)
-                return
-        self._select(len(self._blocks) - 1 if current is None else current - 1, upward=True)
-
-    def action_select_next(self) -> None:
-        """Select the message below (the last one when none is selected).
-
-        Within a message taller than the screen, first scroll through it a page at a time.
-        """
-        current = self.selected_index
-        if current is not None and current < len(self._blocks):
-            view = self.scrollable_content_region.height
-            bottom = self._layout.tops[current] + self._layout.heights[current]
-            if bottom > round(self.scroll_y) + view:
-                target = min(bottom - view, round(self.scroll_y) + max(1, view - 2))
-                self.scroll_to(y=target, animate=False, force=True)
-                return
-        self._select(len(self._blocks) - 1 if current is None else current + 1)
-
-    def action_first(self) -> None:
-        """Go to the top of the conversation."""
-        self._follow = False
-        if self._blocks:
-            self.selected_index = 0
-        self.scroll_to(y=0, animate=False, immediate=True, force=True)
-
-    def action_last(self) -> None:
-        """Go to the end and follow the stream again."""
-        if self._blocks:
-            self.selected_index = len(self._blocks) - 1
-        self._follow = True
-        self._relayout()
-        self._ensure_visible_rendered()
-
-    def action_page_up(self) -> None:
-        """Scroll up one screen."""
-        self.scroll_page_up(animate=False)
-
-    def action_page_down(self) -> None:
-        """Scroll down one screen."""
-        self.scroll_page_down(animate=False)
-
-    def _target_message(self) -> tuple[int, Message] | None:
-        if not self._blocks:
-            return None
-        index = self.selected_index if self.selected_index is not None else len(self._blocks) - 1
-        index = min(index, len(self._blocks) - 1)
-        return index, self._blocks[index].message
-
-    def action_copy_message(self) -> None:
-        """Ask the app to copy the selected (or last) message."""
-        target = self._target_message()
-        if target is None:
-            return
-        self.post_message(self.CopyRequested(target[1].content, "message"))
-
-    def action_copy_code(self) -> None:
-        """Ask the app to copy the code block(s) of the selected (or last) message."""
-        target = self._target_message()
-        if target is None:
-            return
-        blocks = code_blocks(target[1].content)
-        if not blocks:
-            self.notify("No code block in this message.", severity="warning")
-            return
-        what = "code block" if len(blocks) == 1 else f"{len(blocks)} code blocks"
-        self.post_message(self.CopyRequested("\n".join(blocks), what))
-
-    def action_edit_message(self) -> None:
-        """Ask the app to put the selected user message back in the composer."""
-        target = self._target_message()
-        if target is None:
-            return
-        index, message = target
-        if message.role != "user":
-            self.notify("Only your own messages can be edited.", severity="warning")
-            return
-        self.post_message(self.EditRequested(index))
-
     # -- for tests and the benchmark ----------------------------------------------------------
 
     @property
@@ -674,51 +436,3 @@ class MessagePane(ScrollView, can_focus=True):
         return [
             self.render_line(y).text.rstrip() for y in range(self.scrollable_content_region.height)
         ]
-
-
-def _unfinished(message: Message) -> bool:
-    """True while `message` is a reply still being written."""
-    return message.finish_reason is None and not message.error
-
-
-def _changed_span(
-    old: tuple[Strip, Strip] | None, new: tuple[Strip, Strip] | None
-) -> tuple[int, int] | None:
-    """The columns [start, end) of a row that differ between two (gutter, text) pairs, or None.
-
-    A streamed word usually changes a few cells in the middle of a row: the text before it is
-    the same, and so is the blank padding after it. (Textual 8 sends a repainted row from the
-    widget's left edge whatever the start, so the bytes saved today are those after the end.)
-    """
-    if old is None:
-        return None if new is None else (0, GUTTER + new[1].cell_length)
-    if new is None:
-        return 0, GUTTER + old[1].cell_length
-    if old[0] != new[0]:
-        return 0, GUTTER + max(old[1].cell_length, new[1].cell_length)
-    old_body, new_body = old[1], new[1]
-    if old_body is new_body or old_body == new_body:
-        return None
-    # Compared character by character: the same text in the same style can come split into
-    # segments differently from one render to the next, with no style or an empty one.
-    old_cells = [(char, segment.style or None) for segment in old_body for char in segment.text]
-    new_cells = [(char, segment.style or None) for segment in new_body for char in segment.text]
-    same = 0
-    for old_cell, new_cell in zip(old_cells, new_cells, strict=False):
-        if old_cell != new_cell:
-            break
-        same += 1
-    same = max(0, same - 1)  # a combining mark joins the character before it on screen
-    start = cell_len("".join(char for char, _ in new_cells[:same]))
-    end = max(old_body.cell_length, new_body.cell_length)
-    if old_body.cell_length == new_body.cell_length:
-        # Equally long (padded to the width): the cells after the change can be the same too.
-        tail = 0
-        limit = min(len(old_cells), len(new_cells)) - same
-        while tail < limit and old_cells[-1 - tail] == new_cells[-1 - tail]:
-            tail += 1
-        if tail:
-            end -= cell_len("".join(char for char, _ in new_cells[len(new_cells) - tail :]))
-    if end <= start:
-        return None
-    return GUTTER + start, GUTTER + end
