@@ -89,6 +89,7 @@ def test_ctrl_e_edits_the_message_in_editor_and_y_copies_over_osc52(
         session.type("\r")
         session.wait_for_text("Copied reply text.")
         session.type("\x1b[Z")  # shift+tab: from the composer back to the message pane
+        session.wait_for_text("Prev msg")  # the pane's keys in the footer: it has focus
         session.type("\x1b[F")  # end: the last message
         session.type("y")
         expected = base64.b64encode(b"Copied reply text.").decode()
