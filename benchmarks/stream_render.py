@@ -54,7 +54,7 @@ from textual.pilot import Pilot
 from textual.widgets import Markdown, Static
 
 from tui_chat.domain.conversation import Conversation, Message
-from tui_chat.ui.themes import derive_app_variables
+from tui_chat.ui.theme_colors import derive_app_variables
 from tui_chat.ui.widgets.message_pane import MESSAGE_PANE_CSS_PATH, MessagePane
 
 SIZE = (100, 30)

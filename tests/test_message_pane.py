@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 from textual.strip import Strip
 
 from tui_chat.domain.conversation import Conversation, Message
-from tui_chat.ui.themes import derive_app_variables
+from tui_chat.ui.theme_colors import derive_app_variables
 from tui_chat.ui.widgets.message_layout import EMPTY_HINT
 from tui_chat.ui.widgets.message_pane import MESSAGE_PANE_CSS_PATH, MessagePane
 

@@ -20,18 +20,20 @@ from tui_chat.ui.code_styles import (
     valid_code_theme,
 )
 from tui_chat.ui.screens.theme_picker import ThemePickerScreen
-from tui_chat.ui.themes import (
-    ANSI_THEME_NAME,
+from tui_chat.ui.theme_colors import (
     APP_VARIABLES,
     BODY_TEXT_CONTRAST,
+    contrast_ratio,
+    derive_app_variables,
+)
+from tui_chat.ui.themes import (
+    ANSI_THEME_NAME,
     DEFAULT_THEME_NAME,
     ThemeFileError,
     ThemeSpec,
     bundled_themes_dir,
     code_theme_of,
-    contrast_ratio,
     default_theme_name,
-    derive_app_variables,
     load_all_themes,
     load_theme_file,
     register_themes,

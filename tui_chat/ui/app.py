@@ -22,10 +22,10 @@ from tui_chat.ui.bindings import APP_BINDINGS, CHAT_SCREEN_BINDINGS, SIDEBAR_BIN
 from tui_chat.ui.screens.chat import ChatScreen
 from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.services import Services
+from tui_chat.ui.theme_colors import derive_app_variables
 from tui_chat.ui.themes import (
     code_theme_of,
     default_theme_name,
-    derive_app_variables,
     load_all_themes,
     register_themes,
     terminal_color_count,

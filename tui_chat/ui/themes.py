@@ -22,21 +22,13 @@ from typing import Any
 from textual.app import App
 from textual.color import Color, ColorParseError
 from textual.css.constants import VALID_STYLE_FLAGS
-from textual.design import (
-    DEFAULT_DARK_BACKGROUND,
-    DEFAULT_DARK_SURFACE,
-    DEFAULT_LIGHT_BACKGROUND,
-    DEFAULT_LIGHT_SURFACE,
-)
 from textual.theme import Theme
 
 from tui_chat.ui.code_styles import all_code_themes, is_known_code_theme
+from tui_chat.ui.theme_colors import derive_app_variables, is_ansi
 
 DEFAULT_THEME_NAME = "tui-chat-dark"
 ANSI_THEME_NAME = "ansi-16"
-
-APP_VARIABLES = ("user-message", "assistant-message", "gauge-fill", "gauge-warn", "muted-text")
-"""TCSS variables tui-chat's styles use beyond Textual's; the loader derives any a file omits."""
 
 REQUIRED_KEYS = ("name", "dark", "primary", "foreground", "background")
 OPTIONAL_COLOR_KEYS = (
@@ -52,9 +44,6 @@ OPTIONAL_COLOR_KEYS = (
 COLOR_KEYS = ("primary", "foreground", "background", *OPTIONAL_COLOR_KEYS)
 _OTHER_KEYS = ("ansi", "luminosity_spread", "text_alpha", "code_theme", "variables")
 KNOWN_KEYS = frozenset((*REQUIRED_KEYS, *OPTIONAL_COLOR_KEYS, *_OTHER_KEYS))
-
-BODY_TEXT_CONTRAST = 4.5
-"""WCAG 2 AA minimum contrast ratio for body text."""
 
 # Where the wheel puts the repository's top-level themes/ (hatch force-include in pyproject.toml).
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -129,97 +118,6 @@ class ThemeSpec:
             ansi=self.ansi,
             code_theme=self.code_theme,
         )
-
-
-# --- colour arithmetic ---------------------------------------------------------------------
-
-
-def _relative_luminance(color: Color) -> float:
-    """WCAG 2 relative luminance of an opaque colour."""
-
-    def channel(value: int) -> float:
-        c = value / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    return 0.2126 * channel(color.r) + 0.7152 * channel(color.g) + 0.0722 * channel(color.b)
-
-
-def contrast_ratio(foreground: str | Color, background: str | Color) -> float:
-    """WCAG 2 contrast ratio (1 to 21) of text in `foreground` on `background`.
-
-    A translucent foreground is first blended onto the background, as the terminal would show
-    it. ANSI names are measured at the xterm default RGB values Textual assigns them;
-    `ansi_default` has no knowable value and must be excluded by the caller.
-    """
-    fg = Color.parse(foreground) if isinstance(foreground, str) else foreground
-    bg = Color.parse(background) if isinstance(background, str) else background
-    bg = bg.with_alpha(1.0)
-    if fg.a < 1:
-        fg = bg + fg
-    lighter, darker = sorted((_relative_luminance(fg), _relative_luminance(bg)), reverse=True)
-    return (lighter + 0.05) / (darker + 0.05)
-
-
-def _is_ansi(value: str | None) -> bool:
-    return value is not None and value.strip().lower().startswith("ansi_")
-
-
-def _base_colors(theme: Theme) -> tuple[Color, Color, list[Color]]:
-    """Foreground, background and the backgrounds text sits on, as Textual would derive them."""
-    if theme.dark:
-        background = Color.parse(theme.background or DEFAULT_DARK_BACKGROUND)
-        surface = Color.parse(theme.surface or DEFAULT_DARK_SURFACE)
-    else:
-        background = Color.parse(theme.background or DEFAULT_LIGHT_BACKGROUND)
-        surface = Color.parse(theme.surface or DEFAULT_LIGHT_SURFACE)
-    foreground = Color.parse(theme.foreground) if theme.foreground else background.inverse
-    grounds = [background, surface]
-    if theme.panel:
-        grounds.append(Color.parse(theme.panel))
-    return foreground, background, grounds
-
-
-def _muted_text(foreground: Color, grounds: list[Color]) -> Color:
-    """The faintest blend of foreground toward the background still readable as body text.
-
-    Muted text (timestamps, token counts, hints) is still text a user must read, so it keeps the
-    4.5:1 ratio on every background it may sit on; it fades at most 45% of the way.
-    """
-    background = grounds[0]
-    for step in range(9, 0, -1):
-        candidate = foreground.blend(background, step * 0.05, alpha=1.0)
-        if all(contrast_ratio(candidate, ground) >= BODY_TEXT_CONTRAST for ground in grounds):
-            return candidate
-    return foreground
-
-
-def derive_app_variables(theme: Theme) -> dict[str, str]:
-    """Values for tui-chat's own TCSS variables, derived from a theme's colours.
-
-    Works for any Textual `Theme`, so the app can return it from
-    `App.get_theme_variable_defaults` and Textual's built-in themes still satisfy its TCSS.
-    A theme's own `variables` take precedence over these.
-    """
-    primary = theme.primary
-    accent = theme.accent or primary
-    warning = theme.warning or primary
-    if theme.ansi or _is_ansi(theme.background) or _is_ansi(theme.foreground):
-        # Blending is meaningless for ANSI colours: the terminal decides what they look like.
-        return {
-            "user-message": accent,
-            "assistant-message": primary,
-            "gauge-fill": primary,
-            "gauge-warn": warning,
-            "muted-text": "ansi_bright_black",
-        }
-    foreground, _background, grounds = _base_colors(theme)
-    return {
-        "user-message": Color.parse(accent).hex,
-        "assistant-message": Color.parse(primary).hex,
-        "gauge-fill": Color.parse(primary).hex,
-        "gauge-warn": Color.parse(warning).hex,
-        "muted-text": _muted_text(foreground, grounds).hex,
-    }
 
 
 # --- reading files -----------------------------------------------------------------------------
@@ -302,7 +200,7 @@ def _parse_theme(path: Path, data: dict[str, Any], *, bundled: bool) -> ThemeSpe
         raise ThemeFileError(path, "'dark' should be true or false")
     colors = {key: _check_color(path, key, data[key]) for key in COLOR_KEYS if key in data}
 
-    ansi = data.get("ansi", all(_is_ansi(value) for value in colors.values()))
+    ansi = data.get("ansi", all(is_ansi(value) for value in colors.values()))
     if not isinstance(ansi, bool):
         raise ThemeFileError(path, "'ansi' should be true or false")
     numbers: dict[str, float] = {}
