@@ -7,12 +7,14 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from app_harness import chat, make_app, wait_for
 from openai_server import FakeOpenAIServer
 
 from tui_chat.domain import Conversation, Message
 from tui_chat.paths import AppPaths
 from tui_chat.storage.store import ConversationStore
+from tui_chat.ui.screens import chat as chat_module
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -58,8 +60,10 @@ async def test_the_newest_conversation_opens_from_the_cached_list(
 
 
 async def test_changes_made_while_closed_show_once_the_folder_is_checked(
-    tmp_path: Path, openai_server: FakeOpenAIServer
+    tmp_path: Path, openai_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The check must follow the failed open of the deleted file, not a fallback timer.
+    monkeypatch.setattr(chat_module, "BACKGROUND_WORK_FALLBACK_DELAY", 600)
     store = seed(tmp_path, ["oldest", "middle", "newest"])
     # While tui-chat was closed: the newest file was deleted (say, by `git pull`) and another
     # conversation arrived; the index cache still lists the old state.
@@ -81,3 +85,44 @@ async def test_changes_made_while_closed_show_once_the_folder_is_checked(
         await wait_for(pilot, lambda: screen.conversation.title == "middle", what="middle open")
         assert screen.sidebar.border_title == "Conversations (3)"
         assert not list(app._notifications)
+
+
+async def test_a_newer_conversation_synced_in_while_closed_is_the_one_opened(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    store = seed(tmp_path, ["oldest", "newest when closed"])
+    arrived = Conversation(id="20261121-080000-beef", title="synced in, newer")
+    arrived.add(Message("user", "hello from the laptop"))
+    arrived.updated = T0 + timedelta(days=1)
+    ConversationStore(store.paths).save(arrived)
+
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await wait_for(
+            pilot, lambda: screen.conversation.title == "synced in, newer", what="the newest"
+        )
+        assert listed_titles(app)[0] == "synced in, newer"
+
+
+async def test_what_the_user_chose_before_the_check_is_not_replaced(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    store = seed(tmp_path, ["oldest", "newest when closed"])
+    arrived = Conversation(id="20261121-080000-beef", title="synced in, newer")
+    arrived.add(Message("user", "hello from the laptop"))
+    arrived.updated = T0 + timedelta(days=1)
+    ConversationStore(store.paths).save(arrived)
+
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        screen.start_up.background_started = True  # hold the check back until the user acts
+        await pilot.press("ctrl+n")
+        await pilot.press(*"my own")
+        screen.start_up.background_started = False
+        screen._start_background_work()
+        await wait_for(pilot, lambda: listed_titles(app)[0] == "synced in, newer", what="check")
+        await wait_for(pilot, lambda: screen.services.counter.ready, what="the engine")
+        assert screen.conversation.title == ""  # still the new conversation the user began
+        assert screen.composer.text == "my own"

@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, TextArea
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_chat.domain import Conversation, Message
 from tui_chat.engine.errors import ChatError, no_api_key_error
@@ -30,7 +30,7 @@ from tui_chat.storage.errors import ConversationFileError, StorageError
 from tui_chat.ui.bindings import CHAT_SCREEN_BINDINGS
 from tui_chat.ui.screens.chat_commands import ConversationCommands
 from tui_chat.ui.screens.chat_figures import LiveFigures
-from tui_chat.ui.screens.chat_listing import ConversationListing
+from tui_chat.ui.screens.chat_listing import ConversationListing, StartUp
 from tui_chat.ui.screens.dialogs import ConfirmDialog
 from tui_chat.ui.services import Services
 from tui_chat.ui.themes import code_theme_of
@@ -82,9 +82,7 @@ class ChatScreen(ConversationCommands, ConversationListing, LiveFigures, Screen[
         self._composer_timer: Timer | None = None
         self._last_status = 0.0
         self._status_timer: Timer | None = None
-        self._background_work_started = False
-        self._list_needs_check = False  # drawn from the index cache, files not yet checked
-        self._opened_from_cache: str | None = None  # the newest conversation, per the cache
+        self.start_up = StartUp()
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -158,9 +156,14 @@ class ChatScreen(ConversationCommands, ConversationListing, LiveFigures, Screen[
                     severity="error",
                     timeout=10,
                 )
+            # At start-up the list's check waits for the first open, whatever its outcome.
+            self._call_on_ui(self._start_background_work)
             return
         mark_unfinished_replies(conversation)
-        self._call_on_ui(self._show_conversation, conversation, quiet)
+        # Exclusive workers cannot stop a thread: if the user opened another conversation while
+        # this (large) one loaded, this one must not replace it.
+        if not get_current_worker().is_cancelled:
+            self._call_on_ui(self._show_conversation, conversation, quiet)
 
     def _show_conversation(self, conversation: Conversation, quiet: bool = False) -> None:
         if self.streaming:
@@ -177,6 +180,7 @@ class ChatScreen(ConversationCommands, ConversationListing, LiveFigures, Screen[
         if self.streaming:
             self.notify("A reply is streaming: press Esc to stop it first.", severity="warning")
             return
+        self.start_up.user_chose = True
         config = self.services.config
         profile = config.profile(self.conversation.profile)
         self._show_conversation(
@@ -190,6 +194,7 @@ class ChatScreen(ConversationCommands, ConversationListing, LiveFigures, Screen[
 
     @on(Sidebar.Opened)
     def _sidebar_opened(self, event: Sidebar.Opened) -> None:
+        self.start_up.user_chose = True
         self.open_conversation(event.conversation_id)
         self.composer.focus()
 
@@ -201,6 +206,7 @@ class ChatScreen(ConversationCommands, ConversationListing, LiveFigures, Screen[
                 "A reply is still streaming: press Esc to stop it, then send.", severity="warning"
             )
             return
+        self.start_up.user_chose = True
         self.conversation.add(Message(role="user", content=event.text))
         # load_text, not clear(): clear() extracts the replaced text first (4 s for a 5 MB paste).
         self.composer.load_text("")
@@ -392,6 +398,7 @@ class ChatScreen(ConversationCommands, ConversationListing, LiveFigures, Screen[
         if self.streaming:
             self.notify("A reply is streaming: press Esc to stop it first.", severity="warning")
             return
+        self.start_up.user_chose = True
         original = self.conversation
         message = original.messages[event.index]
         fork = original.fork_before(event.index)

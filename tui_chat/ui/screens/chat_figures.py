@@ -46,6 +46,9 @@ class LiveFigures(_Base):
         services.prices.load()
         self._call_on_ui(self.recount_conversation)
         services.counter.load()
+        # Counts are cached per message: cheap, and exact now if the user opened a conversation
+        # counted with the other encoding meanwhile.
+        self._call_on_ui(self.recount_conversation)
         warm_up_sdk()
 
     @work(thread=True, exclusive=True, group="count")

@@ -9,6 +9,7 @@ other programs add, change or remove.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -29,6 +30,18 @@ def _newest_readable(entries: list) -> str | None:  # type: ignore[type-arg]
     return next((entry.id for entry in entries if not entry.error), None)
 
 
+@dataclass
+class StartUp:
+    """Where start-up is: the list drawn from the index cache waits for its check, and the
+    conversation opened from it may give way to the checked list's newest, unless the user has
+    already chosen something else (opened, created or sent)."""
+
+    background_started: bool = False
+    awaiting_check: bool = False  # the list came from the cache; no checked list shown yet
+    opened_from_cache: str | None = None
+    user_chose: bool = False
+
+
 class ConversationListing(_Base):
     """Lists the conversations in the sidebar and opens the newest at start-up."""
 
@@ -47,17 +60,18 @@ class ConversationListing(_Base):
             return
         entries, count = head
         self.sidebar.show_entries(entries, current_id=self.conversation.id, count=count)
-        self._list_needs_check = True
-        self._opened_from_cache = _newest_readable(entries)
-        self._after_listing(self._opened_from_cache, quiet=True)
+        self.start_up.awaiting_check = True
+        self.start_up.opened_from_cache = _newest_readable(entries)
+        self._after_listing(self.start_up.opened_from_cache, quiet=True)
 
     def _start_background_work(self) -> None:
-        """Once the first screen is drawn: check the list drawn from the cache, and prepare the
-        engine (~0.8 s of GIL-bound work that would slow the first frames)."""
-        if self._background_work_started:
+        """Once the first screen is drawn (or the start-up open failed): check the list drawn
+        from the cache, and prepare the engine (~0.8 s of GIL-bound work that would slow the
+        first frames)."""
+        if self.start_up.background_started:
             return
-        self._background_work_started = True
-        if self._list_needs_check:
+        self.start_up.background_started = True
+        if self.start_up.awaiting_check:
             self.reload_list()
         self.prepare_engine()
 
@@ -78,18 +92,19 @@ class ConversationListing(_Base):
 
     def _show_entries(self, entries: list, open_newest: bool) -> None:  # type: ignore[type-arg]
         self.sidebar.show_entries(entries, current_id=self.conversation.id)
-        opened, self._opened_from_cache = self._opened_from_cache, None
-        if (
-            opened is not None
-            and not self.conversation.messages  # the user has not moved on meanwhile
-            and all(entry.id != opened for entry in entries)
-        ):
-            open_newest = True  # its file is gone since the index was written
-        self._after_listing(_newest_readable(entries) if open_newest else None)
+        newest = _newest_readable(entries)
+        start_up = self.start_up
+        if start_up.awaiting_check:
+            # The first checked list: files may have come, gone or changed while tui-chat was
+            # closed, so the newest conversation may not be the one the cache named.
+            start_up.awaiting_check = False
+            if not start_up.user_chose and newest != start_up.opened_from_cache:
+                open_newest = True
+        self._after_listing(newest if open_newest else None)
 
     def _after_listing(self, open_id: str | None, quiet: bool = False) -> None:
         if open_id is not None:
-            self.open_conversation(open_id, quiet=quiet)  # starts background work once shown
+            self.open_conversation(open_id, quiet=quiet)  # starts background work once done
         else:
             self.call_after_refresh(self._start_background_work)
 

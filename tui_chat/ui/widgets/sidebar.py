@@ -139,6 +139,7 @@ class Sidebar(Vertical):
         super().__init__(id=id)
         self._entries: list[ListedConversation] = []
         self._count = 0  # all conversations, when only the head of the list is known yet
+        self._showing_search = False  # search results, not the list, are on show
         self.border_title = "Conversations"
 
     def compose(self) -> ComposeResult:
@@ -176,13 +177,21 @@ class Sidebar(Vertical):
         keep_id = self.highlighted_id if navigating else current_id
         entries = list(entries)
         count = len(entries) if count is None else count
-        if entries == self._entries and count == self._count and self.option_list.option_count:
-            # The same list again (the start-up check found nothing new): building 300 options
-            # costs ~30 ms, so only the highlight is set.
+        same_options = (
+            not self._showing_search
+            and not self._needle()
+            and count == self._count
+            and entries[:MAX_LISTED] == self._entries[:MAX_LISTED]
+            and self.option_list.option_count > 0
+        )
+        self._entries, self._count = entries, count
+        if same_options:
+            # What is drawn stays the same (the start-up check found nothing new): building 300
+            # options costs ~30 ms, so only the title and the highlight are set.
+            self._set_title(max(count, len(entries)), "")
             if keep_id is not None:
                 self.select_conversation(keep_id)
             return
-        self._entries, self._count = entries, count
         self._render_options(keep_id=keep_id)
 
     def show_progress(self, parsed: int, to_parse: int) -> None:
@@ -192,6 +201,7 @@ class Sidebar(Vertical):
     def show_search_results(self, results: Sequence[SearchResult]) -> None:
         """List the conversations whose text matched, with the matching snippet."""
         self.border_title = f"Search: {len(results)} found"
+        self._showing_search = True
         options = [
             Option(
                 Content("\n").join(
@@ -206,16 +216,23 @@ class Sidebar(Vertical):
         ]
         self._replace_options(options, keep_id=None)
 
-    def _render_options(self, keep_id: str | None) -> None:
-        needle = self.filter_input.value.strip().casefold() if self.is_mounted else ""
-        shown = [e for e in self._entries if not needle or needle in (e.title or "").casefold()]
-        # Unfiltered, the head of a longer list stands for all of it.
-        matching = len(shown) if needle else max(self._count, len(shown))
+    def _needle(self) -> str:
+        return self.filter_input.value.strip().casefold() if self.is_mounted else ""
+
+    def _set_title(self, matching: int, needle: str) -> None:
         self.border_title = (
             f"Conversations ({matching:,}/{self._count:,})"
             if needle
             else f"Conversations ({matching:,})"
         )
+
+    def _render_options(self, keep_id: str | None) -> None:
+        self._showing_search = False
+        needle = self._needle()
+        shown = [e for e in self._entries if not needle or needle in (e.title or "").casefold()]
+        # Unfiltered, the head of a longer list stands for all of it.
+        matching = len(shown) if needle else max(self._count, len(shown))
+        self._set_title(matching, needle)
         # OptionList measures every option it holds: 10,000 took 1.6 s on the event loop. The
         # filter searches all entries, so listing the first few hundred loses nothing.
         options = [Option(entry_prompt(e), id=e.id) for e in shown[:MAX_LISTED]]
