@@ -264,14 +264,22 @@ class ConversationIndex:
                 header = json.loads(lines.readline())
                 if not self._is_our_header(header):
                     return None
-                for line in lines:
+                for _name, cached in self._usable(lines):
                     if len(head) >= limit:
                         break
-                    _name, cached = _cached_from_line(self.folder, line)
                     head.append(cached.entry)
             return head, int(header["count"])
         except (OSError, ValueError, KeyError, TypeError):
             return None  # missing, corrupt or half-written by an older version: only a cache
+
+    def _usable(self, lines: Iterable[str]) -> Iterator[tuple[str, _Cached]]:
+        """The cache's entry lines that parse; one odd line is re-read from its file later, the
+        rest still count."""
+        for line in lines:
+            try:
+                yield _cached_from_line(self.folder, line)
+            except (KeyError, TypeError, ValueError):
+                continue
 
     def _is_our_header(self, header: object) -> bool:
         return (
@@ -290,14 +298,7 @@ class ConversationIndex:
             return None  # missing or corrupt: it is only a cache, rebuild it
         if not self._is_our_header(header):
             return None
-        result: dict[str, _Cached] = {}
-        for line in lines[1:]:
-            try:
-                name, cached = _cached_from_line(self.folder, line)
-            except (KeyError, TypeError, ValueError):
-                continue  # one odd entry is re-parsed, the rest still count
-            result[name] = cached
-        return result
+        return dict(self._usable(lines[1:]))
 
     def _write_cache(self) -> None:
         """Header, then one line per file in list order (`_cached` is kept in that order)."""
@@ -307,6 +308,8 @@ class ConversationIndex:
         try:
             make_private_dir(self.cache_file.parent)
             atomic_write_text(self.cache_file, "\n".join(lines) + "\n")
+            # The format-1 cache of earlier versions (one JSON document) is not read any more.
+            self.cache_file.with_name("index.json").unlink(missing_ok=True)
         except OSError:
             # The cache only saves time; a read-only or full disk must not stop the list.
             pass
