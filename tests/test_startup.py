@@ -37,6 +37,16 @@ def seed(tmp_path: Path, titles: list[str]) -> ConversationStore:
     return store
 
 
+def seed_with_a_newer_arrival(tmp_path: Path) -> None:
+    """Two conversations listed (the cache is warm), then, as if synced in while tui-chat was
+    closed, a newer one the cache does not know."""
+    store = seed(tmp_path, ["oldest", "newest when closed"])
+    arrived = Conversation(id="20261121-080000-beef", title="synced in, newer")
+    arrived.add(Message("user", "hello from the laptop"))
+    arrived.updated = T0 + timedelta(days=1)
+    ConversationStore(store.paths).save(arrived)
+
+
 def listed_titles(app: object) -> list[str]:
     option_list = chat(app).sidebar.option_list  # type: ignore[arg-type]
     return [
@@ -90,11 +100,7 @@ async def test_changes_made_while_closed_show_once_the_folder_is_checked(
 async def test_a_newer_conversation_synced_in_while_closed_is_the_one_opened(
     tmp_path: Path, openai_server: FakeOpenAIServer
 ) -> None:
-    store = seed(tmp_path, ["oldest", "newest when closed"])
-    arrived = Conversation(id="20261121-080000-beef", title="synced in, newer")
-    arrived.add(Message("user", "hello from the laptop"))
-    arrived.updated = T0 + timedelta(days=1)
-    ConversationStore(store.paths).save(arrived)
+    seed_with_a_newer_arrival(tmp_path)
 
     app = make_app(tmp_path, openai_server.base_url)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -108,11 +114,7 @@ async def test_a_newer_conversation_synced_in_while_closed_is_the_one_opened(
 async def test_what_the_user_chose_before_the_check_is_not_replaced(
     tmp_path: Path, openai_server: FakeOpenAIServer
 ) -> None:
-    store = seed(tmp_path, ["oldest", "newest when closed"])
-    arrived = Conversation(id="20261121-080000-beef", title="synced in, newer")
-    arrived.add(Message("user", "hello from the laptop"))
-    arrived.updated = T0 + timedelta(days=1)
-    ConversationStore(store.paths).save(arrived)
+    seed_with_a_newer_arrival(tmp_path)
 
     app = make_app(tmp_path, openai_server.base_url)
     async with app.run_test(size=(100, 30)) as pilot:
