@@ -149,8 +149,8 @@ def startup(args: argparse.Namespace) -> None:
             if state["listed"] < 0:
                 state["listed"] = self.option_list.option_count
 
-        def opened(self: ChatScreen, conversation: Any, quiet: bool = False) -> None:
-            show_conversation(self, conversation, quiet)
+        def opened(self: ChatScreen, conversation: Any, *options: Any) -> None:
+            show_conversation(self, conversation, *options)
             state["opened"] = bool(conversation.messages)
 
         Sidebar.show_entries = listed  # type: ignore[method-assign]

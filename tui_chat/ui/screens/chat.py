@@ -144,7 +144,11 @@ class ChatScreen(ConversationCommands, ConversationListing, LiveFigures, Screen[
 
     # ---------------------------------------------------- open and create
     @work(thread=True, exclusive=True, group="open")
-    def open_conversation(self, conversation_id: str, quiet: bool = False) -> None:
+    def open_conversation(
+        self, conversation_id: str, quiet: bool = False, at_start: bool = False
+    ) -> None:
+        """Load a conversation off the event loop and show it. One opened `at_start` gives way
+        to whatever the user chose while it loaded."""
         try:
             conversation = self.services.store.load(conversation_id)
         except (ConversationFileError, StorageError, FileNotFoundError) as error:
@@ -163,9 +167,14 @@ class ChatScreen(ConversationCommands, ConversationListing, LiveFigures, Screen[
         # Exclusive workers cannot stop a thread: if the user opened another conversation while
         # this (large) one loaded, this one must not replace it.
         if not get_current_worker().is_cancelled:
-            self._call_on_ui(self._show_conversation, conversation, quiet)
+            self._call_on_ui(self._show_conversation, conversation, quiet, at_start)
 
-    def _show_conversation(self, conversation: Conversation, quiet: bool = False) -> None:
+    def _show_conversation(
+        self, conversation: Conversation, quiet: bool = False, at_start: bool = False
+    ) -> None:
+        if at_start and self.start_up.user_chose:
+            self._start_background_work()
+            return
         if self.streaming:
             if not quiet:
                 self.notify("A reply is streaming: press Esc to stop it first.", severity="warning")

@@ -104,7 +104,8 @@ class ConversationListing(_Base):
 
     def _after_listing(self, open_id: str | None, quiet: bool = False) -> None:
         if open_id is not None:
-            self.open_conversation(open_id, quiet=quiet)  # starts background work once done
+            # Background work starts once this open is done, whatever its outcome.
+            self.open_conversation(open_id, quiet=quiet, at_start=True)
         else:
             self.call_after_refresh(self._start_background_work)
 
