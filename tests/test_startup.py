@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from app_harness import chat, make_app, wait_for
 from openai_server import FakeOpenAIServer
+from textual.pilot import Pilot
 
 from tui_chat.domain import Conversation, Message
 from tui_chat.paths import AppPaths
 from tui_chat.storage.store import ConversationStore
+from tui_chat.ui.app import TuiChatApp
 from tui_chat.ui.screens import chat as chat_module
+from tui_chat.ui.screens.chat import ChatScreen
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -47,6 +52,16 @@ def seed_with_a_newer_arrival(tmp_path: Path) -> None:
     ConversationStore(store.paths).save(arrived)
 
 
+@contextlib.asynccontextmanager
+async def started(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> AsyncIterator[tuple[TuiChatApp, Pilot[None], ChatScreen]]:
+    """The app on the seeded folder, just started."""
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        yield app, pilot, chat(app)
+
+
 def listed_titles(app: object) -> list[str]:
     option_list = chat(app).sidebar.option_list  # type: ignore[arg-type]
     return [
@@ -59,9 +74,7 @@ async def test_the_newest_conversation_opens_from_the_cached_list(
     tmp_path: Path, openai_server: FakeOpenAIServer
 ) -> None:
     seed(tmp_path, ["oldest", "middle", "newest"])
-    app = make_app(tmp_path, openai_server.base_url)
-    async with app.run_test(size=(100, 30)) as pilot:
-        screen = chat(app)
+    async with started(tmp_path, openai_server) as (app, pilot, screen):
         await wait_for(pilot, lambda: screen.conversation.title == "newest", what="newest open")
         await wait_for(pilot, lambda: screen.services.counter.ready, what="the check and counts")
         assert listed_titles(app) == ["newest", "middle", "oldest"]
@@ -83,9 +96,7 @@ async def test_changes_made_while_closed_show_once_the_folder_is_checked(
     arrived.updated = T0 - timedelta(days=1)
     ConversationStore(store.paths).save(arrived)
 
-    app = make_app(tmp_path, openai_server.base_url)
-    async with app.run_test(size=(100, 30)) as pilot:
-        screen = chat(app)
+    async with started(tmp_path, openai_server) as (app, pilot, screen):
         await wait_for(
             pilot,
             lambda: listed_titles(app) == ["middle", "oldest", "synced in"],
@@ -102,9 +113,7 @@ async def test_a_newer_conversation_synced_in_while_closed_is_the_one_opened(
 ) -> None:
     seed_with_a_newer_arrival(tmp_path)
 
-    app = make_app(tmp_path, openai_server.base_url)
-    async with app.run_test(size=(100, 30)) as pilot:
-        screen = chat(app)
+    async with started(tmp_path, openai_server) as (app, pilot, screen):
         await wait_for(
             pilot, lambda: screen.conversation.title == "synced in, newer", what="the newest"
         )
@@ -116,9 +125,7 @@ async def test_what_the_user_chose_before_the_check_is_not_replaced(
 ) -> None:
     seed_with_a_newer_arrival(tmp_path)
 
-    app = make_app(tmp_path, openai_server.base_url)
-    async with app.run_test(size=(100, 30)) as pilot:
-        screen = chat(app)
+    async with started(tmp_path, openai_server) as (app, pilot, screen):
         screen.start_up.background_started = True  # hold the check back until the user acts
         await pilot.press("ctrl+n")
         await pilot.press(*"my own")
