@@ -150,6 +150,7 @@ def _run(args: argparse.Namespace, paths: AppPaths, config: Config) -> int:
             ("data", paths.data_dir),
             ("conversations", paths.conversations_dir),
             ("trash", paths.trash_dir),
+            ("drafts", paths.drafts_dir),
             ("cache", paths.cache_dir),
             ("user themes", paths.user_themes_dir),
         ):

@@ -33,6 +33,11 @@ class AppPaths:
         return self.data_dir / "trash"
 
     @property
+    def drafts_dir(self) -> Path:
+        """What was typed in a composer but not sent yet, one text file per conversation."""
+        return self.data_dir / "drafts"
+
+    @property
     def cache_dir(self) -> Path:
         """Rebuildable caches (the conversation index): safe to delete at any time."""
         return self.data_dir / "cache"

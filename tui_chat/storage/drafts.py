@@ -1,0 +1,212 @@
+"""Unsent drafts: what the user has typed in a conversation's composer but not sent yet.
+
+One plain text file per conversation in `drafts/` (`<id>.txt`, 0600), written atomically when
+typing pauses, when the user switches conversation, and when the app quits or its terminal hangs
+up, so a dropped SSH session costs at most the last moment of typing. Sending the message (or
+emptying the composer) removes the file. Drafts live beside the conversation files rather than in
+them: saving a 2,000-message file on every pause in typing would churn the file that git and
+Syncthing carry, and conflict with other machines over text nobody has sent.
+
+Two tui-chat windows on one folder: each remembers what it last read or wrote of a draft file. A
+window that finds the file holding something else when it saves (the other window wrote it) does
+not replace that text: from then on it writes its own draft to `<id>.<window>.txt` beside it,
+and opening the conversation later gives back both texts, one after the other.
+
+A draft whose conversation has no file (a new conversation never sent, or one edited into a fork
+and left) is "unsaved": the app offers it again as the next new conversation, so nothing typed
+is stranded where the list cannot reach it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import re
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui_chat.storage.atomic import atomic_write_bytes, make_private_dir
+from tui_chat.storage.errors import StorageError
+
+DRAFT_SUFFIX = ".txt"
+# Between several texts of one draft (two windows' worth), as a person would separate them.
+JOIN = "\n\n"
+# `<id>.txt`, or `<id>~<window>.txt` for a second window's draft of the same conversation.
+_DRAFT_NAME = re.compile(r"^(?P<id>.+?)(?:~(?P<window>[0-9a-f]{6}))?\.txt$")
+
+
+@dataclass(frozen=True)
+class UnsavedDraft:
+    """A draft whose conversation was never saved: its id, text and when it was written."""
+
+    conversation_id: str
+    text: str
+    written: float  # seconds since the epoch
+
+
+class DraftStore:
+    """Reads and writes the drafts of one data folder; safe to call from several threads."""
+
+    def __init__(self, folder: Path, window: str | None = None) -> None:
+        self.folder = folder
+        # Names this process's own file when another window holds a conversation's draft.
+        self.window = window or secrets.token_hex(3)
+        # File name -> the text this window last read or wrote there ("" when it found none).
+        self._known: dict[str, str] = {}
+        self._absorbed: dict[str, set[str]] = {}  # id -> other windows' files loaded into ours
+        self._forked: set[str] = set()  # ids whose draft this window writes to its own file
+        self._lock = threading.Lock()
+        self._staged: dict[str, str] = {}
+        self._staged_lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+
+    # ----------------------------------------------------------------- reading
+    def load(self, conversation_id: str) -> str:
+        """The draft of a conversation ("" when there is none): its own file's text, then the
+        texts other windows left beside it."""
+        with self._lock:
+            texts = []
+            absorbed = set()
+            own = self._own_name(conversation_id)
+            for path in self._files_of(conversation_id):
+                try:
+                    text = self._read(path)
+                except OSError as error:
+                    raise StorageError.from_os_error("read the draft", path, error) from None
+                self._known[path.name] = text or ""
+                if text is None:
+                    continue
+                if path.name != own:
+                    absorbed.add(path.name)
+                if text.strip():
+                    texts.append(text)
+            self._absorbed[conversation_id] = absorbed
+            return JOIN.join(texts)
+
+    def unsaved(self, conversations_dir: Path, trash_dir: Path) -> list[UnsavedDraft]:
+        """Drafts whose conversation has no file, in the conversations folder or the trash;
+        the most recently written first."""
+        found: list[tuple[float, str]] = []
+        try:
+            paths = list(self.folder.glob(f"*{DRAFT_SUFFIX}"))
+        except OSError:
+            return []
+        for path in paths:
+            match = _DRAFT_NAME.match(path.name)
+            if match is None or match.group("id").startswith("."):
+                continue  # a temp file of an atomic write, or not ours
+            conversation_id = match.group("id")
+            if (conversations_dir / f"{conversation_id}.toml").exists() or any(
+                trash_dir.glob(f"{glob.escape(conversation_id)}*.toml")
+            ):
+                continue
+            with contextlib.suppress(OSError):
+                found.append((path.stat().st_mtime, conversation_id))
+        newest_first: dict[str, float] = {}
+        for written, conversation_id in sorted(found, reverse=True):
+            newest_first.setdefault(conversation_id, written)
+        drafts = [UnsavedDraft(cid, self.load(cid), when) for cid, when in newest_first.items()]
+        return [draft for draft in drafts if draft.text.strip()]
+
+    # ----------------------------------------------------------------- writing
+    def save(self, conversation_id: str, text: str) -> None:
+        """Keep `text` as the conversation's draft; an empty or blank text removes it.
+
+        Raises StorageError when the disk refuses (the text is still in the composer)."""
+        # What UTF-8 can hold (a lone surrogate cannot), so the file reads back as written.
+        text = text.encode("utf-8", "replace").decode("utf-8")
+        with self._lock:
+            own = self.folder / self._own_name(conversation_id)
+            try:
+                if conversation_id not in self._forked and self._taken_by_other(own, text):
+                    self._forked.add(conversation_id)
+                    own = self.folder / self._own_name(conversation_id)
+                if text.strip():
+                    if self._known.get(own.name) != text or not own.exists():
+                        make_private_dir(self.folder)
+                        atomic_write_bytes(own, text.encode("utf-8"))
+                    self._known[own.name] = text
+                else:
+                    self._remove(own)
+                for name in self._absorbed.pop(conversation_id, set()):
+                    # Loaded into our text and saved with it: the other window's file can go,
+                    # unless it changed since.
+                    self._remove(self.folder / name)
+            except OSError as error:
+                raise StorageError.from_os_error("save the draft", own, error) from None
+
+    def discard(self, conversation_id: str) -> None:
+        """Remove the conversation's draft (its message was sent)."""
+        self.save(conversation_id, "")
+
+    def stage(self, conversation_id: str, text: str) -> None:
+        """Note the latest text of a draft, to be written by `flush` (cheap: for the event
+        loop, which leaves the writing to a thread)."""
+        with self._staged_lock:
+            self._staged[conversation_id] = text
+
+    def flush(self) -> None:
+        """Write every staged draft, each with the latest text staged for it, in order: a
+        flush that runs late never writes an older text over a newer one. Raises the first
+        StorageError once it has tried them all."""
+        failure: StorageError | None = None
+        with self._flush_lock:
+            while True:
+                with self._staged_lock:
+                    if not self._staged:
+                        break
+                    conversation_id, text = self._staged.popitem()
+                try:
+                    self.save(conversation_id, text)
+                except StorageError as error:
+                    failure = failure or error
+        if failure is not None:
+            raise failure
+
+    # ----------------------------------------------------------------- helpers
+    def _own_name(self, conversation_id: str) -> str:
+        if conversation_id in self._forked:
+            return f"{conversation_id}~{self.window}{DRAFT_SUFFIX}"
+        return f"{conversation_id}{DRAFT_SUFFIX}"
+
+    def _files_of(self, conversation_id: str) -> list[Path]:
+        """The conversation's own draft file first, then other windows' (by name)."""
+        main = self.folder / f"{conversation_id}{DRAFT_SUFFIX}"
+        try:
+            candidates = self.folder.glob(f"{glob.escape(conversation_id)}~*{DRAFT_SUFFIX}")
+            others = sorted(
+                path
+                for path in candidates
+                if (match := _DRAFT_NAME.match(path.name))
+                and match.group("id") == conversation_id
+                and match.group("window")
+            )
+        except OSError:
+            others = []
+        return [main, *others]
+
+    def _taken_by_other(self, path: Path, text: str) -> bool:
+        """The file holds a text this window neither read nor wrote: another window's."""
+        current = self._read(path)
+        if current is None or not current.strip() or current == text:
+            return False
+        return current != self._known.get(path.name)
+
+    def _remove(self, path: Path) -> None:
+        """Remove a draft file whose text this window read or wrote, unless it changed since
+        (another window's words are not ours to remove)."""
+        current = self._read(path)
+        if current is not None and current == self._known.get(path.name):
+            path.unlink(missing_ok=True)
+        self._known[path.name] = ""
+
+    @staticmethod
+    def _read(path: Path) -> str | None:
+        """The file's text, None when there is no file; raises OSError."""
+        try:
+            # Bytes, not read_text: universal newlines would turn the user's CRLF into LF.
+            return path.read_bytes().decode("utf-8", errors="replace")
+        except FileNotFoundError:
+            return None
