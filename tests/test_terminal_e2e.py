@@ -74,6 +74,32 @@ def test_dropped_ssh_session_saves_partial_reply_marked_interrupted(
     assert len(reply["content"]) < len(words)
 
 
+def test_words_typed_when_the_ssh_session_drops_are_in_the_composer_at_the_next_start(
+    tmp_path: Path, openai_server: FakeOpenAIServer, session_env: dict[str, str]
+) -> None:
+    openai_server.enqueue(Script(text="Answered at last."))
+    session = TerminalSession(session_env)
+    try:
+        session.wait_for_text("Conversations")
+        session.type("a question I was still writing")
+        session.wait_for_text("still writing")  # on screen; the hang-up follows at once
+        session.process.kill(signal.SIGHUP)
+        assert session.wait_exit() is not None, "the app did not exit after SIGHUP"
+    finally:
+        session.close()
+    restarted = TerminalSession(session_env)
+    try:
+        restarted.wait_for_text("unsent message")  # the app says so, over the composer...
+        restarted.type("\r")  # ...which holds the words: Enter sends them
+        restarted.wait_for_text("Answered at last.")
+        restarted.type("\x11")
+        assert restarted.wait_exit() == 0
+    finally:
+        restarted.close()
+    (saved,) = _saved_conversations(tmp_path)
+    assert saved["messages"][0]["content"] == "a question I was still writing"
+
+
 def test_ctrl_e_edits_the_message_in_editor_and_y_copies_over_osc52(
     tmp_path: Path, openai_server: FakeOpenAIServer, session_env: dict[str, str]
 ) -> None:

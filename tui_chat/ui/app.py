@@ -108,8 +108,16 @@ class TuiChatApp(App[None]):
     def _hang_up(self) -> None:
         screen = self._main_screen()
         if screen is not None:
-            screen.save_partial_reply()
+            screen.save_before_exit()
         self.exit()
+
+    async def action_quit(self) -> None:
+        """ctrl+q: the draft is written before the app goes (a streaming reply is saved by its
+        own worker as it is cancelled)."""
+        screen = self._main_screen()
+        if screen is not None:
+            screen.keep_draft_now()
+        await super().action_quit()
 
     def _main_screen(self) -> ChatScreen | None:
         for screen in self.screen_stack:

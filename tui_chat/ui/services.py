@@ -11,6 +11,7 @@ from tui_chat.config import Config, ConfigProblem, Profile
 from tui_chat.engine.prices import PriceBook
 from tui_chat.engine.tokens import TokenCounter
 from tui_chat.paths import AppPaths
+from tui_chat.storage.drafts import DraftStore
 from tui_chat.storage.store import ConversationStore
 
 if TYPE_CHECKING:
@@ -19,12 +20,14 @@ if TYPE_CHECKING:
 
 @dataclass
 class Services:
-    """The store, the token counter, the price book and one API client per profile."""
+    """The stores of conversations and drafts, the token counter, the price book and one API
+    client per profile."""
 
     paths: AppPaths
     config: Config
     config_problems: list[ConfigProblem]
     store: ConversationStore
+    drafts: DraftStore
     counter: TokenCounter
     prices: PriceBook
     # The clock for live streaming figures (elapsed, tokens/s); tests freeze it for snapshots.
@@ -38,6 +41,7 @@ class Services:
             config=config,
             config_problems=problems,
             store=ConversationStore(paths),
+            drafts=DraftStore(paths.drafts_dir),
             counter=TokenCounter(),
             prices=PriceBook(config.prices, autoload=False),  # loaded in a worker
         )

@@ -29,6 +29,7 @@ from tui_chat.engine.servers import effective_base_url, is_openai_url
 from tui_chat.storage.errors import ConversationFileError, StorageError
 from tui_chat.ui.bindings import CHAT_SCREEN_BINDINGS
 from tui_chat.ui.screens.chat_commands import ConversationCommands
+from tui_chat.ui.screens.chat_drafts import DraftKeeping
 from tui_chat.ui.screens.chat_figures import LiveFigures
 from tui_chat.ui.screens.chat_listing import ConversationListing, StartUp
 from tui_chat.ui.screens.dialogs import ConfirmDialog
@@ -60,7 +61,9 @@ def mark_unfinished_replies(conversation: Conversation) -> None:
             message.finish_reason = "interrupted"
 
 
-class ChatScreen(ConversationCommands, ConversationListing, LiveFigures, Screen[None]):
+class ChatScreen(
+    ConversationCommands, ConversationListing, DraftKeeping, LiveFigures, Screen[None]
+):
     """Where the user reads, writes and manages conversations."""
 
     BINDINGS = CHAT_SCREEN_BINDINGS
@@ -179,6 +182,7 @@ class ChatScreen(ConversationCommands, ConversationListing, LiveFigures, Screen[
             if not quiet:
                 self.notify("A reply is streaming: press Esc to stop it first.", severity="warning")
             return
+        self.switch_drafts(self.conversation, conversation)
         self.conversation = conversation
         self.pane.show_conversation(conversation)
         self.sidebar.select_conversation(conversation.id)
@@ -190,16 +194,25 @@ class ChatScreen(ConversationCommands, ConversationListing, LiveFigures, Screen[
             self.notify("A reply is streaming: press Esc to stop it first.", severity="warning")
             return
         self.start_up.user_chose = True
+        # From a saved conversation, ctrl+n first brings back a new one that was left unsent
+        # (its draft would otherwise wait for the next start); ctrl+n again gives a blank one.
+        draft = self.unsaved_draft() if self.conversation.messages else None
+        conversation = self.blank_conversation()
+        if draft is not None:
+            conversation.id = draft.conversation_id  # its draft is this conversation's own
+            self.notify("Your unsent message is back; ctrl+n again for a blank conversation.")
+        self._show_conversation(conversation)
+        self.composer.focus()
+
+    def blank_conversation(self) -> Conversation:
+        """A new conversation on the open one's profile and model."""
         config = self.services.config
         profile = config.profile(self.conversation.profile)
-        self._show_conversation(
-            Conversation.new(
-                profile=profile.name,
-                model=self.conversation.model or config.model_for(profile),
-                system=config.system_prompt,
-            )
+        return Conversation.new(
+            profile=profile.name,
+            model=self.conversation.model or config.model_for(profile),
+            system=config.system_prompt,
         )
-        self.composer.focus()
 
     @on(Sidebar.Opened)
     def _sidebar_opened(self, event: Sidebar.Opened) -> None:
@@ -390,10 +403,15 @@ class ChatScreen(ConversationCommands, ConversationListing, LiveFigures, Screen[
     # ------------------------------------------------------ token counts
     @on(TextArea.Changed, "#composer")
     def _composer_changed(self) -> None:
-        # Counting waits for a pause in typing so the keystroke path stays cheap.
+        # Counting and keeping the draft wait for a pause in typing: the keystroke path stays
+        # cheap.
         if self._composer_timer is not None:
             self._composer_timer.stop()
-        self._composer_timer = self.set_timer(COMPOSER_COUNT_DELAY, self.count_composer)
+        self._composer_timer = self.set_timer(COMPOSER_COUNT_DELAY, self._composer_paused)
+
+    def _composer_paused(self) -> None:
+        self.count_composer()
+        self.stage_draft()
 
     # ------------------------------------------------------ message pane
     @on(MessagePane.CopyRequested)
@@ -434,8 +452,10 @@ class ChatScreen(ConversationCommands, ConversationListing, LiveFigures, Screen[
         self.run_worker(flows[event.action](conversation_id), group="dialog")
 
     # ------------------------------------------------------- shutting down
-    def save_partial_reply(self) -> None:
-        """On SIGHUP/SIGTERM: keep the partial reply, marked interrupted, before exiting."""
+    def save_before_exit(self) -> None:
+        """On ctrl+q, SIGHUP and SIGTERM: keep the draft, and the partial reply marked
+        interrupted, before exiting."""
+        self.keep_draft_now()
         if self.recorder is not None:
             self.recorder.interrupt()
         self._save(self.conversation)

@@ -55,6 +55,8 @@ class ConversationListing(_Base):
         thread, so the list is in the first frame.
         """
         head = self.services.store.cached_head(MAX_LISTED)
+        newest = max((e.updated for e in head[0] if e.updated), default=None) if head else None
+        self.resume_unsaved_draft_at_start(newest)
         if head is None:  # the first run, or the cache was deleted: read the folder now
             self.reload_list(open_newest=True)
             return

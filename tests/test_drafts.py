@@ -1,0 +1,240 @@
+"""Unsent drafts: what the user typed and did not send survives a switch, a quit and a second
+window, on disk and through the real app."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from app_harness import chat, conversation_files, make_app, reply_finished, send, wait_for
+from openai_server import FakeOpenAIServer, Script
+
+from tui_chat.storage.drafts import DraftStore
+from tui_chat.ui.app import TuiChatApp
+from tui_chat.ui.widgets.sidebar import Sidebar
+
+
+def drafts_folder(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "drafts"
+
+
+def draft_texts(tmp_path: Path) -> dict[str, str]:
+    """Every draft file on disk, by file name."""
+    folder = drafts_folder(tmp_path)
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))}
+
+
+# ------------------------------------------------------------------ the store
+
+
+def test_a_draft_round_trips_exactly_in_a_private_file(tmp_path: Path) -> None:
+    store = DraftStore(tmp_path / "drafts")
+    text = "line one\r\nline two\n\ttabbed ü 中文 🎉\n"
+    store.save("conv-1", text)
+    path = tmp_path / "drafts" / "conv-1.txt"
+    assert DraftStore(tmp_path / "drafts").load("conv-1") == text
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    store.save("conv-1", "   \n")  # nothing but blanks: nothing worth keeping
+    assert not path.exists()
+
+
+def test_two_windows_typing_drafts_of_one_conversation_keep_both_texts(tmp_path: Path) -> None:
+    folder = tmp_path / "drafts"
+    first, second = DraftStore(folder, window="aaaaaa"), DraftStore(folder, window="bbbbbb")
+    assert first.load("conv") == "" and second.load("conv") == ""
+    first.save("conv", "the first window's question")
+    second.save("conv", "the second window's question")
+    first.save("conv", "the first window's question, longer")  # neither replaces the other
+    later = DraftStore(folder).load("conv")
+    assert later == "the first window's question, longer\n\nthe second window's question"
+
+
+def test_a_draft_changed_by_another_window_is_not_removed_when_this_one_sends(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "drafts"
+    mine, other = DraftStore(folder), DraftStore(folder)
+    mine.save("conv", "my draft")
+    other.load("conv")
+    other.save("conv", "my draft, continued in the other window")
+    mine.discard("conv")  # this window sent its message
+    assert DraftStore(folder).load("conv") == "my draft, continued in the other window"
+
+
+def test_loading_absorbs_another_windows_draft_and_saving_tidies_its_file(tmp_path: Path) -> None:
+    folder = tmp_path / "drafts"
+    first, second = DraftStore(folder, window="aaaaaa"), DraftStore(folder, window="bbbbbb")
+    first.save("conv", "one")
+    second.save("conv", "two")  # the file holds a text it never read: it writes its own
+    assert sorted(p.name for p in folder.iterdir()) == ["conv.txt", "conv~bbbbbb.txt"]
+    third = DraftStore(folder)
+    merged = third.load("conv")
+    assert merged == "one\n\ntwo"
+    third.save("conv", merged + " and three")
+    assert sorted(p.name for p in folder.iterdir()) == ["conv.txt"]
+    assert DraftStore(folder).load("conv") == "one\n\ntwo and three"
+
+
+def test_flush_writes_the_latest_staged_text(tmp_path: Path) -> None:
+    store = DraftStore(tmp_path / "drafts")
+    store.stage("conv", "first")
+    store.stage("conv", "first and second")
+    store.flush()
+    assert DraftStore(tmp_path / "drafts").load("conv") == "first and second"
+
+
+def test_unsaved_drafts_are_those_whose_conversation_has_no_file(tmp_path: Path) -> None:
+    conversations, trash = tmp_path / "conversations", tmp_path / "trash"
+    conversations.mkdir()
+    trash.mkdir()
+    (conversations / "saved.toml").write_text("schema = 1\n", encoding="utf-8")
+    (trash / "trashed.toml").write_text("schema = 1\n", encoding="utf-8")
+    store = DraftStore(tmp_path / "drafts")
+    for conversation_id in ("saved", "trashed", "never-sent"):
+        store.save(conversation_id, f"draft of {conversation_id}")
+    unsaved = store.unsaved(conversations, trash)
+    assert [(d.conversation_id, d.text) for d in unsaved] == [("never-sent", "draft of never-sent")]
+
+
+# ------------------------------------------------------------------ the app
+
+
+async def saved_conversation_with_draft(
+    tmp_path: Path, server: FakeOpenAIServer, draft: str
+) -> str:
+    """Run the app: send one message, type `draft` without sending it, quit with ctrl+q.
+    Returns the conversation's id."""
+    server.enqueue(Script(text="An answer."))
+    app = make_app(tmp_path, server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await send(pilot, "a question")
+        await wait_for(pilot, reply_finished(screen), what="the reply")
+        screen.composer.focus()
+        await pilot.press(*draft)
+        conversation_id = screen.conversation.id
+        await pilot.press("ctrl+q")  # at once: no pause in typing has written it yet
+    return conversation_id
+
+
+async def test_a_draft_typed_before_ctrl_q_is_back_in_the_composer_at_the_next_start(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    conversation_id = await saved_conversation_with_draft(
+        tmp_path, openai_server, "half a thought"
+    )
+    assert draft_texts(tmp_path) == {f"{conversation_id}.txt": "half a thought"}
+    again = make_app(tmp_path, openai_server.base_url)
+    async with again.run_test(size=(100, 30)) as pilot:
+        screen = chat(again)
+        await wait_for(
+            pilot,
+            lambda: screen.conversation.id == conversation_id and screen.composer.text != "",
+            what="the conversation and its draft",
+        )
+        assert screen.composer.text == "half a thought"
+
+
+async def test_each_conversation_keeps_its_own_draft_and_sending_removes_it(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    openai_server.enqueue(Script(text="First answer."))
+    openai_server.enqueue(Script(text="Second answer."))
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await send(pilot, "first conversation")
+        await wait_for(pilot, reply_finished(screen), what="the first reply")
+        first_id = screen.conversation.id
+        await pilot.press(*"draft for the first")
+        await pilot.press("ctrl+n")
+        assert screen.composer.text == ""  # a new conversation starts blank
+        await send(pilot, "second conversation")
+        await wait_for(pilot, reply_finished(screen), what="the second reply")
+        await pilot.press(*"draft for the second")
+
+        listed = screen.query_one(Sidebar).option_list
+        await wait_for(pilot, lambda: listed.option_count == 2, what="both in the list")
+        listed.focus()
+        listed.highlighted = next(
+            i for i in range(2) if listed.get_option_at_index(i).id == first_id
+        )
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.conversation.id == first_id, what="the first open")
+        assert screen.composer.text == "draft for the first"
+
+        await send(pilot, screen.composer.text)  # sent: it is no draft any more
+        await wait_for(pilot, reply_finished(screen, 4), what="its reply")
+        await wait_for(
+            pilot,
+            lambda: list(draft_texts(tmp_path).values()) == ["draft for the second"],
+            what="only the second conversation's draft on disk",
+        )
+    saved = conversation_files(tmp_path)[first_id]
+    assert saved["messages"][2]["content"] == "draft for the first"
+
+
+async def test_a_new_conversation_left_unsent_comes_back_with_ctrl_n(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    openai_server.enqueue(Script(text="An answer."))
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await send(pilot, "a saved conversation")
+        await wait_for(pilot, reply_finished(screen), what="the reply")
+        saved_id = screen.conversation.id
+        await pilot.press("ctrl+n", *"an idea I have not sent")
+        unsent_id = screen.conversation.id
+
+        screen.open_conversation(saved_id)  # the user opens the saved one from the list
+        await wait_for(pilot, lambda: screen.conversation.id == saved_id, what="the open")
+        assert screen.composer.text == ""
+
+        await pilot.press("ctrl+n")  # the unsent one comes back first...
+        assert screen.conversation.id == unsent_id
+        assert screen.composer.text == "an idea I have not sent"
+        await pilot.press("ctrl+n")  # ...and ctrl+n again gives a blank conversation
+        assert screen.conversation.id not in (saved_id, unsent_id)
+        assert screen.composer.text == ""
+    assert list(draft_texts(tmp_path).values()) == ["an idea I have not sent"]
+
+
+async def test_an_unsent_new_conversation_is_where_the_next_start_opens(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    await saved_conversation_with_draft(tmp_path, openai_server, "")
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await pilot.press("ctrl+n", *"typed just before the connection dropped")
+        await pilot.press("ctrl+q")
+    again = make_app(tmp_path, openai_server.base_url)
+    async with again.run_test(size=(100, 30)) as pilot:
+        screen = chat(again)
+        await pilot.pause(0.3)  # the start-up open from the index would land by now
+        assert screen.composer.text == "typed just before the connection dropped"
+        assert screen.conversation.messages == []
+
+
+async def test_a_disk_that_refuses_drafts_is_said_once_and_the_text_stays(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    drafts = drafts_folder(tmp_path)
+    drafts.parent.mkdir(parents=True)
+    drafts.write_text("a file where the folder should be", encoding="utf-8")
+    app: TuiChatApp = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await pilot.press(*"words to keep")
+        await wait_for(
+            pilot,
+            lambda: any("draft" in n.message for n in app._notifications),
+            what="the warning",
+        )
+        await pilot.press(*" and more")
+        await pilot.pause(0.6)
+        said = [n.message for n in app._notifications if "draft" in n.message]
+        assert len(said) == 1 and "Could not save the draft" in said[0]
+        assert screen.composer.text == "words to keep and more"
