@@ -8,6 +8,7 @@ from pathlib import Path
 
 from app_harness import chat, conversation_files, make_app, reply_finished, send, wait_for
 from openai_server import FakeOpenAIServer, Script
+from textual.pilot import Pilot
 
 from tui_chat.storage.drafts import DraftStore
 from tui_chat.ui.app import TuiChatApp
@@ -100,6 +101,13 @@ def test_unsaved_drafts_are_those_whose_conversation_has_no_file(tmp_path: Path)
 # ------------------------------------------------------------------ the app
 
 
+async def exchange(pilot: Pilot[None], text: str, messages: int = 2) -> None:
+    """Send `text` and wait until its reply has ended (`messages` in the conversation then)."""
+    await send(pilot, text)
+    screen = chat(pilot.app)  # type: ignore[arg-type]
+    await wait_for(pilot, reply_finished(screen, messages), what=f"the reply to {text!r}")
+
+
 async def saved_conversation_with_draft(
     tmp_path: Path, server: FakeOpenAIServer, draft: str
 ) -> str:
@@ -109,8 +117,7 @@ async def saved_conversation_with_draft(
     app = make_app(tmp_path, server.base_url)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = chat(app)
-        await send(pilot, "a question")
-        await wait_for(pilot, reply_finished(screen), what="the reply")
+        await exchange(pilot, "a question")
         screen.composer.focus()
         await pilot.press(*draft)
         conversation_id = screen.conversation.id
@@ -144,14 +151,12 @@ async def test_each_conversation_keeps_its_own_draft_and_sending_removes_it(
     app = make_app(tmp_path, openai_server.base_url)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = chat(app)
-        await send(pilot, "first conversation")
-        await wait_for(pilot, reply_finished(screen), what="the first reply")
+        await exchange(pilot, "first conversation")
         first_id = screen.conversation.id
         await pilot.press(*"draft for the first")
         await pilot.press("ctrl+n")
         assert screen.composer.text == ""  # a new conversation starts blank
-        await send(pilot, "second conversation")
-        await wait_for(pilot, reply_finished(screen), what="the second reply")
+        await exchange(pilot, "second conversation")
         await pilot.press(*"draft for the second")
 
         listed = screen.query_one(Sidebar).option_list
@@ -164,8 +169,7 @@ async def test_each_conversation_keeps_its_own_draft_and_sending_removes_it(
         await wait_for(pilot, lambda: screen.conversation.id == first_id, what="the first open")
         assert screen.composer.text == "draft for the first"
 
-        await send(pilot, screen.composer.text)  # sent: it is no draft any more
-        await wait_for(pilot, reply_finished(screen, 4), what="its reply")
+        await exchange(pilot, screen.composer.text, 4)  # sent: it is no draft any more
         await wait_for(
             pilot,
             lambda: list(draft_texts(tmp_path).values()) == ["draft for the second"],
@@ -182,8 +186,7 @@ async def test_a_new_conversation_left_unsent_comes_back_with_ctrl_n(
     app = make_app(tmp_path, openai_server.base_url)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = chat(app)
-        await send(pilot, "a saved conversation")
-        await wait_for(pilot, reply_finished(screen), what="the reply")
+        await exchange(pilot, "a saved conversation")
         saved_id = screen.conversation.id
         await pilot.press("ctrl+n", *"an idea I have not sent")
         unsent_id = screen.conversation.id
