@@ -11,6 +11,7 @@ from openai_server import FakeOpenAIServer, Script
 from textual.pilot import Pilot
 
 from tui_chat.storage.drafts import DraftStore
+from tui_chat.storage.errors import StorageError
 from tui_chat.ui.app import TuiChatApp
 from tui_chat.ui.widgets.sidebar import Sidebar
 
@@ -75,6 +76,33 @@ def test_loading_absorbs_another_windows_draft_and_saving_tidies_its_file(tmp_pa
     third.save("conv", merged + " and three")
     assert sorted(p.name for p in folder.iterdir()) == ["conv.txt"]
     assert DraftStore(folder).load("conv") == "one\n\ntwo and three"
+
+
+def test_a_window_writing_again_after_its_text_was_taken_in_is_not_doubled(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "drafts"
+    first, second = DraftStore(folder, window="aaaaaa"), DraftStore(folder, window="bbbbbb")
+    first.save("conv", "hello")
+    second.save("conv", "world")  # forked: conv~bbbbbb.txt
+    merged = first.load("conv")
+    first.save("conv", merged)  # takes the other window's text in and tidies its file
+    second.save("conv", "world")  # the other window, still open, writes its text again
+    assert first.load("conv") == "hello\n\nworld"
+
+
+def test_a_draft_the_disk_refused_is_still_given_back(tmp_path: Path) -> None:
+    folder = tmp_path / "drafts"
+    folder.write_text("a file where the folder should be", encoding="utf-8")
+    store = DraftStore(folder)
+    store.stage("conv", "words the disk would not take")
+    try:
+        store.flush()
+    except StorageError as error:
+        assert "Could not save the draft" in str(error)
+    else:
+        raise AssertionError("the flush should have failed")
+    assert store.load("conv") == "words the disk would not take"
 
 
 def test_flush_writes_the_latest_staged_text(tmp_path: Path) -> None:
@@ -240,4 +268,12 @@ async def test_a_disk_that_refuses_drafts_is_said_once_and_the_text_stays(
         await pilot.pause(0.6)
         said = [n.message for n in app._notifications if "draft" in n.message]
         assert len(said) == 1 and "Could not save the draft" in said[0]
+        assert screen.composer.text == "words to keep and more"
+        typed_in = screen.conversation.id
+        await pilot.press("ctrl+n")  # away from them: the disk refuses them again...
+        await pilot.pause()
+        assert screen.composer.text == ""
+        back = screen.blank_conversation()
+        back.id = typed_in
+        screen._show_conversation(back)  # ...yet back where they were typed, they are there
         assert screen.composer.text == "words to keep and more"

@@ -9,7 +9,7 @@ Syncthing carry, and conflict with other machines over text nobody has sent.
 
 Two tui-chat windows on one folder: each remembers what it last read or wrote of a draft file. A
 window that finds the file holding something else when it saves (the other window wrote it) does
-not replace that text: from then on it writes its own draft to `<id>.<window>.txt` beside it,
+not replace that text: from then on it writes its own draft to `<id>~<window>.txt` beside it,
 and opening the conversation later gives back both texts, one after the other.
 
 A draft whose conversation has no file (a new conversation never sent, or one edited into a fork
@@ -19,7 +19,6 @@ is stranded where the list cannot reach it.
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import re
 import secrets
@@ -29,6 +28,7 @@ from pathlib import Path
 
 from tui_chat.storage.atomic import atomic_write_bytes, make_private_dir
 from tui_chat.storage.errors import StorageError
+from tui_chat.storage.store import validate_id
 
 DRAFT_SUFFIX = ".txt"
 # Between several texts of one draft (two windows' worth), as a person would separate them.
@@ -65,9 +65,14 @@ class DraftStore:
     # ----------------------------------------------------------------- reading
     def load(self, conversation_id: str) -> str:
         """The draft of a conversation ("" when there is none): its own file's text, then the
-        texts other windows left beside it."""
+        texts other windows left beside it. A text staged and not yet written (or refused by
+        the disk) is newer than the file and wins."""
+        with self._staged_lock:
+            staged = self._staged.get(conversation_id)
+        if staged is not None:
+            return staged
         with self._lock:
-            texts = []
+            texts: list[str] = []
             absorbed = set()
             own = self._own_name(conversation_id)
             for path in self._files_of(conversation_id):
@@ -80,7 +85,8 @@ class DraftStore:
                     continue
                 if path.name != own:
                     absorbed.add(path.name)
-                if text.strip():
+                # A window that wrote its text again after it was taken in here: not twice.
+                if text.strip() and not any(text in earlier for earlier in texts):
                     texts.append(text)
             self._absorbed[conversation_id] = absorbed
             return JOIN.join(texts)
@@ -98,12 +104,15 @@ class DraftStore:
             if match is None or match.group("id").startswith("."):
                 continue  # a temp file of an atomic write, or not ours
             conversation_id = match.group("id")
-            if (conversations_dir / f"{conversation_id}.toml").exists() or any(
-                trash_dir.glob(f"{glob.escape(conversation_id)}*.toml")
-            ):
-                continue
-            with contextlib.suppress(OSError):
+            try:
+                validate_id(conversation_id)  # a hand-made name must not become a path
+                if (conversations_dir / f"{conversation_id}.toml").exists() or any(
+                    trash_dir.glob(f"{glob.escape(conversation_id)}*.toml")
+                ):
+                    continue
                 found.append((path.stat().st_mtime, conversation_id))
+            except (OSError, ValueError):
+                continue
         newest_first: dict[str, float] = {}
         for written, conversation_id in sorted(found, reverse=True):
             newest_first.setdefault(conversation_id, written)
@@ -152,16 +161,22 @@ class DraftStore:
         flush that runs late never writes an older text over a newer one. Raises the first
         StorageError once it has tried them all."""
         failure: StorageError | None = None
+        refused: dict[str, str] = {}
         with self._flush_lock:
             while True:
                 with self._staged_lock:
                     if not self._staged:
+                        # Refused texts stay staged, so `load` still gives them back and the
+                        # next flush tries again; a newer text staged meanwhile wins.
+                        for conversation_id, text in refused.items():
+                            self._staged.setdefault(conversation_id, text)
                         break
                     conversation_id, text = self._staged.popitem()
                 try:
                     self.save(conversation_id, text)
                 except StorageError as error:
                     failure = failure or error
+                    refused[conversation_id] = text
         if failure is not None:
             raise failure
 

@@ -182,7 +182,7 @@ class ChatScreen(
             if not quiet:
                 self.notify("A reply is streaming: press Esc to stop it first.", severity="warning")
             return
-        self.switch_drafts(self.conversation, conversation)
+        self.switch_drafts(self.conversation, conversation, at_start)
         self.conversation = conversation
         self.pane.show_conversation(conversation)
         self.sidebar.select_conversation(conversation.id)
@@ -230,6 +230,9 @@ class ChatScreen(
             return
         self.start_up.user_chose = True
         self.conversation.add(Message(role="user", content=event.text))
+        # Sent: no longer a draft, under the id it was typed in (a save may fork the id).
+        self.services.drafts.stage(self.conversation.id, "")
+        self._flush_drafts()
         # load_text, not clear(): clear() extracts the replaced text first (4 s for a 5 MB paste).
         self.composer.load_text("")
         self.pane.message_added()
@@ -403,6 +406,10 @@ class ChatScreen(
     # ------------------------------------------------------ token counts
     @on(TextArea.Changed, "#composer")
     def _composer_changed(self) -> None:
+        if self.composer.text:
+            # Typing at start is a choice: the conversation being typed in stays, rather than
+            # give way (with the words) to one opened from the list a moment later.
+            self.start_up.user_chose = True
         # Counting and keeping the draft wait for a pause in typing: the keystroke path stays
         # cheap.
         if self._composer_timer is not None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from tui_chat.domain import Conversation
-from tui_chat.storage.drafts import UnsavedDraft
+from tui_chat.storage.drafts import JOIN, UnsavedDraft
 from tui_chat.storage.errors import StorageError
 
 if TYPE_CHECKING:
@@ -56,20 +56,28 @@ class DraftKeeping(_Base):
         with contextlib.suppress(StorageError):  # exiting: nobody is left to tell
             self.services.drafts.flush()
 
-    def switch_drafts(self, leaving: Conversation, opening: Conversation) -> None:
+    def switch_drafts(self, leaving: Conversation, opening: Conversation, at_start: bool) -> None:
         """The composer's text stays with the conversation it was typed in; the one opened
-        gets its own draft back (reading a few KB on the event loop keeps the switch atomic)."""
+        gets its own draft back (reading a few KB on the event loop keeps the switch atomic).
+
+        At start, what the user typed before the newest conversation was shown is meant for
+        it: it goes along, after that conversation's own draft."""
         if leaving.id == opening.id:
             return  # reopened after a change elsewhere: the composer is left as it is
         drafts = self.services.drafts
-        drafts.stage(leaving.id, self.composer.text)
+        typed = self.composer.text
+        carried = at_start and not leaving.messages
+        drafts.stage(leaving.id, "" if carried else typed)
         self._flush_drafts()
         try:
             text = drafts.load(opening.id)
         except StorageError as error:
             self._say_draft_not_saved(error)
             text = ""
-        self.composer.set_text(text)
+        if carried and typed.strip():
+            text = JOIN.join(part for part in (text, typed) if part.strip())
+        if text != self.composer.text:
+            self.composer.set_text(text)
 
     def unsaved_draft(self) -> UnsavedDraft | None:
         """The newest draft of a conversation that was never saved (not the open one)."""
@@ -98,7 +106,7 @@ class DraftKeeping(_Base):
         self.conversation = self.blank_conversation()
         self.conversation.id = draft.conversation_id
         self.pane.show_conversation(self.conversation)
-        self.composer.set_text(self.services.drafts.load(draft.conversation_id))
+        self.composer.set_text(draft.text)
         # After the first refresh: a toast raised while the screen mounts is never drawn.
         self.call_after_refresh(
             self.notify, "Your unsent message is back in the composer.", timeout=5
