@@ -60,7 +60,7 @@ def test_a_draft_changed_by_another_window_is_not_removed_when_this_one_sends(
     mine.save("conv", "my draft")
     other.load("conv")
     other.save("conv", "my draft, continued in the other window")
-    mine.discard("conv")  # this window sent its message
+    mine.save("conv", "")  # this window sent its message
     assert DraftStore(folder).load("conv") == "my draft, continued in the other window"
 
 

@@ -146,10 +146,6 @@ class DraftStore:
             except OSError as error:
                 raise StorageError.from_os_error("save the draft", own, error) from None
 
-    def discard(self, conversation_id: str) -> None:
-        """Remove the conversation's draft (its message was sent)."""
-        self.save(conversation_id, "")
-
     def stage(self, conversation_id: str, text: str) -> None:
         """Note the latest text of a draft, to be written by `flush` (cheap: for the event
         loop, which leaves the writing to a thread)."""

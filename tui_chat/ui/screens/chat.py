@@ -460,8 +460,8 @@ class ChatScreen(
 
     # ------------------------------------------------------- shutting down
     def save_before_exit(self) -> None:
-        """On ctrl+q, SIGHUP and SIGTERM: keep the draft, and the partial reply marked
-        interrupted, before exiting."""
+        """On SIGHUP and SIGTERM: keep the draft, and the partial reply marked interrupted,
+        before exiting (ctrl+q keeps the draft; the reply worker saves as it is cancelled)."""
         self.keep_draft_now()
         if self.recorder is not None:
             self.recorder.interrupt()
