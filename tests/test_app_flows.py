@@ -15,6 +15,7 @@ from app_harness import (
     wait_for,
 )
 from openai_server import FakeOpenAIServer, Script
+from rich.cells import cell_len
 
 from tui_chat.config import ModelPrice
 from tui_chat.domain import Conversation, Message
@@ -309,6 +310,12 @@ async def test_a_word_found_twice_in_a_conversation_lists_it_once_and_n_visits_e
         assert str(rows[0].prompt).splitlines() == ["Ferris questions", "2 hits: Is ferris a crab?"]
         assert str(rows[1].prompt).splitlines() == ["Rust mascots", "2 hits: …about ferris"]
         assert option_list.has_focus
+        # At 80x24 each row is two lines of the narrow sidebar: cut with …, not wrapped, with
+        # the match in view.
+        shown = [option_list.render_line(y).text.rstrip() for y in range(4)]
+        assert shown[0] == "Ferris questions" and shown[2] == "Rust mascots"
+        assert shown[1].startswith("2 hits: Is ferris") and shown[1].endswith("…")
+        assert shown[3] == "2 hits: …about ferris"
 
         # Enter on the second row opens it at its first hit, selected, in the focused pane.
         await pilot.press("down", "enter")
@@ -354,6 +361,19 @@ async def test_a_word_found_twice_in_a_conversation_lists_it_once_and_n_visits_e
         await wait_for(
             pilot, lambda: any("No search hits" in n for n in notices(app)), what="no hits"
         )
+
+
+async def test_the_filter_hint_is_not_cut_at_80x24(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        filter_input = chat(app).sidebar.filter_input
+        await wait_for(pilot, lambda: filter_input.size.width > 0, what="the sidebar")
+        hint = str(filter_input.placeholder)
+        assert "Enter" in hint
+        # Within the box, inside its padding: what is wider is cut off on screen.
+        assert cell_len(hint) <= filter_input.content_region.width, (hint, filter_input.size)
 
 
 async def test_a_search_that_finds_nothing_says_so_and_esc_brings_the_list_back(
