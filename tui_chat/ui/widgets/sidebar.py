@@ -161,6 +161,7 @@ class Sidebar(Vertical):
         self._entries: list[ListedConversation] = []
         self._count = 0  # all conversations, when only the head of the list is known yet
         self._showing_search = False  # search results, not the list, are on show
+        self._results: list[SearchResult] = []
         self.border_title = "Conversations"
 
     def compose(self) -> ComposeResult:
@@ -205,12 +206,17 @@ class Sidebar(Vertical):
         entries = list(entries)
         count = len(entries) if count is None else count
         if self._showing_search:
-            # The results stay until the user leaves them; the list is kept for then.
+            # The results stay until the user leaves them (the list is kept for then), less the
+            # conversations that are gone (`d` on a result).
             self._entries, self._count = entries, count
+            if len(entries) >= count:
+                present = {entry.id for entry in entries}
+                kept = [r for r in self._results if r.conversation_id in present]
+                if len(kept) < len(self._results):
+                    self._show_results(kept, index=self.option_list.highlighted or 0)
             return
         same_options = (
-            not self._showing_search
-            and not self._needle()
+            not self._needle()
             and count == self._count
             and entries[:MAX_LISTED] == self._entries[:MAX_LISTED]
             and self.option_list.option_count > 0
@@ -231,16 +237,22 @@ class Sidebar(Vertical):
 
     def show_search_results(self, results: Sequence[SearchResult]) -> None:
         """One row per conversation found, newest first, until the user leaves the results."""
-        found = f"{len(results):,} found" if results else "none found"
-        self.border_title = f"Search: {found}"
         self._showing_search = True
         # One line per line of a row: a long snippet ends in … rather than wrapping.
         self.option_list.add_class("-search")
+        self._show_results(list(results), index=0)
+
+    def _show_results(self, results: list[SearchResult], index: int) -> None:
+        self._results = results
+        found = f"{len(results):,} found" if results else "none found"
+        self.border_title = f"Search: {found}"
         options = [Option(search_result_prompt(r), id=r.conversation_id) for r in results]
         if not options:
             no_match = Content.styled("No text matches. Esc: list", "$text-muted")
-            options = [Option(no_match, disabled=True)]
-        self._replace_options(options, keep_id=None)
+            self.option_list.set_options([Option(no_match, disabled=True)])
+            return
+        self.option_list.set_options(options)
+        self.option_list.highlighted = min(index, len(options) - 1)
 
     def _needle(self) -> str:
         return self.filter_input.value.strip().casefold() if self.is_mounted else ""
@@ -255,6 +267,7 @@ class Sidebar(Vertical):
     def _render_options(self, keep_id: str | None) -> None:
         if self._showing_search:
             self._showing_search = False
+            self._results = []
             self.option_list.remove_class("-search")
             self.post_message(self.SearchLeft())
         needle = self._needle()
