@@ -125,6 +125,8 @@ async def test_search_results_outlast_a_list_reload_but_not_a_deleted_conversati
         await pilot.pause()
         assert not sidebar.searching and app.searches_left == 1
         assert option_list.option_count == 5 and sidebar.highlighted_id == "id5"
+        sidebar.show_search_results(results, more=True)  # the newest of more that matched
+        assert sidebar.border_title == "Search: 3+ found"
 
 
 def test_a_result_row_counts_its_hits_and_shows_no_control_characters() -> None:

@@ -17,6 +17,9 @@ from textual import work
 from tui_chat.storage.errors import StorageError
 from tui_chat.storage.search import SearchResult
 
+# Conversations listed for one search, the newest: enough to find one by a word, cheap to list.
+SEARCH_LIMIT = 200
+
 if TYPE_CHECKING:
     from tui_chat.ui.screens.chat import ChatScreen
 
@@ -32,15 +35,17 @@ class MessageSearch(_Base):
     def search_messages(self, query: str) -> None:
         """Search message text and titles in every conversation and list what was found."""
         try:
-            results = self.services.store.search(query)
+            # One more than are listed: whether older ones matched too.
+            results = self.services.store.search(query, limit=SEARCH_LIMIT + 1)
         except StorageError as error:
             self._notify_any_thread(str(error), "error")
             return
         self._call_on_ui(self._show_search_results, results)
 
     def _show_search_results(self, results: Sequence[SearchResult]) -> None:
-        self.search_results = {result.conversation_id: result for result in results}
-        self.sidebar.show_search_results(results)
+        listed = results[:SEARCH_LIMIT]
+        self.search_results = {result.conversation_id: result for result in listed}
+        self.sidebar.show_search_results(listed, more=len(results) > SEARCH_LIMIT)
         self.give_pane_its_hits()
 
     def forget_search(self) -> None:

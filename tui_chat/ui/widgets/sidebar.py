@@ -162,6 +162,7 @@ class Sidebar(Vertical):
         self._count = 0  # all conversations, when only the head of the list is known yet
         self._showing_search = False  # search results, not the list, are on show
         self._results: list[SearchResult] = []
+        self._more_found = False
         self.border_title = "Conversations"
 
     def compose(self) -> ComposeResult:
@@ -235,16 +236,19 @@ class Sidebar(Vertical):
         """While the folder is read for the first time: how far it got."""
         self.border_title = f"Reading {parsed:,}/{to_parse:,}"
 
-    def show_search_results(self, results: Sequence[SearchResult]) -> None:
-        """One row per conversation found, newest first, until the user leaves the results."""
+    def show_search_results(self, results: Sequence[SearchResult], more: bool = False) -> None:
+        """One row per conversation found, newest first, until the user leaves the results;
+        `more` when older conversations matched too but are not listed."""
         self._showing_search = True
+        self._more_found = more
         # One line per line of a row: a long snippet ends in … rather than wrapping.
         self.option_list.add_class("-search")
         self._show_results(list(results), index=0)
 
     def _show_results(self, results: list[SearchResult], index: int) -> None:
         self._results = results
-        found = f"{len(results):,} found" if results else "none found"
+        plus = "+" if self._more_found else ""  # older ones matched too
+        found = f"{len(results):,}{plus} found" if results else "none found"
         self.border_title = f"Search: {found}"
         options = [Option(search_result_prompt(r), id=r.conversation_id) for r in results]
         if not options:
