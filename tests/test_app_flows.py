@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app_harness import (
@@ -14,8 +15,13 @@ from app_harness import (
     wait_for,
 )
 from openai_server import FakeOpenAIServer, Script
+from rich.cells import cell_len
 
 from tui_chat.config import ModelPrice
+from tui_chat.domain import Conversation, Message
+from tui_chat.paths import AppPaths
+from tui_chat.storage.store import ConversationStore
+from tui_chat.ui.app import TuiChatApp
 from tui_chat.ui.screens.dialogs import ChoiceDialog, ConfirmDialog, TextInputDialog
 from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.widgets.message_pane import MessagePane
@@ -244,6 +250,152 @@ async def test_slash_filters_by_title_and_enter_searches_message_text(
         )
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen.conversation.title == "cherries", what="opened")
+
+
+TWICE = "20261120-090000-aaaa"  # "ferris" in two of its messages
+TITLED = "20261120-100000-bbbb"  # "Ferris" in its title and in one message
+
+
+def seed_a_search(tmp_path: Path) -> None:
+    """Conversation files as another session left them: two where a word occurs twice, among
+    others where it does not; long replies, so a hit is not on screen unless scrolled to."""
+    store = ConversationStore(
+        AppPaths(config_file=tmp_path / "config" / "config.toml", data_dir=tmp_path / "data")
+    )
+    start = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    long_reply = "\n\n".join(f"Paragraph {n} about crabs and the sea." for n in range(30))
+    twice = Conversation(id=TWICE, title="Rust mascots")
+    for prompt in ["Tell me about ferris", "And what does FERRIS eat?", "thanks"]:
+        twice.add(Message("user", prompt))
+        twice.add(Message("assistant", long_reply))
+    twice.updated = start
+    titled = Conversation(id=TITLED, title="Ferris questions")
+    titled.add(Message("user", "Is ferris a crab?"))
+    titled.add(Message("assistant", long_reply))
+    titled.updated = start + timedelta(hours=1)
+    for conversation in (twice, titled):
+        store.save(conversation)
+    for n in range(8):
+        other = Conversation(id=f"20261119-0{n}0000-cccc", title=f"Other topic {n}")
+        other.add(Message("user", f"question {n}"))
+        other.add(Message("assistant", f"answer {n}"))
+        other.updated = start - timedelta(days=1, hours=n)
+        store.save(other)
+
+
+def notices(app: TuiChatApp) -> list[str]:
+    return [notification.message for notification in app._notifications]
+
+
+async def test_a_word_found_twice_in_a_conversation_lists_it_once_and_n_visits_each_hit(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    seed_a_search(tmp_path)
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = chat(app)
+        sidebar, pane = screen.sidebar, screen.query_one(MessagePane)
+        option_list = sidebar.option_list
+        await wait_for(pilot, lambda: option_list.option_count == 10, what="the list")
+        option_list.focus()
+        await pilot.press("slash", *"ferris", "enter")
+        await wait_for(
+            pilot, lambda: str(sidebar.border_title).startswith("Search"), what="search results"
+        )
+        assert sidebar.searching
+        # One row per conversation, newest first, each with its count of hits.
+        rows = [option_list.get_option_at_index(i) for i in range(option_list.option_count)]
+        assert [row.id for row in rows] == [TITLED, TWICE]
+        assert str(sidebar.border_title) == "Search: 2 found"
+        assert str(rows[0].prompt).splitlines() == ["Ferris questions", "2 hits: Is ferris a crab?"]
+        assert str(rows[1].prompt).splitlines() == ["Rust mascots", "2 hits: …about ferris"]
+        assert option_list.has_focus
+        # At 80x24 each row is two lines of the narrow sidebar: cut with …, not wrapped, with
+        # the match in view.
+        shown = [option_list.render_line(y).text.rstrip() for y in range(4)]
+        assert shown[0] == "Ferris questions" and shown[2] == "Rust mascots"
+        assert shown[1].startswith("2 hits: Is ferris") and shown[1].endswith("…")
+        assert shown[3] == "2 hits: …about ferris"
+
+        # Enter on the second row opens it at its first hit, selected, in the focused pane.
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: screen.conversation.id == TWICE, what="the conversation")
+        assert pane.has_focus and pane.selected_index == 0
+        assert "Tell me about ferris" in "\n".join(pane.visible_text())
+        assert any(n.startswith("Hit 1 of 2") for n in notices(app))
+
+        # n goes to the next hit, scrolled into view; after the last, back to the first.
+        await pilot.press("n")
+        await wait_for(pilot, lambda: pane.selected_index == 2, what="the second hit")
+        assert "And what does FERRIS eat?" in "\n".join(pane.visible_text())
+        assert "Hit 2 of 2" in notices(app)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: pane.selected_index == 0, what="back to the first")
+        assert "Hit 1 of 2, from the top" in notices(app)
+        # N goes back: from the first, round to the last.
+        await pilot.press("N")
+        await wait_for(pilot, lambda: pane.selected_index == 2, what="N to the last")
+        assert "Hit 2 of 2, from the end" in notices(app)
+        await pilot.press("N")
+        await wait_for(pilot, lambda: pane.selected_index == 0, what="N to the first")
+        # From a message the user moved to, n / N go on from there.
+        await pilot.press("end", "N")
+        await wait_for(pilot, lambda: pane.selected_index == 2, what="the hit before the end")
+
+        # The results stay while the user reads: back in the list, the other one opens at
+        # its hit too (the title's hit is not a message, so n has one place to go).
+        await pilot.press("shift+tab")
+        assert option_list.has_focus and sidebar.searching
+        await pilot.press("up", "enter")
+        await wait_for(pilot, lambda: screen.conversation.id == TITLED, what="the other one")
+        await wait_for(pilot, lambda: pane.has_focus and pane.selected_index == 0, what="hit")
+
+        # Esc in the results gives the list back, the cursor on the open conversation, and
+        # the hits are forgotten.
+        await pilot.press("shift+tab", "escape")
+        await wait_for(pilot, lambda: option_list.option_count == 10, what="the whole list")
+        assert not sidebar.searching and sidebar.filter_input.value == ""
+        assert sidebar.highlighted_id == TITLED
+        pane.focus()
+        await pilot.press("n")
+        await wait_for(
+            pilot, lambda: any("No search hits" in n for n in notices(app)), what="no hits"
+        )
+
+
+async def test_the_filter_hint_is_not_cut_at_80x24(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        filter_input = chat(app).sidebar.filter_input
+        await wait_for(pilot, lambda: filter_input.size.width > 0, what="the sidebar")
+        hint = str(filter_input.placeholder)
+        assert "Enter" in hint
+        # Within the box, inside its padding: what is wider is cut off on screen.
+        assert cell_len(hint) <= filter_input.content_region.width, (hint, filter_input.size)
+
+
+async def test_a_search_that_finds_nothing_says_so_and_esc_brings_the_list_back(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    seed_a_search(tmp_path)
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = chat(app)
+        sidebar = screen.sidebar
+        option_list = sidebar.option_list
+        await wait_for(pilot, lambda: option_list.option_count == 10, what="the list")
+        option_list.focus()
+        await pilot.press("slash", *"zebra", "enter")
+        await wait_for(pilot, lambda: sidebar.searching, what="search results")
+        assert str(sidebar.border_title) == "Search: none found"
+        (row,) = [option_list.get_option_at_index(i) for i in range(option_list.option_count)]
+        assert row.disabled and "Esc" in str(row.prompt)
+        await pilot.press("enter")  # nothing to open: nothing happens
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: option_list.option_count == 10, what="the whole list")
+        assert not sidebar.searching
 
 
 async def test_e_on_a_user_message_edits_in_a_fork_and_keeps_the_original(

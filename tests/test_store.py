@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rich.cells import cell_len
 
 from tui_chat.domain.conversation import Conversation, Message, Usage
 from tui_chat.paths import AppPaths
@@ -22,6 +23,7 @@ from tui_chat.storage.errors import (
     StorageError,
 )
 from tui_chat.storage.merge import merge_conversations
+from tui_chat.storage.search import conversation_hits
 from tui_chat.storage.store import ConversationStore
 from tui_chat.storage.toml_write import conversation_to_toml
 
@@ -390,14 +392,94 @@ def test_search_finds_text_in_any_message_ignoring_case(store: ConversationStore
     b.messages.append(Message("user", "Pasta al dente", T0))
     store.save(a)
     store.save(b)
-    hits = store.search("ferris")
-    assert [(h.conversation_id, h.message_index) for h in hits] == [("a", 2)]
-    assert "FERRIS time" in hits[0].snippet
-    assert "\n" not in hits[0].snippet
+    (result,) = store.search("ferris")
+    assert result.conversation_id == "a" and result.title == "About Rust"
+    assert [hit.message_index for hit in result.hits] == [2]
+    (hit,) = result.hits
+    assert "FERRIS time" in hit.snippet
+    assert hit.snippet[hit.match_start : hit.match_end] == "FERRIS"
+    assert "\n" not in hit.snippet
     # Text that the file stores escaped is still found.
-    assert [h.conversation_id for h in store.search('"vec::new()"')] == ["a"]
-    assert [h.message_index for h in store.search("cooking")] == [None]
+    assert [r.conversation_id for r in store.search('"vec::new()"')] == ["a"]
+    assert [[h.message_index for h in r.hits] for r in store.search("cooking")] == [[None]]
     assert store.search("nowhere") == []
+
+
+def test_search_gives_one_result_per_conversation_with_all_its_hits_newest_first(
+    store: ConversationStore,
+) -> None:
+    # A word twice in one conversation's messages, and in another's title and a message: each
+    # conversation is one result that knows every place the word occurs.
+    twice = make_conversation("twice", "Rust tips", n=0)
+    for i, text in enumerate(["meet ferris", "the crab", "Ferris again", "bye"]):
+        twice.messages.append(Message("user" if i % 2 == 0 else "assistant", text, T0))
+    twice.updated = T0
+    titled = make_conversation("titled", "Ferris questions", n=0)
+    titled.messages.append(Message("user", "who is FERRIS?", T0))
+    titled.messages.append(Message("assistant", "a crab", T0))
+    titled.updated = T0 + timedelta(hours=1)
+    pinned_old = make_conversation("pinned", "Old", n=0)
+    pinned_old.messages.append(Message("user", "ferris, long ago", T0))
+    pinned_old.pinned = True
+    pinned_old.updated = T0 - timedelta(days=3)
+    elsewhere = make_conversation("elsewhere", "Cooking")
+    for conversation in (twice, titled, pinned_old, elsewhere):
+        store.save(conversation)
+    assert store.list_entries()[0].id == "pinned"  # the list puts it first; search does not
+
+    results = store.search("FERRIS")
+    assert [r.conversation_id for r in results] == ["titled", "twice", "pinned"]
+    by_id = {r.conversation_id: r for r in results}
+    assert [h.message_index for h in by_id["twice"].hits] == [0, 2]
+    assert by_id["twice"].message_indexes == [0, 2]
+    assert [h.message_index for h in by_id["titled"].hits] == [None, 0]
+    assert by_id["titled"].message_indexes == [0]
+    first = by_id["titled"].first_message_hit
+    assert first is not None and first.snippet == "who is FERRIS?"
+    assert by_id["titled"].hits[0].snippet == "Ferris questions"
+    assert by_id["titled"].updated == T0 + timedelta(hours=1)
+    # The limit counts conversations, and keeps the newest.
+    assert [r.conversation_id for r in store.search("ferris", limit=2)] == ["titled", "twice"]
+
+
+def test_a_snippet_is_one_safe_line_of_at_most_76_columns_with_the_match_in_view(
+    store: ConversationStore,
+) -> None:
+    before = "lorem ipsum dolor " * 20
+    after = "\n\n" + "蟹" * 100  # wide characters: two columns each
+    conv = make_conversation("c", "Crabs", n=0)
+    conv.messages.append(Message("user", before + "the \x1b[2mFerris\u202e\x9b crab" + after, T0))
+    store.save(conv)
+    (result,) = store.search("ferris")
+    (hit,) = result.hits
+    snippet = hit.snippet
+    assert hit.snippet[hit.match_start : hit.match_end] == "Ferris"
+    assert cell_len(snippet) <= 76
+    assert snippet.startswith("…") and snippet.endswith("…")
+    # It starts at a word, a little before the match; control characters are made harmless.
+    assert snippet.startswith("…the ␛[2mFerris<U+202E><U+009B> crab 蟹蟹")
+    assert not any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 or ch == "\u202e" for ch in snippet)
+    assert hit.match_start <= 24  # in a narrow sidebar the match is near the start
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    before=st.text(max_size=300),
+    word=st.text(alphabet=st.characters(categories=("L", "N")), min_size=1, max_size=90),
+    after=st.text(max_size=300),
+)
+def test_every_snippet_fits_76_columns_and_points_at_its_match(
+    before: str, word: str, after: str
+) -> None:
+    conv = Conversation(id="c", title="", created=T0, updated=T0)
+    conv.messages.append(Message("user", before + word + after, T0))
+    hits = conversation_hits(conv, word)
+    assert hits and hits[0].message_index == 0
+    hit = hits[0]
+    assert cell_len(hit.snippet) <= 76
+    assert "\n" not in hit.snippet and "\x1b" not in hit.snippet
+    shown = hit.snippet[hit.match_start : hit.match_end]
+    assert shown and word.casefold().startswith(shown.casefold())
 
 
 def test_stats_add_up_spend_and_unknown_costs(store: ConversationStore, paths: AppPaths) -> None:

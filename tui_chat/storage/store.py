@@ -44,8 +44,8 @@ from tui_chat.storage.index import (
 )
 from tui_chat.storage.merge import merge_conversations
 
-# SearchHit and StoreStats are what `search` and `stats` return; importable from here too.
-from tui_chat.storage.search import SearchHit, StoreStats, search_conversations, stats_of
+# SearchResult and StoreStats are what `search` and `stats` return; importable from here too.
+from tui_chat.storage.search import SearchResult, StoreStats, search_conversations, stats_of
 from tui_chat.storage.snapshot import Snapshot, appended_since, digest
 from tui_chat.storage.toml_write import conversation_to_toml
 from tui_chat.storage.trash import (
@@ -384,9 +384,10 @@ class ConversationStore:
 
     # ------------------------------------------------------------ search and stats
 
-    def search(self, query: str, limit: int = 200) -> list[SearchHit]:
-        """Messages and titles containing `query` (case-insensitive), most recent conversations
-        first. Reads raw file text first and parses only files that contain the query."""
+    def search(self, query: str, limit: int = 200) -> list[SearchResult]:
+        """The conversations whose title or messages contain `query` (case-insensitive), newest
+        first, one result per conversation with each of its hits. Reads raw file text first and
+        parses only files that contain the query."""
         return search_conversations(self.list_entries, query, limit)
 
     def stats(self) -> StoreStats:

@@ -27,11 +27,13 @@ from tui_chat.engine.events import StreamFailed
 from tui_chat.engine.reply import ReplyRecorder
 from tui_chat.engine.servers import effective_base_url, is_openai_url
 from tui_chat.storage.errors import ConversationFileError, StorageError
+from tui_chat.storage.search import SearchResult
 from tui_chat.ui.bindings import CHAT_SCREEN_BINDINGS
 from tui_chat.ui.screens.chat_commands import ConversationCommands
 from tui_chat.ui.screens.chat_drafts import DraftKeeping
 from tui_chat.ui.screens.chat_figures import LiveFigures
 from tui_chat.ui.screens.chat_listing import ConversationListing, StartUp
+from tui_chat.ui.screens.chat_search import MessageSearch
 from tui_chat.ui.screens.dialogs import ConfirmDialog
 from tui_chat.ui.services import Services
 from tui_chat.ui.themes import code_theme_of
@@ -62,7 +64,12 @@ def mark_unfinished_replies(conversation: Conversation) -> None:
 
 
 class ChatScreen(
-    ConversationCommands, ConversationListing, DraftKeeping, LiveFigures, Screen[None]
+    ConversationCommands,
+    ConversationListing,
+    DraftKeeping,
+    LiveFigures,
+    MessageSearch,
+    Screen[None],
 ):
     """Where the user reads, writes and manages conversations."""
 
@@ -79,6 +86,8 @@ class ChatScreen(
         self.recorder: ReplyRecorder | None = None
         self.reply_worker: Worker[None] | None = None
         self.recently_trashed: list[str] = []
+        # The last search's results, by conversation id, until the user leaves them.
+        self.search_results: dict[str, SearchResult] = {}
         self.figures = StatusFigures()
         self._composer_tokens = 0
         self._conversation_tokens = 0
@@ -148,10 +157,15 @@ class ChatScreen(
     # ---------------------------------------------------- open and create
     @work(thread=True, exclusive=True, group="open")
     def open_conversation(
-        self, conversation_id: str, quiet: bool = False, at_start: bool = False
+        self,
+        conversation_id: str,
+        quiet: bool = False,
+        at_start: bool = False,
+        at_hit: bool = False,
     ) -> None:
         """Load a conversation off the event loop and show it. One opened `at_start` gives way
-        to whatever the user chose while it loaded."""
+        to whatever the user chose while it loaded; one opened `at_hit` (from search results)
+        shows its first message hit."""
         try:
             conversation = self.services.store.load(conversation_id)
         except (ConversationFileError, StorageError, FileNotFoundError) as error:
@@ -170,10 +184,14 @@ class ChatScreen(
         # Exclusive workers cannot stop a thread: if the user opened another conversation while
         # this (large) one loaded, this one must not replace it.
         if not get_current_worker().is_cancelled:
-            self._call_on_ui(self._show_conversation, conversation, quiet, at_start)
+            self._call_on_ui(self._show_conversation, conversation, quiet, at_start, at_hit)
 
     def _show_conversation(
-        self, conversation: Conversation, quiet: bool = False, at_start: bool = False
+        self,
+        conversation: Conversation,
+        quiet: bool = False,
+        at_start: bool = False,
+        at_hit: bool = False,
     ) -> None:
         if at_start and self.start_up.user_chose:
             self._start_background_work()
@@ -185,6 +203,10 @@ class ChatScreen(
         self.switch_drafts(self.conversation, conversation, at_start)
         self.conversation = conversation
         self.pane.show_conversation(conversation)
+        self.give_pane_its_hits()
+        if at_hit:
+            self.pane.select_hit(0)
+            self.pane.focus()  # where n / N work
         self.sidebar.select_conversation(conversation.id)
         self.recount_conversation()
         self.call_after_refresh(self._start_background_work)
@@ -217,6 +239,10 @@ class ChatScreen(
     @on(Sidebar.Opened)
     def _sidebar_opened(self, event: Sidebar.Opened) -> None:
         self.start_up.user_chose = True
+        if self.opens_at_a_hit(event.conversation_id):
+            # The pane takes the focus once the conversation is shown, at its first hit.
+            self.open_conversation(event.conversation_id, at_hit=True)
+            return
         self.open_conversation(event.conversation_id)
         self.composer.focus()
 
@@ -347,8 +373,10 @@ class ChatScreen(
         if self.streaming and self.reply_worker is not None:
             self.reply_worker.cancel()
             self.notify("Reply stopped; the partial text is kept.")
-        elif self.sidebar.filter_input.has_focus:
-            self.sidebar.clear_filter()
+        elif self.sidebar.filter_input.has_focus or (
+            self.sidebar.searching and self.sidebar.has_focus_within
+        ):
+            self.sidebar.clear_filter(current_id=self.conversation.id)
             self.sidebar.option_list.focus()
 
     def action_regenerate(self) -> None:
@@ -445,6 +473,10 @@ class ChatScreen(
     @on(Sidebar.SearchRequested)
     def _search(self, event: Sidebar.SearchRequested) -> None:
         self.search_messages(event.query)
+
+    @on(Sidebar.SearchLeft)
+    def _search_left(self) -> None:
+        self.forget_search()
 
     @on(Sidebar.ActionRequested)
     def _sidebar_action(self, event: Sidebar.ActionRequested) -> None:

@@ -14,8 +14,6 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import work
-
 from tui_chat.domain import Conversation
 from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.storage.atomic import atomic_write_text, make_private_dir
@@ -26,7 +24,6 @@ from tui_chat.ui.screens.dialogs import (
     TextEditorDialog,
     TextInputDialog,
 )
-from tui_chat.ui.widgets.sidebar import SearchResult
 
 if TYPE_CHECKING:
     from tui_chat.ui.screens.chat import ChatScreen
@@ -38,16 +35,6 @@ else:
 
 class ConversationCommands(_Base):
     """Rename, pin, trash and restore; model, profile and system prompt; export, copy, $EDITOR."""
-
-    @work(thread=True, exclusive=True, group="search")
-    def search_messages(self, query: str) -> None:
-        try:
-            hits = self.services.store.search(query)
-        except StorageError as error:
-            self._notify_any_thread(str(error), "error")
-            return
-        results = [SearchResult(h.conversation_id, h.title, h.snippet) for h in hits]
-        self._call_on_ui(self.sidebar.show_search_results, results)
 
     def _with_conversation(self, conversation_id: str) -> Conversation | None:
         """The open conversation if it is that one, else it loaded from its file."""

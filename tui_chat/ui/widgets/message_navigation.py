@@ -3,7 +3,8 @@
 Kept apart from `message_pane.py`, which owns layout, lazy rendering and the public interface,
 so each module has one job. `MessageNavigation` is mixed into `MessagePane`, which declares the
 bindings and messages these actions serve; it only moves the cursor (`selected_index`), scrolls,
-and posts `CopyRequested`/`EditRequested` for the app.
+and posts `CopyRequested`/`EditRequested` for the app. Search hits (`search_hits`) are given to
+the pane by the app; n / N move between them.
 """
 
 from __future__ import annotations
@@ -104,6 +105,49 @@ class MessageNavigation(_Base):
     def action_page_down(self) -> None:
         """Scroll down one screen."""
         self.scroll_page_down(animate=False)
+
+    def select_hit(self, position: int) -> None:
+        """Select and show the message of search hit `position` (0-based), and say which hit of
+        how many it is."""
+        hits = self._hits()
+        if not hits:
+            return
+        position = max(0, min(len(hits) - 1, position))
+        self._follow = False
+        self._select(hits[position])
+        self.notify(f"Hit {position + 1} of {len(hits)}: n / N for the next / previous", timeout=3)
+
+    def action_next_hit(self) -> None:
+        """Go to the next message that matched the search (after the last, back to the first)."""
+        self._step_hit(1)
+
+    def action_previous_hit(self) -> None:
+        """Go to the previous message that matched the search (before the first, to the last)."""
+        self._step_hit(-1)
+
+    def _hits(self) -> list[int]:
+        # The conversation may have lost messages since the search (ctrl+r drops the last reply).
+        return [index for index in self.search_hits if index < len(self._blocks)]
+
+    def _step_hit(self, step: int) -> None:
+        hits = self._hits()
+        if not hits:
+            self.notify("No search hits here: / in the list, type, Enter.", timeout=3)
+            return
+        current = self.selected_index
+        # From the message under the cursor, so n after moving with j/k goes on from there.
+        if step > 0:
+            later = [i for i in hits if current is None or i > current]
+            target, wrapped = (later[0], False) if later else (hits[0], True)
+        else:
+            earlier = [i for i in hits if current is None or i < current]
+            target, wrapped = (earlier[-1], False) if earlier else (hits[-1], True)
+        self._follow = False
+        self._select(target)
+        note = f"Hit {hits.index(target) + 1} of {len(hits)}"
+        if wrapped and len(hits) > 1:
+            note += ", from the top" if step > 0 else ", from the end"
+        self.notify(note, timeout=2)
 
     def _target_message(self) -> tuple[int, Message] | None:
         if not self._blocks:

@@ -78,6 +78,8 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
         Binding("y", "copy_message", "Copy", id="messages.copy"),
         Binding("c", "copy_code", "Copy code", id="messages.copy_code"),
         Binding("e", "edit_message", "Edit", id="messages.edit"),
+        Binding("n", "next_hit", "Next hit", show=False, id="messages.next_hit"),
+        Binding("N", "previous_hit", "Prev hit", show=False, id="messages.previous_hit"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -145,6 +147,8 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
         self._gutter_strips: dict[str, Strip] = {}
         self._width_key: object = None
         self._width_value = 0
+        self.search_hits: list[int] = []
+        """Indexes of the messages that matched the user's search, for n / N; set by the app."""
         self.set_reactive(MessagePane.code_theme, code_theme)
 
     # -- the interface the app codes against ------------------------------------------------

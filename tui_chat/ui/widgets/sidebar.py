@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -16,6 +15,7 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from tui_chat.sanitize import sanitize_for_terminal
+from tui_chat.storage.search import Hit, SearchResult
 from tui_chat.ui.bindings import SIDEBAR_BINDINGS
 
 MAX_LISTED = 300
@@ -33,13 +33,11 @@ class ListedConversation(Protocol):
     error: str | None
 
 
-@dataclass(frozen=True)
-class SearchResult:
-    """A conversation whose messages matched a text search, with the matching snippet."""
-
-    conversation_id: str
-    title: str
-    snippet: str
+# How a search's match stands out in its row: no colour, so it reads in every theme and on the
+# highlighted row.
+MATCH_STYLE = "bold underline"
+# Columns of a snippet kept before its match: at 80 columns the sidebar shows ~14 of a snippet.
+SNIPPET_LEAD = 8
 
 
 def relative_time(moment: datetime | None, now: datetime | None = None) -> str:
@@ -77,6 +75,26 @@ def entry_prompt(entry: ListedConversation) -> Content:
         f"{age} · {entry.message_count} msg · {_one_line(entry.model)}",
         "$text-muted",
     )
+    return Content("\n").join([title, detail])
+
+
+def _highlighted(hit: Hit) -> Content:
+    return Content(hit.snippet).stylize(MATCH_STYLE, hit.match_start, hit.match_end)
+
+
+def search_result_prompt(result: SearchResult) -> Content:
+    """Two lines per conversation found: the title, then how many hits and the first message
+    hit's snippet (the title's own, highlighted, when only the title matched)."""
+    title_hit = result.hits[0] if result.hits[0].message_index is None else None
+    title = _highlighted(title_hit) if title_hit else Content(_one_line(result.title))
+    count = len(result.hits)
+    hits = f"{count} hit{'s' if count > 1 else ''}"
+    first = result.first_message_hit
+    if first is None:
+        detail = Content.styled(f"{hits}, in the title", "$text-muted")
+    else:
+        snippet = _highlighted(first.with_lead(SNIPPET_LEAD))
+        detail = Content.assemble(Content.styled(f"{hits}: ", "$text-muted"), snippet)
     return Content("\n").join([title, detail])
 
 
@@ -135,15 +153,21 @@ class Sidebar(Vertical):
             super().__init__()
             self.query = query
 
+    class SearchLeft(Message):
+        """The search results gave way to the list (Esc, or the filter was changed)."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._entries: list[ListedConversation] = []
         self._count = 0  # all conversations, when only the head of the list is known yet
         self._showing_search = False  # search results, not the list, are on show
+        self._results: list[SearchResult] = []
+        self._more_found = False
         self.border_title = "Conversations"
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="/ filter, Enter: search", id="conversation-filter")
+        # Short enough for the 80-column sidebar: typing filters titles, Enter searches text.
+        yield Input(placeholder="/ title, Enter: text", id="conversation-filter")
         yield ConversationList(id="conversation-list")
 
     @property
@@ -153,6 +177,11 @@ class Sidebar(Vertical):
     @property
     def filter_input(self) -> Input:
         return self.query_one("#conversation-filter", Input)
+
+    @property
+    def searching(self) -> bool:
+        """True while search results, not the list, are on show."""
+        return self._showing_search
 
     @property
     def highlighted_id(self) -> str | None:
@@ -177,9 +206,18 @@ class Sidebar(Vertical):
         keep_id = self.highlighted_id if navigating else current_id
         entries = list(entries)
         count = len(entries) if count is None else count
+        if self._showing_search:
+            # The results stay until the user leaves them (the list is kept for then), less the
+            # conversations that are gone (`d` on a result).
+            self._entries, self._count = entries, count
+            if len(entries) >= count:
+                present = {entry.id for entry in entries}
+                kept = [r for r in self._results if r.conversation_id in present]
+                if len(kept) < len(self._results):
+                    self._show_results(kept, index=self.option_list.highlighted or 0)
+            return
         same_options = (
-            not self._showing_search
-            and not self._needle()
+            not self._needle()
             and count == self._count
             and entries[:MAX_LISTED] == self._entries[:MAX_LISTED]
             and self.option_list.option_count > 0
@@ -198,23 +236,27 @@ class Sidebar(Vertical):
         """While the folder is read for the first time: how far it got."""
         self.border_title = f"Reading {parsed:,}/{to_parse:,}"
 
-    def show_search_results(self, results: Sequence[SearchResult]) -> None:
-        """List the conversations whose text matched, with the matching snippet."""
-        self.border_title = f"Search: {len(results)} found"
+    def show_search_results(self, results: Sequence[SearchResult], more: bool = False) -> None:
+        """One row per conversation found, newest first, until the user leaves the results;
+        `more` when older conversations matched too but are not listed."""
         self._showing_search = True
-        options = [
-            Option(
-                Content("\n").join(
-                    [
-                        Content(_one_line(result.title) or "New conversation"),
-                        Content.styled(_one_line(result.snippet)[:200], "$text-muted"),
-                    ]
-                ),
-                id=result.conversation_id,
-            )
-            for result in results
-        ]
-        self._replace_options(options, keep_id=None)
+        self._more_found = more
+        # One line per line of a row: a long snippet ends in … rather than wrapping.
+        self.option_list.add_class("-search")
+        self._show_results(list(results), index=0)
+
+    def _show_results(self, results: list[SearchResult], index: int) -> None:
+        self._results = results
+        plus = "+" if self._more_found else ""  # older ones matched too
+        found = f"{len(results):,}{plus} found" if results else "none found"
+        self.border_title = f"Search: {found}"
+        options = [Option(search_result_prompt(r), id=r.conversation_id) for r in results]
+        if not options:
+            no_match = Content.styled("No text matches. Esc: list", "$text-muted")
+            self.option_list.set_options([Option(no_match, disabled=True)])
+            return
+        self.option_list.set_options(options)
+        self.option_list.highlighted = min(index, len(options) - 1)
 
     def _needle(self) -> str:
         return self.filter_input.value.strip().casefold() if self.is_mounted else ""
@@ -227,7 +269,11 @@ class Sidebar(Vertical):
         )
 
     def _render_options(self, keep_id: str | None) -> None:
-        self._showing_search = False
+        if self._showing_search:
+            self._showing_search = False
+            self._results = []
+            self.option_list.remove_class("-search")
+            self.post_message(self.SearchLeft())
         needle = self._needle()
         shown = [e for e in self._entries if not needle or needle in (e.title or "").casefold()]
         # Unfiltered, the head of a longer list stands for all of it.
@@ -280,10 +326,12 @@ class Sidebar(Vertical):
         if event.option.id is not None:
             self.post_message(self.Opened(event.option.id))
 
-    def clear_filter(self) -> None:
-        """Empty the filter box and go back from search results to the whole list."""
+    def clear_filter(self, current_id: str | None = None) -> None:
+        """Empty the filter box and go back to the whole list: from search results with the
+        cursor on `current_id` (the open conversation), from a title filter where it was."""
+        keep_id = current_id if self._showing_search else self.highlighted_id
         self.filter_input.value = ""
-        self._render_options(keep_id=self.highlighted_id)
+        self._render_options(keep_id=keep_id or self.highlighted_id)
 
     def focus_filter(self) -> None:
         self.filter_input.focus()
