@@ -228,9 +228,7 @@ async def test_failed_model_listing_falls_back_to_configured_models(chat, openai
     assert client.models_error.kind == "server"
 
 
-async def test_a_model_list_that_does_not_come_in_time_says_how_long_it_waited(
-    chat, openai_server
-):
+async def test_a_model_list_that_does_not_come_in_time_says_how_long_it_waited(chat, openai_server):
     openai_server.hold_models()
     client = ChatClient(chat.profile(models=("house-model",)), models_timeout=0.5)
     chat.clients.append(client)
