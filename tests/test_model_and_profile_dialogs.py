@@ -4,12 +4,15 @@ cannot be models, a profile that does not exist, token counts that cannot be mad
 
 from __future__ import annotations
 
+import html
+import re
 import socket
 from pathlib import Path
 
 import pytest
 from app_harness import TEST_KEY, chat, make_app, reply_finished, send, wait_for
 from openai_server import FakeOpenAIServer
+from terminal_session import TerminalSession, config_env
 from textual import events
 from textual.command import CommandList
 from textual.keys import key_to_character
@@ -36,6 +39,13 @@ def dialog_rows(dialog: ChoiceDialog) -> list[str]:
 
 def open_choice_dialog(app: TuiChatApp) -> ChoiceDialog | None:
     return app.screen if isinstance(app.screen, ChoiceDialog) else None
+
+
+def visible_text(app: TuiChatApp) -> str:
+    """The characters on the app's screen as the terminal shows them (from a screenshot)."""
+    svg = app.export_screenshot()
+    rows = re.findall(r"<text [^>]*>([^<]*)</text>", svg)
+    return html.unescape("".join(rows)).replace("\xa0", " ")
 
 
 def pane_text(screen: ChatScreen, lines: int = 8) -> str:
@@ -89,6 +99,8 @@ async def test_ctrl_o_opens_at_once_with_a_loading_row_while_the_server_is_slow(
         assert rows[:2] == ["● gpt-4o-mini", "gpt-4o"]
         assert "for its models…" in rows[-1]
         assert SERVER_ONLY_MODEL not in rows
+        shown = visible_text(app)
+        assert "Model (test)" in shown and "● gpt-4o-mini" in shown and "for its models…" in shown
         openai_server.release_models()
         await wait_for(
             pilot, lambda: SERVER_ONLY_MODEL in dialog_rows(dialog), what="the server's models"
@@ -103,7 +115,8 @@ async def test_keys_typed_right_after_ctrl_o_go_to_the_dialog_not_the_composer(
     tmp_path: Path, openai_server: FakeOpenAIServer
 ) -> None:
     openai_server.hold_models()  # the first ctrl+o waits for the server (and the openai import)
-    app = make_app(tmp_path, openai_server.base_url)
+    # Only gpt-4o-mini is configured: the name typed must not become it, though it matches.
+    app = make_app(tmp_path, openai_server.base_url, models=())
     async with app.run_test(size=(80, 24)) as pilot:
         screen = chat(app)
         await type_at_once(pilot, "ctrl+o", *"gpt-4o", "enter")
@@ -292,3 +305,29 @@ async def test_a_model_chosen_with_ctrl_o_carries_to_new_conversations_and_the_p
         assert screen.conversation.model == "gpt-4o"
         shown = " ".join(pane_text(screen).split())  # the note wraps at 80x24
         assert note in shown
+
+
+def test_a_model_name_typed_with_ctrl_o_in_one_write_never_becomes_a_message(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    # As reported: over SSH, ctrl+o and the model's name arrive in one read while the first
+    # model list is still on its way; the name was sent as a chat message.
+    openai_server.hold_models()
+    session = TerminalSession(
+        config_env(tmp_path, openai_server.base_url, "TUI_CHAT_E2E_KEY", TEST_KEY)
+    )
+    try:
+        session.wait_for_text("Conversations")
+        session.type("\x0fgpt-4o\r")  # ctrl+o, the name, Enter: a single write
+        session.wait_for_text("Model: gpt-4o")  # the notice of the switch
+        session.type("hello there\r")
+        session.wait_for_text("You said: hello there")
+        openai_server.release_models()
+        sent = [request.json for request in openai_server.chat_requests]
+        assert [body["messages"][-1]["content"] for body in sent] == ["hello there"]
+        assert sent[0]["model"] == "gpt-4o"
+        session.type("\x11")  # ctrl+q
+        assert session.wait_exit() == 0
+    finally:
+        openai_server.release_models()
+        session.close()

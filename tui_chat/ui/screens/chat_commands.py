@@ -143,7 +143,7 @@ class ConversationCommands(_Base):
             f"Model ({profile.name})",
             self._offered_models(profile, ()),
             conversation.model,
-            loading=f"Asking {host_of(effective_base_url(profile))} for its models…",
+            loading_row=f"Asking {host_of(effective_base_url(profile))} for its models…",
             check_typed=model_name_problem,
         )
         await self.app.push_screen(dialog, partial(self._model_chosen, conversation, profile))

@@ -87,10 +87,12 @@ class ChoiceDialog(_Dialog):
     """Choose one item from a list (a model, a profile); type to narrow long lists.
 
     The filter box keeps the focus so typing always narrows; up/down move in the list. A list
-    still on its way (`loading`) shows a loading row until `show_choices` fills it in, so the
+    still on its way (`loading_row`) shows a loading row until `show_choices` fills it in, so the
     dialog can open at once and take the keys typed meanwhile. A typed name that is not in the
     list goes to `check_typed`: its refusal is shown and the dialog stays open; without
-    `check_typed` any typed name is accepted.
+    `check_typed` any typed name is accepted. Enter takes the highlighted row, which is the
+    first match of what was typed, except while the list is loading: then a name that no row
+    equals is taken as typed.
     """
 
     BINDINGS = [
@@ -105,13 +107,13 @@ class ChoiceDialog(_Dialog):
         choices: Sequence[str],
         current: str | None = None,
         *,
-        loading: str = "",
+        loading_row: str = "",
         check_typed: Callable[[str], str | None] | None = None,
     ) -> None:
         super().__init__(title)
         self.choices = list(choices)
         self.current = current
-        self.loading = loading
+        self.loading_row = loading_row  # not `loading`: Widget.loading covers the screen
         self.check_typed = check_typed
         self._shown: list[str] = []  # the choices the list shows now, in order
         self._list_note = ""  # why the list is short; a refusal shows only until the next edit
@@ -145,7 +147,7 @@ class ChoiceDialog(_Dialog):
     def show_choices(self, choices: Sequence[str], note: str = "") -> None:
         """The list has arrived: it replaces the loading row, narrowed by what was typed."""
         self.choices = list(choices)
-        self.loading = ""
+        self.loading_row = ""
         self._list_note = note
         self.show_note(note)
         self._show(self._matching(self.query_one("#choice-filter", Input).value))
@@ -154,8 +156,9 @@ class ChoiceDialog(_Dialog):
         option_list = self.query_one("#choice-list", OptionList)
         last = len(self._shown) - 1  # the loading row, after them, is never chosen
         if last >= 0:
-            current = option_list.highlighted or 0
-            option_list.highlighted = max(0, min(last, current + step))
+            current = option_list.highlighted
+            target = 0 if current is None else current + step
+            option_list.highlighted = max(0, min(last, target))
 
     def _matching(self, typed: str) -> list[str]:
         needle = typed.casefold()
@@ -168,13 +171,21 @@ class ChoiceDialog(_Dialog):
             Option(("● " if c == self.current else "  ") + sanitize_for_terminal(c), id=c)
             for c in choices
         ]
-        if self.loading:
-            options.append(Option("  " + sanitize_for_terminal(self.loading), disabled=True))
+        if self.loading_row:
+            options.append(Option("  " + sanitize_for_terminal(self.loading_row), disabled=True))
         option_list.set_options(options)
-        if choices:
-            unfiltered = not self.query_one("#choice-filter", Input).value
-            keep_current = unfiltered and self.current in choices
+        typed = self.query_one("#choice-filter", Input).value.strip()
+        if not choices:
+            return
+        if not typed:
+            keep_current = self.current in choices
             option_list.highlighted = choices.index(self.current) if keep_current else 0
+        elif self.loading_row and typed not in choices:
+            # No row is the answer yet: a full name typed before the list came (fast, or over
+            # SSH) must not turn into a longer listed one ("gpt-4o" into "gpt-4o-mini").
+            option_list.highlighted = None
+        else:
+            option_list.highlighted = 0
 
     @on(Input.Changed, "#choice-filter")
     def _narrow(self, event: Input.Changed) -> None:
