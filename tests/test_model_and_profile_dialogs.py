@@ -57,15 +57,13 @@ def pane_text(screen: ChatScreen, lines: int = 8) -> str:
 async def type_at_once(pilot: Pilot[None], *keys: str) -> None:
     """Keys that arrive in one read of the terminal (fast typing over SSH, a paste): every key
     is queued before the app handles the first."""
-    driver = pilot.app._driver
-    assert driver is not None
     for key in keys:
         if len(key) == 1:  # a character; Textual names some keys otherwise ("-" is "minus")
             event = events.Key(_KEY_NAMES.get(key, key), key)
         else:
             event = events.Key(key, key_to_character(key))
         event.set_sender(pilot.app)
-        driver.send_message(event)
+        pilot.app.post_message(event)  # as the driver does with each key of a read
     await pilot.pause()
 
 
