@@ -38,6 +38,7 @@ def dialog_rows(dialog: ChoiceDialog) -> list[str]:
 
 
 def open_choice_dialog(app: TuiChatApp) -> ChoiceDialog | None:
+    """The choice dialog on top of the app, if one is open."""
     return app.screen if isinstance(app.screen, ChoiceDialog) else None
 
 
