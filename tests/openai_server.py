@@ -155,6 +155,10 @@ class FakeOpenAIServer:
         self.tls = tls  # serve HTTPS with this context (for certificate errors)
         self.models: list[str] = list(models)
         self.models_status: int = 200  # set to an error status to make /v1/models fail
+        # Cleared: /v1/models answers only once it is set again (a slow server, without a
+        # race between a fixed delay and the test's checks). See hold_models().
+        self.models_answer = threading.Event()
+        self.models_answer.set()
         self.strict_models = False  # True: a model not in `models` gets a 404 model_not_found
         self.reject_stream_options = False  # True: a strict server that predates stream_options
         self.tokens_per_second = tokens_per_second
@@ -226,6 +230,14 @@ class FakeOpenAIServer:
     def pending_scripts(self) -> int:
         with self._lock:
             return len(self._scripts)
+
+    def hold_models(self) -> None:
+        """Make /v1/models wait (a slow or busy server) until `release_models()`."""
+        self.models_answer.clear()
+
+    def release_models(self) -> None:
+        """Let /v1/models requests held by `hold_models()` answer."""
+        self.models_answer.set()
 
     def wait_for_disconnect(self, timeout: float = 5.0) -> bool:
         """Block until a client dropped a reply mid-way (True), or `timeout` passed."""
@@ -332,18 +344,38 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._record(None)
         if self.path.rstrip("/") == "/v1/models":
-            if self.fake.models_status != 200:
-                self._send_error_json(
-                    self.fake.models_status, "Models are unavailable.", type_="server_error"
-                )
-                return
-            data = [
-                {"id": m, "object": "model", "created": 1_700_000_000, "owned_by": "fake"}
-                for m in self.fake.models
-            ]
-            self._send_json(200, {"object": "list", "data": data})
+            with contextlib.suppress(ClientGone):  # the client gave up waiting: nothing to send
+                self._models()
             return
         self._send_error_json(404, f"Unknown path {self.path}", code="not_found")
+
+    def _models(self) -> None:
+        fake = self.fake
+        while not fake.models_answer.is_set() and not fake.stopping.is_set():
+            self._pause(0.02)
+        if self._refused_key():
+            return
+        if fake.models_status != 200:
+            self._send_error_json(
+                fake.models_status, "Models are unavailable.", type_="server_error"
+            )
+            return
+        data = [
+            {"id": m, "object": "model", "created": 1_700_000_000, "owned_by": "fake"}
+            for m in fake.models
+        ]
+        self._send_json(200, {"object": "list", "data": data})
+
+    def _refused_key(self) -> bool:
+        """Answer 401 (True) when `required_key` is set and the request did not carry it."""
+        if self.fake.required_key is None:
+            return False
+        sent = self.headers.get("Authorization", "").removeprefix("Bearer ")
+        if sent == self.fake.required_key:
+            return False
+        # Some servers echo the key they got; the client must not show it.
+        self._send_error_json(401, f"Incorrect API key provided: {sent}.", code="invalid_api_key")
+        return True
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -367,14 +399,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _chat(self, body: dict[str, Any], request: RecordedRequest) -> None:
         fake = self.fake
-        if fake.required_key is not None:
-            sent = self.headers.get("Authorization", "").removeprefix("Bearer ")
-            if sent != fake.required_key:
-                # Some servers echo the key they got; the client must not show it.
-                self._send_error_json(
-                    401, f"Incorrect API key provided: {sent}.", code="invalid_api_key"
-                )
-                return
+        if self._refused_key():
+            return
         if fake.reject_stream_options and "stream_options" in body:
             self._send_error_json(
                 400,

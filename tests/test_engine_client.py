@@ -228,6 +228,32 @@ async def test_failed_model_listing_falls_back_to_configured_models(chat, openai
     assert client.models_error.kind == "server"
 
 
+async def test_a_model_list_that_does_not_come_in_time_says_how_long_it_waited(chat, openai_server):
+    openai_server.hold_models()
+    client = ChatClient(chat.profile(models=("house-model",)), models_timeout=0.5)
+    chat.clients.append(client)
+
+    models = await client.list_models()
+
+    openai_server.release_models()
+    assert models == ["house-model"]
+    assert client.models_error is not None
+    host = openai_server.base_url.removeprefix("http://").removesuffix("/v1")
+    assert client.models_error.message == f"No model list from {host}: no answer within 0.5 s."
+
+
+async def test_a_missing_models_endpoint_is_not_taken_for_a_missing_model(chat, openai_server):
+    openai_server.models_status = 404
+    client = chat.client()
+
+    await client.list_models()
+
+    assert client.models_error is not None
+    assert client.models_error.kind == "not_found"
+    assert "has no /models endpoint (404)" in client.models_error.message
+    assert "no model named" not in client.models_error.message
+
+
 async def test_the_engine_does_not_import_openai_until_the_first_request():
     code = (
         "import sys, tui_chat.engine; "

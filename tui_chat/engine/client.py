@@ -31,6 +31,7 @@ from tui_chat.engine.errors import (
     ChatError,
     UnexpectedResponse,
     describe_error,
+    describe_models_error,
     no_api_key_error,
 )
 from tui_chat.engine.events import (
@@ -114,12 +115,14 @@ class ChatClient:
         max_retries: int | None = None,
         connect_timeout: float = CONNECT_TIMEOUT,
         key_command_timeout: float | None = None,
+        models_timeout: float = MODELS_TIMEOUT,
     ) -> None:
         """`max_retries` and `key_command_timeout` default to the profile's settings."""
         self.profile = profile
         self.base_url = effective_base_url(profile)
         self.max_retries = profile.max_retries if max_retries is None else max_retries
         self.connect_timeout = connect_timeout
+        self.models_timeout = models_timeout
         self.key_command_timeout = (
             profile.api_key_command_timeout if key_command_timeout is None else key_command_timeout
         )
@@ -334,15 +337,21 @@ class ChatClient:
         if self._models is None and not self._models_recently_failed():
             try:
                 sdk = await self._client()
-                page = await sdk.with_options(timeout=MODELS_TIMEOUT, max_retries=0).models.list()
+                listing = sdk.with_options(timeout=self.models_timeout, max_retries=0)
+                page = await listing.models.list()
                 self._models = sorted({item.id for item in page.data if item.id})
                 self.models_error = None
             except asyncio.CancelledError:
                 raise
-            except ChatError as error:
-                self._note_models_failure(error)
             except Exception as exc:  # a failed listing only limits the choice
-                self._note_models_failure(self._describe(exc, "models", during_stream=False))
+                self._note_models_failure(
+                    describe_models_error(
+                        exc,
+                        base_url=self.base_url,
+                        api_key=self._api_key,
+                        timeout=self.models_timeout,
+                    )
+                )
         configured = [m for m in (self.profile.default_model, *self.profile.models) if m]
         merged: list[str] = []
         for name in (*configured, *(self._models or ())):

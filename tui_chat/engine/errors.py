@@ -442,3 +442,40 @@ def _describe_status(
         f"{host} refused the request ({status}: {detail}).",
         status=status,
     )
+
+
+def describe_models_error(
+    exc: BaseException, *, base_url: str, api_key: str | None = None, timeout: float
+) -> ChatError:
+    """Why a server's model list is missing (`GET /models` failed), in one sentence.
+
+    Not `describe_error`: its sentences speak of sending a message, and a 404 here means the
+    server has no list, not that a model or the chat endpoint is missing.
+    """
+    if isinstance(exc, ChatError):  # no key, or the key command failed: it says what to do
+        return exc
+    import openai
+
+    host = host_of(base_url)
+    kind, status = "bad_response", None
+    if isinstance(exc, openai.APITimeoutError):
+        kind, why = "timeout", f"no answer within {timeout:g} s"
+    elif isinstance(exc, openai.APIConnectionError):
+        kind, why = "connection", _connection_reason(exc)
+    elif isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        if status == 401:
+            kind, why = "auth", f"it rejected the API key {mask_key(api_key)} (401)"
+        elif status == 403:
+            kind, why = "forbidden", "it refused access to the list (403)"
+        elif status == 404:
+            kind, why = "not_found", "it has no /models endpoint (404)"
+        elif status == 429:
+            kind, why = "rate_limit", "it is rate limiting requests (429)"
+        elif status >= 500:
+            kind, why = "server", f"it had a server error ({status})"
+        else:
+            kind, why = "bad_request", f"it answered {status} ({_detail(exc, api_key)})"
+    else:
+        why = "its answer was not an OpenAI-compatible model list"
+    return ChatError(kind, f"No model list from {host}: {why}.", status=status)

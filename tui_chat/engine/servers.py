@@ -36,3 +36,13 @@ def bare_model_name(model: str) -> str:
 def is_reasoning_model(model: str) -> bool:
     """o1/o3/o4-mini and gpt-5*: they take max_completion_tokens and reject sampling params."""
     return bool(_REASONING.match(bare_model_name(model)))
+
+
+def model_name_problem(name: str) -> str | None:
+    """Why `name` cannot be a model's name (None when it can): no server names a model with
+    nothing, or with spaces, and such a name would only fail at the next send."""
+    if not name.strip():
+        return "Type a model's name, or pick one from the list."
+    if any(character.isspace() for character in name.strip()):
+        return f"A model's name has no spaces: {name.strip()!r} is not one."
+    return None

@@ -64,6 +64,7 @@ class TokenCounter:
         self._encodings: dict[str, tiktoken.Encoding] = {}
         self._cache: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
+        # Why an encoding could not be loaded (counts stay estimates); the UI says it once.
         self.load_error: str | None = None
 
     def load(self) -> bool:
@@ -89,7 +90,7 @@ class TokenCounter:
             try:
                 loaded[name] = load_encoding(name)
             except EncodingLoadError as error:
-                self.load_error = f"token counts are estimates: {error}"
+                self.load_error = str(error)
         with self._lock:
             self._encodings.update(loaded)
         return self.ready

@@ -23,7 +23,9 @@ CHAT_SCREEN_BINDINGS: list[Binding] = [
     Binding("ctrl+r", "regenerate", "Regenerate", id="regenerate"),
     # Priority: TextArea and Input bind ctrl+e to "end of line" (home/end still do that).
     Binding("ctrl+e", "edit_in_editor", "$EDITOR", id="edit_in_editor", show=False, priority=True),
-    Binding("ctrl+o", "pick_model", "Model", id="pick_model"),
+    # Priority, like ctrl+n: the model's name typed right after ctrl+o (one burst over SSH) must
+    # reach the dialog, which only a binding handled before the composer sees the keys can open.
+    Binding("ctrl+o", "pick_model", "Model", id="pick_model", priority=True),
     Binding("ctrl+t", "app.pick_theme", "Theme", id="pick_theme", show=False),
     Binding("question_mark", "app.show_help", "Keys", id="show_help_question", show=False),
     Binding("ctrl+l", "focus_composer", "Composer", id="focus_composer", show=False),

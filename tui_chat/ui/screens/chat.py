@@ -88,6 +88,8 @@ class ChatScreen(
         self.recently_trashed: list[str] = []
         # The last search's results, by conversation id, until the user leaves them.
         self.search_results: dict[str, SearchResult] = {}
+        # Profile name -> the model chosen with ctrl+o in this session (new conversations use it).
+        self.models_chosen: dict[str, str] = {}
         self.figures = StatusFigures()
         self._composer_tokens = 0
         self._conversation_tokens = 0
@@ -127,6 +129,7 @@ class ChatScreen(
 
     def on_mount(self) -> None:
         self.pane.token_label = self._token_label
+        self.show_model_note()
         self.pane.show_conversation(self.conversation)
         self.composer.focus()
         self._update_status()
@@ -202,6 +205,7 @@ class ChatScreen(
             return
         self.switch_drafts(self.conversation, conversation, at_start)
         self.conversation = conversation
+        self.show_model_note()
         self.pane.show_conversation(conversation)
         self.give_pane_its_hits()
         if at_hit:
@@ -227,14 +231,28 @@ class ChatScreen(
         self.composer.focus()
 
     def blank_conversation(self) -> Conversation:
-        """A new conversation on the open one's profile and model."""
+        """A new conversation on the open one's profile, with the profile's default model or the
+        one chosen with ctrl+o in this session (the empty pane then says so), never merely the
+        model of whatever conversation happened to be open."""
         config = self.services.config
         profile = config.profile(self.conversation.profile)
         return Conversation.new(
-            profile=profile.name,
-            model=self.conversation.model or config.model_for(profile),
-            system=config.system_prompt,
+            profile=profile.name, model=self.session_model(profile), system=config.system_prompt
         )
+
+    def show_model_note(self) -> None:
+        """An empty conversation whose model is not its profile's default says so in the pane,
+        so a message is never sent to a model the user did not expect."""
+        conversation = self.conversation
+        config = self.services.config
+        default = config.model_for(config.profile(conversation.profile))
+        note = ""
+        if not conversation.messages and conversation.model != default:
+            note = (
+                f"Model: {conversation.model}, not the profile's default {default} "
+                "(ctrl+o to change)."
+            )
+        self.pane.set_empty_note(note)
 
     @on(Sidebar.Opened)
     def _sidebar_opened(self, event: Sidebar.Opened) -> None:

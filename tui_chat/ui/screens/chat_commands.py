@@ -11,10 +11,17 @@ import os
 import shlex
 import subprocess
 import tempfile
+from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual import work
+
+from tui_chat.config import Profile
 from tui_chat.domain import Conversation
+from tui_chat.engine.errors import host_of
+from tui_chat.engine.servers import effective_base_url, model_name_problem
 from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.storage.atomic import atomic_write_text, make_private_dir
 from tui_chat.storage.errors import ConversationFileError, StorageError
@@ -114,30 +121,74 @@ class ConversationCommands(_Base):
         self.open_conversation(conversation_id)
 
     # ------------------------------------------------------------ commands
-    async def pick_model(self) -> None:
+    async def action_pick_model(self) -> None:
+        """ctrl+o: the dialog opens at once, with the profile's models and a loading row; the
+        server's list fills it in when it comes (the first ask imports openai and may take
+        seconds, a down server up to MODELS_TIMEOUT). Awaiting the dialog's mount before the
+        next key is handled (ctrl+o is a priority binding) sends the keys typed next to it."""
         conversation = self.conversation
         profile = self.services.config.profile(conversation.profile)
-        self.notify(f"Asking {profile.name} for its models…", timeout=2)
-        models = await self.services.client_for(profile).list_models()
-        if conversation.model not in models:
-            models = [conversation.model, *models]
-        choice = await self.app.push_screen_wait(
-            ChoiceDialog(f"Model ({profile.name})", models, conversation.model)
+        dialog = ChoiceDialog(
+            f"Model ({profile.name})",
+            self._offered_models(profile, ()),
+            conversation.model,
+            loading_row=f"Asking {host_of(effective_base_url(profile))} for its models…",
+            check_typed=model_name_problem,
         )
-        if choice:
-            conversation.model = choice
-            self._after_settings_change(f"Model: {choice}")
+        await self.app.push_screen(dialog, partial(self._model_chosen, conversation, profile))
+        self.fill_model_list(dialog, profile)
+
+    def _offered_models(self, profile: Profile, listed: Sequence[str]) -> list[str]:
+        """The profile's default and configured models first (offered even when the server
+        cannot list its own), then the open conversation's and the server's."""
+        config = self.services.config
+        names = (config.model_for(profile), *profile.models, self.conversation.model, *listed)
+        return list(dict.fromkeys(name for name in names if name))
+
+    @work(exclusive=True, group="models")
+    async def fill_model_list(self, dialog: ChoiceDialog, profile: Profile) -> None:
+        """Ask the profile's server for its models and put them in the open `dialog`, with
+        one sentence when the server could not say."""
+        client = self.services.client_for(profile)
+        listed = await client.list_models()
+        if dialog.is_attached:  # the user may have chosen or left already
+            error = client.models_error
+            dialog.show_choices(
+                self._offered_models(profile, listed), error.message if error else ""
+            )
+
+    def _model_chosen(
+        self, conversation: Conversation, profile: Profile, choice: str | None
+    ) -> None:
+        if not choice:
+            return
+        conversation.model = choice
+        # New conversations on this profile keep it for the rest of the session.
+        self.models_chosen[profile.name] = choice
+        self._after_settings_change(f"Model: {choice}")
+
+    def session_model(self, profile: Profile) -> str:
+        """The model a new conversation on `profile` starts with: the one chosen with ctrl+o in
+        this session, else the profile's default."""
+        return self.models_chosen.get(profile.name) or self.services.config.model_for(profile)
 
     async def pick_profile(self) -> None:
         config = self.services.config
         names = sorted(config.profiles)
+
+        def no_such_profile(typed: str) -> str:
+            known = ", ".join(names)
+            if not typed.strip():
+                return f"Pick a profile: {known}."
+            return f"There is no profile named {typed.strip()!r}; the profiles are: {known}."
+
         choice = await self.app.push_screen_wait(
-            ChoiceDialog("Profile", names, self.conversation.profile)
+            ChoiceDialog("Profile", names, self.conversation.profile, check_typed=no_such_profile)
         )
         if choice and choice in config.profiles:
             profile = config.profiles[choice]
             self.conversation.profile = profile.name
-            self.conversation.model = config.model_for(profile)
+            self.conversation.model = self.session_model(profile)
             self._after_settings_change(f"Profile: {profile.name}, model {self.conversation.model}")
 
     async def edit_system_prompt(self) -> None:
@@ -155,10 +206,8 @@ class ConversationCommands(_Base):
             self.reload_list()
         self.recount_conversation()
         self._update_status()
+        self.show_model_note()
         self.notify(note)
-
-    def action_pick_model(self) -> None:
-        self.run_worker(self.pick_model(), group="dialog")
 
     def export_markdown(self) -> None:
         """Write the conversation as Markdown into the data folder's exports/ and say where."""

@@ -49,6 +49,16 @@ class LiveFigures(_Base):
         # Counts are cached per message: cheap, and exact now if the user opened a conversation
         # counted with the other encoding meanwhile.
         self._call_on_ui(self.recount_conversation)
+        if services.counter.load_error:
+            # Said once (this runs once per start): otherwise the ~ never goes away unexplained.
+            self._call_on_ui(
+                self.notify,
+                f"Token counts stay estimates, marked ~ in the status bar: "
+                f"{services.counter.load_error}.",
+                title="Token counts",
+                severity="warning",
+                timeout=15,
+            )
         warm_up_sdk()
 
     @work(thread=True, exclusive=True, group="count")

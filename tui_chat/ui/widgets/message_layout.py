@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.content import Content
 from textual.strip import Strip
 
 from tui_chat.domain.conversation import Conversation
@@ -26,22 +27,27 @@ class Preamble:
     """The lines above the first message, rendered once per width."""
 
     def __init__(self) -> None:
-        self._items: list[tuple[str, str]] = []  # (text, component class)
+        self._items: list[tuple[str, str, bool]] = []  # (text, component class, wrapped)
         self._width = -1
         self.lines: list[Strip] = []
+        # Said under an empty conversation's hint (which model it will use), wrapped to the
+        # width: it is a sentence to read, not a line to glance at.
+        self.empty_note = ""
 
     def build(self, conversation: Conversation | None) -> None:
         """Work out the lines for `conversation` (they render on the next `render`)."""
-        items: list[tuple[str, str]] = []
+        items: list[tuple[str, str, bool]] = []
         if conversation is not None and conversation.system.strip():
             system = conversation.system.strip().splitlines()
             first = next(line.strip() for line in system if line.strip())
             more = "…" if len(system) > 1 else ""
-            items.append((f"System: {first}{more}", "message-pane--meta"))
+            items.append((f"System: {first}{more}", "message-pane--meta", False))
         if conversation is None or not conversation.messages:
-            items.append((EMPTY_HINT, "message-pane--hint"))
+            items.append((EMPTY_HINT, "message-pane--hint", False))
+            if self.empty_note:
+                items.append((self.empty_note, "message-pane--meta", True))
         if items:
-            items.append(("", "message-pane--meta"))
+            items.append(("", "message-pane--meta", False))
         if items != self._items:
             self._items = items
             self._width = -1
@@ -56,10 +62,12 @@ class Preamble:
             return
         self._width = width
         strips: list[Strip] = []
-        for text, component in self._items:
+        for text, component, wrapped in self._items:
             safe = sanitize_for_terminal(text)
-            segments = [Segment(safe, style_of(component))] if safe else []
-            strips.append(Strip(segments).crop(0, width))
+            lines = [line.plain for line in Content(safe).wrap(width)] if wrapped else [safe]
+            for line in lines:
+                segments = [Segment(line, style_of(component))] if line else []
+                strips.append(Strip(segments).crop(0, width))
         self.lines = strips
 
 

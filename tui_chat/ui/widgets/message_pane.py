@@ -199,6 +199,13 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
         self._ensure_visible_rendered()
         self.refresh()
 
+    def set_empty_note(self, note: str) -> None:
+        """A sentence under the empty conversation's hint (say, which model it will use); it
+        goes with the hint when the first message comes."""
+        if note != self._preamble.empty_note:
+            self._preamble.empty_note = note
+            self.system_changed()
+
     def system_changed(self) -> None:
         """The conversation's system prompt was edited: redraw the collapsed line at the top."""
         self._preamble.build(self.conversation)
