@@ -1,0 +1,208 @@
+"""A hang-up or SIGTERM at any moment ends the installed `tui-chat` within seconds, with the
+user's words saved: under a real pty, with 10,000 conversations (a wide start-up window), while
+it starts, once it shows its first screen, and after a ctrl+e round trip through $EDITOR.
+
+A hang-up here is what a dropped SSH link or a killed tmux window does: the terminal closes
+under the app (the kernel sends SIGHUP, and every write to the terminal fails from then on).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from terminal_session import TerminalSession, config_env
+
+from tui_chat.paths import AppPaths
+from tui_chat.storage.store import ConversationStore
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from datasets import small_conversations  # noqa: E402  (benchmarks/ is not a package)
+
+pytestmark = pytest.mark.slow
+
+CONVERSATIONS = 10_000
+# Seconds after the process starts: importing, building the app, the first frame, the list
+# checked in the background, the tokeniser loading (the order depends on the machine's load).
+MOMENTS = (0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.3, 1.6, 2.0)
+# Seconds after the first screen is drawn: on a loaded machine every moment above may fall
+# before it, and the background work that follows the first frame deserves hang-ups too.
+AFTER_FIRST_FRAME = (0.0, 0.2, 0.5, 1.0)
+GONE_WITHIN = 5.0
+# Runs at once: enough to keep the set short, few enough not to starve two busy cores.
+PARALLEL_RUNS = 4
+KEY_ENV = "TUI_CHAT_HANGUP_KEY"
+# A closed port: nothing here needs a server, and nothing may reach a real one.
+NO_SERVER = "http://127.0.0.1:9/v1"
+
+Ending = Callable[[TerminalSession], None]
+
+
+def hang_up(session: TerminalSession) -> None:
+    session.hang_up()
+
+
+def terminate(session: TerminalSession) -> None:
+    session.process.kill(signal.SIGTERM)
+
+
+ENDINGS = [pytest.param(hang_up, id="hang-up"), pytest.param(terminate, id="SIGTERM")]
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder of 10,000 conversations with its index cache, built once per module."""
+    data = tmp_path_factory.mktemp("history")
+    small_conversations(data, CONVERSATIONS)
+    paths = AppPaths(config_file=data / "unused.toml", data_dir=data)
+    ConversationStore(paths).list_entries()  # writes the index cache, as a previous run had
+    return data
+
+
+@pytest.fixture
+def make_env(history: Path, tmp_path: Path) -> Iterator[Callable[[str], dict[str, str]]]:
+    """Environments for runs, each on its own copy of the history. The conversation files are
+    hard links (instant; the app's atomic writes replace a link, never the shared file)."""
+
+    def make(name: str) -> dict[str, str]:
+        run = tmp_path / name
+        run.mkdir()
+        env = config_env(run, NO_SERVER, KEY_ENV, "sk-hangup-test-not-a-key")
+        data = Path(env["TUI_CHAT_DATA_DIR"])
+        data.mkdir()
+        shutil.copytree(history / "conversations", data / "conversations", copy_function=os.link)
+        shutil.copytree(history / "cache", data / "cache")
+        return env
+
+    yield make
+
+
+def drafts(env: dict[str, str]) -> list[str]:
+    folder = Path(env["TUI_CHAT_DATA_DIR"]) / "drafts"
+    return [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
+
+
+def ends_in_time(session: TerminalSession, ending: Ending) -> float | None:
+    """End the session; the seconds it took the process to go, None if it is still there."""
+    began = time.monotonic()
+    ending(session)
+    gone = session.gone_within(GONE_WITHIN)
+    return time.monotonic() - began if gone else None
+
+
+def in_parallel(runs: list[Callable[[], str | None]]) -> list[str]:
+    """Run each check, PARALLEL_RUNS at a time; the failures they report."""
+    with ThreadPoolExecutor(PARALLEL_RUNS) as pool:
+        return [failure for failure in pool.map(lambda run: run(), runs) if failure]
+
+
+@pytest.mark.parametrize("ending", ENDINGS)
+def test_a_hang_up_or_sigterm_while_starting_with_10000_conversations_ends_the_process(
+    make_env: Callable[[str], dict[str, str]], ending: Ending
+) -> None:
+    def run_at(moment: float) -> str | None:
+        session = TerminalSession(make_env(f"at-{moment}"))
+        try:
+            time.sleep(max(0.0, session.started + moment - time.monotonic()))
+            took = ends_in_time(session, ending)
+            return None if took is not None else f"still running {GONE_WITHIN} s after {moment} s"
+        finally:
+            session.close()
+
+    def run_after_first_frame(moment: float) -> str | None:
+        session = TerminalSession(make_env(f"frame-{moment}"))
+        try:
+            session.wait_for_text("Conversations", timeout=60)
+            time.sleep(moment)
+            took = ends_in_time(session, ending)
+            if took is None:
+                return f"still running {GONE_WITHIN} s after the first frame + {moment} s"
+            return None
+        finally:
+            session.close()
+
+    runs = [lambda m=m: run_at(m) for m in MOMENTS]
+    runs += [lambda m=m: run_after_first_frame(m) for m in AFTER_FIRST_FRAME]
+    assert in_parallel(runs) == []
+
+
+@pytest.mark.parametrize("ending", ENDINGS)
+def test_the_words_being_typed_when_the_session_ends_are_kept_as_a_draft(
+    make_env: Callable[[str], dict[str, str]], ending: Ending
+) -> None:
+    env = make_env("typing")
+    session = TerminalSession(env)
+    try:
+        session.wait_for_text("Conversations", timeout=60)
+        session.type("words typed just before the link dropped")
+        # On screen, and ended at once: before the pause in typing that stages a draft.
+        session.wait_for_text("link dropped")
+        assert ends_in_time(session, ending) is not None, "the process outlived its terminal"
+    finally:
+        session.close()
+    assert drafts(env) == ["words typed just before the link dropped"]
+
+
+@pytest.mark.parametrize("ending", ENDINGS)
+def test_a_hang_up_or_sigterm_after_editing_in_editor_ends_the_process_and_keeps_the_text(
+    make_env: Callable[[str], dict[str, str]], tmp_path: Path, ending: Ending
+) -> None:
+    editor = tmp_path / "editor"
+    editor.write_text('#!/bin/sh\nprintf "written in the editor" > "$1"\n', encoding="utf-8")
+    editor.chmod(0o755)
+    env = make_env("editor")
+    session = TerminalSession({**env, "EDITOR": str(editor), "VISUAL": ""})
+    try:
+        session.wait_for_text("Conversations", timeout=60)
+        session.type("\x05")  # ctrl+e: suspend, run the editor, resume
+        session.wait_for_text("written in the editor")
+        assert ends_in_time(session, ending) is not None, "the process outlived its terminal"
+    finally:
+        session.close()
+    assert drafts(env) == ["written in the editor"]
+
+
+def test_no_terminal_writer_thread_outlives_an_editor_round_trip(
+    make_env: Callable[[str], dict[str, str]], tmp_path: Path
+) -> None:
+    """Each ctrl+e stops the terminal and starts it again; the writer thread of the stopped
+    terminal must end with it, not idle on until the process exits."""
+    editor = tmp_path / "editor"
+    count = tmp_path / "edits"
+    editor.write_text(
+        f'#!/bin/sh\nn=$(( $(cat "{count}" 2>/dev/null || echo 0) + 1 ))\n'
+        f'echo "$n" > "{count}"\nprintf "edit number $n" > "$1"\n',
+        encoding="utf-8",
+    )
+    editor.chmod(0o755)
+    census = tmp_path / "threads.txt"
+    env = {**make_env("census"), "EDITOR": str(editor), "VISUAL": ""}
+    env["THREAD_CENSUS_FILE"] = str(census)
+    script = str(ROOT / "tests" / "thread_census.py")
+    session = TerminalSession(env, command=[sys.executable, script])
+    try:
+        session.wait_for_text("Conversations", timeout=60)
+        for edit in (1, 2, 3):
+            session.type("\x05")
+            session.wait_for_text(f"edit number {edit}")
+        session.process.kill(signal.SIGUSR1)
+        deadline = time.monotonic() + 10
+        while not census.exists():
+            assert time.monotonic() < deadline, "no thread census was written"
+            session.pump()
+            time.sleep(0.05)
+        writers = census.read_text(encoding="utf-8").split().count("textual-output")
+        session.type("\x11")
+        assert session.wait_exit() == 0
+    finally:
+        session.close()
+    assert writers == 1
