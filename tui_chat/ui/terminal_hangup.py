@@ -8,11 +8,13 @@ without a timeout. When the terminal hangs up (a dropped SSH link, a closed tmux
 thread's next write fails with EIO and the thread ends; the next 30 writes fill the queue and
 the one after blocks the event loop forever, in the middle of `App._shutdown` as often as not,
 where no signal handler can run any more (the process was found on a futex 26 minutes after its
-terminal was gone). Besides, `stop_application_mode` leaves its writer thread running and
-`start_application_mode` starts another, so every `App.suspend()` ($EDITOR with ctrl+e) leaked
-one idle `textual-output` thread.
+terminal was gone). Besides, `LinuxDriver` answers every SIGCONT by starting application mode
+again, suspended or not; a hang-up brings a SIGCONT with its SIGHUP (so does `kill -CONT`), and
+the driver then ran a second writer thread and a second input thread on the same terminal, the
+first writer left idle forever.
 
-This subclass overrides the public driver methods (`write`, `stop_application_mode`, `close`)
+This subclass overrides the public driver methods (`start_application_mode`, `write`,
+`stop_application_mode`, `close`)
 and reaches into three private names: `LinuxDriver._writer_thread` and `WriterThread._queue`,
 to put with a timeout, and `App._driver`, to reach the running driver from a signal handler.
 It is the only place in tui-chat that does so: check them when Textual is upgraded.
@@ -35,7 +37,8 @@ _WRITER_JOIN_SECONDS = 1.0
 
 class HangupSafeDriver(LinuxDriver):
     """`LinuxDriver` that drops output once the terminal is gone (or its writer thread died),
-    never blocks forever on a write, and stops its writer thread when application mode ends."""
+    never blocks forever on a write, stops its writer thread when application mode ends, and
+    runs one writer and one input thread at most."""
 
     _terminal_gone = False
 
@@ -43,6 +46,13 @@ class HangupSafeDriver(LinuxDriver):
         """The terminal hung up: from now on output is dropped (nobody can see it, and a write
         would only fail). Safe to call from a signal handler: it only sets a flag."""
         self._terminal_gone = True
+
+    def start_application_mode(self) -> None:
+        """Take over the terminal, unless already done (a SIGCONT that followed no suspend) or
+        the terminal is gone."""
+        if self._writer_thread is not None or self._terminal_gone:
+            return
+        super().start_application_mode()
 
     def write(self, data: str) -> None:
         """Queue `data` for the terminal; dropped when the terminal or its writer is gone, or
@@ -54,7 +64,8 @@ class HangupSafeDriver(LinuxDriver):
 
     def stop_application_mode(self) -> None:
         """Restore the terminal, then end the writer thread once it has written the restore
-        sequences; `start_application_mode` starts a fresh one (after $EDITOR, ctrl+z)."""
+        sequences; `start_application_mode` starts a fresh one (after $EDITOR, ctrl+z). No
+        writer thread marks the driver as out of application mode."""
         super().stop_application_mode()
         self._stop_writer()
 
