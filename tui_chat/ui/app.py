@@ -116,10 +116,11 @@ class TuiChatApp(App[None]):
 
     async def action_quit(self) -> None:
         """ctrl+q: the draft is written before the app goes (a streaming reply is saved by its
-        own worker as it is cancelled)."""
+        own worker as it is cancelled), and the open conversation noted for the next start."""
         screen = self._main_screen()
         if screen is not None:
             screen.keep_draft_now()
+            screen.remember_open_conversation()
         await super().action_quit()
 
     def _main_screen(self) -> ChatScreen | None:
