@@ -103,6 +103,8 @@ def in_parallel(runs: list[Callable[[], str | None]]) -> list[str]:
 def test_a_hang_up_or_sigterm_while_starting_with_10000_conversations_ends_the_process(
     make_env: Callable[[str], dict[str, str]],
 ) -> None:
+    # The sleeps below choose the moment of the hang-up (the input of each run); the outcome
+    # is waited for as a condition, with a deadline.
     def run_at(ending: Ending, moment: float) -> str | None:
         session = TerminalSession(make_env(f"{ending.__name__}-at-{moment}"))
         try:
