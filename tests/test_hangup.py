@@ -13,11 +13,13 @@ import shutil
 import signal
 import sys
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from openai_server import FakeOpenAIServer, Script
 from terminal_session import TerminalSession, config_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +44,7 @@ KEY_ENV = "TUI_CHAT_HANGUP_KEY"
 NO_SERVER = "http://127.0.0.1:9/v1"
 
 Ending = Callable[[TerminalSession], None]
+MakeEnv = Callable[..., dict[str, str]]  # (run name, base_url=NO_SERVER) -> environment
 
 
 def hang_up(session: TerminalSession) -> None:
@@ -65,14 +68,14 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def make_env(history: Path, tmp_path: Path) -> Iterator[Callable[[str], dict[str, str]]]:
+def make_env(history: Path, tmp_path: Path) -> Iterator[MakeEnv]:
     """Environments for runs, each on its own copy of the history. The conversation files are
     hard links (instant; the app's atomic writes replace a link, never the shared file)."""
 
-    def make(name: str) -> dict[str, str]:
+    def make(name: str, base_url: str = NO_SERVER) -> dict[str, str]:
         run = tmp_path / name
         run.mkdir()
-        env = config_env(run, NO_SERVER, KEY_ENV, "sk-hangup-test-not-a-key")
+        env = config_env(run, base_url, KEY_ENV, "sk-hangup-test-not-a-key")
         data = Path(env["TUI_CHAT_DATA_DIR"])
         data.mkdir()
         shutil.copytree(history / "conversations", data / "conversations", copy_function=os.link)
@@ -101,7 +104,7 @@ def in_parallel(runs: list[Callable[[], str | None]]) -> list[str]:
 
 
 def test_a_hang_up_or_sigterm_while_starting_with_10000_conversations_ends_the_process(
-    make_env: Callable[[str], dict[str, str]],
+    make_env: MakeEnv,
 ) -> None:
     # The sleeps below choose the moment of the hang-up (the input of each run); the outcome
     # is waited for as a condition, with a deadline.
@@ -135,7 +138,7 @@ def test_a_hang_up_or_sigterm_while_starting_with_10000_conversations_ends_the_p
 
 @pytest.mark.parametrize("ending", ENDINGS)
 def test_the_words_being_typed_when_the_session_ends_are_kept_as_a_draft(
-    make_env: Callable[[str], dict[str, str]], ending: Ending
+    make_env: MakeEnv, ending: Ending
 ) -> None:
     env = make_env("typing")
     session = TerminalSession(env)
@@ -151,8 +154,38 @@ def test_the_words_being_typed_when_the_session_ends_are_kept_as_a_draft(
 
 
 @pytest.mark.parametrize("ending", ENDINGS)
+def test_a_reply_streaming_when_the_session_ends_is_saved_marked_interrupted(
+    make_env: MakeEnv, openai_server: FakeOpenAIServer, ending: Ending
+) -> None:
+    words = " ".join(f"word{i}" for i in range(400))
+    openai_server.enqueue(Script(text=words, chunk_chars=6, delay_per_chunk=0.05))
+    env = make_env("streaming", openai_server.base_url)
+    session = TerminalSession(env)
+    try:
+        session.wait_for_text("Conversations", timeout=60)
+        session.type("tell me a long story\r")
+        # Streaming (the whole reply takes ~20 s; slower while 10,000 files are being read).
+        session.wait_for_text("word2", timeout=60)
+        assert ends_in_time(session, ending) is not None, "the process outlived its terminal"
+    finally:
+        session.close()
+    # Sent in the conversation open at start (the newest of 10,000): find it by the prompt.
+    folder = Path(env["TUI_CHAT_DATA_DIR"]) / "conversations"
+    (messages,) = (
+        messages
+        for path in folder.glob("*.toml")
+        if "long story" in path.read_text(encoding="utf-8")
+        for messages in [tomllib.loads(path.read_text(encoding="utf-8"))["messages"]]
+    )
+    assert messages[-2]["content"] == "tell me a long story"
+    reply = messages[-1]
+    assert reply["finish_reason"] == "interrupted"
+    assert reply["content"].startswith("word0 word1 word2") and len(reply["content"]) < len(words)
+
+
+@pytest.mark.parametrize("ending", ENDINGS)
 def test_a_hang_up_or_sigterm_after_editing_in_editor_ends_the_process_and_keeps_the_text(
-    make_env: Callable[[str], dict[str, str]], tmp_path: Path, ending: Ending
+    make_env: MakeEnv, tmp_path: Path, ending: Ending
 ) -> None:
     editor = tmp_path / "fake-editor"
     editor.write_text('#!/bin/sh\nprintf "written in the editor" > "$1"\n', encoding="utf-8")
@@ -170,7 +203,7 @@ def test_a_hang_up_or_sigterm_after_editing_in_editor_ends_the_process_and_keeps
 
 
 def test_a_sigcont_or_an_editor_round_trip_leaves_one_writer_and_one_input_thread(
-    make_env: Callable[[str], dict[str, str]], tmp_path: Path
+    make_env: MakeEnv, tmp_path: Path
 ) -> None:
     """A hang-up brings a SIGCONT with its SIGHUP (so does `kill -CONT`), and each ctrl+e stops
     the terminal and starts it again: neither may leave a second thread writing to, or reading
