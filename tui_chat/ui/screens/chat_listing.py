@@ -3,9 +3,8 @@
 Kept apart from `chat.py`, which owns the screen's layout and the send/stream/save flow, so each
 module has one job. `ConversationListing` is mixed into `ChatScreen`. At start-up the list is
 drawn from the index cache in the first frame and the conversation open at the last exit opened
-(the newest when that one is gone); the folder is
-checked, and the engine prepared, once that is on screen; afterwards a poll picks up files that
-other programs add, change or remove.
+(the newest when that one is gone); the folder is checked, and the engine prepared, once that is
+on screen; afterwards a poll picks up files that other programs add, change or remove.
 """
 
 from __future__ import annotations
