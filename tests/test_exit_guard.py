@@ -6,10 +6,15 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+from app_harness import make_app
+from openai_server import FakeOpenAIServer
+
+from tui_chat.ui.exit_guard import SIGNALS
 
 # A process whose event loop blocks for good right after installing the guard, as the app's did
 # on a terminal write that never returned.
@@ -57,3 +62,19 @@ def test_a_stuck_app_still_saves_and_ends_soon_after_a_signal(
     assert status == 128 + signum  # ended by the watchdog, as a process ended by the signal
     assert took < 5.0  # ~1.5 s by design; generous for a loaded machine
     assert saved.read_text(encoding="utf-8") == "the draft"
+
+
+async def test_an_app_that_closes_without_a_signal_leaves_no_handler_or_watchdog_behind(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    """Tests run many apps in one process: each must give the signals back as it found them."""
+    before = {signum: signal.getsignal(signum) for signum in SIGNALS}
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test() as pilot:
+        assert signal.getsignal(signal.SIGHUP) != before[signal.SIGHUP]  # the app's, meanwhile
+        await pilot.press("ctrl+q")
+    assert {signum: signal.getsignal(signum) for signum in SIGNALS} == before
+    watchdogs = [t for t in threading.enumerate() if t.name == "tui-chat-exit-watchdog"]
+    for watchdog in watchdogs:
+        watchdog.join(timeout=10)
+    assert not any(t.is_alive() for t in watchdogs)

@@ -49,6 +49,8 @@ class ExitGuard:
         self._saved = threading.Event()
         self._save_lock = threading.Lock()
         self._save_claimed = False
+        self._released = False
+        self._previous: dict[int, object] = {}
         # Started before any signal: starting a thread inside a signal handler could deadlock
         # on a lock the interrupted main thread holds (it may have been starting a thread).
         self._watchdog = threading.Thread(
@@ -63,7 +65,16 @@ class ExitGuard:
         for signum in SIGNALS:
             # signal.signal rather than loop.add_signal_handler: a Python-level handler runs in
             # the main thread even when the event loop is stuck in a call that never returns.
-            signal.signal(signum, self._on_signal)
+            self._previous[signum] = signal.signal(signum, self._on_signal)
+
+    def uninstall(self) -> None:
+        """The app closed with no signal: put the previous handlers back and let the watchdog
+        go (a test process runs many apps; a signal from now on has its default effect)."""
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)  # type: ignore[arg-type]
+        self._previous.clear()
+        self._released = True
+        self._signalled.set()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         """Runs in the main thread between two bytecodes of whatever it was doing: it sets
@@ -97,10 +108,13 @@ class ExitGuard:
             self._saved.set()
 
     def app_closed(self) -> None:
-        """The app has closed after a signal (terminal restored, words saved): end the process
+        """The app has closed. After a signal (terminal restored, words saved): end the process
         now, rather than wait for worker threads that are still reading files or loading the
-        tokeniser (seconds at 10,000 conversations), whose results nobody will see."""
-        if self.signum is not None and self._saved.is_set():
+        tokeniser (seconds at 10,000 conversations), whose results nobody will see. Without
+        one: stand down."""
+        if self.signum is None:
+            self.uninstall()
+        elif self._saved.is_set():
             self._exit()
 
     def _exit(self) -> None:
@@ -110,6 +124,8 @@ class ExitGuard:
 
     def _watch(self) -> None:
         self._signalled.wait()
+        if self._released and self.signum is None:
+            return
         # Normally the process is gone before this wait ends (the thread is a daemon).
         time.sleep(GRACE_SECONDS)
         saver = threading.Thread(target=self.save_once, name="tui-chat-last-save", daemon=True)
