@@ -28,15 +28,25 @@ def installed_command() -> str:
 class TerminalSession:
     """One `tui-chat` process on an 80x24 pty, with a virtual screen fed from its output."""
 
-    def __init__(self, env: dict[str, str], *, columns: int = COLUMNS, lines: int = LINES) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        columns: int = COLUMNS,
+        lines: int = LINES,
+        command: list[str] | None = None,
+    ) -> None:
+        """`command` replaces the installed `tui-chat` (e.g. a Python script that runs it)."""
         full_env = {**os.environ, **env, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
         full_env.pop("TEXTUAL", None)
         self.screen = pyte.Screen(columns, lines)
         self.stream = pyte.ByteStream(self.screen)
         self.raw = bytearray()
+        program, *args = command or [installed_command()]
         self.process = pexpect.spawn(
-            installed_command(), env=full_env, dimensions=(lines, columns), timeout=0.1
+            program, args, env=full_env, dimensions=(lines, columns), timeout=0.1
         )
+        self.started = time.monotonic()
 
     def pump(self) -> None:
         """Read whatever the app has written so far into the virtual screen."""
@@ -80,6 +90,21 @@ class TerminalSession:
             if self.process.exitstatus is not None
             else -(self.process.signalstatus or 0)
         )
+
+    def hang_up(self) -> None:
+        """Close the terminal under the app, as a dropped SSH link or a killed tmux window does:
+        the kernel sends SIGHUP, and the app's writes to the terminal fail from then on."""
+        self.process.ptyproc.fileobj.close()
+
+    def gone_within(self, seconds: float) -> bool:
+        """Whether the process has ended within `seconds` (it is not read from meanwhile: after
+        a hang-up there is no terminal to read)."""
+        deadline = time.monotonic() + seconds
+        while self.process.isalive():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
 
     def close(self) -> None:
         if self.process.isalive():

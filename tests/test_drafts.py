@@ -4,6 +4,7 @@ window, on disk and through the real app."""
 from __future__ import annotations
 
 import stat
+import threading
 from pathlib import Path
 
 from app_harness import chat, conversation_files, make_app, reply_finished, send, wait_for
@@ -229,6 +230,43 @@ async def test_a_new_conversation_left_unsent_comes_back_with_ctrl_n(
         await pilot.press("ctrl+n")  # ...and ctrl+n again gives a blank conversation
         assert screen.conversation.id not in (saved_id, unsent_id)
         assert screen.composer.text == ""
+    assert list(draft_texts(tmp_path).values()) == ["an idea I have not sent"]
+
+
+class SlowDisk(DraftStore):
+    """A draft store whose writes wait until the test lets them through, as on a slow disk."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self.writes_may_go = threading.Event()
+
+    def save(self, conversation_id: str, text: str) -> None:
+        self.writes_may_go.wait(30)
+        super().save(conversation_id, text)
+
+
+async def test_ctrl_n_brings_back_an_unsent_draft_whose_file_is_still_being_written(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    openai_server.enqueue(Script(text="An answer."))
+    app = make_app(tmp_path, openai_server.base_url)
+    disk = SlowDisk(app.services.paths.drafts_dir)
+    app.services.drafts = disk
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        disk.writes_may_go.set()
+        await exchange(pilot, "a saved conversation")
+        saved_id = screen.conversation.id
+        disk.writes_may_go.clear()  # from here on, no draft reaches the disk
+        await pilot.press("ctrl+n", *"an idea I have not sent")
+        unsent_id = screen.conversation.id
+        screen.open_conversation(saved_id)
+        await wait_for(pilot, lambda: screen.conversation.id == saved_id, what="the open")
+
+        await pilot.press("ctrl+n")  # the leaving draft's file is not written yet
+        assert screen.conversation.id == unsent_id
+        assert screen.composer.text == "an idea I have not sent"
+        disk.writes_may_go.set()
     assert list(draft_texts(tmp_path).values()) == ["an idea I have not sent"]
 
 

@@ -23,6 +23,7 @@ import glob
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,26 +94,35 @@ class DraftStore:
 
     def unsaved(self, conversations_dir: Path, trash_dir: Path) -> list[UnsavedDraft]:
         """Drafts whose conversation has no file, in the conversations folder or the trash;
-        the most recently written first."""
-        found: list[tuple[float, str]] = []
+        the most recently written first. A text staged and not yet on disk counts, as the
+        newest: the file of a draft left a moment ago may still be being written."""
+        with self._staged_lock:
+            staged = list(self._staged)
+        now = time.time()
+        candidates: list[tuple[float, str]] = [(now, cid) for cid in staged]
         try:
             paths = list(self.folder.glob(f"*{DRAFT_SUFFIX}"))
         except OSError:
-            return []
+            paths = []
         for path in paths:
             match = _DRAFT_NAME.match(path.name)
             if match is None or match.group("id").startswith("."):
                 continue  # a temp file of an atomic write, or not ours
-            conversation_id = match.group("id")
+            try:
+                candidates.append((path.stat().st_mtime, match.group("id")))
+            except OSError:
+                continue  # removed since the listing: sent, or emptied
+        found: list[tuple[float, str]] = []
+        for written, conversation_id in candidates:
             try:
                 validate_id(conversation_id)  # a hand-made name must not become a path
                 if (conversations_dir / f"{conversation_id}.toml").exists() or any(
                     trash_dir.glob(f"{glob.escape(conversation_id)}*.toml")
                 ):
                     continue
-                found.append((path.stat().st_mtime, conversation_id))
             except (OSError, ValueError):
                 continue
+            found.append((written, conversation_id))
         newest_first: dict[str, float] = {}
         for written, conversation_id in sorted(found, reverse=True):
             newest_first.setdefault(conversation_id, written)
@@ -154,25 +164,35 @@ class DraftStore:
 
     def flush(self) -> None:
         """Write every staged draft, each with the latest text staged for it, in order: a
-        flush that runs late never writes an older text over a newer one. Raises the first
-        StorageError once it has tried them all."""
+        flush that runs late never writes an older text over a newer one. A text stays staged
+        until it is on disk (so `load` and `unsaved` see it while it is being written), and
+        after a refusal (so the next flush tries again). Raises the first StorageError once it
+        has tried them all."""
         failure: StorageError | None = None
-        refused: dict[str, str] = {}
+        refused: dict[str, str] = {}  # tried and refused in this flush: not tried again in it
         with self._flush_lock:
             while True:
                 with self._staged_lock:
-                    if not self._staged:
-                        # Refused texts stay staged, so `load` still gives them back and the
-                        # next flush tries again; a newer text staged meanwhile wins.
-                        for conversation_id, text in refused.items():
-                            self._staged.setdefault(conversation_id, text)
-                        break
-                    conversation_id, text = self._staged.popitem()
+                    pending = next(
+                        (
+                            (conversation_id, text)
+                            for conversation_id, text in self._staged.items()
+                            if refused.get(conversation_id) != text
+                        ),
+                        None,
+                    )
+                if pending is None:
+                    break
+                conversation_id, text = pending
                 try:
                     self.save(conversation_id, text)
                 except StorageError as error:
                     failure = failure or error
                     refused[conversation_id] = text
+                    continue
+                with self._staged_lock:
+                    if self._staged.get(conversation_id) == text:  # nothing newer meanwhile
+                        del self._staged[conversation_id]
         if failure is not None:
             raise failure
 

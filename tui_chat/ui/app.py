@@ -6,8 +6,6 @@ Flows live in the screens; this module only puts the pieces together.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -19,9 +17,11 @@ from tui_chat.config import Config, ConfigProblem, save_setting
 from tui_chat.paths import AppPaths
 from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.ui.bindings import APP_BINDINGS, CHAT_SCREEN_BINDINGS, SIDEBAR_BINDINGS
+from tui_chat.ui.exit_guard import ExitGuard
 from tui_chat.ui.screens.chat import ChatScreen
 from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.services import Services
+from tui_chat.ui.terminal_hangup import HangupSafeDriver, drop_output
 from tui_chat.ui.theme_colors import derive_app_variables
 from tui_chat.ui.themes import (
     code_theme_of,
@@ -45,8 +45,14 @@ class TuiChatApp(App[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (160, "-wide")]
 
     def __init__(self, services: Services) -> None:
-        super().__init__()
+        # Under Pilot (`run_test`) Textual uses its headless driver whatever is given here.
+        super().__init__(driver_class=HangupSafeDriver)
         self.services = services
+        self.exit_guard = ExitGuard(
+            save=self._save_before_exit,
+            request_exit=self.exit,
+            terminal_gone=lambda: drop_output(self),
+        )
         specs, theme_errors = load_all_themes(services.paths.user_themes_dir)
         self.theme_specs = {spec.name: spec for spec in specs}
         self.theme_errors = theme_errors
@@ -63,10 +69,14 @@ class TuiChatApp(App[None]):
     def get_default_screen(self) -> Screen[None]:
         return ChatScreen(self.services)
 
+    def on_load(self) -> None:
+        """Before the terminal is touched: from here on SIGHUP and SIGTERM save and exit
+        (until now their default action ends the process, with nothing to save yet)."""
+        self.exit_guard.install(asyncio.get_running_loop())
+
     def on_mount(self) -> None:
         for warning in self._startup_warnings:
             self.notify(warning, title="Configuration", severity="warning", timeout=15)
-        self._install_signal_handlers()
 
     def watch_theme(self, theme: str) -> None:
         """Code blocks follow the theme too (the pane renders them with a Pygments style)."""
@@ -98,25 +108,19 @@ class TuiChatApp(App[None]):
         )
 
     # ------------------------------------------------------------- signals
-    def _install_signal_handlers(self) -> None:
-        """A dropped SSH session sends SIGHUP: keep the partial reply and exit cleanly."""
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGHUP, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(signum, self._hang_up)
-
-    def _hang_up(self) -> None:
+    def _save_before_exit(self) -> None:
+        """SIGHUP or SIGTERM (a dropped SSH session): keep the draft and the partial reply."""
         screen = self._main_screen()
         if screen is not None:
             screen.save_before_exit()
-        self.exit()
 
     async def action_quit(self) -> None:
         """ctrl+q: the draft is written before the app goes (a streaming reply is saved by its
-        own worker as it is cancelled)."""
+        own worker as it is cancelled), and the open conversation noted for the next start."""
         screen = self._main_screen()
         if screen is not None:
             screen.keep_draft_now()
+            screen.remember_open_conversation()
         await super().action_quit()
 
     def _main_screen(self) -> ChatScreen | None:
@@ -278,6 +282,8 @@ class TuiChatApp(App[None]):
 
     async def on_unmount(self) -> None:
         await self.services.aclose()
+        # Textual has restored the terminal by now (Unmount comes after application mode).
+        self.exit_guard.app_closed()
 
 
 def run_app(paths: AppPaths, config: Config, problems: list[ConfigProblem]) -> int:

@@ -12,6 +12,7 @@ from tui_chat.engine.prices import PriceBook
 from tui_chat.engine.tokens import TokenCounter
 from tui_chat.paths import AppPaths
 from tui_chat.storage.drafts import DraftStore
+from tui_chat.storage.last_open import LastOpen
 from tui_chat.storage.store import ConversationStore
 
 if TYPE_CHECKING:
@@ -20,14 +21,15 @@ if TYPE_CHECKING:
 
 @dataclass
 class Services:
-    """The stores of conversations and drafts, the token counter, the price book and one API
-    client per profile."""
+    """The stores of conversations and drafts, the note of the conversation open at the last
+    exit, the token counter, the price book and one API client per profile."""
 
     paths: AppPaths
     config: Config
     config_problems: list[ConfigProblem]
     store: ConversationStore
     drafts: DraftStore
+    last_open: LastOpen
     counter: TokenCounter
     prices: PriceBook
     # The clock for live streaming figures (elapsed, tokens/s); tests freeze it for snapshots.
@@ -42,6 +44,7 @@ class Services:
             config_problems=problems,
             store=ConversationStore(paths),
             drafts=DraftStore(paths.drafts_dir),
+            last_open=LastOpen(paths.cache_dir),
             counter=TokenCounter(),
             prices=PriceBook(config.prices, autoload=False),  # loaded in a worker
         )

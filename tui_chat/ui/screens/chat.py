@@ -511,8 +511,10 @@ class ChatScreen(
     # ------------------------------------------------------- shutting down
     def save_before_exit(self) -> None:
         """On SIGHUP and SIGTERM: keep the draft, and the partial reply marked interrupted,
-        before exiting (ctrl+q keeps the draft; the reply worker saves as it is cancelled)."""
+        before exiting (ctrl+q keeps the draft; the reply worker saves as it is cancelled), and
+        note the open conversation for the next start."""
         self.keep_draft_now()
+        self.remember_open_conversation()
         if self.recorder is not None:
             self.recorder.interrupt()
         self._save(self.conversation)

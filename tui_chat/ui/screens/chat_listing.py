@@ -2,13 +2,14 @@
 
 Kept apart from `chat.py`, which owns the screen's layout and the send/stream/save flow, so each
 module has one job. `ConversationListing` is mixed into `ChatScreen`. At start-up the list is
-drawn from the index cache in the first frame and the newest conversation opened; the folder is
-checked, and the engine prepared, once that is on screen; afterwards a poll picks up files that
-other programs add, change or remove.
+drawn from the index cache in the first frame and the conversation open at the last exit opened
+(the newest when that one is gone); the folder is checked, and the engine prepared, once that is
+on screen; afterwards a poll picks up files that other programs add, change or remove.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -33,27 +34,31 @@ def _newest_readable(entries: list) -> str | None:  # type: ignore[type-arg]
 @dataclass
 class StartUp:
     """Where start-up is: the list drawn from the index cache waits for its check, and the
-    conversation opened from it may give way to the checked list's newest, unless the user has
+    conversation opened from it may give way to the checked list's choice, unless the user has
     already chosen something else (opened, created or sent)."""
 
     background_started: bool = False
     awaiting_check: bool = False  # the list came from the cache; no checked list shown yet
     opened_from_cache: str | None = None
     user_chose: bool = False
+    last_open: str | None = None  # the conversation open at the last exit
 
 
 class ConversationListing(_Base):
-    """Lists the conversations in the sidebar and opens the newest at start-up."""
+    """Lists the conversations in the sidebar and opens the last one used at start-up."""
 
     def _show_list_from_cache(self) -> None:
-        """Draw the list as the index last recorded it, in the first frame, and open the newest
-        conversation; every file is checked once that is on screen (0.3 s at 10,000 files, which
-        would otherwise hold up the first frame), and the checked list replaces this one, visibly
-        only if files changed while tui-chat was closed.
+        """Draw the list as the index last recorded it, in the first frame, and open the
+        conversation open at the last exit (or the newest); every file is checked once that is
+        on screen (0.3 s at 10,000 files, which would otherwise hold up the first frame), and
+        the checked list replaces this one, visibly only if files changed while tui-chat was
+        closed.
 
         Reading at most MAX_LISTED lines of the cache takes ~5 ms: it is done here, not in a
-        thread, so the list is in the first frame.
+        thread, so the list is in the first frame; so is the one-line note of the last open
+        conversation.
         """
+        self.start_up.last_open = self.services.last_open.read()
         head = self.services.store.cached_head(MAX_LISTED)
         newest = max((e.updated for e in head[0] if e.updated), default=None) if head else None
         self.resume_unsaved_draft_at_start(newest)
@@ -63,8 +68,24 @@ class ConversationListing(_Base):
         entries, count = head
         self.sidebar.show_entries(entries, current_id=self.conversation.id, count=count)
         self.start_up.awaiting_check = True
-        self.start_up.opened_from_cache = _newest_readable(entries)
+        self.start_up.opened_from_cache = self._to_open_at_start(entries)
         self._after_listing(self.start_up.opened_from_cache, quiet=True)
+
+    def _to_open_at_start(self, entries: list) -> str | None:  # type: ignore[type-arg]
+        """The conversation open at the last exit while its file is there (one stat: it may
+        be further down than the cached head), else the newest readable one."""
+        last = self.start_up.last_open
+        if last is not None and self.services.store.path_for(last).exists():
+            return last
+        return _newest_readable(entries)
+
+    def remember_open_conversation(self) -> None:
+        """At exit: note the open conversation, for the next start to open it again (one that
+        has no file, a new one, makes the next start fall back to the newest)."""
+        if not self.is_mounted or (not self.conversation.messages and not self.start_up.user_chose):
+            return  # still the blank of start-up, before the open there landed: keep the note
+        with contextlib.suppress(StorageError):  # exiting: nobody is left to tell
+            self.services.last_open.write(self.conversation.id)
 
     def _start_background_work(self) -> None:
         """Once the first screen is drawn (or the start-up open failed): check the list drawn
@@ -94,15 +115,17 @@ class ConversationListing(_Base):
 
     def _show_entries(self, entries: list, open_newest: bool) -> None:  # type: ignore[type-arg]
         self.sidebar.show_entries(entries, current_id=self.conversation.id)
-        newest = _newest_readable(entries)
         start_up = self.start_up
         if start_up.awaiting_check:
             # The first checked list: files may have come, gone or changed while tui-chat was
-            # closed, so the newest conversation may not be the one the cache named.
+            # closed, so the one to open may not be the one the cache named.
             start_up.awaiting_check = False
-            if not start_up.user_chose and newest != start_up.opened_from_cache:
+            if (
+                not start_up.user_chose
+                and self._to_open_at_start(entries) != start_up.opened_from_cache
+            ):
                 open_newest = True
-        self._after_listing(newest if open_newest else None)
+        self._after_listing(self._to_open_at_start(entries) if open_newest else None)
 
     def _after_listing(self, open_id: str | None, quiet: bool = False) -> None:
         if open_id is not None:
