@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -22,15 +21,16 @@ from textual.widgets import Footer, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_chat.domain import Conversation, Message
-from tui_chat.engine.errors import ChatError, no_api_key_error
+from tui_chat.engine.errors import ChatError
 from tui_chat.engine.events import StreamFailed
 from tui_chat.engine.reply import ReplyRecorder
-from tui_chat.engine.servers import effective_base_url, is_openai_url
+from tui_chat.engine.servers import effective_base_url
 from tui_chat.storage.errors import ConversationFileError, StorageError
-from tui_chat.ui.bindings import CHAT_SCREEN_BINDINGS
+from tui_chat.ui.bindings import CHAT_SCREEN_BINDINGS, LOCAL_SERVER_BINDINGS
 from tui_chat.ui.screens.chat_commands import ConversationCommands
 from tui_chat.ui.screens.chat_drafts import DraftKeeping
 from tui_chat.ui.screens.chat_figures import LiveFigures
+from tui_chat.ui.screens.chat_first_run import FirstRun, LocalServerOffers
 from tui_chat.ui.screens.chat_listing import ConversationListing, StartUp
 from tui_chat.ui.screens.dialogs import ConfirmDialog
 from tui_chat.ui.services import Services
@@ -62,11 +62,11 @@ def mark_unfinished_replies(conversation: Conversation) -> None:
 
 
 class ChatScreen(
-    ConversationCommands, ConversationListing, DraftKeeping, LiveFigures, Screen[None]
+    ConversationCommands, ConversationListing, DraftKeeping, LiveFigures, FirstRun, Screen[None]
 ):
     """Where the user reads, writes and manages conversations."""
 
-    BINDINGS = CHAT_SCREEN_BINDINGS
+    BINDINGS = [*CHAT_SCREEN_BINDINGS, *LOCAL_SERVER_BINDINGS]
 
     def __init__(self, services: Services) -> None:
         super().__init__()
@@ -86,6 +86,7 @@ class ChatScreen(
         self._last_status = 0.0
         self._status_timer: Timer | None = None
         self.start_up = StartUp()
+        self.local_servers = LocalServerOffers()
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -125,25 +126,7 @@ class ChatScreen(
         # Whatever prevents the first screen from completing, background work starts anyway.
         self.set_timer(BACKGROUND_WORK_FALLBACK_DELAY, self._start_background_work)
         self.set_interval(STORE_POLL_SECONDS, self.poll_store)
-        self.warn_if_no_api_key()
-
-    def warn_if_no_api_key(self) -> None:
-        """Empty state: say how to set a key before the user types a first message in vain."""
-        profile = self.services.config.profile(self.conversation.profile)
-        base_url = effective_base_url(profile)
-        has_key = (
-            profile.api_key
-            or profile.api_key_command  # run at the first request, not at start-up
-            or os.environ.get(profile.api_key_env, "").strip()
-        )
-        if not has_key and is_openai_url(base_url):
-            error = no_api_key_error(profile.name, profile.api_key_env, base_url)
-            self.notify(
-                f"{error.message} `tui-chat paths` shows where config.toml lives.",
-                title="No API key",
-                severity="warning",
-                timeout=30,
-            )
+        self.show_first_run_hints()
 
     # ---------------------------------------------------- open and create
     @work(thread=True, exclusive=True, group="open")
@@ -184,6 +167,7 @@ class ChatScreen(
             return
         self.switch_drafts(self.conversation, conversation, at_start)
         self.conversation = conversation
+        self.show_first_run_hints()  # its profile may have a key where the last one had none
         self.pane.show_conversation(conversation)
         self.sidebar.select_conversation(conversation.id)
         self.recount_conversation()
@@ -227,6 +211,8 @@ class ChatScreen(
             self.notify(
                 "A reply is still streaming: press Esc to stop it, then send.", severity="warning"
             )
+            return
+        if self.refuse_without_api_key(event.text):
             return
         self.start_up.user_chose = True
         self.conversation.add(Message(role="user", content=event.text))

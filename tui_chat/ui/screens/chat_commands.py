@@ -168,6 +168,7 @@ class ConversationCommands(_Base):
             self.reload_list()
         self.recount_conversation()
         self._update_status()
+        self.show_first_run_hints()  # another profile may have, or lack, a key
         self.notify(note)
 
     def action_pick_model(self) -> None:

@@ -1,15 +1,17 @@
 """Where each line of the message pane comes from: the lines above the messages, then the blocks.
 
 The pane is one virtual column of lines. `Preamble` holds the few lines at the top (the collapsed
-system prompt, or the empty-conversation hint); `BlockLayout` knows the first line and height of
+system prompt, or the empty-conversation hints); `BlockLayout` knows the first line and height of
 every message block, so finding the block under a line is a bisection, and a block that changes
 height only moves the blocks after it.
 """
 
 from __future__ import annotations
 
+import textwrap
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from rich.segment import Segment
 from rich.style import Style
@@ -22,26 +24,42 @@ from tui_chat.ui.widgets.message_block import MessageBlock
 EMPTY_HINT = "Type a message below and press Enter."
 
 
+@dataclass(frozen=True)
+class Hint:
+    """A paragraph the empty pane shows, wrapped to the pane's width."""
+
+    text: str
+    emphasis: bool = False  # something to act on (an offer), drawn brighter than the rest
+
+
+DEFAULT_HINTS = (Hint(EMPTY_HINT),)
+
+
 class Preamble:
     """The lines above the first message, rendered once per width."""
 
     def __init__(self) -> None:
-        self._items: list[tuple[str, str]] = []  # (text, component class)
+        self._items: list[tuple[str, str, bool]] = []  # (text, component class, wrapped)
         self._width = -1
         self.lines: list[Strip] = []
+        self.empty_hints: tuple[Hint, ...] = DEFAULT_HINTS
 
     def build(self, conversation: Conversation | None) -> None:
         """Work out the lines for `conversation` (they render on the next `render`)."""
-        items: list[tuple[str, str]] = []
+        items: list[tuple[str, str, bool]] = []
         if conversation is not None and conversation.system.strip():
             system = conversation.system.strip().splitlines()
             first = next(line.strip() for line in system if line.strip())
             more = "…" if len(system) > 1 else ""
-            items.append((f"System: {first}{more}", "message-pane--meta"))
+            items.append((f"System: {first}{more}", "message-pane--meta", False))
         if conversation is None or not conversation.messages:
-            items.append((EMPTY_HINT, "message-pane--hint"))
+            for number, hint in enumerate(self.empty_hints):
+                if number:
+                    items.append(("", "message-pane--meta", False))
+                style = "message-pane--user-text" if hint.emphasis else "message-pane--hint"
+                items.append((hint.text, style, True))
         if items:
-            items.append(("", "message-pane--meta"))
+            items.append(("", "message-pane--meta", False))
         if items != self._items:
             self._items = items
             self._width = -1
@@ -51,15 +69,17 @@ class Preamble:
         self._width = -1
 
     def render(self, width: int, style_of: Callable[[str], Style]) -> None:
-        """Render at `width`; each line is cut to one line (the system prompt stays collapsed)."""
+        """Render at `width`: hints wrap, the system prompt stays collapsed to one line."""
         if self._width == width:
             return
         self._width = width
         strips: list[Strip] = []
-        for text, component in self._items:
+        for text, component, wrapped in self._items:
             safe = sanitize_for_terminal(text)
-            segments = [Segment(safe, style_of(component))] if safe else []
-            strips.append(Strip(segments).crop(0, width))
+            pieces = textwrap.wrap(safe, width, break_on_hyphens=False) if wrapped else [safe]
+            for piece in pieces or [""]:
+                segments = [Segment(piece, style_of(component))] if piece else []
+                strips.append(Strip(segments).crop(0, width))
         self.lines = strips
 
 
