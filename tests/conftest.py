@@ -15,6 +15,7 @@ from tui_chat.domain.conversation import Conversation, Message
 from tui_chat.engine.client import ChatClient
 from tui_chat.engine.errors import ChatError
 from tui_chat.engine.events import StreamEvent, StreamFailed, TextDelta
+from tui_chat.engine.local_servers import PORTS_ENV
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -36,6 +37,14 @@ def _no_user_openai_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         FAKE_API_KEY_ENV,
     ):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_local_server_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps without a key look for servers on this machine's usual ports: tests ask none, so
+    what runs on the developer's machine (an Ollama) cannot change an outcome. A test that wants
+    a server found points the probe at the test server's port."""
+    monkeypatch.setenv(PORTS_ENV, "")
 
 
 @pytest.fixture

@@ -561,22 +561,6 @@ async def test_f1_and_question_mark_show_every_key(
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help via ?")
 
 
-async def test_no_api_key_says_how_to_set_one_and_keeps_the_prompt(
-    tmp_path: Path, openai_server: FakeOpenAIServer
-) -> None:
-    app = make_app(tmp_path, "https://api.openai.com/v1", api_key=None)
-    async with app.run_test(size=(100, 30)) as pilot:
-        screen = chat(app)
-        await send(pilot, "anyone there?")
-        await wait_for(pilot, reply_finished(screen), what="the error")
-        failed = screen.conversation.messages[-1]
-        assert failed.finish_reason == "error"
-        assert "TUI_CHAT_TEST_NO_SUCH_VAR" in (failed.error or "")
-        assert screen.conversation.messages[0].content == "anyone there?"
-        (saved,) = conversation_files(tmp_path).values()
-        assert saved["messages"][0]["content"] == "anyone there?"
-
-
 async def test_status_bar_shows_tokens_context_and_cost_moving(
     tmp_path: Path, openai_server: FakeOpenAIServer
 ) -> None:

@@ -6,7 +6,9 @@ import stat
 import tomllib
 from pathlib import Path
 
-from tui_chat.config import DEFAULT_MODEL, Config, load_config, save_setting
+import pytest
+
+from tui_chat.config import DEFAULT_MODEL, Config, Profile, load_config, save_profile, save_setting
 
 GOOD = """\
 default_profile = "local"
@@ -182,6 +184,50 @@ def test_save_setting_writes_through_a_symlinked_config(tmp_path: Path) -> None:
     save_setting(link, "theme", "nord")
     assert link.is_symlink()
     assert tomllib.loads(dotfiles.read_text()) == {"theme": "nord"}
+
+
+def test_save_profile_adds_a_table_and_makes_it_the_default_keeping_the_rest(
+    tmp_path: Path,
+) -> None:
+    original = '# my settings\ntheme = "nord"\n\n' + GOOD.split("\n", 2)[2]
+    path = write(tmp_path, original, mode=0o640)
+    found = Profile(name="ollama", base_url="http://127.0.0.1:11434/v1", default_model="qwen3")
+    save_profile(path, found, make_default=True)
+    text = path.read_text()
+    assert text.startswith('# my settings\ntheme = "nord"\n')
+    assert text.count("default_profile") == 1  # replaced, not added twice
+    data = tomllib.loads(text)
+    assert data["default_profile"] == "ollama"
+    # Only what differs from a new profile's defaults, and the user's tables as they were.
+    assert data["profiles"]["ollama"] == {
+        "base_url": "http://127.0.0.1:11434/v1",
+        "default_model": "qwen3",
+    }
+    assert data["profiles"]["local"]["api_key_command"] == "pass show ollama"
+    assert data["prices"]["llama3.1:8b"] == {"input": 0.0, "output": 0.0}
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    config, problems = load_config(path)
+    assert problems == []
+    assert config.profile().base_url == "http://127.0.0.1:11434/v1"
+
+
+def test_save_profile_creates_a_private_file_and_never_writes_a_key(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "config.toml"
+    save_profile(path, Profile(name="vllm", base_url="http://[::1]:8000/v1", api_key="sk-no"))
+    assert tomllib.loads(path.read_text()) == {
+        "profiles": {"vllm": {"base_url": "http://[::1]:8000/v1"}}
+    }
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_save_profile_refuses_a_name_the_file_already_has(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    with pytest.raises(ValueError, match="local"):
+        save_profile(path, Profile(name="local", base_url="http://127.0.0.1:8080/v1"))
+    assert path.read_text() == GOOD
+    assert Config(profiles={"local": Profile(name="local")}).unused_profile_name("local") == (
+        "local-2"
+    )
 
 
 def test_keys_table_maps_binding_ids_and_rejects_non_strings(tmp_path: Path) -> None:

@@ -6,11 +6,13 @@ A broken config never stops the app: `load_config` returns defaults plus a list 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +92,14 @@ class Config:
             if candidate and candidate in self.profiles:
                 return self.profiles[candidate]
         return Profile(name=DEFAULT_PROFILE_NAME)
+
+    def unused_profile_name(self, wanted: str) -> str:
+        """`wanted`, else `wanted-2`, `wanted-3`...: the first name no profile has yet."""
+        name, number = wanted, 1
+        while name in self.profiles:
+            number += 1
+            name = f"{wanted}-{number}"
+        return name
 
     def model_for(self, profile: Profile) -> str:
         return (
@@ -310,16 +320,62 @@ def save_setting(path: Path, key: str, value: str | bool) -> None:
     config files may later hold a key; an existing file keeps its mode, and a symlinked one (a
     dotfiles repository) is written through the link rather than replaced by a plain file.
     """
+    _edit_config(path, lambda lines: _set_top_level(lines, key, value))
+
+
+def save_profile(path: Path, profile: Profile, *, make_default: bool = False) -> None:
+    """Add `[profiles.<name>]` at the end of config.toml (and, with `make_default`, set
+    default_profile to it), keeping the rest of the user's text as `save_setting` does.
+
+    Only what differs from a new profile's defaults is written, and never an inline key.
+    Raises ValueError when the file already has a profile of that name (a second table of one
+    name would make the file invalid TOML).
+    """
     import tomli_w
 
+    defaults = Profile(name=profile.name)
+    table: dict[str, Any] = {}
+    for spec in fields(Profile):
+        value = getattr(profile, spec.name)
+        if spec.name in ("name", "api_key") or value == getattr(defaults, spec.name):
+            continue
+        table[spec.name] = list(value) if isinstance(value, tuple) else value
+    written = tomli_w.dumps({"profiles": {profile.name: table}}).strip().splitlines()
+
+    def edit(lines: list[str]) -> None:
+        with contextlib.suppress(tomllib.TOMLDecodeError):  # a broken file: appended all the same
+            profiles = tomllib.loads("\n".join(lines)).get("profiles")
+            if isinstance(profiles, dict) and profile.name in profiles:
+                raise ValueError(f"config.toml already has a profile named {profile.name!r}")
+        if make_default:
+            _set_top_level(lines, "default_profile", profile.name)
+        if lines and lines[-1].strip():
+            lines.append("")
+        lines.extend(written)
+
+    _edit_config(path, edit)
+
+
+def _edit_config(path: Path, edit: Callable[[list[str]], None]) -> None:
+    """The one write path of config.toml: read its lines, let `edit` change them, write them back
+    atomically with the file's mode (0600 for a new file), through a symlink if it is one."""
     from tui_chat.storage.atomic import atomic_write_text  # storage owns the one write path
 
     path = path.resolve()
-    line = tomli_w.dumps({key: value}).strip()
     exists = path.exists()
     text = path.read_text(encoding="utf-8") if exists else ""
     mode = stat.S_IMODE(path.stat().st_mode) if exists else 0o600
     lines = text.splitlines()
+    edit(lines)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, "\n".join(lines) + "\n", mode=mode)
+
+
+def _set_top_level(lines: list[str], key: str, value: str | bool) -> None:
+    """Replace `key = ...` above the first table, or insert it just before that table."""
+    import tomli_w
+
+    line = tomli_w.dumps({key: value}).strip()
     in_table = False
     for index, existing in enumerate(lines):
         stripped = existing.strip()
@@ -327,11 +383,6 @@ def save_setting(path: Path, key: str, value: str | bool) -> None:
             in_table = True
         if not in_table and (stripped.startswith(f"{key} ") or stripped.startswith(f"{key}=")):
             lines[index] = line
-            break
-    else:
-        first_table = next(
-            (i for i, ln in enumerate(lines) if ln.strip().startswith("[")), len(lines)
-        )
-        lines.insert(first_table, line)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, "\n".join(lines) + "\n", mode=mode)
+            return
+    first_table = next((i for i, ln in enumerate(lines) if ln.strip().startswith("[")), len(lines))
+    lines.insert(first_table, line)

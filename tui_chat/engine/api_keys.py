@@ -11,6 +11,21 @@ import subprocess
 
 from tui_chat.config import Profile
 from tui_chat.engine.errors import key_command_error, redact
+from tui_chat.engine.servers import effective_base_url, is_openai_url
+
+
+def lacks_api_key(profile: Profile) -> bool:
+    """True when the profile talks to a server that needs a key (OpenAI's) and has none: no
+    inline key, no api_key_command (that one is only run at the first request) and nothing in
+    its api_key_env. Local servers take any key, so they never lack one."""
+    if not is_openai_url(effective_base_url(profile)):
+        return False
+    has_key = (
+        (profile.api_key and profile.api_key.strip())
+        or profile.api_key_command
+        or os.environ.get(profile.api_key_env, "").strip()
+    )
+    return not has_key
 
 
 def resolve_api_key(profile: Profile, *, timeout: float | None = None) -> str | None:

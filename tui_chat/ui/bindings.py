@@ -31,6 +31,21 @@ CHAT_SCREEN_BINDINGS: list[Binding] = [
     Binding("ctrl+l", "focus_composer", "Composer", id="focus_composer", show=False),
 ]
 
+# The first run without a key: a digit picks a local server the empty pane offers (see
+# chat_first_run.py). Priority, as the composer has the focus and would type the digit: the
+# screen lets the key through to it unless a server is offered and the composer is empty.
+LOCAL_SERVER_BINDINGS: list[Binding] = [
+    Binding(
+        str(number),
+        f"use_local_server({number})",
+        f"Use local server {number}",
+        id=f"use_local_server_{number}",
+        show=False,
+        priority=True,
+    )
+    for number in range(1, 5)
+]
+
 SIDEBAR_BINDINGS: list[Binding] = [
     Binding("slash", "focus_filter", "Filter", id="sidebar.filter"),
     Binding("f2,r", "rename", "Rename", id="sidebar.rename"),

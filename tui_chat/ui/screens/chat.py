@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -22,22 +21,24 @@ from textual.widgets import Footer, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_chat.domain import Conversation, Message
-from tui_chat.engine.errors import ChatError, no_api_key_error
+from tui_chat.engine.errors import ChatError
 from tui_chat.engine.events import StreamFailed
 from tui_chat.engine.reply import ReplyRecorder
-from tui_chat.engine.servers import effective_base_url, is_openai_url
+from tui_chat.engine.servers import effective_base_url
 from tui_chat.storage.errors import ConversationFileError, StorageError
 from tui_chat.storage.search import SearchResult
-from tui_chat.ui.bindings import CHAT_SCREEN_BINDINGS
+from tui_chat.ui.bindings import CHAT_SCREEN_BINDINGS, LOCAL_SERVER_BINDINGS
 from tui_chat.ui.screens.chat_commands import ConversationCommands
 from tui_chat.ui.screens.chat_drafts import DraftKeeping
 from tui_chat.ui.screens.chat_figures import LiveFigures
+from tui_chat.ui.screens.chat_first_run import FirstRun, LocalServerOffers
 from tui_chat.ui.screens.chat_listing import ConversationListing, StartUp
 from tui_chat.ui.screens.chat_search import MessageSearch
 from tui_chat.ui.screens.dialogs import ConfirmDialog
 from tui_chat.ui.services import Services
 from tui_chat.ui.themes import code_theme_of
 from tui_chat.ui.widgets.composer import Composer
+from tui_chat.ui.widgets.message_layout import DEFAULT_HINTS, Hint
 from tui_chat.ui.widgets.message_pane import MessagePane
 from tui_chat.ui.widgets.sidebar import Sidebar
 from tui_chat.ui.widgets.status_bar import StatusBar, StatusFigures
@@ -69,11 +70,12 @@ class ChatScreen(
     DraftKeeping,
     LiveFigures,
     MessageSearch,
+    FirstRun,
     Screen[None],
 ):
     """Where the user reads, writes and manages conversations."""
 
-    BINDINGS = CHAT_SCREEN_BINDINGS
+    BINDINGS = [*CHAT_SCREEN_BINDINGS, *LOCAL_SERVER_BINDINGS]
 
     def __init__(self, services: Services) -> None:
         super().__init__()
@@ -97,6 +99,7 @@ class ChatScreen(
         self._last_status = 0.0
         self._status_timer: Timer | None = None
         self.start_up = StartUp()
+        self.local_servers = LocalServerOffers()
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -129,7 +132,7 @@ class ChatScreen(
 
     def on_mount(self) -> None:
         self.pane.token_label = self._token_label
-        self.show_model_note()
+        self.show_empty_hints()
         self.pane.show_conversation(self.conversation)
         self.composer.focus()
         self._update_status()
@@ -137,25 +140,6 @@ class ChatScreen(
         # Whatever prevents the first screen from completing, background work starts anyway.
         self.set_timer(BACKGROUND_WORK_FALLBACK_DELAY, self._start_background_work)
         self.set_interval(STORE_POLL_SECONDS, self.poll_store)
-        self.warn_if_no_api_key()
-
-    def warn_if_no_api_key(self) -> None:
-        """Empty state: say how to set a key before the user types a first message in vain."""
-        profile = self.services.config.profile(self.conversation.profile)
-        base_url = effective_base_url(profile)
-        has_key = (
-            profile.api_key
-            or profile.api_key_command  # run at the first request, not at start-up
-            or os.environ.get(profile.api_key_env, "").strip()
-        )
-        if not has_key and is_openai_url(base_url):
-            error = no_api_key_error(profile.name, profile.api_key_env, base_url)
-            self.notify(
-                f"{error.message} `tui-chat paths` shows where config.toml lives.",
-                title="No API key",
-                severity="warning",
-                timeout=30,
-            )
 
     # ---------------------------------------------------- open and create
     @work(thread=True, exclusive=True, group="open")
@@ -205,7 +189,7 @@ class ChatScreen(
             return
         self.switch_drafts(self.conversation, conversation, at_start)
         self.conversation = conversation
-        self.show_model_note()
+        self.show_empty_hints()  # its profile may have a key where the last one had none
         self.pane.show_conversation(conversation)
         self.give_pane_its_hits()
         if at_hit:
@@ -240,19 +224,22 @@ class ChatScreen(
             profile=profile.name, model=self.session_model(profile), system=config.system_prompt
         )
 
-    def show_model_note(self) -> None:
-        """An empty conversation whose model is not its profile's default says so in the pane,
-        so a message is never sent to a model the user did not expect."""
+    def show_empty_hints(self) -> None:
+        """What an empty conversation's pane says: how to start (with no key, how to get going),
+        and which model a first message goes to when it is not the profile's default, so a
+        message is never sent to a model the user did not expect."""
         conversation = self.conversation
         config = self.services.config
+        hints = self.first_run_hints() or list(DEFAULT_HINTS)
         default = config.model_for(config.profile(conversation.profile))
-        note = ""
         if not conversation.messages and conversation.model != default:
-            note = (
-                f"Model: {conversation.model}, not the profile's default {default} "
-                "(ctrl+o to change)."
+            hints.append(
+                Hint(
+                    f"Model: {conversation.model}, not the profile's default {default} "
+                    "(ctrl+o to change)."
+                )
             )
-        self.pane.set_empty_note(note)
+        self.pane.show_empty_hints(hints)
 
     @on(Sidebar.Opened)
     def _sidebar_opened(self, event: Sidebar.Opened) -> None:
@@ -271,6 +258,8 @@ class ChatScreen(
             self.notify(
                 "A reply is still streaming: press Esc to stop it, then send.", severity="warning"
             )
+            return
+        if self.refuse_without_api_key(event.text):
             return
         self.start_up.user_chose = True
         self.conversation.add(Message(role="user", content=event.text))

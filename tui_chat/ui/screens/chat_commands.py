@@ -206,7 +206,7 @@ class ConversationCommands(_Base):
             self.reload_list()
         self.recount_conversation()
         self._update_status()
-        self.show_model_note()
+        self.show_empty_hints()  # another profile may have, or lack, a key
         self.notify(note)
 
     def export_markdown(self) -> None:

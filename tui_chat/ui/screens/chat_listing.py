@@ -89,14 +89,15 @@ class ConversationListing(_Base):
 
     def _start_background_work(self) -> None:
         """Once the first screen is drawn (or the start-up open failed): check the list drawn
-        from the cache, and prepare the engine (~0.8 s of GIL-bound work that would slow the
-        first frames)."""
+        from the cache, prepare the engine (~0.8 s of GIL-bound work that would slow the
+        first frames), and, with no API key, look for local servers."""
         if self.start_up.background_started:
             return
         self.start_up.background_started = True
         if self.start_up.awaiting_check:
             self.reload_list()
         self.prepare_engine()
+        self.look_for_local_servers()
 
     @work(thread=True, exclusive=True, group="list")
     def reload_list(self, open_newest: bool = False) -> None:

@@ -7,11 +7,14 @@ from textual.message import Message
 from textual.widgets import TextArea
 
 from tui_chat.ui.bindings import (
+    LOCAL_SERVER_BINDINGS,
     NEWLINE_KEYS_DEFAULT,
     NEWLINE_KEYS_SWAPPED,
     SEND_KEYS_DEFAULT,
     SEND_KEYS_SWAPPED,
 )
+
+_SCREEN_CHOICE_KEYS = frozenset(binding.key for binding in LOCAL_SERVER_BINDINGS)
 
 
 class Composer(TextArea):
@@ -42,6 +45,14 @@ class Composer(TextArea):
         )
         self.send_keys = SEND_KEYS_DEFAULT if enter_sends else SEND_KEYS_SWAPPED
         self.newline_keys = NEWLINE_KEYS_DEFAULT if enter_sends else NEWLINE_KEYS_SWAPPED
+
+    def check_consume_key(self, key: str, character: str | None = None) -> bool:
+        """Whether bindings above the composer never see `key` (Textual hides the keys a text
+        field types from them). The digits of LOCAL_SERVER_BINDINGS stay visible: on the first
+        run they pick a local server, and the screen lets them through to be typed otherwise."""
+        if key in _SCREEN_CHOICE_KEYS:
+            return False
+        return super().check_consume_key(key, character)
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key in self.send_keys:

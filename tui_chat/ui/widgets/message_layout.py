@@ -1,19 +1,20 @@
 """Where each line of the message pane comes from: the lines above the messages, then the blocks.
 
 The pane is one virtual column of lines. `Preamble` holds the few lines at the top (the collapsed
-system prompt, or the empty-conversation hint); `BlockLayout` knows the first line and height of
+system prompt, or the empty-conversation hints); `BlockLayout` knows the first line and height of
 every message block, so finding the block under a line is a bisection, and a block that changes
 height only moves the blocks after it.
 """
 
 from __future__ import annotations
 
+import textwrap
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.content import Content
 from textual.strip import Strip
 
 from tui_chat.domain.conversation import Conversation
@@ -23,6 +24,17 @@ from tui_chat.ui.widgets.message_block import MessageBlock
 EMPTY_HINT = "Type a message below and press Enter."
 
 
+@dataclass(frozen=True)
+class Hint:
+    """A paragraph the empty pane shows, wrapped to the pane's width."""
+
+    text: str
+    emphasis: bool = False  # something to act on (an offer), drawn brighter than the rest
+
+
+DEFAULT_HINTS = (Hint(EMPTY_HINT),)
+
+
 class Preamble:
     """The lines above the first message, rendered once per width."""
 
@@ -30,9 +42,7 @@ class Preamble:
         self._items: list[tuple[str, str, bool]] = []  # (text, component class, wrapped)
         self._width = -1
         self.lines: list[Strip] = []
-        # Said under an empty conversation's hint (which model it will use), wrapped to the
-        # width: it is a sentence to read, not a line to glance at.
-        self.empty_note = ""
+        self.empty_hints: tuple[Hint, ...] = DEFAULT_HINTS
 
     def build(self, conversation: Conversation | None) -> None:
         """Work out the lines for `conversation` (they render on the next `render`)."""
@@ -43,9 +53,11 @@ class Preamble:
             more = "…" if len(system) > 1 else ""
             items.append((f"System: {first}{more}", "message-pane--meta", False))
         if conversation is None or not conversation.messages:
-            items.append((EMPTY_HINT, "message-pane--hint", False))
-            if self.empty_note:
-                items.append((self.empty_note, "message-pane--meta", True))
+            for number, hint in enumerate(self.empty_hints):
+                if number:
+                    items.append(("", "message-pane--meta", False))
+                style = "message-pane--user-text" if hint.emphasis else "message-pane--hint"
+                items.append((hint.text, style, True))
         if items:
             items.append(("", "message-pane--meta", False))
         if items != self._items:
@@ -57,16 +69,16 @@ class Preamble:
         self._width = -1
 
     def render(self, width: int, style_of: Callable[[str], Style]) -> None:
-        """Render at `width`; each line is cut to one line (the system prompt stays collapsed)."""
+        """Render at `width`: hints wrap, the system prompt stays collapsed to one line."""
         if self._width == width:
             return
         self._width = width
         strips: list[Strip] = []
         for text, component, wrapped in self._items:
             safe = sanitize_for_terminal(text)
-            lines = [line.plain for line in Content(safe).wrap(width)] if wrapped else [safe]
-            for line in lines:
-                segments = [Segment(line, style_of(component))] if line else []
+            pieces = textwrap.wrap(safe, width, break_on_hyphens=False) if wrapped else [safe]
+            for piece in pieces or [""]:
+                segments = [Segment(piece, style_of(component))] if piece else []
                 strips.append(Strip(segments).crop(0, width))
         self.lines = strips
 

@@ -23,7 +23,7 @@ of a streaming reply), `message_navigation.py` (keys and actions on the selected
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
@@ -48,7 +48,7 @@ from tui_chat.ui.widgets.markdown_lines import (
     MarkdownStyles,
 )
 from tui_chat.ui.widgets.message_block import BlockStyles, MessageBlock, RenderContext
-from tui_chat.ui.widgets.message_layout import BlockLayout, Preamble
+from tui_chat.ui.widgets.message_layout import DEFAULT_HINTS, BlockLayout, Hint, Preamble
 from tui_chat.ui.widgets.message_navigation import MessageNavigation
 from tui_chat.ui.widgets.mouse_selection import MouseSelection
 from tui_chat.ui.widgets.row_diff import GUTTER
@@ -199,11 +199,11 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
         self._ensure_visible_rendered()
         self.refresh()
 
-    def set_empty_note(self, note: str) -> None:
-        """A sentence under the empty conversation's hint (say, which model it will use); it
-        goes with the hint when the first message comes."""
-        if note != self._preamble.empty_note:
-            self._preamble.empty_note = note
+    def show_empty_hints(self, hints: Sequence[Hint] = DEFAULT_HINTS) -> None:
+        """What the pane says while the conversation is empty (the default: how to send)."""
+        hints = tuple(hints)
+        if hints != self._preamble.empty_hints:
+            self._preamble.empty_hints = hints
             self.system_changed()
 
     def system_changed(self) -> None:
