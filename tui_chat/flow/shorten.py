@@ -45,7 +45,8 @@ class ShorterFork:
         if self.over_by is not None:
             about = "about " if self.estimated else ""
             window = f" the {self.window:,}-token window" if self.window else " the window"
-            figure = f" (it is {about}{self.over_by:,} tokens over{window})"
+            tokens = "token" if self.over_by == 1 else "tokens"
+            figure = f" (it is {about}{self.over_by:,} {tokens} over{window})"
         plural = "message" if self.drop == 1 else "messages"
         return (
             f"Retry in a new fork without the {self.drop} oldest {plural}{figure}? "
