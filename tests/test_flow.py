@@ -108,7 +108,7 @@ class FlowRun:
 
 @pytest.fixture
 def run(tmp_path: Path, chat: ChatHarness, counter: TokenCounter) -> FlowRun:
-    return FlowRun(tmp_path, chat.client(request_timeout=2.0), counter)
+    return FlowRun(tmp_path, chat.client(request_timeout=10.0), counter)
 
 
 def test_the_flow_runs_without_textual() -> None:
@@ -132,7 +132,7 @@ async def test_the_prompt_is_on_disk_before_the_request_and_the_reply_after(
     reply = await run.send(conversation)
 
     assert on_disk_at_start == [[PROMPT]]
-    assert reply.content == REPLY and reply.finish_reason == "stop"
+    assert reply.content == REPLY and reply.finish_reason == "stop", reply.error
     kinds = [type(e).__name__ for e in run.events]
     assert kinds[:2] == ["Saved", "ReplyStarted"]
     assert kinds[-2:] == ["Saved", "ReplyEnded"]
