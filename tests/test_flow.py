@@ -498,3 +498,23 @@ def test_without_any_window_known_the_fork_keeps_the_newest_half_and_says_no_fig
     assert plan is not None and "tokens over" not in plan.question
     whole = counter.count_messages(conversation.model, "", conversation.messages[:-1]).tokens
     assert plan.kept_tokens <= whole // 2 < plan.kept_tokens + 60
+
+
+async def test_a_change_made_elsewhere_before_the_prompt_is_saved_is_merged_first(
+    tmp_path: Path, run: FlowRun, openai_server: FakeOpenAIServer
+) -> None:
+    conversation = ChatHarness.conversation()
+    await run.send(conversation, "first")
+    other = ConversationStore(data_paths(tmp_path))  # another tui-chat on the same folder
+    theirs = other.load(conversation.id)
+    theirs.add(Message(role="user", content="from the other window"))
+    other.save(theirs)
+    openai_server.enqueue(Script(text="second reply"))
+
+    await run.send(conversation, "second")
+
+    contents = [m.content for m in conversation.messages]
+    # Both sides added a message since the last save: merged by time (a tie puts ours first).
+    assert contents[:2] == ["first", "You said: first"] and contents[-1] == "second reply"
+    assert sorted(contents[2:4]) == ["from the other window", "second"]
+    assert [m["content"] for m in saved_file(tmp_path)["messages"]] == contents

@@ -74,15 +74,19 @@ class BackgroundSaver:
         copy = detached_copy(conversation)
         if in_progress is not None:
             message, mark = in_progress
-            for original, copied in zip(conversation.messages, copy.messages, strict=True):
+            for original, twin in zip(conversation.messages, copy.messages, strict=True):
                 if original is message:
-                    copied.finish_reason = mark
+                    twin.finish_reason = mark
+        # All taken before the thread starts: from then on the copy is the thread's to change.
+        before = {name: getattr(copy, name) for name in _CHANGED_BY_STORE}
+        originals = {id(c): o for o, c in zip(conversation.messages, copy.messages, strict=True)}
+        copied = list(copy.messages)  # keeps the ids in `originals` from being reused
         pending = _Pending(
             future=_SAVER.submit(save_conversation, self.store, copy),
             copy=copy,
-            before={name: getattr(copy, name) for name in _CHANGED_BY_STORE},
-            originals={id(c): o for o, c in zip(conversation.messages, copy.messages, strict=True)},
-            copied=list(copy.messages),  # keeps the ids in `originals` from being reused
+            before=before,
+            originals=originals,
+            copied=copied,
             taken=len(conversation.messages),
         )
         self._pending = pending

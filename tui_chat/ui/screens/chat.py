@@ -1,7 +1,9 @@
 """The main screen: sidebar, message pane, composer and status bar, and the flows between them.
 
 State lives in one place: `self.conversation`, the open Conversation. The message pane holds a
-reference to that same object; the store saves it; the engine reads it to build requests.
+reference to that same object; the store saves it; the engine reads it to build requests. A
+reply is asked for, streamed and saved by `tui_chat.flow.ReplyFlow`; the screen repaints from
+its events.
 """
 
 from __future__ import annotations
