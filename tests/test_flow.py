@@ -518,3 +518,20 @@ async def test_a_change_made_elsewhere_before_the_prompt_is_saved_is_merged_firs
     assert contents[:2] == ["first", "You said: first"] and contents[-1] == "second reply"
     assert sorted(contents[2:4]) == ["from the other window", "second"]
     assert [m["content"] for m in saved_file(tmp_path)["messages"]] == contents
+
+
+async def test_a_bug_in_whoever_listens_costs_neither_the_prompt_nor_the_text_so_far(
+    tmp_path: Path, run: FlowRun, openai_server: FakeOpenAIServer
+) -> None:
+    openai_server.enqueue(Script(text=REPLY))
+
+    def broken(event: FlowEvent) -> None:
+        if isinstance(event, ReplyUpdated):
+            raise RuntimeError("a repaint went wrong")
+
+    run.on_event = broken
+    reply = await run.send(ChatHarness.conversation())
+    saved = saved_file(tmp_path)["messages"]
+    assert [m["content"] for m in saved] == [PROMPT, reply.content]
+    # Said once, without a key to press: the screen adds its own "ctrl+r to retry".
+    assert saved[1]["error"] == "Unexpected error: RuntimeError."

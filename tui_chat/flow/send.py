@@ -142,11 +142,12 @@ class ReplyFlow:
             failure = error
             recorder.apply(StreamFailed(error))
         except Exception as error:  # a bug must not cost the user the reply or the app
+            # How to retry is said by whoever shows the reply (the screen: ctrl+r).
             recorder.apply(
                 StreamFailed(
                     ChatError(
                         "unexpected",
-                        f"Unexpected error: {type(error).__name__}. Press ctrl+r to retry.",
+                        f"Unexpected error: {type(error).__name__}.",
                     )
                 )
             )
