@@ -161,6 +161,10 @@ class FakeOpenAIServer:
         self.models_answer.set()
         self.strict_models = False  # True: a model not in `models` gets a 404 model_not_found
         self.reject_stream_options = False  # True: a strict server that predates stream_options
+        # A model's context window: a request whose prompt plus max_tokens exceed it gets a 400
+        # context_length_exceeded, saying by how much as OpenAI does, or not, as some servers.
+        self.context_window: int | None = None
+        self.context_error_figures = True
         self.tokens_per_second = tokens_per_second
         self.reply_tokens = reply_tokens
         self.required_key = required_key
@@ -451,6 +455,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self._reject_reasoning_params(model, body):
             return
+        if self._reject_over_context_window(model, messages, body):
+            return
 
         encoding = encoding_for(model)
         text = script.text if script.text is not None else fake.default_reply(messages, model)
@@ -515,6 +521,27 @@ class _Handler(BaseHTTPRequestHandler):
             usage if include_usage or script.usage_in_x_groq else None,
             delay,
         )
+
+    def _reject_over_context_window(
+        self, model: str, messages: list[dict[str, Any]], body: dict[str, Any]
+    ) -> bool:
+        """Answer like OpenAI when the prompt and the room asked for the reply exceed the window."""
+        window = self.fake.context_window
+        if window is None:
+            return False
+        limit = body.get("max_completion_tokens") or body.get("max_tokens") or 0
+        used = prompt_tokens_of(model, messages) + limit
+        if used <= window:
+            return False
+        if self.fake.context_error_figures:
+            message = (
+                f"This model's maximum context length is {window} tokens. However, your "
+                f"messages resulted in {used} tokens. Please reduce the length of the messages."
+            )
+        else:
+            message = "Input is too long for this model."
+        self._send_error_json(400, message, code="context_length_exceeded", param="messages")
+        return True
 
     def _reject_reasoning_params(self, model: str, body: dict[str, Any]) -> bool:
         """Answer like OpenAI when a reasoning model gets parameters it does not accept."""

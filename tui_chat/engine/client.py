@@ -20,7 +20,7 @@ import importlib
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tui_chat.config import Profile
@@ -209,7 +209,7 @@ class ChatClient:
 
     async def stream_reply(
         self, conversation: Conversation, *, model: str | None = None
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         """Stream the assistant's reply to `conversation` (system prompt plus its messages).
 
         Yields TextDelta/ReasoningDelta events, then a UsageReport when the server sends

@@ -4,7 +4,9 @@
 own `UnexpectedResponse`) to a `ChatError`: a kind the UI can act on, one sentence saying what
 happened and what to do next, and the facts behind it (status, retry-after, tokens over the
 context window). Messages name the server; they never contain an API key, at most its last four
-characters.
+characters. A sentence about a stream that broke says what happened, not what became of the
+reply: whoever shows the reply says that (partial text kept, how to retry) once, from its
+finish_reason.
 """
 
 from __future__ import annotations
@@ -91,6 +93,13 @@ def mask_key(key: str | None) -> str:
     return "…" + key[-4:]
 
 
+def _the_key(key: str | None) -> str:
+    """The key as a sentence names it: by its last four characters when it is long enough to
+    show them, else without any (a bare "…" said nothing)."""
+    masked = mask_key(key)
+    return "the API key" if masked == "…" else f"the API key {masked}"
+
+
 def redact(text: str, api_key: str | None = None) -> str:
     """`text` with the API key (and anything shaped like one) replaced by its last 4 chars."""
     if api_key and len(api_key) >= 4:
@@ -123,10 +132,7 @@ def key_command_error(profile: str, reason: str) -> ChatError:
 def stream_ended_early_notice(base_url: str | None) -> str:
     """Why a reply is marked cut when the server closed the stream without finishing it."""
     where = host_of(base_url) if base_url else "The server"
-    return (
-        f"{where} ended the reply without saying it was finished (the partial reply is kept, "
-        "marked as cut): send again to retry."
-    )
+    return f"{where} ended the reply without saying it was finished."
 
 
 def _detail(exc: BaseException, api_key: str | None) -> str:
@@ -292,8 +298,7 @@ def describe_error(
         if during_stream:
             return ChatError(
                 "timeout",
-                f"{host} stopped sending mid-reply and the wait timed out: send again to retry "
-                "(any partial reply is kept).",
+                f"{host} stopped sending mid-reply and the wait timed out.",
                 retryable=True,
             )
         return ChatError(
@@ -306,8 +311,7 @@ def describe_error(
         if during_stream:
             return ChatError(
                 "stream_cut",
-                f"The connection to {host} dropped mid-reply: send again to retry (any partial "
-                "reply is kept, marked as cut).",
+                f"The connection to {host} dropped mid-reply.",
                 retryable=True,
             )
         return ChatError(
@@ -325,15 +329,14 @@ def describe_error(
             return _context_error(exc, model, status=None)
         return ChatError(
             "server",
-            f"{host} reported an error ({_detail(exc, api_key)}): send again to retry (any "
-            "partial reply is kept).",
+            f"{host} reported an error ({_detail(exc, api_key)}).",
             retryable=True,
         )
     if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError):
         return ChatError(
             "bad_response",
-            f"{host} sent a malformed stream (not valid JSON); any partial reply is kept: check "
-            "that the base_url points at an OpenAI-compatible API.",
+            f"{host} sent a malformed stream (not valid JSON): check that the base_url points "
+            "at an OpenAI-compatible API.",
         )
     return ChatError(
         "unexpected",
@@ -370,8 +373,8 @@ def _describe_status(
     if status == 401:
         return ChatError(
             "auth",
-            f"{host} rejected the API key {mask_key(api_key)} (401): check the key{where} or "
-            "its environment variable.",
+            f"{host} rejected {_the_key(api_key)} (401): check the key{where} or its "
+            "environment variable.",
             status=status,
         )
     if status == 403:

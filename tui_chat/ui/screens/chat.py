@@ -1,20 +1,21 @@
 """The main screen: sidebar, message pane, composer and status bar, and the flows between them.
 
 State lives in one place: `self.conversation`, the open Conversation. The message pane holds a
-reference to that same object; the store saves it; the engine reads it to build requests.
+reference to that same object; the store saves it; the engine reads it to build requests. A
+reply is asked for, streamed and saved by `tui_chat.flow.ReplyFlow`; the screen repaints from
+its events.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import threading
-import time
 from collections.abc import Callable
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, TextArea
@@ -22,9 +23,21 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_chat.domain import Conversation, Message
 from tui_chat.engine.errors import ChatError
-from tui_chat.engine.events import StreamFailed
 from tui_chat.engine.reply import ReplyRecorder
 from tui_chat.engine.servers import effective_base_url
+from tui_chat.flow import (
+    FlowEvent,
+    ReplyEnded,
+    ReplyFlow,
+    ReplyStarted,
+    ReplyUpdated,
+    Saved,
+    SaveFailed,
+    SaveReport,
+    mark_unfinished_replies,
+    plan_shorter_fork,
+    save_conversation,
+)
 from tui_chat.storage.errors import ConversationFileError, StorageError
 from tui_chat.storage.search import SearchResult
 from tui_chat.ui.bindings import CHAT_SCREEN_BINDINGS, LOCAL_SERVER_BINDINGS
@@ -43,7 +56,6 @@ from tui_chat.ui.widgets.message_pane import MessagePane
 from tui_chat.ui.widgets.sidebar import Sidebar
 from tui_chat.ui.widgets.status_bar import StatusBar, StatusFigures
 
-PERIODIC_SAVE_SECONDS = 3.0
 # While a reply is under way the elapsed time ticks even when nothing arrives: a reasoning
 # model thinking for a minute, or a stalled stream, must not look frozen.
 STATUS_TICK_SECONDS = 0.5
@@ -52,16 +64,6 @@ STATUS_TICK_SECONDS = 0.5
 COMPOSER_COUNT_DELAY = 0.4
 STORE_POLL_SECONDS = 2.0
 BACKGROUND_WORK_FALLBACK_DELAY = 2.0
-
-
-def mark_unfinished_replies(conversation: Conversation) -> None:
-    """A reply saved mid-stream (periodic save) and never finished: the app was killed.
-
-    Loaded from a file, it is marked interrupted so it does not pass for a complete answer.
-    """
-    for message in conversation.messages:
-        if message.role == "assistant" and not message.finish_reason:
-            message.finish_reason = "interrupted"
 
 
 class ChatScreen(
@@ -86,7 +88,9 @@ class ChatScreen(
             profile=profile.name, model=config.model_for(profile), system=config.system_prompt
         )
         self.recorder: ReplyRecorder | None = None
-        self.reply_worker: Worker[None] | None = None
+        self.reply_flow: ReplyFlow | None = None
+        self.reply_worker: Worker[Message] | None = None
+        self._reply_ticker: Timer | None = None
         self.recently_trashed: list[str] = []
         # The last search's results, by conversation id, until the user leaves them.
         self.search_results: dict[str, SearchResult] = {}
@@ -272,107 +276,96 @@ class ChatScreen(
         self.start_reply()
 
     def start_reply(self) -> None:
-        self.reply_worker = self.run_worker(
-            self._stream_reply(), exclusive=True, group="reply", name="reply"
-        )
-
-    async def _stream_reply(self) -> None:
+        """Ask for the next reply to the open conversation (its last message is the prompt)."""
         services = self.services
         conversation = self.conversation
-        # The prompt reaches the disk before the request leaves: a crash can never lose it.
-        await asyncio.to_thread(self._save, conversation)
-        self.reload_list()
         profile = services.config.profile(conversation.profile)
-        prompt = services.counter.count_messages(
-            conversation.model, conversation.system, conversation.messages
-        )
-        self._conversation_tokens = prompt.tokens  # the gauge counts the message just sent
-        reply = conversation.add(Message(role="assistant", content="", model=conversation.model))
-        index = len(conversation.messages) - 1
-        self.pane.message_added()
-        recorder = ReplyRecorder(
-            reply,
+        self.reply_flow = ReplyFlow(
+            conversation,
+            services.client_for(profile),
+            store=services.store,
             counter=services.counter,
             prices=services.prices,
-            base_url=effective_base_url(profile),
-            prompt_estimate=prompt.tokens,
             clock=services.clock,
+            listener=self._reply_event,
         )
-        self.recorder = recorder
-        last_save = time.monotonic()
-        failure: ChatError | None = None
-        ticker = self.set_interval(STATUS_TICK_SECONDS, self._schedule_status)
-        try:
-            client = services.client_for(profile)
-            # aclosing: a cancel that lands during a periodic save still closes the response now.
-            events = client.stream_reply(conversation, model=conversation.model)
-            async with contextlib.aclosing(events):
-                async for event in events:
-                    recorder.apply(event)
-                    if isinstance(event, StreamFailed):
-                        failure = event.error
-                    self.pane.message_changed(index)
-                    self._schedule_status()
-                    now = time.monotonic()
-                    if now - last_save >= PERIODIC_SAVE_SECONDS:
-                        last_save = now
-                        await asyncio.to_thread(self._save, conversation)
-        except asyncio.CancelledError:
-            recorder.interrupt()
-            raise
-        except ChatError as error:  # e.g. no API key: raised before any request
-            failure = error
-            recorder.apply(StreamFailed(error))
-        except Exception as error:  # a bug must not cost the user the reply or the app
-            recorder.apply(
-                StreamFailed(
-                    ChatError(
-                        "unexpected",
-                        f"Unexpected error: {type(error).__name__}. Press ctrl+r to retry.",
-                    )
-                )
-            )
-        finally:
-            ticker.stop()
-            recorder.interrupt()  # no-op when the reply already ended
-            # Until the recount below lands, the gauge keeps the reply it has shown.
-            self._conversation_tokens += recorder.completion_tokens
-            self.recorder = None
-            conversation.touch()
-            self.pane.message_changed(index)
-            # Saved synchronously: this also runs while the app is shutting down.
-            self._save(conversation)
-            self._update_status()
-            self.recount_conversation()
-            self.reload_list()
-        if failure is not None and failure.kind == "context_length":
+        self.reply_worker = self.run_worker(
+            self.reply_flow.run(), exclusive=True, group="reply", name="reply"
+        )
+
+    def _reply_event(self, event: FlowEvent) -> None:
+        """Repaint from the reply flow (it runs in this screen's async worker, so on the event
+        loop). At exit the widgets go before the worker ends: the flow has saved by then, and
+        what is gone is not repainted."""
+        pane = self._shown_pane()
+        if isinstance(event, ReplyUpdated):  # first: once per delta
+            if pane is not None:
+                pane.message_changed(event.index)
+                self._schedule_status()
+        elif isinstance(event, ReplyEnded):
+            self._reply_ended(event, pane)
+        elif pane is None:
+            return
+        elif isinstance(event, ReplyStarted):
+            self.recorder = event.recorder
+            self._conversation_tokens = event.prompt_tokens  # the gauge counts the message sent
+            self.reload_list()  # the prompt is saved
+            pane.message_added()
+            self._reply_ticker = self.set_interval(STATUS_TICK_SECONDS, self._schedule_status)
+        elif isinstance(event, Saved):
+            self._say_save_report(SaveReport(outcome=event.outcome))
+        elif isinstance(event, SaveFailed):
+            self._say_save_report(SaveReport(error=event.error))
+
+    def _reply_ended(self, event: ReplyEnded, pane: MessagePane | None) -> None:
+        if self._reply_ticker is not None:
+            self._reply_ticker.stop()
+            self._reply_ticker = None
+        self.recorder = None
+        if pane is None:
+            return
+        # Until the recount below lands, the gauge keeps the reply it has shown.
+        self._conversation_tokens += event.completion_tokens
+        pane.message_changed(event.index)
+        self._update_status()
+        self.recount_conversation()
+        self.reload_list()
+        failure = event.failure
+        if failure is not None and failure.kind == "context_length" and not event.interrupted:
             self.run_worker(self.offer_shorter_fork(failure), group="dialog")
 
+    def _shown_pane(self) -> MessagePane | None:
+        """The message pane, or None once the screen is being taken down."""
+        try:
+            return self.pane
+        except NoMatches:
+            return None
+
     async def offer_shorter_fork(self, failure: ChatError) -> None:
-        """Too long for the model: offer to retry in a fork without the oldest messages.
+        """Too long for the model: offer to retry in a fork without the oldest messages, cut
+        so the request fits the model's window with room for the reply.
 
         A fork, so nothing the user wrote is removed from the original conversation.
         """
         conversation = self.conversation
-        prompt = conversation.messages[:-1]  # without the failed reply
-        over_by = failure.over_by_tokens or 1
-        drop = self.services.counter.oldest_messages_to_drop(conversation.model, prompt, over_by)
-        if drop <= 0 or drop >= len(prompt):
+        services = self.services
+        profile = services.config.profile(conversation.profile)
+        plan = plan_shorter_fork(
+            conversation,
+            failure,
+            counter=services.counter,
+            prices=services.prices,
+            base_url=effective_base_url(profile),
+            reply_tokens=profile.max_tokens,
+        )
+        if plan is None:
             return
         answer = await self.app.push_screen_wait(
-            ConfirmDialog(
-                "Too long for the model",
-                f"Retry in a new fork without the {drop} oldest messages"
-                f" ({over_by:,} tokens over)? The original conversation is kept.",
-            )
+            ConfirmDialog("Too long for the model", plan.question)
         )
         if answer != "yes":
             return
-        fork = conversation.fork_before(len(prompt))
-        fork.messages = fork.messages[drop:]
-        fork.title = f"{conversation.display_title} (shortened)"
-        self._show_conversation(fork)
-        self._save(fork)
+        self._show_conversation(plan.fork(conversation))
         self.start_reply()
 
     def action_stop_reply(self) -> None:
@@ -405,17 +398,18 @@ class ChatScreen(
 
     # ------------------------------------------------------------- saving
     def _save(self, conversation: Conversation) -> None:
-        """The one save path of the app: the store's atomic, clobber-safe save."""
-        if not conversation.messages:
-            return  # a new, empty conversation gets no file until something is said
-        try:
-            outcome = self.services.store.save(conversation)
-        except StorageError as error:
-            self._notify_any_thread(f"{error} Your text is still here; nothing was lost.", "error")
-            return
-        if outcome.message:
+        """Save `conversation` (from the event loop or a thread worker) and say what the user
+        must know: the disk refused, or the file was merged with a change made elsewhere."""
+        self._say_save_report(save_conversation(self.services.store, conversation))
+
+    def _say_save_report(self, report: SaveReport) -> None:
+        if report.error is not None:
+            self._notify_any_thread(
+                f"{report.error} Your text is still here; nothing was lost.", "error"
+            )
+        elif report.outcome is not None and report.outcome.message:
             # Merged with, or forked from, someone else's change: say so and show the result.
-            self._notify_any_thread(outcome.message, "warning")
+            self._notify_any_thread(report.outcome.message, "warning")
             self._call_on_ui(self.pane.show_conversation, self.conversation)
 
     def _notify_any_thread(self, text: str, severity: str) -> None:
@@ -504,6 +498,7 @@ class ChatScreen(
         note the open conversation for the next start."""
         self.keep_draft_now()
         self.remember_open_conversation()
-        if self.recorder is not None:
-            self.recorder.interrupt()
-        self._save(self.conversation)
+        if self.streaming and self.reply_flow is not None:
+            self._say_save_report(self.reply_flow.save_interrupted())
+        else:
+            self._save(self.conversation)

@@ -202,7 +202,9 @@ class MessageBlock:
             text = Text("■ interrupted", styles.warning)
         elif reason == "cut":
             # The engine says why (dropped, stalled, malformed stream); old files may not.
-            why = sanitize_for_terminal(message.error) if message.error else "connection lost"
+            why = "connection lost"
+            if message.error:
+                why = sanitize_for_terminal(message.error).rstrip(".")
             text = Text(f"⚠ {why} — partial reply kept", styles.warning)
             text.append(f"  ({RETRY_HINT})", styles.meta)
         elif reason == "length":
