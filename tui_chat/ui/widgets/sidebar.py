@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.ui.bindings import SIDEBAR_BINDINGS
+from tui_chat.ui.textual_compat import KeyOrderInput
 
 MAX_LISTED = 300
 
@@ -143,7 +144,7 @@ class Sidebar(Vertical):
         self.border_title = "Conversations"
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="/ filter, Enter: search", id="conversation-filter")
+        yield KeyOrderInput(placeholder="/ filter, Enter: search", id="conversation-filter")
         yield ConversationList(id="conversation-list")
 
     @property

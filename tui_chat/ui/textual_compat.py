@@ -1,0 +1,83 @@
+"""The two places where tui-chat corrects Textual's input path, kept together until Textual does.
+
+Checked against Textual 8.2.8 (`CHECKED_TEXTUAL_VERSIONS`); pyproject pins the range to it and
+tests/test_textual_compat.py fails loudly when the installed Textual is another version, so
+each fix here is looked at again, and dropped once Textual carries its own.
+
+1. alt+Enter. Most terminals (xterm, tmux, screen, VTE) send alt+Enter as ESC CR. Textual 8.2.8
+   has no entry for that sequence: after a pause it re-reads it as ESC then CR and drops the
+   alt, so the composer saw plain `enter` and sent the message instead of breaking the line.
+   `recognise_alt_enter` adds the sequence to Textual's (private) table of key sequences.
+2. Key order. Keys that arrive in one read (a paste of keys, fast typing over SSH, `tmux
+   send-keys`) could be applied out of order: a text widget inserts printable keys in its own
+   key handler, while its bound keys (backspace, arrows, ctrl+u) travel up to the app, which
+   runs the binding only after the following characters were already inserted (Textualize/
+   textual issue 6605; the approach of PR 6631, not released, is used here). `KeyOrderInput`
+   and `KeyOrderTextArea` run the focused widget's own non-priority binding inside its key
+   handler, in the order the keys came.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, cast
+
+from textual import events
+from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
+from textual.widget import Widget
+from textual.widgets import Input, TextArea
+
+CHECKED_TEXTUAL_VERSIONS: tuple[str, ...] = ("8.2.8",)
+"""Textual versions the suite ran on with these fixes (pyproject's range must match)."""
+
+ALT_ENTER_SEQUENCES: tuple[str, ...] = ("\x1b\r",)
+"""What terminals send for alt+Enter. (ESC LF is alt+ctrl+j: Textual already reads it as
+ctrl+j, which plays the same part as alt+Enter in both layouts of the composer.)"""
+
+
+class _AltKeys(StrEnum):
+    # Textual's table maps a sequence to a tuple of `Keys` members and reads only `.value`;
+    # its own `Keys` enum has no alt+enter member, so this one stands in for it.
+    ALT_ENTER = "alt+enter"
+
+
+def recognise_alt_enter() -> None:
+    """Make ESC CR arrive as the `alt+enter` key at once, instead of a late plain `enter`."""
+    table = cast(dict[str, Any], ANSI_SEQUENCES_KEYS)
+    for sequence in ALT_ENTER_SEQUENCES:
+        table[sequence] = (_AltKeys.ALT_ENTER,)
+
+
+async def run_own_binding_first(widget: Widget, event: events.Key) -> bool:
+    """Run `widget`'s own non-priority binding for this key now, in its own key handler.
+
+    Returns True (and stops the event) when it did; otherwise the key goes on as Textual would
+    send it (printable text to the widget, other bindings up the chain). Priority bindings were
+    already tried by the app before the key reached the widget.
+    """
+    if event.is_printable:
+        return False  # text: the widget's own handler inserts it, already in order
+    active = widget.screen.active_bindings.get(event.key)
+    if active is None or active.node is not widget or active.binding.priority:
+        return False
+    if not active.enabled:
+        return False
+    event.stop()
+    event.prevent_default()
+    await widget.app.run_action(active.binding.action, widget)
+    return True
+
+
+class KeyOrderInput(Input):
+    """Textual's `Input`, with its bound keys applied in the order they were typed."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        await run_own_binding_first(self, event)
+        # Otherwise Input's own handler inserts the character (dispatch walks the MRO).
+
+
+class KeyOrderTextArea(TextArea):
+    """Textual's `TextArea`, with its bound keys applied in the order they were typed."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        await run_own_binding_first(self, event)
