@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import events
+from textual.binding import BindingType
 from textual.message import Message
-from textual.widgets import TextArea
 
-from tui_chat.ui.bindings import (
-    NEWLINE_KEYS_DEFAULT,
-    NEWLINE_KEYS_SWAPPED,
-    SEND_KEYS_DEFAULT,
-    SEND_KEYS_SWAPPED,
-)
+from tui_chat.ui.actions import KeyMap
+from tui_chat.ui.bindings import COMPOSER_BINDINGS, key_names
+from tui_chat.ui.textual_compat import KeyOrderTextArea
 
 
-class Composer(TextArea):
+def _hint(keys: str) -> str:
+    """'alt+enter,ctrl+j,shift+enter' -> 'alt+Enter / ctrl+j' for the placeholder: shift+Enter
+    is left out (few terminals report it), Enter is capitalised as on the keyboard."""
+    usable = ",".join(k for k in keys.split(",") if k.strip() != "shift+enter") or keys
+    return key_names(usable, joiner=" / ").replace("enter", "Enter")
+
+
+class Composer(KeyOrderTextArea):
     """Where the next message is written. Enter sends; alt+enter or ctrl+j inserts a newline.
 
-    With `enter_sends=False` the two are swapped for users used to clients where Enter is a newline.
-    The composer only posts `Submitted`; whether a message may be sent now is the screen's call.
+    Its keys are the `composer.send` and `composer.newline` actions (tui_chat/ui/actions.py):
+    `enter_sends = false` swaps them, `[keys]` remaps them. The composer only posts
+    `Submitted`; whether a message may be sent now is the screen's call.
     """
+
+    BINDINGS: ClassVar[list[BindingType]] = COMPOSER_BINDINGS
 
     class Submitted(Message):
         """The user asked to send the composer's text."""
@@ -29,32 +38,26 @@ class Composer(TextArea):
             self.composer = composer
             self.text = text
 
-    def __init__(self, *, enter_sends: bool = True, id: str | None = None) -> None:
+    def __init__(self, *, key_map: KeyMap | None = None, id: str | None = None) -> None:
+        keys = key_map or KeyMap({})
+        send = _hint(keys.keys_of("composer.send"))
+        newline = _hint(keys.keys_of("composer.newline"))
         super().__init__(
             soft_wrap=True,
             tab_behavior="focus",
             show_line_numbers=False,
             compact=True,
             id=id,
-            placeholder="Message  (Enter send · alt+Enter / ctrl+j newline)"
-            if enter_sends
-            else "Message  (ctrl+j / alt+Enter send · Enter newline)",
+            placeholder=f"Message  ({send} send · {newline} newline)",
         )
-        self.send_keys = SEND_KEYS_DEFAULT if enter_sends else SEND_KEYS_SWAPPED
-        self.newline_keys = NEWLINE_KEYS_DEFAULT if enter_sends else NEWLINE_KEYS_SWAPPED
 
-    async def _on_key(self, event: events.Key) -> None:
-        if event.key in self.send_keys:
-            event.stop()
-            event.prevent_default()
-            if self.text.strip():
-                self.post_message(self.Submitted(self, self.text))
-            return
-        if event.key in self.newline_keys:
-            event.stop()
-            event.prevent_default()
-            self.insert("\n")
-        # Anything else falls through to TextArea's own handler (dispatch walks the MRO).
+    def action_send(self) -> None:
+        """Post the text for sending (nothing to send in an empty composer)."""
+        if self.text.strip():
+            self.post_message(self.Submitted(self, self.text))
+
+    def action_newline(self) -> None:
+        self.insert("\n")
 
     # TextArea re-wraps its whole text on every resize and whenever its scroll bar comes or
     # goes, yet the wrap depends on the width alone: the composer's height changes as the user
