@@ -72,7 +72,10 @@ def terminal_writes(app: TuiChatApp, data: str) -> None:
     """Give the app `data` as a terminal sends it in one write: the bytes go through Textual's
     own input parser and every key lands in the app's queue at once, as one read delivers them
     (Pilot's `press` waits between keys, which hides what a burst of keys does)."""
-    for event in XTermParser().feed(data):
+    parser = XTermParser()
+    # The empty feed ends the input: an escape sequence left open is read as the driver reads
+    # it when no more bytes come (after its escape delay).
+    for event in [*parser.feed(data), *parser.feed("")]:
         app.post_message(event)
 
 
