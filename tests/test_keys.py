@@ -141,10 +141,12 @@ def test_a_mistyped_action_id_in_keys_is_reported_with_file_and_line(tmp_path: P
     assert config.keys == {"toggle_sidebar": "f9"}
 
 
-def test_every_action_id_is_unique_and_every_keyed_one_can_be_remapped() -> None:
+def test_every_action_id_is_unique_keyed_ones_can_be_remapped_and_words_fit_80_columns() -> None:
     ids = [action.id for action in ACTIONS]
     assert len(ids) == len(set(ids))
     assert {action.id for action in ACTIONS if action.keys} == ACTION_IDS
+    too_long = [a.description for a in ACTIONS if len(a.description) > 40]
+    assert not too_long, "these would wrap on the keys screen at 80 columns"
 
 
 def help_text(screen: object) -> str:

@@ -46,7 +46,8 @@ class Action:
     """Default keys, comma-separated in Textual's names (`question_mark`, `ctrl+j`); empty for
     a palette-only command."""
     description: str
-    """What it does, as the keys screen and the palette say it."""
+    """What it does, as the keys screen and the palette say it (at most 40 characters: the
+    keys screen shows it beside the keys at 80 columns)."""
     scope: Scope
     footer: str | None = None
     """The footer's short label; None keeps the action out of the footer."""
@@ -65,7 +66,7 @@ ACTIONS: tuple[Action, ...] = (
         "new_conversation",
         "new_conversation",
         "ctrl+n",
-        "new conversation (first brings back one you left unsent)",
+        "new conversation (or the one left unsent)",
         Scope.APP,
         footer="New",
         palette="New conversation",
@@ -105,7 +106,7 @@ ACTIONS: tuple[Action, ...] = (
         "stop_reply",
         "stop_reply",
         "escape",
-        "stop the streaming reply (the partial text is kept)",
+        "stop the reply (keeps the partial text)",
         Scope.CHAT,
         palette="Stop reply",
     ),
@@ -113,7 +114,7 @@ ACTIONS: tuple[Action, ...] = (
         "regenerate",
         "regenerate",
         "ctrl+r",
-        "regenerate the last reply (or retry an error)",
+        "regenerate the last reply, or retry",
         Scope.CHAT,
         footer="Regenerate",
         palette="Regenerate reply",
@@ -160,7 +161,7 @@ ACTIONS: tuple[Action, ...] = (
         "composer.newline",
         "newline",
         "alt+enter,ctrl+j,shift+enter",
-        "new line (shift+enter where the terminal reports it)",
+        "new line (shift+enter only where reported)",
         Scope.COMPOSER,
     ),
     # ------------------------------------------------------------------ conversation list
@@ -168,7 +169,7 @@ ACTIONS: tuple[Action, ...] = (
         "sidebar.filter",
         "focus_filter",
         "slash",
-        "filter by title; Enter searches message text",
+        "filter titles; Enter searches all text",
         Scope.LIST,
         footer="Filter",
     ),
@@ -212,7 +213,7 @@ ACTIONS: tuple[Action, ...] = (
         "messages.copy",
         "copy_message",
         "y",
-        "copy the message (OSC 52, works over SSH)",
+        "copy the message (works over SSH)",
         Scope.MESSAGES,
         footer="Copy",
     ),

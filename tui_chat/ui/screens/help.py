@@ -48,6 +48,9 @@ class HelpScreen(ModalScreen[None]):
         for heading, rows in self.sections:
             lines.append(Content.styled(heading, "bold $accent"))
             for keys, what in rows:
+                if len(keys) > KEY_COLUMN:  # a long list of keys: the words go below it
+                    lines.append(Content(f"  {keys}"))
+                    keys = ""
                 lines.append(Content(f"  {keys:<{KEY_COLUMN}} {what}"))
             lines.append(Content(""))
         with VerticalScroll(classes="dialog-box dialog-box-tall", id="help-box") as box:
