@@ -85,6 +85,36 @@ async def test_ctrl_u_and_a_new_title_in_one_read_rename_the_conversation(
         )
 
 
+def draft_texts(tmp_path: Path) -> list[str]:
+    return [p.read_text(encoding="utf-8") for p in (tmp_path / "data" / "drafts").glob("*.txt")]
+
+
+async def test_words_typed_just_before_ctrl_q_in_one_read_are_kept_as_a_draft(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: chat(app).composer.has_focus, what="the composer")
+        terminal_writes(app, "words before quitting\x11")  # ... then ctrl+q
+        await wait_for(pilot, lambda: bool(draft_texts(tmp_path)), what="the draft")
+    assert draft_texts(tmp_path) == ["words before quitting"]
+
+
+async def test_words_typed_just_before_ctrl_n_stay_with_the_conversation_they_were_typed_in(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        terminal_writes(app, "first question\r")
+        await wait_for(pilot, reply_finished(screen), what="the reply")
+        asked = screen.conversation.id
+        terminal_writes(app, "a follow-up\x0e")  # ... then ctrl+n
+        await wait_for(pilot, lambda: screen.conversation.id != asked, what="a new conversation")
+        await wait_for(pilot, lambda: draft_texts(tmp_path) == ["a follow-up"], what="the draft")
+        assert screen.composer.text == ""
+
+
 # ------------------------------------------------------------------ the registry
 
 

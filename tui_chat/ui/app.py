@@ -11,6 +11,7 @@ import signal
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
@@ -24,7 +25,7 @@ from tui_chat.ui.bindings import APP_BINDINGS, key_names
 from tui_chat.ui.screens.chat import ChatScreen
 from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.services import Services
-from tui_chat.ui.textual_compat import recognise_alt_enter
+from tui_chat.ui.textual_compat import finish_earlier_keys, recognise_alt_enter
 from tui_chat.ui.theme_colors import derive_app_variables
 from tui_chat.ui.themes import (
     code_theme_of,
@@ -72,6 +73,12 @@ class TuiChatApp(App[None]):
         for warning in self._startup_warnings:
             self.notify(warning, title="Configuration", severity="warning", timeout=15)
         self._install_signal_handlers()
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys read in one burst keep their order when one of them is a priority binding."""
+        if isinstance(event, events.Key):
+            await finish_earlier_keys(self, event)
+        await super().on_event(event)
 
     def watch_theme(self, theme: str) -> None:
         """Code blocks follow the theme too (the pane renders them with a Pygments style)."""

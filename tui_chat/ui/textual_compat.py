@@ -14,16 +14,22 @@ each fix here is looked at again, and dropped once Textual carries its own.
    runs the binding only after the following characters were already inserted (Textualize/
    textual issue 6605; the approach of PR 6631, not released, is used here). `KeyOrderInput`
    and `KeyOrderTextArea` run the focused widget's own non-priority binding inside its key
-   handler, in the order the keys came.
+   handler, in the order the keys came. The other way round, a priority binding (ctrl+q,
+   ctrl+n, ctrl+e) ran in the app as soon as its key was read, before the focused widget had
+   inserted the characters typed just before it: "words" + ctrl+q in one read quit without the
+   words in the draft. `finish_earlier_keys` lets the focused widget catch up first.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from enum import StrEnum
 from typing import Any, cast
 
 from textual import events
 from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
+from textual.app import App
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
@@ -66,6 +72,30 @@ async def run_own_binding_first(widget: Widget, event: events.Key) -> bool:
     event.prevent_default()
     await widget.app.run_action(active.binding.action, widget)
     return True
+
+
+async def finish_earlier_keys(app: App[Any], event: events.Key, *, limit: float = 2.0) -> None:
+    """Before the app runs a priority binding for `event`, wait until the focused widget has
+    handled the keys it was already given (they sit in its message queue).
+
+    `limit` only guards against a widget that never gets to its queue (it is closing): the
+    key is then handled as Textual would have handled it.
+    """
+    focused = app.focused
+    if focused is None or event.is_forwarded:
+        return
+    active = app.screen.active_bindings.get(event.key)
+    if active is None or not active.binding.priority:
+        return
+    caught_up: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def mark() -> None:
+        if not caught_up.done():
+            caught_up.set_result(None)
+
+    if focused.call_later(mark):  # runs after the messages already queued for the widget
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(caught_up, limit)
 
 
 class KeyOrderInput(Input):
