@@ -46,8 +46,8 @@ class Action:
     """Default keys, comma-separated in Textual's names (`question_mark`, `ctrl+j`); empty for
     a palette-only command."""
     description: str
-    """What it does, as the keys screen and the palette say it (at most 40 characters: the
-    keys screen shows it beside the keys at 80 columns)."""
+    """What it does, as the keys screen and the palette say it (at most 42 characters for an
+    action with keys: the keys screen shows it beside them at 80 columns)."""
     scope: Scope
     footer: str | None = None
     """The footer's short label; None keeps the action out of the footer."""
@@ -161,7 +161,7 @@ ACTIONS: tuple[Action, ...] = (
         "composer.newline",
         "newline",
         "alt+enter,ctrl+j,shift+enter",
-        "new line (shift+enter only where reported)",
+        "new line (shift+enter where reported)",
         Scope.COMPOSER,
     ),
     # ------------------------------------------------------------------ conversation list

@@ -18,6 +18,9 @@ each fix here is looked at again, and dropped once Textual carries its own.
    ctrl+n, ctrl+e) ran in the app as soon as its key was read, before the focused widget had
    inserted the characters typed just before it: "words" + ctrl+q in one read quit without the
    words in the draft. `finish_earlier_keys` lets the focused widget catch up first.
+3. Wrapping. TextArea re-wraps its whole text on every resize and whenever its scroll bar comes
+   or goes, though the wrap depends on the width alone; `SteadyWrapTextArea` skips those
+   (through TextArea's private `wrapped_document._width` and handlers).
 """
 
 from __future__ import annotations
@@ -111,3 +114,26 @@ class KeyOrderTextArea(TextArea):
 
     async def _on_key(self, event: events.Key) -> None:
         await run_own_binding_first(self, event)
+
+
+class SteadyWrapTextArea(KeyOrderTextArea):
+    """A `KeyOrderTextArea` that re-wraps its text only when its width changes.
+
+    The composer's height changes as the user types (it grows with the text), and its scroll
+    bar has a gutter of its own (app.tcss): after a 5 MB paste each re-wrap was a second or two
+    of work for nothing.
+    """
+
+    def _wrapped_at_current_width(self) -> bool:
+        return self.wrapped_document._width == self.wrap_width
+
+    def _on_resize(self, event: events.Resize) -> None:  # type: ignore[override]  # takes the event
+        if self._wrapped_at_current_width():
+            event.prevent_default()
+            self._refresh_size()
+
+    def _watch_show_vertical_scrollbar(self) -> None:
+        if self._wrapped_at_current_width():
+            self.scroll_cursor_visible()
+        else:
+            super()._watch_show_vertical_scrollbar()

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import events
 from textual.binding import BindingType
 from textual.message import Message
 
 from tui_chat.ui.actions import KeyMap
 from tui_chat.ui.bindings import COMPOSER_BINDINGS, key_names
-from tui_chat.ui.textual_compat import KeyOrderTextArea
+from tui_chat.ui.textual_compat import SteadyWrapTextArea
 
 
 def _hint(keys: str) -> str:
@@ -20,7 +19,7 @@ def _hint(keys: str) -> str:
     return key_names(usable, joiner=" / ").replace("enter", "Enter")
 
 
-class Composer(KeyOrderTextArea):
+class Composer(SteadyWrapTextArea):
     """Where the next message is written. Enter sends; alt+enter or ctrl+j inserts a newline.
 
     Its keys are the `composer.send` and `composer.newline` actions (tui_chat/ui/actions.py):
@@ -58,24 +57,6 @@ class Composer(KeyOrderTextArea):
 
     def action_newline(self) -> None:
         self.insert("\n")
-
-    # TextArea re-wraps its whole text on every resize and whenever its scroll bar comes or
-    # goes, yet the wrap depends on the width alone: the composer's height changes as the user
-    # types (it grows with the text), and its scroll bar has a gutter of its own (app.tcss).
-    # After a 5 MB paste each of those was a second or two of wrapping for nothing.
-    def _wrapped_at_current_width(self) -> bool:
-        return self.wrapped_document._width == self.wrap_width
-
-    def _on_resize(self, event: events.Resize) -> None:  # type: ignore[override]  # takes the event
-        if self._wrapped_at_current_width():
-            event.prevent_default()
-            self._refresh_size()
-
-    def _watch_show_vertical_scrollbar(self) -> None:
-        if self._wrapped_at_current_width():
-            self.scroll_cursor_visible()
-        else:
-            super()._watch_show_vertical_scrollbar()
 
     def set_text(self, text: str) -> None:
         """Replace the text and put the cursor at its end (after edit-and-resend or $EDITOR)."""
