@@ -29,10 +29,12 @@ import asyncio
 import contextlib
 from enum import StrEnum
 from typing import Any, cast
+from weakref import WeakKeyDictionary
 
 from textual import events
 from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 from textual.app import App
+from textual.binding import BindingsMap
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
@@ -57,24 +59,40 @@ def recognise_alt_enter() -> None:
         table[sequence] = (_AltKeys.ALT_ENTER,)
 
 
+# The focused widget's own bindings with the app's keymap applied, made once per widget and
+# keymap (`App.set_keymap` installs a new dict): Textual's `active_bindings` rebuilds every
+# ancestor's map and asks each action's state on every key, about a millisecond a key here.
+_OWN_BINDINGS: WeakKeyDictionary[Widget, tuple[object, BindingsMap]] = WeakKeyDictionary()
+
+
+def _own_bindings(widget: Widget) -> BindingsMap:
+    keymap = widget.app._keymap
+    cached = _OWN_BINDINGS.get(widget)
+    if cached is not None and cached[0] is keymap:
+        return cached[1]
+    bindings = widget._bindings.copy()
+    if keymap:
+        bindings.apply_keymap(keymap)
+    _OWN_BINDINGS[widget] = (keymap, bindings)
+    return bindings
+
+
 async def run_own_binding_first(widget: Widget, event: events.Key) -> bool:
     """Run `widget`'s own non-priority binding for this key now, in its own key handler.
 
     Returns True (and stops the event) when it did; otherwise the key goes on as Textual would
-    send it (printable text to the widget, other bindings up the chain). Priority bindings were
-    already tried by the app before the key reached the widget.
+    send it (printable text to the widget, other bindings up the chain). This is what the app
+    does for the focused widget's bindings (`App._check_bindings`), only without the detour.
+    Priority bindings were already tried by the app before the key reached the widget.
     """
     if event.is_printable:
         return False  # text: the widget's own handler inserts it, already in order
-    active = widget.screen.active_bindings.get(event.key)
-    if active is None or active.node is not widget or active.binding.priority:
-        return False
-    if not active.enabled:
-        return False
-    event.stop()
-    event.prevent_default()
-    await widget.app.run_action(active.binding.action, widget)
-    return True
+    for binding in _own_bindings(widget).key_to_bindings.get(event.key, ()):
+        if not binding.priority and await widget.app.run_action(binding.action, widget):
+            event.stop()
+            event.prevent_default()
+            return True
+    return False
 
 
 async def finish_earlier_keys(app: App[Any], event: events.Key, *, limit: float = 2.0) -> None:
