@@ -1,8 +1,9 @@
-"""The two places where tui-chat corrects Textual's input path, kept together until Textual does.
+"""Every place where tui-chat leans on Textual's private parts, kept together until Textual
+covers them: its input path (alt+Enter, key order) and TextArea's wrapping.
 
 Checked against Textual 8.2.8 (`CHECKED_TEXTUAL_VERSIONS`); pyproject pins the range to it and
-tests/test_textual_compat.py fails loudly when the installed Textual is another version, so
-each fix here is looked at again, and dropped once Textual carries its own.
+tests/test_keys.py fails loudly when the installed Textual is another version, so each fix
+here is looked at again, and dropped once Textual carries its own.
 
 1. alt+Enter. Most terminals (xterm, tmux, screen, VTE) send alt+Enter as ESC CR. Textual 8.2.8
    has no entry for that sequence: after a pause it re-reads it as ESC then CR and drops the
@@ -103,8 +104,8 @@ async def finish_earlier_keys(app: App[Any], event: events.Key, *, limit: float 
     key is then handled as Textual would have handled it.
     """
     focused = app.focused
-    if focused is None or event.is_forwarded:
-        return
+    if focused is None or event.is_forwarded or event.is_printable:
+        return  # no priority binding here is a printable key: typing stays cheap
     active = app.screen.active_bindings.get(event.key)
     if active is None or not active.binding.priority:
         return
