@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from textual._xterm_parser import XTermParser
 from textual.pilot import Pilot
 
 from tui_chat.config import Config, ModelPrice, Profile
@@ -28,6 +29,7 @@ def make_app(
     theme: str | None = "tui-chat-dark",
     api_key: str | None = TEST_KEY,
     prices: dict[str, ModelPrice] | None = None,
+    keys: dict[str, str] | None = None,
     **profile_overrides: Any,
 ) -> TuiChatApp:
     """An app whose files live in tmp_path and whose only profile points at the test server."""
@@ -48,6 +50,7 @@ def make_app(
         enter_sends=enter_sends,
         profiles={"test": profile},
         prices=dict(prices or {}),
+        keys=dict(keys or {}),
     )
     return TuiChatApp(Services.create(paths, config, []))
 
@@ -63,6 +66,17 @@ async def wait_for(
             raise AssertionError(f"timed out waiting for {what or condition}")
         await pilot.pause(0.02)
     await pilot.pause()
+
+
+def terminal_writes(app: TuiChatApp, data: str) -> None:
+    """Give the app `data` as a terminal sends it in one write: the bytes go through Textual's
+    own input parser and every key lands in the app's queue at once, as one read delivers them
+    (Pilot's `press` waits between keys, which hides what a burst of keys does)."""
+    parser = XTermParser()
+    # The empty feed ends the input: an escape sequence left open is read as the driver reads
+    # it when no more bytes come (after its escape delay).
+    for event in [*parser.feed(data), *parser.feed("")]:
+        app.post_message(event)
 
 
 def chat(app: TuiChatApp) -> ChatScreen:

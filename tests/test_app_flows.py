@@ -16,12 +16,15 @@ from app_harness import (
 )
 from openai_server import FakeOpenAIServer, Script
 from rich.cells import cell_len
+from textual.widgets import Static
 
 from tui_chat.config import ModelPrice
 from tui_chat.domain import Conversation, Message
 from tui_chat.paths import AppPaths
 from tui_chat.storage.store import ConversationStore
+from tui_chat.ui.actions import ACTIONS
 from tui_chat.ui.app import TuiChatApp
+from tui_chat.ui.bindings import key_names
 from tui_chat.ui.screens.dialogs import ChoiceDialog, ConfirmDialog, TextInputDialog
 from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.widgets.message_pane import MessagePane
@@ -554,6 +557,13 @@ async def test_f1_and_question_mark_show_every_key(
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f1")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        rows = str(app.screen.query_one("#help-text", Static).render()).splitlines()
+        for action in ACTIONS:
+            if action.keys:  # palette-only commands have none: the palette lists them
+                keys = key_names(action.keys)
+                at = next(i for i, row in enumerate(rows) if f"{row} ".startswith(f"  {keys} "))
+                # The words follow the keys, or sit on the next row below a long list of keys.
+                assert action.description in rows[at] + rows[at + 1], action.id
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen), what="closed")
         chat(app).sidebar.option_list.focus()

@@ -209,6 +209,18 @@ def test_config_problems_are_warnings_and_the_command_still_runs(
     assert "not valid TOML" in err
 
 
+def test_a_mistyped_key_id_in_config_is_a_warning_with_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[keys]\ntoggle_sidebar = "f9"\n"sidebar.delet" = "x"\n')
+    code, _, err = run(capsys, "list", "--config", str(config), "--data-dir", str(tmp_path))
+    assert code == 0
+    assert err.startswith(f"tui-chat: warning: {config}:3 ")
+    assert "'sidebar.delet'" in err and "did you mean 'sidebar.delete'?" in err
+    assert "toggle_sidebar" not in err
+
+
 def test_environment_variables_choose_the_folders(data_dir: Path, tmp_path: Path) -> None:
     result = run_process(
         "list",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import os
 import signal
 import time
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -130,3 +132,93 @@ def test_ctrl_e_edits_the_message_in_editor_and_y_copies_over_osc52(
         session.close()
     (saved,) = _saved_conversations(tmp_path)
     assert saved["messages"][0]["content"] == "written in the editor"
+
+
+def _drafts(tmp_path: Path) -> list[str]:
+    folder = tmp_path / "data" / "drafts"
+    return [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
+
+
+def _one_write(session: TerminalSession, data: bytes) -> None:
+    """Bytes in a single write to the pty, as a paste, tmux send-keys or SSH delivers them."""
+    assert os.write(session.process.child_fd, data) == len(data)
+
+
+def _wait_for_screen(session: TerminalSession, check: Callable[[str], bool], what: str) -> str:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        screen = session.text()
+        if check(screen):
+            return screen
+        time.sleep(0.05)
+    raise AssertionError(f"never saw {what} on screen:\n{session.text()}")
+
+
+def test_alt_enter_from_the_terminal_breaks_the_line_and_sends_nothing(
+    tmp_path: Path, openai_server: FakeOpenAIServer, session_env: dict[str, str]
+) -> None:
+    session = TerminalSession(session_env)
+    try:
+        session.wait_for_text("Conversations")
+        session.type("first line")
+        session.wait_for_text("first line")
+        _one_write(session, b"\x1b\r")  # alt+Enter as xterm, tmux and screen send it
+        session.type("second line")
+        screen = session.wait_for_text("second line")
+        rows = screen.splitlines()
+        first = next(i for i, row in enumerate(rows) if "first line" in row)
+        assert "second line" in rows[first + 1], screen  # the next row of the composer
+        session.type("\x11")  # ctrl+q: the unsent text is kept as a draft
+        assert session.wait_exit() == 0
+    finally:
+        session.close()
+    assert _drafts(tmp_path) == ["first line\nsecond line"]
+    assert not openai_server.chat_requests
+    assert _saved_conversations(tmp_path) == []
+
+
+def test_keys_written_at_once_edit_the_composer_in_the_order_typed(
+    tmp_path: Path, session_env: dict[str, str]
+) -> None:
+    session = TerminalSession(session_env)
+    try:
+        session.wait_for_text("Conversations")
+        session.type("abc")
+        session.wait_for_text("abc")
+        for burst, expected in [
+            (b"\x7fzz", "abzz"),  # Backspace, z, z
+            (b"\x1b[DQQ", "abzQQz"),  # Left, Q, Q
+            (b"\x01WW", "WWabzQQz"),  # ctrl+a, W, W
+        ]:
+            _one_write(session, burst)
+            session.wait_for_text(expected)
+        session.type("\x11")
+        assert session.wait_exit() == 0
+    finally:
+        session.close()
+    assert _drafts(tmp_path) == ["WWabzQQz"]
+
+
+def test_ctrl_u_and_a_title_written_at_once_rename_the_conversation(
+    tmp_path: Path, openai_server: FakeOpenAIServer, session_env: dict[str, str]
+) -> None:
+    openai_server.enqueue(Script(text="Noted."))
+    session = TerminalSession(session_env)
+    try:
+        session.wait_for_text("Conversations")
+        session.type("name me\r")
+        session.wait_for_text("Noted.")
+        session.type("\x10")  # ctrl+p: the command palette
+        session.wait_for_text("Search for commands")
+        session.type("rename conversation")
+        _wait_for_screen(session, lambda s: "Rename the open conversation" in s, "the command")
+        session.type("\r")
+        session.wait_for_text("Enter to save")
+        _one_write(session, b"\x15Renamed again\r")  # ctrl+u, the new title, Enter
+        _wait_for_screen(session, lambda s: "Enter to save" not in s, "the dialog closed")
+        session.type("\x11")
+        assert session.wait_exit() == 0
+    finally:
+        session.close()
+    (saved,) = _saved_conversations(tmp_path)
+    assert saved["title"] == "Renamed again"

@@ -27,6 +27,7 @@ from tui_chat.storage.errors import (
 )
 from tui_chat.storage.index import ConversationEntry
 from tui_chat.storage.store import ConversationStore
+from tui_chat.ui.actions import ACTION_IDS  # plain data: no Textual import
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -99,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     paths = resolve_paths(data_dir=args.data_dir, config_file=args.config)
-    config, problems = load_config(paths.config_file)
+    config, problems = load_config(paths.config_file, action_ids=ACTION_IDS)
     if args.command is None:
         from tui_chat.ui.app import run_app  # Textual loads only when the app starts
 

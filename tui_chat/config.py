@@ -7,11 +7,12 @@ A broken config never stops the app: `load_config` returns defaults plus a list 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
 import re
 import stat
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -232,8 +233,14 @@ def _type_name(expected: type | tuple[type, ...]) -> str:
     return " or ".join(names.get(t.__name__, t.__name__) for t in _as_tuple(expected))
 
 
-def load_config(path: Path) -> tuple[Config, list[ConfigProblem]]:
-    """Read config.toml. A missing file means defaults; a broken one, defaults plus problems."""
+def load_config(
+    path: Path, *, action_ids: Collection[str] | None = None
+) -> tuple[Config, list[ConfigProblem]]:
+    """Read config.toml. A missing file means defaults; a broken one, defaults plus problems.
+
+    `action_ids`: the ids `[keys]` may name (the UI's action registry); an unknown one is
+    reported with its line. None skips that check (callers that do not use keys).
+    """
     if not path.exists():
         return Config(), []
     try:
@@ -269,10 +276,16 @@ def load_config(path: Path) -> tuple[Config, list[ConfigProblem]]:
         profiles[name] = Profile(name=name, models=models, **values)
     keys: dict[str, str] = {}
     for binding_id, key in top.get("keys", {}).items():
-        if isinstance(key, str) and key.strip():
+        # Ids such as "sidebar.delete" hold a dot: quoted, as the TOML file must spell them.
+        dotted = f'keys."{binding_id}"' if "." in binding_id else f"keys.{binding_id}"
+        if action_ids is not None and binding_id not in action_ids:
+            near = difflib.get_close_matches(binding_id, sorted(action_ids), n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else " (F1 lists the keys)"
+            checker.problem(dotted, f"no action with the id {binding_id!r} (ignored){hint}")
+        elif isinstance(key, str) and key.strip():
             keys[binding_id] = key.strip()
         else:
-            checker.problem(f"keys.{binding_id}", "a key binding should be a string like 'ctrl+x'")
+            checker.problem(dotted, "a key binding should be a string like 'ctrl+x'")
     prices: dict[str, ModelPrice] = {}
     for model, raw in top.get("prices", {}).items():
         if not isinstance(raw, dict):

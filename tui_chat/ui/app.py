@@ -9,19 +9,23 @@ import asyncio
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from textual import events
 from textual.app import App, SystemCommand
+from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from tui_chat.config import Config, ConfigProblem, save_setting
 from tui_chat.paths import AppPaths
 from tui_chat.sanitize import sanitize_for_terminal
-from tui_chat.ui.bindings import APP_BINDINGS, CHAT_SCREEN_BINDINGS, SIDEBAR_BINDINGS
+from tui_chat.ui.actions import ACTIONS, Scope
+from tui_chat.ui.bindings import APP_BINDINGS, key_names
 from tui_chat.ui.exit_guard import ExitGuard
 from tui_chat.ui.screens.chat import ChatScreen
 from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.services import Services
 from tui_chat.ui.terminal_hangup import HangupSafeDriver, drop_output
+from tui_chat.ui.textual_compat import finish_earlier_keys, recognise_alt_enter
 from tui_chat.ui.theme_colors import derive_app_variables
 from tui_chat.ui.themes import (
     code_theme_of,
@@ -60,7 +64,9 @@ class TuiChatApp(App[None]):
         configured = services.config.theme
         chosen = default_theme_name(configured, set(self.theme_specs), terminal_color_count())
         self.theme = chosen
-        self.set_keymap(services.config.keys)  # [keys] in config.toml: binding id -> keys
+        recognise_alt_enter()  # the composer's newline key, as tmux, screen and xterm send it
+        self.key_map = services.key_map
+        self.set_keymap(self.key_map.overrides())  # enter_sends and [keys] in config.toml
         self._startup_warnings = [str(p) for p in services.config_problems]
         self._startup_warnings += [str(e) for e in theme_errors]
         if configured and configured not in self.theme_specs:
@@ -77,6 +83,12 @@ class TuiChatApp(App[None]):
     def on_mount(self) -> None:
         for warning in self._startup_warnings:
             self.notify(warning, title="Configuration", severity="warning", timeout=15)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys read in one burst keep their order when one of them is a priority binding."""
+        if isinstance(event, events.Key):
+            await finish_earlier_keys(self, event)
+        await super().on_event(event)
 
     def watch_theme(self, theme: str) -> None:
         """Code blocks follow the theme too (the pane renders them with a Pygments style)."""
@@ -144,40 +156,7 @@ class TuiChatApp(App[None]):
             screen.action_new_conversation()
 
     def action_show_help(self) -> None:
-        self.push_screen(
-            HelpScreen(
-                [
-                    ("Everywhere", APP_BINDINGS),
-                    ("Chat", CHAT_SCREEN_BINDINGS),
-                    ("Composer", self._composer_keys()),
-                    ("Conversation list", SIDEBAR_BINDINGS),
-                    ("Messages", self._pane_keys()),
-                    (
-                        "Focus",
-                        [
-                            ("tab / shift+tab", "move between list, messages and composer"),
-                            ("ctrl+p", "command palette: every action"),
-                        ],
-                    ),
-                ]
-            )
-        )
-
-    def _composer_keys(self) -> list[tuple[str, str]]:
-        if self.services.config.enter_sends:
-            return [
-                ("enter", "send"),
-                ("alt+enter, ctrl+j", "new line"),
-                ("ctrl+e", "edit in $EDITOR"),
-            ]
-        return [("ctrl+j, alt+enter", "send"), ("enter", "new line"), ("ctrl+e", "edit in $EDITOR")]
-
-    def _pane_keys(self) -> Iterable[tuple[str, str]]:
-        from tui_chat.ui.widgets.message_pane import MessagePane
-
-        for binding in MessagePane.BINDINGS:
-            if hasattr(binding, "key"):
-                yield (binding.key, binding.description or binding.action)  # type: ignore[union-attr]
+        self.push_screen(HelpScreen(self.key_map))
 
     def action_pick_theme(self) -> None:
         from tui_chat.ui.screens.theme_picker import ThemePickerScreen
@@ -199,86 +178,21 @@ class TuiChatApp(App[None]):
 
     # ---------------------------------------------------- command palette
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
-        """Every action of the app, in the command palette (ctrl+p)."""
-        commands: list[tuple[str, str, Callable[[], object]]] = []
+        """Every action with a palette title (tui_chat/ui/actions.py), with its keys now."""
         chat = self._main_screen()
-        if chat is not None:
-            run = chat.run_worker
-            commands += [
-                (
-                    "New conversation",
-                    "Start a new conversation (ctrl+n)",
-                    chat.action_new_conversation,
-                ),
-                (
-                    "Rename conversation",
-                    "Rename the open conversation",
-                    lambda: run(chat.rename(), group="dialog"),
-                ),
-                (
-                    "Delete conversation",
-                    "Move the open conversation to the trash",
-                    lambda: run(chat.trash(), group="dialog"),
-                ),
-                (
-                    "Restore deleted conversation",
-                    "Bring back the last conversation you deleted",
-                    chat.restore_last_trashed,
-                ),
-                (
-                    "Pin / unpin conversation",
-                    "Keep the open conversation at the top of the list",
-                    lambda: run(chat.toggle_pin(), group="dialog"),
-                ),
-                (
-                    "Export to Markdown",
-                    "Write the conversation as a Markdown file",
-                    chat.export_markdown,
-                ),
-                (
-                    "Copy conversation",
-                    "Copy the whole conversation as Markdown (OSC 52)",
-                    chat.copy_conversation,
-                ),
-                (
-                    "Switch model",
-                    "Choose a model from the profile's server (ctrl+o)",
-                    chat.action_pick_model,
-                ),
-                (
-                    "Switch profile",
-                    "Choose another server profile",
-                    lambda: run(chat.pick_profile(), group="dialog"),
-                ),
-                (
-                    "Edit system prompt",
-                    "Change this conversation's system prompt",
-                    lambda: run(chat.edit_system_prompt(), group="dialog"),
-                ),
-                (
-                    "Regenerate reply",
-                    "Ask again for the last reply (ctrl+r)",
-                    chat.action_regenerate,
-                ),
-                ("Stop reply", "Stop the streaming reply (Esc)", chat.action_stop_reply),
-                (
-                    "Edit in $EDITOR",
-                    "Write the message in your editor (ctrl+e)",
-                    chat.action_edit_in_editor,
-                ),
-            ]
-        commands += [
-            ("Choose theme", "Preview and pick a theme (ctrl+t)", self.action_pick_theme),
-            (
-                "Toggle sidebar",
-                "Hide or show the conversation list (ctrl+b)",
-                self.action_toggle_sidebar,
-            ),
-            ("Keys", "Show every key binding (F1)", self.action_show_help),
-            ("Quit", "Quit tui-chat (ctrl+q)", self.action_quit),
-        ]
-        for title, help_text, callback in commands:
-            yield SystemCommand(title, help_text, callback)
+        for action in ACTIONS:
+            if action.palette is None:
+                continue
+            namespace = self if action.scope is Scope.APP else chat
+            if namespace is None:
+                continue  # the chat screen's commands need the chat screen
+            keys = self.key_map.keys_of(action.id)
+            hint = f" ({key_names(keys)})" if keys else ""
+            help_text = f"{action.description[:1].upper()}{action.description[1:]}{hint}"
+            yield SystemCommand(action.palette, help_text, self._runner(action.action, namespace))
+
+    def _runner(self, action: str, namespace: DOMNode) -> Callable[[], object]:
+        return lambda: self.run_action(action, namespace)
 
     async def on_unmount(self) -> None:
         await self.services.aclose()

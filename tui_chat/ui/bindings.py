@@ -1,39 +1,21 @@
-"""Every key binding of the app in one place, each with an id so users can remap it.
+"""Textual bindings for each scope, built from the action registry (`tui_chat/ui/actions.py`).
 
-Keys were chosen to arrive through tmux, screen and SSH in common terminals: no ctrl+shift
-combinations, no ctrl+m/ctrl+i (they are Enter and Tab on the wire), function keys only where a
-letter alternative exists. `[keys]` in config.toml maps binding ids to other keys (see README).
+Each binding keeps its action's id, so `[keys]` in config.toml (through `App.set_keymap`)
+remaps it; nothing here is declared twice.
 """
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
+from textual.keys import format_key
 
-APP_BINDINGS: list[Binding] = [
-    # Priority: over SSH ctrl+n and the next message arrive in one burst; the new conversation
-    # must exist before the composer handles the keys that follow.
-    Binding("ctrl+n", "new_conversation", "New", id="new_conversation", priority=True),
-    Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="toggle_sidebar"),
-    Binding("f1", "show_help", "Keys", id="show_help", key_display="F1"),
-    Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
-]
-
-CHAT_SCREEN_BINDINGS: list[Binding] = [
-    Binding("escape", "stop_reply", "Stop reply", id="stop_reply", show=False),
-    Binding("ctrl+r", "regenerate", "Regenerate", id="regenerate"),
-    # Priority: TextArea and Input bind ctrl+e to "end of line" (home/end still do that).
-    Binding("ctrl+e", "edit_in_editor", "$EDITOR", id="edit_in_editor", show=False, priority=True),
-    # Priority, like ctrl+n: the model's name typed right after ctrl+o (one burst over SSH) must
-    # reach the dialog, which only a binding handled before the composer sees the keys can open.
-    Binding("ctrl+o", "pick_model", "Model", id="pick_model", priority=True),
-    Binding("ctrl+t", "app.pick_theme", "Theme", id="pick_theme", show=False),
-    Binding("question_mark", "app.show_help", "Keys", id="show_help_question", show=False),
-    Binding("ctrl+l", "focus_composer", "Composer", id="focus_composer", show=False),
-]
+from tui_chat.ui.actions import Action, Scope, actions_in
 
 # The first run without a key: a digit picks a local server the empty pane offers (see
-# chat_first_run.py). Priority, as the composer has the focus and would type the digit: the
-# screen lets the key through to it unless a server is offered and the composer is empty.
+# chat_first_run.py). Not in the action registry: the digits are the offer's own numbering,
+# shown beside each server in the pane, not keys a user would remap. Priority, as the composer
+# has the focus and would type the digit: the screen lets the key through to it unless a
+# server is offered and the composer is empty.
 LOCAL_SERVER_BINDINGS: list[Binding] = [
     Binding(
         str(number),
@@ -46,18 +28,38 @@ LOCAL_SERVER_BINDINGS: list[Binding] = [
     for number in range(1, 5)
 ]
 
-SIDEBAR_BINDINGS: list[Binding] = [
-    Binding("slash", "focus_filter", "Filter", id="sidebar.filter"),
-    Binding("f2,r", "rename", "Rename", id="sidebar.rename"),
-    Binding("d,delete", "delete", "Delete", id="sidebar.delete"),
-    Binding("u", "restore", "Undo delete", id="sidebar.restore"),
-    Binding("p", "toggle_pin", "Pin", id="sidebar.pin"),
-    Binding("j", "cursor_down", "Down", show=False, id="sidebar.down"),
-    Binding("k", "cursor_up", "Up", show=False, id="sidebar.up"),
-]
 
-# Composer keys depend on `enter_sends` in config; these are the two layouts.
-SEND_KEYS_DEFAULT = ("enter",)
-NEWLINE_KEYS_DEFAULT = ("alt+enter", "ctrl+j", "shift+enter")
-SEND_KEYS_SWAPPED = ("ctrl+j", "alt+enter")
-NEWLINE_KEYS_SWAPPED = ("enter", "shift+enter")
+def binding_of(action: Action) -> Binding:
+    """The Textual binding of one action, with its default keys."""
+    return Binding(
+        action.keys,
+        action.action,
+        action.footer or action.description,
+        show=action.footer is not None,
+        key_display=action.key_display,
+        priority=action.priority,
+        id=action.id,
+    )
+
+
+def bindings_for(scope: Scope) -> list[BindingType]:
+    """The bindings of every action of a scope (palette-only actions have no key to bind)."""
+    return [binding_of(action) for action in actions_in(scope) if action.keys]
+
+
+APP_BINDINGS = bindings_for(Scope.APP)
+CHAT_SCREEN_BINDINGS = bindings_for(Scope.CHAT)
+COMPOSER_BINDINGS = bindings_for(Scope.COMPOSER)
+SIDEBAR_BINDINGS = bindings_for(Scope.LIST)
+MESSAGE_PANE_BINDINGS = bindings_for(Scope.MESSAGES)
+
+
+def key_names(keys: str, *, joiner: str = ", ") -> str:
+    """'question_mark,f1' -> '?, f1': the characters a user presses, not Textual's key names."""
+    shown = []
+    for key in keys.split(","):
+        *modifiers, name = key.strip().split("+")
+        # Symbols such as ⏎ may not exist in a basic console font: keep words for those.
+        readable = name if name in ("enter", "tab", "backspace", "delete") else format_key(name)
+        shown.append("+".join([*modifiers, readable]))
+    return joiner.join(shown)

@@ -14,6 +14,7 @@ from tui_chat.paths import AppPaths
 from tui_chat.storage.drafts import DraftStore
 from tui_chat.storage.last_open import LastOpen
 from tui_chat.storage.store import ConversationStore
+from tui_chat.ui.actions import KeyMap
 
 if TYPE_CHECKING:
     from tui_chat.engine.client import ChatClient
@@ -48,6 +49,11 @@ class Services:
             counter=TokenCounter(),
             prices=PriceBook(config.prices, autoload=False),  # loaded in a worker
         )
+
+    @property
+    def key_map(self) -> KeyMap:
+        """The keys in force: the registry's defaults, `enter_sends` and `[keys]`."""
+        return KeyMap(self.config.keys, self.config.enter_sends)
 
     def client_for(self, profile: Profile) -> ChatClient:
         """One client per profile, made on first use: importing openai costs ~0.7 s."""

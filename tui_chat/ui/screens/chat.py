@@ -111,7 +111,7 @@ class ChatScreen(
             yield Sidebar(id="sidebar")
             with Vertical(id="chat"):
                 yield MessagePane(code_theme=code_theme_of(self.app.current_theme), id="messages")
-                yield Composer(enter_sends=self.services.config.enter_sends, id="composer")
+                yield Composer(key_map=self.services.key_map, id="composer")
                 yield StatusBar(id="status")
         yield Footer()
 

@@ -209,6 +209,31 @@ class ConversationCommands(_Base):
         self.show_empty_hints()  # another profile may have, or lack, a key
         self.notify(note)
 
+    # The palette's commands on the open conversation (declared in tui_chat/ui/actions.py).
+    def action_rename_conversation(self) -> None:
+        self.run_worker(self.rename(), group="dialog")
+
+    def action_delete_conversation(self) -> None:
+        self.run_worker(self.trash(), group="dialog")
+
+    def action_restore_conversation(self) -> None:
+        self.restore_last_trashed()
+
+    def action_pin_conversation(self) -> None:
+        self.run_worker(self.toggle_pin(), group="dialog")
+
+    def action_export_conversation(self) -> None:
+        self.export_markdown()
+
+    def action_copy_conversation(self) -> None:
+        self.copy_conversation()
+
+    def action_pick_profile(self) -> None:
+        self.run_worker(self.pick_profile(), group="dialog")
+
+    def action_edit_system_prompt(self) -> None:
+        self.run_worker(self.edit_system_prompt(), group="dialog")
+
     def export_markdown(self) -> None:
         """Write the conversation as Markdown into the data folder's exports/ and say where."""
         from tui_chat.export import to_markdown

@@ -17,6 +17,7 @@ from textual.widgets import Button, Input, Label, OptionList, TextArea
 from textual.widgets.option_list import Option
 
 from tui_chat.sanitize import sanitize_for_terminal
+from tui_chat.ui.textual_compat import KeyOrderInput, KeyOrderTextArea
 
 
 class _Dialog(ModalScreen[str | None]):
@@ -43,7 +44,9 @@ class TextInputDialog(_Dialog):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box") as box:
             box.border_title = self.dialog_title
-            yield Input(value=self.initial_value, placeholder=self.placeholder, id="dialog-input")
+            yield KeyOrderInput(
+                value=self.initial_value, placeholder=self.placeholder, id="dialog-input"
+            )
             yield Label("Enter to save · Esc to cancel", classes="dialog-hint")
 
     @on(Input.Submitted, "#dialog-input")
@@ -121,7 +124,7 @@ class ChoiceDialog(_Dialog):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box") as box:
             box.border_title = self.dialog_title
-            yield Input(placeholder="type to narrow, or enter a name", id="choice-filter")
+            yield KeyOrderInput(placeholder="type to narrow, or enter a name", id="choice-filter")
             yield Label("", id="choice-note", classes="dialog-note")
             yield OptionList(id="choice-list")
             yield Label("↑/↓ move · Enter choose · Esc cancel", classes="dialog-hint")
@@ -230,7 +233,7 @@ class TextEditorDialog(_Dialog):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box dialog-box-tall") as box:
             box.border_title = self.dialog_title
-            yield TextArea(self.initial_text, soft_wrap=True, id="dialog-text")
+            yield KeyOrderTextArea(self.initial_text, soft_wrap=True, id="dialog-text")
             yield Label("ctrl+s save · Esc cancel", classes="dialog-hint")
 
     def on_mount(self) -> None:

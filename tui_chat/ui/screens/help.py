@@ -1,33 +1,37 @@
-"""The keys screen (F1 or ?): every binding of the app, grouped by where it works."""
+"""The keys screen (F1 or ?): every action with its keys now, grouped by where it works.
+
+Built from the action registry (tui_chat/ui/actions.py) and the keys in force, so a key
+remapped in `[keys]` shows here as the user set it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterator
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.keys import format_key
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from tui_chat.ui.actions import TEXTUAL_KEYS, KeyMap, Scope, actions_in
+from tui_chat.ui.bindings import key_names
 
 KEY_COLUMN = 18
 
 
-def key_names(keys: str) -> str:
-    """'question_mark,f1' -> '?, f1': the characters a user presses, not Textual's key names."""
-    shown = []
-    for key in keys.split(","):
-        *modifiers, name = key.strip().split("+")
-        # Symbols such as ⏎ may not exist in a basic console font: keep words for those.
-        readable = name if name in ("enter", "tab", "backspace", "delete") else format_key(name)
-        shown.append("+".join([*modifiers, readable]))
-    return ", ".join(shown)
-
-
-def _describe(binding: Binding) -> str:
-    return f"  {key_names(binding.key):<{KEY_COLUMN}} {binding.description or binding.action}"
+def help_sections(key_map: KeyMap) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """(heading, [(keys, what it does)]) for every scope whose actions have keys."""
+    for scope in Scope:
+        rows = [
+            (key_names(keys), action.description)
+            for action in actions_in(scope)
+            if (keys := key_map.keys_of(action.id))
+        ]
+        if rows:
+            yield scope.value, rows
+    yield "Focus and palette", list(TEXTUAL_KEYS)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -35,22 +39,19 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,f1,question_mark", "dismiss_help", "Close")]
 
-    def __init__(
-        self, sections: Iterable[tuple[str, Iterable[Binding] | Iterable[tuple[str, str]]]]
-    ) -> None:
+    def __init__(self, key_map: KeyMap) -> None:
         super().__init__(classes="dialog")
-        self.sections = list(sections)
+        self.sections = list(help_sections(key_map))
 
     def compose(self) -> ComposeResult:
         lines: list[Content] = []
         for heading, rows in self.sections:
             lines.append(Content.styled(heading, "bold $accent"))
-            for row in rows:
-                if isinstance(row, Binding):
-                    lines.append(Content(_describe(row)))
-                else:
-                    keys, what = row
-                    lines.append(Content(f"  {key_names(keys):<{KEY_COLUMN}} {what}"))
+            for keys, what in rows:
+                if len(keys) > KEY_COLUMN:  # a long list of keys: the words go below it
+                    lines.append(Content(f"  {keys}"))
+                    keys = ""
+                lines.append(Content(f"  {keys:<{KEY_COLUMN}} {what}"))
             lines.append(Content(""))
         with VerticalScroll(classes="dialog-box dialog-box-tall", id="help-box") as box:
             box.border_title = "Keys  (Esc to close)"

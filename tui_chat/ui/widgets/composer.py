@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
-from textual import events
-from textual.message import Message
-from textual.widgets import TextArea
+from typing import ClassVar
 
-from tui_chat.ui.bindings import (
-    LOCAL_SERVER_BINDINGS,
-    NEWLINE_KEYS_DEFAULT,
-    NEWLINE_KEYS_SWAPPED,
-    SEND_KEYS_DEFAULT,
-    SEND_KEYS_SWAPPED,
-)
+from textual.binding import BindingType
+from textual.message import Message
+
+from tui_chat.ui.actions import KeyMap
+from tui_chat.ui.bindings import COMPOSER_BINDINGS, LOCAL_SERVER_BINDINGS, key_names
+from tui_chat.ui.textual_compat import SteadyWrapTextArea
 
 _SCREEN_CHOICE_KEYS = frozenset(binding.key for binding in LOCAL_SERVER_BINDINGS)
 
 
-class Composer(TextArea):
+def _hint(keys: str) -> str:
+    """'alt+enter,ctrl+j,shift+enter' -> 'alt+Enter / ctrl+j' for the placeholder: shift+Enter
+    is left out (few terminals report it), Enter is capitalised as on the keyboard."""
+    usable = ",".join(k for k in keys.split(",") if k.strip() != "shift+enter") or keys
+    return key_names(usable, joiner=" / ").replace("enter", "Enter")
+
+
+class Composer(SteadyWrapTextArea):
     """Where the next message is written. Enter sends; alt+enter or ctrl+j inserts a newline.
 
-    With `enter_sends=False` the two are swapped for users used to clients where Enter is a newline.
-    The composer only posts `Submitted`; whether a message may be sent now is the screen's call.
+    Its keys are the `composer.send` and `composer.newline` actions (tui_chat/ui/actions.py):
+    `enter_sends = false` swaps them, `[keys]` remaps them. The composer only posts
+    `Submitted`; whether a message may be sent now is the screen's call.
     """
+
+    BINDINGS: ClassVar[list[BindingType]] = COMPOSER_BINDINGS
 
     class Submitted(Message):
         """The user asked to send the composer's text."""
@@ -32,19 +39,18 @@ class Composer(TextArea):
             self.composer = composer
             self.text = text
 
-    def __init__(self, *, enter_sends: bool = True, id: str | None = None) -> None:
+    def __init__(self, *, key_map: KeyMap | None = None, id: str | None = None) -> None:
+        keys = key_map or KeyMap({})
+        send = _hint(keys.keys_of("composer.send"))
+        newline = _hint(keys.keys_of("composer.newline"))
         super().__init__(
             soft_wrap=True,
             tab_behavior="focus",
             show_line_numbers=False,
             compact=True,
             id=id,
-            placeholder="Message  (Enter send · alt+Enter / ctrl+j newline)"
-            if enter_sends
-            else "Message  (ctrl+j / alt+Enter send · Enter newline)",
+            placeholder=f"Message  ({send} send · {newline} newline)",
         )
-        self.send_keys = SEND_KEYS_DEFAULT if enter_sends else SEND_KEYS_SWAPPED
-        self.newline_keys = NEWLINE_KEYS_DEFAULT if enter_sends else NEWLINE_KEYS_SWAPPED
 
     def check_consume_key(self, key: str, character: str | None = None) -> bool:
         """Whether bindings above the composer never see `key` (Textual hides the keys a text
@@ -54,36 +60,13 @@ class Composer(TextArea):
             return False
         return super().check_consume_key(key, character)
 
-    async def _on_key(self, event: events.Key) -> None:
-        if event.key in self.send_keys:
-            event.stop()
-            event.prevent_default()
-            if self.text.strip():
-                self.post_message(self.Submitted(self, self.text))
-            return
-        if event.key in self.newline_keys:
-            event.stop()
-            event.prevent_default()
-            self.insert("\n")
-        # Anything else falls through to TextArea's own handler (dispatch walks the MRO).
+    def action_send(self) -> None:
+        """Post the text for sending (nothing to send in an empty composer)."""
+        if self.text.strip():
+            self.post_message(self.Submitted(self, self.text))
 
-    # TextArea re-wraps its whole text on every resize and whenever its scroll bar comes or
-    # goes, yet the wrap depends on the width alone: the composer's height changes as the user
-    # types (it grows with the text), and its scroll bar has a gutter of its own (app.tcss).
-    # After a 5 MB paste each of those was a second or two of wrapping for nothing.
-    def _wrapped_at_current_width(self) -> bool:
-        return self.wrapped_document._width == self.wrap_width
-
-    def _on_resize(self, event: events.Resize) -> None:  # type: ignore[override]  # takes the event
-        if self._wrapped_at_current_width():
-            event.prevent_default()
-            self._refresh_size()
-
-    def _watch_show_vertical_scrollbar(self) -> None:
-        if self._wrapped_at_current_width():
-            self.scroll_cursor_visible()
-        else:
-            super()._watch_show_vertical_scrollbar()
+    def action_newline(self) -> None:
+        self.insert("\n")
 
     def set_text(self, text: str) -> None:
         """Replace the text and put the cursor at its end (after edit-and-resend or $EDITOR)."""

@@ -31,7 +31,7 @@ from typing import ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message as TextualMessage
@@ -41,6 +41,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from tui_chat.domain.conversation import Conversation, Message
+from tui_chat.ui.bindings import MESSAGE_PANE_BINDINGS
 from tui_chat.ui.code_styles import DEFAULT_CODE_THEME
 from tui_chat.ui.widgets.markdown_lines import (
     MARKDOWN_STYLE_ROLES,
@@ -68,19 +69,7 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
     (`message_added`, `message_changed`) and the pane decides when to repaint.
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "select_previous", "Prev msg", id="messages.previous"),
-        Binding("down,j", "select_next", "Next msg", id="messages.next"),
-        Binding("home", "first", "First", show=False, id="messages.first"),
-        Binding("end", "last", "Last", show=False, id="messages.last"),
-        Binding("pageup", "page_up", "Page up", show=False, id="messages.page_up"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="messages.page_down"),
-        Binding("y", "copy_message", "Copy", id="messages.copy"),
-        Binding("c", "copy_code", "Copy code", id="messages.copy_code"),
-        Binding("e", "edit_message", "Edit", id="messages.edit"),
-        Binding("n", "next_hit", "Next hit", show=False, id="messages.next_hit"),
-        Binding("N", "previous_hit", "Prev hit", show=False, id="messages.previous_hit"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = MESSAGE_PANE_BINDINGS  # ui/actions.py declares them
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "message-pane--user-role",

@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.storage.search import Hit, SearchResult
 from tui_chat.ui.bindings import SIDEBAR_BINDINGS
+from tui_chat.ui.textual_compat import KeyOrderInput
 
 MAX_LISTED = 300
 
@@ -167,7 +168,7 @@ class Sidebar(Vertical):
 
     def compose(self) -> ComposeResult:
         # Short enough for the 80-column sidebar: typing filters titles, Enter searches text.
-        yield Input(placeholder="/ title, Enter: text", id="conversation-filter")
+        yield KeyOrderInput(placeholder="/ title, Enter: text", id="conversation-filter")
         yield ConversationList(id="conversation-list")
 
     @property
