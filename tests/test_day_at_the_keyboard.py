@@ -124,6 +124,11 @@ class Day:
         common = max(set(backgrounds), key=backgrounds.count)
         return [text for text, bg in rows if text and bg != common]
 
+    def highlighted_title(self) -> str:
+        """The title on the cursor's row (its first line), without the pin mark."""
+        lines = self.highlighted()
+        return lines[0].removeprefix("★").strip() if lines else ""
+
     def pane(self) -> str:
         self.session.pump()
         return "\n".join(line[SIDEBAR_WIDTH + 1 :] for line in self.session.screen.display[:19])
@@ -191,7 +196,7 @@ def _walk_the_day(
     # while the composer has the focus.
     day.wait_text(f"Conversations ({CONVERSATIONS})")
     day.wait_text("about bash number 5")
-    day.wait(lambda: "Notes 5" in " ".join(day.highlighted()), "the open one marked")
+    day.wait(lambda: day.highlighted_title().endswith("notes 5"), "the open one marked")
 
     # A question in the open conversation: the reply echoes it; both are on disk.
     day.keys("how do I restart tmux")
@@ -231,7 +236,7 @@ def _walk_the_day(
     day.keys("zebra crossing plans\r")
     day.wait_text("You said: zebra crossing plans")
     day.wait_text(f"Conversations ({CONVERSATIONS + 1})")
-    day.wait(lambda: "zebra" in " ".join(day.highlighted()).lower(), "the new one highlighted")
+    day.wait(lambda: "zebra" in day.highlighted_title().lower(), "the new one highlighted")
     day.keys("zebra again\r")
     day.wait_text("You said: zebra again")
 
@@ -257,11 +262,11 @@ def _walk_the_day(
     # Move in the list and open: the highlighted row is the open conversation.
     day.focus("Filter")
     day.keys("\x1b[H")  # home: the pinned conversation
-    day.wait(lambda: "Notes 5" in " ".join(day.highlighted()), "the pinned row highlighted")
+    day.wait(lambda: day.highlighted_title().endswith("notes 5"), "the pinned row highlighted")
     day.keys("jjjj")  # past the new zebra conversation, 31 and 30
-    day.wait(lambda: "Notes 29" in " ".join(day.highlighted()), "four rows down")
+    day.wait(lambda: day.highlighted_title().endswith("notes 29"), "four rows down")
     day.keys("\r")
-    day.wait_text("about nginx number 29")
+    day.wait_text("about bash number 29")
 
     # Rename: ctrl+u and the new title in one write.
     day.keys("r")
@@ -280,20 +285,23 @@ def _walk_the_day(
     day.wait_file(lambda f: not f["20261101-000029-d029"].get("pinned"), "unpinned")
 
     # Two deletes in a row: each takes the row under the cursor, never the pinned top.
-    day.wait(lambda: "Renamed by keyboard" in " ".join(day.highlighted()), "cursor kept")
+    day.wait(lambda: day.highlighted_title() == "Renamed by keyboard", "cursor kept")
     day.keys("d")
     day.wait_text("Renamed by keyboard")  # the confirmation names what goes
     day.keys("y")
     day.wait(lambda: "20261101-000029-d029" in day.trashed(), "the first delete")
-    day.wait(lambda: "Notes 28" in " ".join(day.highlighted()), "cursor on the next row")
+    day.wait(lambda: day.highlighted_title().endswith("notes 28"), "cursor on the next row")
     day.keys("d")
-    day.wait_text("Notes 28")
+    day.wait_text("Rust notes 28")
     day.keys("y")
     day.wait(lambda: "20261101-000028-d028" in day.trashed(), "the second delete")
     assert day.trashed() == {"20261101-000029-d029", "20261101-000028-d028"}
     assert "20261101-000005-d005" in day.files(), "the pinned conversation was deleted"
-    day.keys("u")  # restore the last deleted
+    day.keys("u")  # restore the last deleted: the cursor goes to it; Enter opens it
     day.wait(lambda: "20261101-000028-d028" in day.files(), "restored")
+    day.wait(lambda: day.highlighted_title().endswith("notes 28"), "cursor on the restored")
+    day.keys("\r")
+    day.wait_text("about rust number 28")
 
     # ctrl+o with the server down: the dialog opens at once and keeps the profile's model.
     server.stop()
@@ -330,7 +338,7 @@ def _walk_the_day(
     day.focus("Prev msg")
     day.keys("\x1b[F")  # end: the last message
     day.keys("y")
-    expected = base64.b64encode(b"You said: Question 1 about nginx number 29").decode()
+    expected = base64.b64encode(b"You said: Question 1 about rust number 28").decode()
     day.wait(lambda: expected in day.session.raw.decode("latin-1"), "an OSC 52 copy")
 
     # A slow reply stopped with Esc keeps the partial text, marked interrupted.
@@ -357,7 +365,7 @@ def _walk_the_day(
     day.quit()
     day.session = TerminalSession(env)
     day.wait_text("tell me a long story")
-    day.wait(lambda: "Notes 28" in " ".join(day.highlighted()), "the same one highlighted")
+    day.wait(lambda: day.highlighted_title().endswith("notes 28"), "the same one highlighted")
     day.keys("and carry on\r")
     day.wait_file(
         lambda f: f[stopped]["messages"][-1]["content"] == "You said: and carry on",
