@@ -1,0 +1,376 @@
+"""A day at the keyboard: one scripted session of the installed `tui-chat` under a real pty at
+80x24, walking README's keys and the palette in the order a person would, against the test
+server echoing each prompt (so words recur across messages and conversations).
+
+After every step it checks what the user would check: which conversation is open and
+highlighted, what the composer holds, and what the files on disk say. This is the test that
+would have caught the search crash, the alt+Enter send, the delete that jumped to the top and
+keys applied out of order.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+import tomllib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openai_server import FakeOpenAIServer, Script
+from terminal_session import TerminalSession, config_env
+
+from tui_chat.domain.conversation import Conversation, Message
+from tui_chat.storage.toml_write import conversation_to_toml
+
+pytestmark = pytest.mark.slow
+
+KEY_ENV = "TUI_CHAT_DAY_KEY"
+KEY = "sk-day-DO-NOT-LEAK-1a2b3c4d"
+TOPICS = ["kubernetes", "postgres", "nginx", "python", "rust", "bash", "systemd", "tmux"]
+CONVERSATIONS = 32
+PINNED = 5  # the index of the one pinned conversation: it sits at the top of the list
+SIDEBAR_WIDTH = 25  # the sidebar's columns at 80x24 (its right border included)
+
+
+def _write_history(data: Path) -> None:
+    """32 conversations, one pinned; each message names its topic and number, so the pane
+    shows which conversation is open, and topics recur across conversations."""
+    folder = data / "conversations"
+    folder.mkdir(parents=True)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    for number in range(CONVERSATIONS):
+        topic = TOPICS[number % len(TOPICS)]
+        when = start + timedelta(hours=number)
+        messages: list[Message] = []
+        for turn in range(2):
+            question = f"Question {turn} about {topic} number {number}"
+            messages.append(Message(role="user", content=question, created=when))
+            messages.append(
+                Message(
+                    role="assistant",
+                    content=f"You said: {question}",
+                    created=when,
+                    model="gpt-4o-mini",
+                    finish_reason="stop",
+                )
+            )
+        conversation = Conversation(
+            id=f"20261101-{number:06d}-d{number:03d}",
+            title=f"{topic.title()} notes {number}",
+            created=when,
+            updated=when,
+            profile="local",
+            model="gpt-4o-mini",
+            pinned=number == PINNED,
+            messages=messages,
+        )
+        (folder / f"{conversation.id}.toml").write_text(
+            conversation_to_toml(conversation), encoding="utf-8"
+        )
+
+
+class Day:
+    """The user's view: the screen of a `tui-chat` on a pty, and the files behind it."""
+
+    def __init__(self, tmp_path: Path, env: dict[str, str]) -> None:
+        self.data = tmp_path / "data"
+        self.env = env
+        self.session = TerminalSession(env)
+
+    # --- the screen -------------------------------------------------------------------
+    def wait(self, predicate: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.session.pump()
+            if predicate():
+                return
+            assert self.session.process.isalive(), f"tui-chat died while waiting for {what}"
+            time.sleep(0.05)
+        raise AssertionError(f"never saw {what}:\n{self.session.text()}")
+
+    def wait_text(self, needle: str, timeout: float = 30.0) -> None:
+        self.wait(lambda: needle in self.session.text(), repr(needle), timeout)
+
+    def wait_gone(self, needle: str, timeout: float = 30.0) -> None:
+        self.wait(lambda: needle not in self.session.text(), f"{needle!r} gone", timeout)
+
+    def keys(self, text: str) -> None:
+        """One write, as a paste or fast typing over SSH delivers it."""
+        self.session.type(text)
+
+    def footer(self) -> str:
+        self.session.pump()
+        return "".join(char.data for char in self.session.screen.buffer[23].values())
+
+    def sidebar_rows(self) -> list[tuple[str, str]]:
+        """(text, background) of each line inside the sidebar's border."""
+        self.session.pump()
+        rows = []
+        for y in range(1, 23):
+            line = self.session.screen.buffer[y]
+            text = "".join(line[x].data for x in range(1, SIDEBAR_WIDTH - 1)).rstrip()
+            rows.append((text, line[2].bg))
+        return rows
+
+    def highlighted(self) -> list[str]:
+        """The sidebar lines drawn in the highlight colour (the cursor's row)."""
+        rows = self.sidebar_rows()
+        backgrounds = [bg for text, bg in rows if text]
+        if not backgrounds:
+            return []
+        common = max(set(backgrounds), key=backgrounds.count)
+        return [text for text, bg in rows if text and bg != common]
+
+    def highlighted_title(self) -> str:
+        """The title on the cursor's row (its first line), without the pin mark."""
+        lines = self.highlighted()
+        return lines[0].removeprefix("★").strip() if lines else ""
+
+    def pane(self) -> str:
+        self.session.pump()
+        return "\n".join(line[SIDEBAR_WIDTH + 1 :] for line in self.session.screen.display[:19])
+
+    def focus(self, footer_word: str) -> None:
+        """Tab until the footer shows the keys of the wanted place (list, messages, composer)."""
+        for _ in range(4):
+            if footer_word in self.footer():
+                return
+            self.keys("\t")
+            time.sleep(0)  # the next check waits on the screen, not on time
+            try:
+                self.wait(lambda: footer_word in self.footer(), footer_word, timeout=3)
+                return
+            except AssertionError:
+                continue
+        raise AssertionError(f"focus never reached {footer_word!r}: {self.footer()!r}")
+
+    # --- the files --------------------------------------------------------------------
+    def files(self) -> dict[str, dict[str, Any]]:
+        folder = self.data / "conversations"
+        return {
+            path.stem: tomllib.loads(path.read_text(encoding="utf-8"))
+            for path in sorted(folder.glob("*.toml"))
+        }
+
+    def trashed(self) -> set[str]:
+        return {path.stem for path in (self.data / "trash").glob("*.toml")}
+
+    def by_title(self, title: str) -> dict[str, Any]:
+        (found,) = [c for c in self.files().values() if c["title"] == title]
+        return found
+
+    def wait_file(self, predicate: Callable[[dict[str, dict[str, Any]]], bool], what: str) -> None:
+        self.wait(lambda: predicate(self.files()), what)
+
+    def quit(self) -> None:
+        self.keys("\x11")
+        assert self.session.wait_exit(timeout=15) == 0
+        self.session.close()
+
+
+@pytest.fixture
+def day_env(tmp_path: Path, openai_server: FakeOpenAIServer) -> dict[str, str]:
+    env = config_env(tmp_path, openai_server.base_url, KEY_ENV, KEY)
+    _write_history(tmp_path / "data")
+    return env
+
+
+def test_a_day_at_the_keyboard(
+    tmp_path: Path, openai_server: FakeOpenAIServer, day_env: dict[str, str]
+) -> None:
+    day = Day(tmp_path, day_env)
+    try:
+        _walk_the_day(day, tmp_path, openai_server, day_env)
+    finally:
+        day.session.close()
+    assert KEY not in day.session.raw.decode("utf-8", "replace")
+
+
+def _walk_the_day(
+    day: Day, tmp_path: Path, server: FakeOpenAIServer, env: dict[str, str]
+) -> None:
+    # Morning: the list is there, its top (the pinned one) is open and marked in the list
+    # while the composer has the focus.
+    day.wait_text(f"Conversations ({CONVERSATIONS})")
+    day.wait_text("about bash number 5")
+    day.wait(lambda: day.highlighted_title().endswith("notes 5"), "the open one marked")
+
+    # A question in the open conversation: the reply echoes it; both are on disk.
+    day.keys("how do I restart tmux")
+    day.wait_text("how do I restart tmux")
+    day.keys("\r")
+    day.wait_text("You said: how do I restart tmux")
+    pinned_id = "20261101-000005-d005"
+    day.wait_file(
+        lambda f: f[pinned_id]["messages"][-1]["content"] == "You said: how do I restart tmux",
+        "the reply saved",
+    )
+
+    # alt+Enter (ESC CR from tmux, screen and xterm) and ctrl+j are newlines, Enter sends.
+    day.keys("first line\x1b\rsecond line\nthird line")
+    day.wait_text("third line")
+    assert len(server.chat_requests) == 1, "alt+Enter or ctrl+j sent the message"
+    day.keys("\r")
+    day.wait_file(
+        lambda f: f[pinned_id]["messages"][-2]["content"] == "first line\nsecond line\nthird line"
+        and f[pinned_id]["messages"][-1].get("finish_reason") == "stop",
+        "the three-line message and its reply saved",
+    )
+
+    # Keys written at once (a paste, tmux send-keys) apply in order: backspace, left, ctrl+a.
+    day.keys("abc")
+    day.wait_text("abc")
+    day.keys("\x7fzz")
+    day.keys("\x1b[DQQ")
+    day.keys("\x01WW")
+    day.wait_text("WWabzQQz")
+    day.keys("\x15")  # ctrl+u clears the line: the composer is empty again
+    day.wait_gone("WWabzQQz")
+
+    # ctrl+n: a new conversation; its first message names it in the list.
+    day.keys("\x0e")
+    day.wait_gone("about bash number 5")
+    day.keys("zebra crossing plans\r")
+    day.wait_text("You said: zebra crossing plans")
+    day.wait_text(f"Conversations ({CONVERSATIONS + 1})")
+    day.wait(lambda: "zebra" in day.highlighted_title().lower(), "the new one highlighted")
+    day.keys("zebra again\r")
+    day.wait_text("You said: zebra again")
+
+    # Search message text: "zebra" is four times in one conversation and nowhere else.
+    day.focus("Filter")
+    day.keys("/")
+    day.keys("zebra")
+    day.keys("\r")
+    day.wait_text("4 hits")
+    day.keys("\r")
+    day.wait_text("You said: zebra again")
+    day.keys("\x1b")  # leave search: the whole list is back, the found one still open
+    day.wait_text(f"Conversations ({CONVERSATIONS + 1})")
+
+    # "restart" is in many conversations, twice in some: one row each, no crash.
+    day.focus("Filter")
+    day.keys("/restart\r")
+    day.wait_text("hits")
+    assert day.session.process.isalive()
+    day.keys("\x1b")
+    day.wait_gone("hits")
+
+    # Move in the list and open: the highlighted row is the open conversation.
+    day.focus("Filter")
+    day.keys("\x1b[H")  # home: the pinned conversation
+    day.wait(lambda: day.highlighted_title().endswith("notes 5"), "the pinned row highlighted")
+    day.keys("jjjj")  # past the new zebra conversation, 31 and 30
+    day.wait(lambda: day.highlighted_title().endswith("notes 29"), "four rows down")
+    day.keys("\r")
+    day.wait_text("about bash number 29")
+
+    # Rename: ctrl+u and the new title in one write.
+    day.keys("r")
+    day.wait_text("Rename")
+    day.keys("\x15Renamed by keyboard")
+    day.wait_text("Renamed by keyboard")
+    day.keys("\r")
+    day.wait_file(
+        lambda f: f["20261101-000029-d029"]["title"] == "Renamed by keyboard", "the new title"
+    )
+
+    # Pin it, then unpin it.
+    day.keys("p")
+    day.wait_file(lambda f: f["20261101-000029-d029"].get("pinned") is True, "pinned")
+    day.keys("p")
+    day.wait_file(lambda f: not f["20261101-000029-d029"].get("pinned"), "unpinned")
+
+    # Two deletes in a row: each takes the row under the cursor, never the pinned top.
+    day.wait(lambda: day.highlighted_title() == "Renamed by keyboard", "cursor kept")
+    day.keys("d")
+    day.wait_text("Renamed by keyboard")  # the confirmation names what goes
+    day.keys("y")
+    day.wait(lambda: "20261101-000029-d029" in day.trashed(), "the first delete")
+    day.wait(lambda: day.highlighted_title().endswith("notes 28"), "cursor on the next row")
+    day.keys("d")
+    day.wait_text("Rust notes 28")
+    day.keys("y")
+    day.wait(lambda: "20261101-000028-d028" in day.trashed(), "the second delete")
+    assert day.trashed() == {"20261101-000029-d029", "20261101-000028-d028"}
+    assert "20261101-000005-d005" in day.files(), "the pinned conversation was deleted"
+    day.keys("u")  # restore the last deleted: the cursor goes to it; Enter opens it
+    day.wait(lambda: "20261101-000028-d028" in day.files(), "restored")
+    day.wait(lambda: day.highlighted_title().endswith("notes 28"), "cursor on the restored")
+    day.keys("\r")
+    day.wait_text("about rust number 28")
+
+    # ctrl+o with the server down: the dialog opens at once and keeps the profile's model.
+    server.stop()
+    day.focus("Regenerate")
+    day.keys("\x0f")
+    day.wait_text("gpt-4o-mini")
+    day.wait(
+        lambda: "connect" in day.session.text().lower() or "reach" in day.session.text().lower(),
+        "why the server's list is missing",
+    )
+    day.keys("\x1b")
+    server.start()
+
+    # Themes with live preview, then back out; the sidebar hides and comes back.
+    day.keys("\x14")
+    day.wait_text("nord")
+    day.keys("\x1b")
+    day.wait_gone("nord")
+    day.keys("\x02")
+    day.wait_gone("Conversations (")
+    day.keys("\x02")
+    day.wait_text("Conversations (")
+
+    # Help (F1) lists every key; the palette finds a command.
+    day.keys("\x1bOP")
+    day.wait_text("Keys")
+    day.keys("\x1b")
+    day.keys("\x10")
+    day.keys("theme")
+    day.wait_text("Choose theme")
+    day.keys("\x1b")
+
+    # The messages: copy the last reply over OSC 52.
+    day.focus("Prev msg")
+    day.keys("\x1b[F")  # end: the last message
+    day.keys("y")
+    expected = base64.b64encode(b"You said: Question 1 about rust number 28").decode()
+    day.wait(lambda: expected in day.session.raw.decode("latin-1"), "an OSC 52 copy")
+
+    # A slow reply stopped with Esc keeps the partial text, marked interrupted.
+    server.enqueue(Script(text=" ".join(f"w{i}" for i in range(300)), delay_per_chunk=0.05))
+    day.focus("Regenerate")
+    day.keys("tell me a long story\r")
+    day.wait_text("w20")
+    day.keys("\x1b")
+    stopped = "20261101-000028-d028"
+    day.wait_file(
+        lambda f: f[stopped]["messages"][-1].get("finish_reason") == "interrupted",
+        "the interrupted reply saved",
+    )
+
+    # ctrl+r regenerates it.
+    day.keys("\x12")
+    day.wait_file(
+        lambda f: f[stopped]["messages"][-1].get("finish_reason") == "stop"
+        and f[stopped]["messages"][-1]["content"] == "You said: tell me a long story",
+        "the regenerated reply",
+    )
+
+    # Quit and come back: the same conversation is open and highlighted; carry on.
+    day.quit()
+    day.session = TerminalSession(env)
+    day.wait_text("tell me a long story")
+    day.wait(lambda: day.highlighted_title().endswith("notes 28"), "the same one highlighted")
+    day.keys("and carry on\r")
+    day.wait_file(
+        lambda f: f[stopped]["messages"][-1]["content"] == "You said: and carry on",
+        "the next day's reply",
+    )
+    day.quit()
+    for conversation in day.files().values():
+        assert conversation["messages"], "a conversation file lost its messages"
