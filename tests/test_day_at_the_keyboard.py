@@ -106,10 +106,10 @@ class Day:
         return "".join(char.data for char in self.session.screen.buffer[23].values())
 
     def sidebar_rows(self) -> list[tuple[str, str]]:
-        """(text, background) of each line inside the sidebar's border."""
+        """(text, background) of each list line inside the sidebar's border (below the filter)."""
         self.session.pump()
         rows = []
-        for y in range(1, 23):
+        for y in range(2, 23):
             line = self.session.screen.buffer[y]
             text = "".join(line[x].data for x in range(1, SIDEBAR_WIDTH - 1)).rstrip()
             rows.append((text, line[2].bg))
@@ -240,14 +240,21 @@ def _walk_the_day(
     day.keys("zebra again\r")
     day.wait_text("You said: zebra again")
 
-    # Search message text: "zebra" is four times in one conversation and nowhere else.
+    # Search message text: "zebra" is in one conversation's title and four of its messages.
     day.focus("Filter")
     day.keys("/")
     day.keys("zebra")
     day.keys("\r")
-    day.wait_text("4 hits")
-    day.keys("\r")
+    day.wait_text("Search: 1 found")
+    day.wait_text("5 hits")
+    day.keys("\r")  # opens it at the first hit, the messages focused: n / N visit the hits
     day.wait_text("You said: zebra again")
+    day.focus("Prev msg")
+    day.keys("n")
+    day.wait_text("Hit 2 of")
+    day.keys("N")
+    day.wait_text("Hit 1 of")
+    day.focus("Filter")
     day.keys("\x1b")  # leave search: the whole list is back, the found one still open
     day.wait_text(f"Conversations ({CONVERSATIONS + 1})")
 
@@ -267,8 +274,10 @@ def _walk_the_day(
     day.wait(lambda: day.highlighted_title().endswith("notes 29"), "four rows down")
     day.keys("\r")
     day.wait_text("about bash number 29")
+    day.wait(lambda: "Regenerate" in day.footer(), "the composer focused, ready to write")
 
-    # Rename: ctrl+u and the new title in one write.
+    # Rename: back in the list, r; ctrl+u and the new title in one write.
+    day.focus("Filter")
     day.keys("r")
     day.wait_text("Rename")
     day.keys("\x15Renamed by keyboard")

@@ -25,7 +25,7 @@ from tui_chat.ui.screens.chat import ChatScreen
 from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.services import Services
 from tui_chat.ui.terminal_hangup import HangupSafeDriver, drop_output
-from tui_chat.ui.textual_compat import finish_earlier_keys, recognise_alt_enter
+from tui_chat.ui.textual_compat import KeysInOrder, recognise_alt_enter
 from tui_chat.ui.theme_colors import derive_app_variables
 from tui_chat.ui.themes import (
     code_theme_of,
@@ -52,6 +52,7 @@ class TuiChatApp(App[None]):
         # Under Pilot (`run_test`) Textual uses its headless driver whatever is given here.
         super().__init__(driver_class=HangupSafeDriver)
         self.services = services
+        self._keys_in_order = KeysInOrder(self, super().on_event)
         self.exit_guard = ExitGuard(
             save=self._save_before_exit,
             request_exit=self.exit,
@@ -85,10 +86,14 @@ class TuiChatApp(App[None]):
             self.notify(warning, title="Configuration", severity="warning", timeout=15)
 
     async def on_event(self, event: events.Event) -> None:
-        """Keys read in one burst keep their order when one of them is a priority binding."""
-        if isinstance(event, events.Key):
-            await finish_earlier_keys(self, event)
-        await super().on_event(event)
+        """Keys read in one burst act one at a time, in order (see `KeysInOrder`)."""
+        if not isinstance(event, events.Key):
+            await super().on_event(event)
+        elif not event.is_forwarded:
+            await self._keys_in_order.key_read(event)
+        else:
+            await super().on_event(event)  # bubbled back up: the app's bindings run here
+            self._keys_in_order.key_bubbled_to_app(event)
 
     def watch_theme(self, theme: str) -> None:
         """Code blocks follow the theme too (the pane renders them with a Pygments style)."""

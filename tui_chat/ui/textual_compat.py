@@ -18,7 +18,8 @@ here is looked at again, and dropped once Textual carries its own.
    handler, in the order the keys came. The other way round, a priority binding (ctrl+q,
    ctrl+n, ctrl+e) ran in the app as soon as its key was read, before the focused widget had
    inserted the characters typed just before it: "words" + ctrl+q in one read quit without the
-   words in the draft. `finish_earlier_keys` lets the focused widget catch up first.
+   words in the draft; and a key that moves the focus (`/` in the list) was followed by keys
+   already sent to the old focus. `KeysInOrder` hands the app one key at a time.
 3. Wrapping. TextArea re-wraps its whole text on every resize and whenever its scroll bar comes
    or goes, though the wrap depends on the width alone; `SteadyWrapTextArea` skips those
    (through TextArea's private `wrapped_document._width` and handlers).
@@ -27,7 +28,8 @@ here is looked at again, and dropped once Textual carries its own.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+from collections import deque
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any, cast
 from weakref import WeakKeyDictionary
@@ -96,28 +98,75 @@ async def run_own_binding_first(widget: Widget, event: events.Key) -> bool:
     return False
 
 
-async def finish_earlier_keys(app: App[Any], event: events.Key, *, limit: float = 2.0) -> None:
-    """Before the app runs a priority binding for `event`, wait until the focused widget has
-    handled the keys it was already given (they sit in its message queue).
+class KeysInOrder:
+    """Hands the app one key at a time: a key read in the same burst as the one before it waits
+    until that one is done, so every key acts as if it had been typed on its own.
 
-    `limit` only guards against a widget that never gets to its queue (it is closing): the
-    key is then handled as Textual would have handled it.
+    Textual forwards each key to whatever has the focus when the app reads it, and runs
+    bindings only when a key has bubbled back up to the app. Keys read in one burst were
+    therefore all sent to the widget focused before the first of them acted: `/restart` typed
+    fast in the list renamed a conversation (the `r` reached the list before `/` had moved the
+    focus to the filter), and a priority key (ctrl+q, ctrl+n) ran before the characters typed
+    just ahead of it were in the composer. Here a key is done when the widget it went to
+    stopped it, when it bubbled back to the app (bindings ran), or when a priority binding took
+    it; then, after the focus changes its action asked for, the next key goes.
+
+    `LIMIT` only guards against a key that ends nowhere (a widget closing with it in its
+    queue, or an ancestor that stops it): the keys behind it then go on as Textual would.
     """
-    focused = app.focused
-    if focused is None or event.is_forwarded or event.is_printable:
-        return  # no priority binding here is a printable key: typing stays cheap
-    active = app.screen.active_bindings.get(event.key)
-    if active is None or not active.binding.priority:
-        return
-    caught_up: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
-    def mark() -> None:
-        if not caught_up.done():
-            caught_up.set_result(None)
+    LIMIT = 0.5
 
-    if focused.call_later(mark):  # runs after the messages already queued for the widget
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(caught_up, limit)
+    def __init__(self, app: App[Any], dispatch: Callable[[events.Key], Awaitable[None]]) -> None:
+        self._app = app
+        self._dispatch = dispatch  # Textual's own handling of a key read from the terminal
+        self._held: deque[events.Key] = deque()
+        self._current: events.Key | None = None
+        self._give_up: asyncio.TimerHandle | None = None
+
+    async def key_read(self, event: events.Key) -> None:
+        """A key from the terminal: handle it now, or after the keys read before it."""
+        if self._current is not None:
+            self._held.append(event)
+            return
+        await self._handle(event)
+
+    def key_bubbled_to_app(self, event: events.Key) -> None:
+        """The app has run its bindings for a forwarded key: that key is done."""
+        if event is self._current:
+            self._done_soon(event)
+
+    async def _handle(self, event: events.Key) -> None:
+        app = self._app
+        self._current = event
+        loop = asyncio.get_running_loop()
+        self._give_up = loop.call_later(self.LIMIT, self._done_soon, event)
+        target = app.focused or app.screen
+        await self._dispatch(event)
+        if not event.is_forwarded:
+            self._done_soon(event)  # a priority binding took it, in the app, just now
+        elif not target.call_later(self._check_stopped, event):
+            self._done_soon(event)  # the widget has gone: nothing will handle it
+
+    def _check_stopped(self, event: events.Key) -> None:
+        # Runs on the widget after it handled the key; a key it did not stop bubbles on.
+        if event._stop_propagation:
+            self._done_soon(event)
+
+    def _done_soon(self, event: events.Key) -> None:
+        # Queued on the app: after the focus changes the key's action queued there.
+        if event is self._current:
+            self._app.call_later(self._done, event)
+
+    async def _done(self, event: events.Key) -> None:
+        if event is not self._current:
+            return
+        self._current = None
+        if self._give_up is not None:
+            self._give_up.cancel()
+            self._give_up = None
+        while self._held and self._current is None:
+            await self._handle(self._held.popleft())
 
 
 class KeyOrderInput(Input):
