@@ -16,6 +16,7 @@ from app_harness import (
 from openai_server import FakeOpenAIServer, Script
 
 from tui_chat.config import ModelPrice
+from tui_chat.domain import Spend
 from tui_chat.ui.screens.dialogs import ChoiceDialog, ConfirmDialog, TextInputDialog
 from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.widgets.message_pane import MessagePane
@@ -446,12 +447,12 @@ async def test_status_bar_shows_tokens_context_and_cost_moving(
         assert before is not None and before > 0
         await pilot.press("enter")
         await wait_for(pilot, reply_finished(screen), what="reply")
-        await wait_for(pilot, lambda: screen.figures.spent_usd is not None, what="spend")
+        await wait_for(pilot, lambda: screen.figures.spent.known_usd > 0, what="spend")
         reply = screen.conversation.messages[-1]
         assert reply.usage is not None and reply.cost_usd is not None
         expected = (reply.usage.prompt_tokens * 150 + reply.usage.completion_tokens * 600) / 1e6
         assert abs(reply.cost_usd - expected) < 1e-12
-        assert screen.figures.spent_usd == reply.cost_usd
+        assert screen.figures.spent == Spend(reply.cost_usd, 0)
         # The conversation now fills part of the 1,000-token window, shown in the gauge.
         await wait_for(pilot, lambda: screen.figures.prompt_tokens > 20, what="context")
         status_text = "".join(s.text for s in screen.query_one("#status").render_line(0))

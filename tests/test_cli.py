@@ -164,9 +164,25 @@ def test_stats_add_up_the_files(data_dir: Path, capsys: pytest.CaptureFixture[st
     assert "conversations:    2" in out
     assert "messages:         4" in out
     assert "tokens:           65" in out
-    assert "spend (all time): $0.0020" in out
-    assert "replies of unknown cost: 1" in out
+    # One reply priced, one from a local server with no known price: the sum says so.
+    assert "spend (all time): $0.0020 + 1 reply of unknown price" in out
     assert "files that cannot be read: 1" in out
+
+
+def test_stats_never_print_a_guessed_zero_when_no_price_was_known(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    store = ConversationStore(AppPaths(config_file=tmp_path / "none.toml", data_dir=data))
+    for n in range(3):  # replies from a local server: no price known for any of them
+        local = Conversation(id=f"20261124-01300{n}-cafe", model="llama3.1:8b", profile="local")
+        local.add(Message("user", "Tomato soup?"))
+        local.add(Message("assistant", "Yes.", model="llama3.1:8b", finish_reason="stop"))
+        store.save(local)
+    code, out, _ = run(capsys, "stats", "--data-dir", str(data))
+    assert code == 0
+    assert "spend (all time): ? (3 replies of unknown price)" in out
+    assert "$0" not in out
 
 
 def test_trash_list_restore_and_empty(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

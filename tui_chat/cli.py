@@ -160,8 +160,7 @@ def _run(args: argparse.Namespace, paths: AppPaths, config: Config) -> int:
         out.write(f"conversations:    {stats.conversations}\n")
         out.write(f"messages:         {stats.messages}\n")
         out.write(f"tokens:           {stats.total_tokens}\n")
-        out.write(f"spend (all time): ${stats.spend_usd:.4f}\n")
-        out.write(f"replies of unknown cost: {stats.unknown_cost_replies}\n")
+        out.write(f"spend (all time): {stats.spend.describe()}\n")
         if stats.broken_files:
             out.write(f"files that cannot be read: {stats.broken_files} (see `tui-chat list`)\n")
     elif args.command == "trash":

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from tui_chat.domain.conversation import Spend
 from tui_chat.storage.errors import ConversationFileError
 from tui_chat.storage.index import ConversationEntry, parse_conversation_bytes, read_file_bytes
 
@@ -32,8 +33,7 @@ class StoreStats:
     conversations: int
     messages: int
     total_tokens: int
-    spend_usd: float
-    unknown_cost_replies: int
+    spend: Spend
     broken_files: int
 
 
@@ -87,8 +87,7 @@ def stats_of(entries: list[ConversationEntry]) -> StoreStats:
         conversations=len(good),
         messages=sum(e.message_count for e in good),
         total_tokens=sum(e.total_tokens for e in good),
-        spend_usd=sum(e.cost_usd for e in good),
-        unknown_cost_replies=sum(e.unknown_cost_count for e in good),
+        spend=sum((e.spend for e in good), Spend()),
         broken_files=len(entries) - len(good),
     )
 

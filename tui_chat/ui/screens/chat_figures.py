@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
-from tui_chat.domain import Message
+from tui_chat.domain import Message, Spend
 from tui_chat.engine.client import warm_up as warm_up_sdk
 from tui_chat.engine.reply import ReplyRecorder
 from tui_chat.engine.servers import effective_base_url
@@ -99,7 +99,10 @@ class LiveFigures(_Base):
             ),
             context_window=services.prices.context_window(conversation.model, base_url),
             next_cost_usd=services.prices.prompt_cost(conversation.model, prompt_tokens, base_url),
-            spent_usd=conversation.total_cost_usd,
+            # The streaming reply's price is not known yet, which is not "unknown".
+            spent=Spend.of_replies(
+                m for m in conversation.messages if recorder is None or m is not recorder.message
+            ),
             streaming=recorder is not None,
             reply_tokens=streamed,
             tokens_per_second=(recorder.tokens_per_second or 0.0) if recorder else 0.0,
