@@ -197,7 +197,7 @@ class ConversationCommands(_Base):
         from tui_chat.export import to_markdown
 
         conversation = self.conversation
-        folder = self.services.paths.data_dir / "exports"
+        folder = self.services.paths.exports_dir
         try:
             make_private_dir(folder)  # its file names are conversation ids
             target = folder / f"{conversation.id}.md"
