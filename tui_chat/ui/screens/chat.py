@@ -16,9 +16,10 @@ from collections.abc import Callable
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, TextArea
+from textual.widgets import TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_chat.domain import Conversation, Message
@@ -31,11 +32,13 @@ from tui_chat.ui.bindings import CHAT_SCREEN_BINDINGS
 from tui_chat.ui.screens.chat_commands import ConversationCommands
 from tui_chat.ui.screens.chat_drafts import DraftKeeping
 from tui_chat.ui.screens.chat_figures import LiveFigures
+from tui_chat.ui.screens.chat_layout import SidebarPlacement, width_class
 from tui_chat.ui.screens.chat_listing import ConversationListing, StartUp
 from tui_chat.ui.screens.dialogs import ConfirmDialog
 from tui_chat.ui.services import Services
 from tui_chat.ui.themes import code_theme_of
 from tui_chat.ui.widgets.composer import Composer
+from tui_chat.ui.widgets.key_footer import KeyFooter
 from tui_chat.ui.widgets.message_pane import MessagePane
 from tui_chat.ui.widgets.sidebar import Sidebar
 from tui_chat.ui.widgets.status_bar import StatusBar, StatusFigures
@@ -86,6 +89,7 @@ class ChatScreen(
         self._last_status = 0.0
         self._status_timer: Timer | None = None
         self.start_up = StartUp()
+        self.sidebar_placement = SidebarPlacement()
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -95,7 +99,7 @@ class ChatScreen(
                 yield MessagePane(code_theme=code_theme_of(self.app.current_theme), id="messages")
                 yield Composer(enter_sends=self.services.config.enter_sends, id="composer")
                 yield StatusBar(id="status")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def sidebar(self) -> Sidebar:
@@ -117,6 +121,9 @@ class ChatScreen(
         )
 
     def on_mount(self) -> None:
+        # Before anything is drawn: Textual sets the width classes on the first resize, after
+        # the first frame, which drew the sidebar 32 wide, then 26 with its rows cut.
+        self.fit_width(self.app.size.width)
         self.pane.token_label = self._token_label
         self.pane.show_conversation(self.conversation)
         self.composer.focus()
@@ -126,6 +133,33 @@ class ChatScreen(
         self.set_timer(BACKGROUND_WORK_FALLBACK_DELAY, self._start_background_work)
         self.set_interval(STORE_POLL_SECONDS, self.poll_store)
         self.warn_if_no_api_key()
+
+    # ------------------------------------------------------------- width
+    def on_resize(self, event: Resize) -> None:
+        self.fit_width(event.size.width)
+
+    def fit_width(self, width: int) -> None:
+        """Set the width class (as Textual does on a resize) and show or hide the sidebar."""
+        breakpoints = self.app.HORIZONTAL_BREAKPOINTS or []
+        chosen = width_class(width, breakpoints)
+        self.update_classes({name: name == chosen for _, name in breakpoints})
+        self._show_sidebar(self.sidebar_placement.fit(width))
+
+    def toggle_sidebar(self) -> None:
+        """ctrl+b: hide or show the sidebar (on a narrow terminal: show it to choose from)."""
+        self._show_sidebar(self.sidebar_placement.toggle())
+        if self.sidebar.display and self.sidebar_placement.narrow:
+            self.sidebar.option_list.focus()
+
+    def _show_sidebar(self, visible: bool) -> None:
+        sidebar = self.sidebar
+        if sidebar.display == visible:
+            return
+        focused = self.focused
+        moving_focus = not visible and focused is not None and sidebar in focused.ancestors
+        sidebar.display = visible
+        if moving_focus:
+            self.composer.focus()
 
     def warn_if_no_api_key(self) -> None:
         """Empty state: say how to set a key before the user types a first message in vain."""
@@ -218,6 +252,7 @@ class ChatScreen(
     def _sidebar_opened(self, event: Sidebar.Opened) -> None:
         self.start_up.user_chose = True
         self.open_conversation(event.conversation_id)
+        self._show_sidebar(self.sidebar_placement.conversation_opened())
         self.composer.focus()
 
     # ------------------------------------------------------------ sending
