@@ -296,3 +296,22 @@ async def test_a_conversation_with_unpriced_replies_shows_its_spend_as_partial(
         await wait_for(
             pilot, lambda: "spent $0.03 + 2 unknown" in status_text(app), what="the partial spend"
         )
+
+
+async def test_the_draft_figure_counts_the_text_typed_and_the_context_the_whole_message(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    async with counting_app_at_80x24(tmp_path, openai_server) as (app, pilot, screen):
+        await wait_for(pilot, lambda: status_text(app).startswith("✎ 0 │"), what="✎ 0 at rest")
+        empty_context = screen.figures.prompt_tokens
+        screen.composer.focus()
+        await pilot.press("a")
+        # One character is one token: not 5 with the message's overhead folded in.
+        await wait_for(pilot, lambda: status_text(app).startswith("✎ 1 │"), what="✎ 1")
+        draft = app.services.counter.count_draft(screen.conversation.model, "a")
+        assert draft.tokens > draft.text_tokens == 1
+        # The context gauge counts the message as it would be sent.
+        assert screen.figures.prompt_tokens == empty_context + draft.tokens
+        await pilot.press("backspace")
+        await wait_for(pilot, lambda: status_text(app).startswith("✎ 0 │"), what="✎ 0 again")
+        assert screen.figures.prompt_tokens == empty_context

@@ -83,7 +83,8 @@ class ChatScreen(
         self.reply_worker: Worker[None] | None = None
         self.recently_trashed: list[str] = []
         self.figures = StatusFigures()
-        self._composer_tokens = 0
+        self._composer_tokens = 0  # what sending the draft adds to the request
+        self._composer_text_tokens = 0  # the draft's text alone: the ✎ figure
         self._conversation_tokens = 0
         self._composer_timer: Timer | None = None
         self._last_status = 0.0

@@ -64,11 +64,14 @@ class LiveFigures(_Base):
     def count_composer(self) -> None:
         text = self.composer.text
         if not text:  # an empty composer adds nothing to the next request
-            self._composer_tokens = 0
+            self._composer_tokens = self._composer_text_tokens = 0
             self._call_on_ui(self._update_status)
             return
         count = self.services.counter.count_draft(self.conversation.model, text)
+        # ✎ shows the text typed (one character is ✎ 1); the context and the next send also
+        # count the few tokens every message adds to a request.
         self._composer_tokens = count.tokens
+        self._composer_text_tokens = count.text_tokens
         self._call_on_ui(self._update_status, count.approximate)
 
     def _token_label(self, message: Message) -> str:
@@ -92,7 +95,7 @@ class LiveFigures(_Base):
         self.figures = self.figures.with_changes(
             model=conversation.model,
             profile=profile.name,
-            composer_tokens=self._composer_tokens,
+            composer_tokens=self._composer_text_tokens,
             prompt_tokens=prompt_tokens,
             counts_approximate=(
                 approximate if approximate is not None else self.figures.counts_approximate

@@ -29,7 +29,7 @@ class StatusFigures:
 
     model: str = ""
     profile: str = ""
-    composer_tokens: int = 0
+    composer_tokens: int = 0  # the composer's text (✎); prompt_tokens holds the message's overhead
     prompt_tokens: int = 0
     counts_approximate: bool = True
     context_window: int | None = None
