@@ -11,6 +11,7 @@ from app_harness import chat, conversation_files, make_app, wait_for
 from openai_server import FakeOpenAIServer
 from textual.pilot import Pilot
 from textual.widgets import Label
+from textual.worker import WorkerState
 
 from tui_chat.domain import Conversation, Message
 from tui_chat.paths import AppPaths
@@ -63,8 +64,16 @@ async def delete_highlighted(pilot: Pilot[None], tmp_path: Path) -> tuple[str, s
     await pilot.press("y")
     await wait_for(pilot, lambda: doomed not in conversation_files(tmp_path), what="trashed")
     await wait_for(pilot, lambda: doomed not in listed_ids(app), what="off the list")
-    await wait_for(pilot, lambda: not screen.workers, what="the list read again", timeout=20)
+    await wait_for(pilot, lambda: not list_reading(app), what="the list read again", timeout=30)
     return doomed, question
+
+
+def list_reading(app: TuiChatApp) -> bool:
+    """The list is being read again (its worker hands the result over before it ends)."""
+    return any(
+        worker.group == "list" and worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+        for worker in app.workers
+    )
 
 
 async def test_delete_leaves_the_cursor_on_the_neighbour_and_a_second_delete_takes_that_one(

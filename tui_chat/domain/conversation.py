@@ -103,9 +103,7 @@ class Spend:
         )
 
     def __add__(self, other: Spend) -> Spend:
-        return Spend(
-            self.known_usd + other.known_usd, self.unknown_replies + other.unknown_replies
-        )
+        return Spend(self.known_usd + other.known_usd, self.unknown_replies + other.unknown_replies)
 
     @property
     def all_unknown(self) -> bool:
