@@ -9,7 +9,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pexpect
 import pytest
+from terminal_session import installed_command
 
 from tui_chat import __version__
 from tui_chat.cli import main
@@ -66,11 +68,15 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def run_process(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_process(
+    *argv: str, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """`python -m tui_chat` with `stdin` as its input: a pipe, never the terminal pytest has."""
     return subprocess.run(
         [sys.executable, "-m", "tui_chat", *argv],
         capture_output=True,
         text=True,
+        input=stdin,
         env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
         timeout=60,
         check=False,
@@ -164,9 +170,25 @@ def test_stats_add_up_the_files(data_dir: Path, capsys: pytest.CaptureFixture[st
     assert "conversations:    2" in out
     assert "messages:         4" in out
     assert "tokens:           65" in out
-    assert "spend (all time): $0.0020" in out
-    assert "replies of unknown cost: 1" in out
+    # One reply priced, one from a local server with no known price: the sum says so.
+    assert "spend (all time): $0.0020 + 1 reply of unknown price" in out
     assert "files that cannot be read: 1" in out
+
+
+def test_stats_never_print_a_guessed_zero_when_no_price_was_known(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    store = ConversationStore(AppPaths(config_file=tmp_path / "none.toml", data_dir=data))
+    for n in range(3):  # replies from a local server: no price known for any of them
+        local = Conversation(id=f"20261124-01300{n}-cafe", model="llama3.1:8b", profile="local")
+        local.add(Message("user", "Tomato soup?"))
+        local.add(Message("assistant", "Yes.", model="llama3.1:8b", finish_reason="stop"))
+        store.save(local)
+    code, out, _ = run(capsys, "stats", "--data-dir", str(data))
+    assert code == 0
+    assert "spend (all time): ? (3 replies of unknown price)" in out
+    assert "$0" not in out
 
 
 def test_trash_list_restore_and_empty(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -179,10 +201,52 @@ def test_trash_list_restore_and_empty(data_dir: Path, capsys: pytest.CaptureFixt
         capsys, "trash", "restore", "20261123-090000-beef", "--data-dir", str(data_dir)
     )
     assert code == 0 and out == "Restored as 20261123-090000-beef.\n"
-    code, out, _ = run(capsys, "trash", "empty", "--data-dir", str(data_dir))
+    code, out, _ = run(capsys, "trash", "empty", "--yes", "--data-dir", str(data_dir))
     assert out == "Deleted 1 conversation for good.\n"
     assert [e.id for e in store.list_trash()] == []
     assert {e.id for e in store.list_entries()} == {"20261124-013000-a1b2", "20261123-090000-beef"}
+
+
+def test_trash_empty_from_a_pipe_refuses_without_yes(data_dir: Path) -> None:
+    store = ConversationStore(AppPaths(config_file=data_dir / "c.toml", data_dir=data_dir))
+    store.trash("20261123-090000-beef")
+    # Even a "y" piped in is no confirmation: nobody read a question.
+    refused = run_process("trash", "empty", "--data-dir", str(data_dir), stdin="y\n")
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        "tui-chat: nothing deleted: there is no terminal to confirm on, so add --yes to delete"
+        " anyway.\n"
+    )
+    assert [e.id for e in store.list_trash()] == ["20261123-090000-beef"]
+    done = run_process("trash", "empty", "--yes", "--data-dir", str(data_dir))
+    assert done.returncode == 0 and done.stdout == "Deleted 1 conversation for good.\n"
+    assert store.list_trash() == []
+    again = run_process("trash", "empty", "--data-dir", str(data_dir))
+    assert again.returncode == 0 and again.stdout == "The trash is empty.\n"
+
+
+def test_trash_empty_on_a_terminal_asks_first_and_no_is_the_default(data_dir: Path) -> None:
+    store = ConversationStore(AppPaths(config_file=data_dir / "c.toml", data_dir=data_dir))
+    store.trash("20261123-090000-beef")
+    store.trash("20261124-013000-a1b2")
+    argv = ["trash", "empty", "--data-dir", str(data_dir)]
+    for answer, outcome in (("", "Nothing deleted."), ("n", "Nothing deleted.")):
+        terminal = pexpect.spawn(installed_command(), argv, encoding="utf-8", timeout=30)
+        terminal.expect_exact("Delete 2 conversations for good? [y/N] ")
+        terminal.sendline(answer)
+        terminal.expect_exact(outcome)
+        terminal.expect(pexpect.EOF)
+        terminal.close()
+        assert terminal.exitstatus == 1
+        assert len(store.list_trash()) == 2
+    terminal = pexpect.spawn(installed_command(), argv, encoding="utf-8", timeout=30)
+    terminal.expect_exact("Delete 2 conversations for good? [y/N] ")
+    terminal.sendline("y")
+    terminal.expect_exact("Deleted 2 conversations for good.")
+    terminal.expect(pexpect.EOF)
+    terminal.close()
+    assert terminal.exitstatus == 0
+    assert store.list_trash() == []
 
 
 def test_paths_prints_every_location(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -192,6 +256,7 @@ def test_paths_prints_every_location(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert f"config file:   {config}\n" in out
     assert f"conversations: {tmp_path / 'd' / 'conversations'}\n" in out
     assert f"trash:         {tmp_path / 'd' / 'trash'}\n" in out
+    assert f"exports:       {tmp_path / 'd' / 'exports'}\n" in out
     assert f"cache:         {tmp_path / 'd' / 'cache'}\n" in out
     assert f"user themes:   {tmp_path / 'conf' / 'themes'}\n" in out
     assert not (tmp_path / "d").exists()  # looking creates nothing

@@ -57,6 +57,8 @@ def test_markdown_reads_as_a_document() -> None:
     # The system prompt's own backticks cannot close its fence.
     assert "````\nAnswer with ```code``` only.\n````" in text
     assert "- Tags: python" in text
+    # The failed reply has no known price: the cost says so rather than pass for the whole.
+    assert "- Cost: $0.000028 + 1 reply of unknown price\n" in text
     assert "sk-should-not-leak" not in text
 
 

@@ -17,6 +17,9 @@ from openai_server import FakeOpenAIServer, Script
 from textual.pilot import Pilot
 
 from tui_chat.config import ModelPrice
+from tui_chat.domain import Conversation, Message, Spend
+from tui_chat.paths import AppPaths
+from tui_chat.storage.store import ConversationStore
 from tui_chat.ui.app import TuiChatApp
 from tui_chat.ui.screens.chat import ChatScreen
 from tui_chat.ui.widgets.status_bar import StatusBar, StatusFigures, status_line
@@ -74,7 +77,7 @@ async def test_at_80x24_the_status_bar_is_one_line_with_the_key_figures(
     async with counting_app_at_80x24(tmp_path, openai_server) as (app, pilot, screen):
         await send(pilot, "hello there")
         await wait_for(pilot, reply_finished(screen), what="the reply")
-        await wait_for(pilot, lambda: screen.figures.spent_usd is not None, what="the spend")
+        await wait_for(pilot, lambda: screen.figures.spent.known_usd > 0, what="the spend")
         await pilot.press(*"and a follow-up")
         await wait_for(pilot, lambda: screen.figures.composer_tokens > 0, what="the draft count")
         await pilot.pause()
@@ -139,7 +142,7 @@ IDLE = StatusFigures(
     counts_approximate=False,
     context_window=128_000,
     next_cost_usd=0.000185,
-    spent_usd=0.0312,
+    spent=Spend(0.0312),
 )
 STREAMING = IDLE.with_changes(
     streaming=True, reply_tokens=93, tokens_per_second=41.0, elapsed_seconds=3.2
@@ -259,3 +262,56 @@ async def test_the_context_gauge_counts_the_message_sent_and_the_reply_so_far(
             lambda: screen.figures.prompt_tokens == everything.tokens,
             what="the recount after the reply",
         )
+
+
+def test_spent_says_how_many_replies_had_no_known_price() -> None:
+    wide, short = 158, 80 - 26 - 2
+    mixed = IDLE.with_changes(spent=Spend(0.0312, 2))
+    assert "spent $0.03 + 2 unknown │" in status_line(mixed, wide).plain
+    unknown = IDLE.with_changes(spent=Spend(0.0, 3))
+    assert "spent ? │" in status_line(unknown, wide).plain  # never a guessed $0
+    nothing_yet = IDLE.with_changes(spent=Spend())
+    assert "spent $0 │" in status_line(nothing_yet, wide).plain  # no reply: nothing spent
+    assert status_line(mixed, short).cell_length <= short
+
+
+async def test_a_conversation_with_unpriced_replies_shows_its_spend_as_partial(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    store = ConversationStore(
+        AppPaths(config_file=tmp_path / "config" / "config.toml", data_dir=tmp_path / "data")
+    )
+    conversation = Conversation.new(profile="test", model="gpt-4o-mini")
+    conversation.add(Message("user", "priced question"))
+    conversation.add(Message("assistant", "priced", finish_reason="stop", cost_usd=0.0312))
+    conversation.add(Message("user", "asked while the price table was missing"))
+    conversation.add(Message("assistant", "unpriced", finish_reason="stop"))
+    conversation.add(Message("user", "and again"))
+    conversation.add(Message("assistant", "unpriced too", finish_reason="stop"))
+    store.save(conversation)
+    app = make_app(tmp_path, openai_server.base_url, prices=PRICES)
+    async with app.run_test(size=(200, 30)) as pilot:
+        screen = chat(app)
+        await wait_for(pilot, lambda: screen.conversation.id == conversation.id, what="opened")
+        await wait_for(
+            pilot, lambda: "spent $0.03 + 2 unknown" in status_text(app), what="the partial spend"
+        )
+
+
+async def test_the_draft_figure_counts_the_text_typed_and_the_context_the_whole_message(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    async with counting_app_at_80x24(tmp_path, openai_server) as (app, pilot, screen):
+        await wait_for(pilot, lambda: status_text(app).startswith("✎ 0 │"), what="✎ 0 at rest")
+        empty_context = screen.figures.prompt_tokens
+        screen.composer.focus()
+        await pilot.press("a")
+        # One character is one token: not 5 with the message's overhead folded in.
+        await wait_for(pilot, lambda: status_text(app).startswith("✎ 1 │"), what="✎ 1")
+        draft = app.services.counter.count_draft(screen.conversation.model, "a")
+        assert draft.tokens > draft.text_tokens == 1
+        # The context gauge counts the message as it would be sent.
+        assert screen.figures.prompt_tokens == empty_context + draft.tokens
+        await pilot.press("backspace")
+        await wait_for(pilot, lambda: status_text(app).startswith("✎ 0 │"), what="✎ 0 again")
+        assert screen.figures.prompt_tokens == empty_context

@@ -495,10 +495,10 @@ def test_stats_add_up_spend_and_unknown_costs(store: ConversationStore, paths: A
     assert stats.conversations == 2
     assert stats.messages == 6
     assert stats.total_tokens == 150
-    assert stats.spend_usd == pytest.approx(0.75)
-    assert stats.unknown_cost_replies == 1
+    assert stats.spend.known_usd == pytest.approx(0.75)
+    assert stats.spend.unknown_replies == 1
     assert stats.broken_files == 1
-    assert store.total_spend() == pytest.approx(0.75)
+    assert store.total_spend().known_usd == pytest.approx(0.75)
 
 
 def test_unwritable_folder_gives_a_sentence(tmp_path: Path) -> None:

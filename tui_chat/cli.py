@@ -87,8 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     trash = command("trash", "list, restore or empty the trash")
     actions = trash.add_subparsers(dest="trash_action", metavar="ACTION", required=True)
-    for name, help_text in (("list", "list trashed conversations"), ("empty", "delete them")):
-        _global_options(actions.add_parser(name, help=help_text), suppress=True)
+    _global_options(actions.add_parser("list", help="list trashed conversations"), suppress=True)
+    empty = actions.add_parser(
+        "empty", help="delete them for good (asks first on a terminal; --yes does not ask)"
+    )
+    _global_options(empty, suppress=True)
+    empty.add_argument("--yes", action="store_true", help="do not ask for a confirmation")
     restore = actions.add_parser("restore", help="move one back to the conversations")
     _global_options(restore, suppress=True)
     restore.add_argument("id", help="its name in the trash (see `tui-chat trash list`)")
@@ -152,6 +156,7 @@ def _run(args: argparse.Namespace, paths: AppPaths, config: Config) -> int:
             ("conversations", paths.conversations_dir),
             ("trash", paths.trash_dir),
             ("drafts", paths.drafts_dir),
+            ("exports", paths.exports_dir),
             ("cache", paths.cache_dir),
             ("user themes", paths.user_themes_dir),
         ):
@@ -161,8 +166,7 @@ def _run(args: argparse.Namespace, paths: AppPaths, config: Config) -> int:
         out.write(f"conversations:    {stats.conversations}\n")
         out.write(f"messages:         {stats.messages}\n")
         out.write(f"tokens:           {stats.total_tokens}\n")
-        out.write(f"spend (all time): ${stats.spend_usd:.4f}\n")
-        out.write(f"replies of unknown cost: {stats.unknown_cost_replies}\n")
+        out.write(f"spend (all time): {stats.spend.describe()}\n")
         if stats.broken_files:
             out.write(f"files that cannot be read: {stats.broken_files} (see `tui-chat list`)\n")
     elif args.command == "trash":
@@ -177,9 +181,37 @@ def _trash(args: argparse.Namespace, store: ConversationStore, out: TextIO) -> i
         restored = store.restore(_as_id(args.id))
         out.write(f"Restored as {restored}.\n")
     elif args.trash_action == "empty":
+        trashed = len(store.list_trash())
+        if not trashed:
+            out.write("The trash is empty.\n")
+            return EXIT_OK
+        if not args.yes and not _confirmed(f"Delete {_conversations(trashed)} for good?"):
+            out.write("Nothing deleted.\n")
+            return EXIT_ERROR
         count = store.empty_trash()
-        out.write(f"Deleted {count} conversation{'s' if count != 1 else ''} for good.\n")
+        out.write(f"Deleted {_conversations(count)} for good.\n")
     return EXIT_OK
+
+
+def _conversations(count: int) -> str:
+    return f"{count} conversation{'s' if count != 1 else ''}"
+
+
+def _confirmed(question: str) -> bool:
+    """Ask on the terminal, no by default. Without a terminal to ask on (a pipe, cron) nothing
+    irreversible happens unasked: the user is told to add --yes."""
+    if not sys.stdin.isatty():
+        raise UserError(
+            "nothing deleted: there is no terminal to confirm on, so add --yes to delete anyway."
+        )
+    # The question goes to stderr so that it shows even when stdout is redirected.
+    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    try:
+        answer = sys.stdin.readline()
+    except KeyboardInterrupt:  # ctrl+c at the question is a no
+        print(file=sys.stderr)
+        answer = ""
+    return answer.strip().casefold() in ("y", "yes")
 
 
 def _as_id(text: str) -> str:

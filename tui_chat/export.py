@@ -44,9 +44,9 @@ def to_markdown(conv: Conversation) -> str:
     lines.append(f"- Updated: {_moment(conv.updated)}")
     if conv.tags:
         lines.append(f"- Tags: {', '.join(conv.tags)}")
-    cost = conv.total_cost_usd
-    if cost is not None:
-        lines.append(f"- Cost: ${cost:.6f}")
+    spend = conv.spend
+    if spend.known_usd or spend.unknown_replies:
+        lines.append(f"- Cost: {spend.describe(lambda usd: f'${usd:.6f}')}")
     lines.append(f"- Id: {conv.id}")
     if conv.system:
         # The system prompt is instructions, not chat: a fenced block keeps its Markdown inert.

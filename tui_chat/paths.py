@@ -38,6 +38,11 @@ class AppPaths:
         return self.data_dir / "drafts"
 
     @property
+    def exports_dir(self) -> Path:
+        """Markdown exports written from the app, one file per conversation id."""
+        return self.data_dir / "exports"
+
+    @property
     def cache_dir(self) -> Path:
         """Rebuildable caches (the conversation index): safe to delete at any time."""
         return self.data_dir / "cache"

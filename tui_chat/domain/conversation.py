@@ -7,6 +7,7 @@ into API requests, and the UI shows them. None of those concerns leak in here.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -75,6 +76,55 @@ class Message:
         return self.role != "assistant" or self.finish_reason in (None, "stop", "length")
 
 
+def usd(amount: float) -> str:
+    """Dollars to four places: the form the command line and the files' readers see."""
+    return f"${amount:.4f}"
+
+
+@dataclass(frozen=True)
+class Spend:
+    """What some replies cost: the sum of the prices that were known, and how many replies
+    had no known price (a local server, a model the price table lacks, a failed request).
+
+    The one place that adds costs up: a sum that includes unknown prices says how many, and a
+    sum of nothing but unknown prices is `?`, never a guessed $0.
+    """
+
+    known_usd: float = 0.0
+    unknown_replies: int = 0
+
+    @classmethod
+    def of_replies(cls, messages: Iterable[Message]) -> Spend:
+        """The spend of the assistant replies among `messages`."""
+        replies = [m for m in messages if m.role == "assistant"]
+        return cls(
+            known_usd=sum(m.cost_usd for m in replies if m.cost_usd is not None),
+            unknown_replies=sum(1 for m in replies if m.cost_usd is None),
+        )
+
+    def __add__(self, other: Spend) -> Spend:
+        return Spend(self.known_usd + other.known_usd, self.unknown_replies + other.unknown_replies)
+
+    @property
+    def all_unknown(self) -> bool:
+        """Every reply counted had an unknown price: the total is unknown, not $0."""
+        return self.unknown_replies > 0 and not self.known_usd
+
+    def unknown_note(self) -> str:
+        """'1 reply of unknown price', '3 replies of unknown price'."""
+        n = self.unknown_replies
+        return f"{n} {'reply' if n == 1 else 'replies'} of unknown price"
+
+    def describe(self, amount: Callable[[float], str] = usd) -> str:
+        """'$0.0123', '$0.0123 + 3 replies of unknown price', or '? (3 replies of unknown
+        price)' when no price was known; `amount` formats the dollars."""
+        if self.all_unknown:
+            return f"? ({self.unknown_note()})"
+        if self.unknown_replies:
+            return f"{amount(self.known_usd)} + {self.unknown_note()}"
+        return amount(self.known_usd)
+
+
 @dataclass
 class Conversation:
     """A titled list of messages with the model, profile and system prompt it uses."""
@@ -120,10 +170,9 @@ class Conversation:
         return message
 
     @property
-    def total_cost_usd(self) -> float | None:
-        """Spend recorded on this conversation's replies; None when no reply had a known price."""
-        costs = [m.cost_usd for m in self.messages if m.cost_usd is not None]
-        return sum(costs) if costs else None
+    def spend(self) -> Spend:
+        """What this conversation's replies cost, with the replies of unknown price counted."""
+        return Spend.of_replies(self.messages)
 
     @property
     def total_tokens(self) -> int:

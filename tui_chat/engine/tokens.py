@@ -48,6 +48,14 @@ class TokenCount:
     approximate: bool
 
 
+@dataclass(frozen=True)
+class DraftCount(TokenCount):
+    """A draft's count: `tokens` is what sending it adds to the request (its text and a
+    message's overhead), `text_tokens` the text alone, which is what the user typed."""
+
+    text_tokens: int = 0
+
+
 def estimate_tokens(text: str) -> int:
     """A rough count for when no encoding is loaded (about four characters a token)."""
     return (len(text) + CHARS_PER_TOKEN_ESTIMATE - 1) // CHARS_PER_TOKEN_ESTIMATE
@@ -155,11 +163,12 @@ class TokenCounter:
                     total += TOKENS_PER_NAME
         return TokenCount(total, approximate)
 
-    def count_draft(self, model: str, text: str) -> TokenCount:
-        """Tokens a draft adds to the next request: its text plus a message's overhead."""
+    def count_draft(self, model: str, text: str) -> DraftCount:
+        """Tokens a draft adds to the next request: its text plus a message's overhead (the
+        text alone in `text_tokens`)."""
         count = self.count_text(model, text)
         overhead = TOKENS_PER_MESSAGE + self.count_text(model, "user").tokens
-        return TokenCount(count.tokens + overhead, count.approximate)
+        return DraftCount(count.tokens + overhead, count.approximate, text_tokens=count.tokens)
 
     def oldest_messages_to_drop(
         self, model: str, messages: Sequence[Message], over_by_tokens: int

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tui_chat.domain.conversation import Conversation
+from tui_chat.domain.conversation import Conversation, Spend
 from tui_chat.storage.atomic import atomic_write_text, make_private_dir
 from tui_chat.storage.errors import ConversationFileError, StorageError
 from tui_chat.storage.toml_read import conversation_from_toml
@@ -65,6 +65,11 @@ class ConversationEntry:
     @property
     def display_title(self) -> str:
         return self.title or ("New conversation" if self.error is None else self.id)
+
+    @property
+    def spend(self) -> Spend:
+        """What this conversation's replies cost, as recorded when its file was read."""
+        return Spend(self.cost_usd, self.unknown_cost_count)
 
 
 def read_file_bytes(path: Path) -> bytes:
@@ -109,7 +114,7 @@ def parse_conversation_bytes(data: bytes, path: Path) -> Conversation:
 
 def entry_for(conv: Conversation, path: Path) -> ConversationEntry:
     """The list entry of a parsed conversation."""
-    replies = [m for m in conv.messages if m.role == "assistant"]
+    spend = conv.spend
     return ConversationEntry(
         id=conv.id,
         path=path,
@@ -122,8 +127,8 @@ def entry_for(conv: Conversation, path: Path) -> ConversationEntry:
         tags=tuple(conv.tags),
         created=conv.created,
         total_tokens=conv.total_tokens,
-        cost_usd=conv.total_cost_usd or 0.0,
-        unknown_cost_count=sum(1 for m in replies if m.cost_usd is None),
+        cost_usd=spend.known_usd,
+        unknown_cost_count=spend.unknown_replies,
     )
 
 

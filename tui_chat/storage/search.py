@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from tui_chat.domain.conversation import Conversation
+from tui_chat.domain.conversation import Conversation, Spend
 from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.storage.errors import ConversationFileError
 from tui_chat.storage.index import ConversationEntry, parse_conversation_bytes, read_file_bytes
@@ -91,8 +91,7 @@ class StoreStats:
     conversations: int
     messages: int
     total_tokens: int
-    spend_usd: float
-    unknown_cost_replies: int
+    spend: Spend
     broken_files: int
 
 
@@ -160,8 +159,7 @@ def stats_of(entries: list[ConversationEntry]) -> StoreStats:
         conversations=len(good),
         messages=sum(e.message_count for e in good),
         total_tokens=sum(e.total_tokens for e in good),
-        spend_usd=sum(e.cost_usd for e in good),
-        unknown_cost_replies=sum(e.unknown_cost_count for e in good),
+        spend=sum((e.spend for e in good), Spend()),
         broken_files=len(entries) - len(good),
     )
 

@@ -150,10 +150,7 @@ class TuiChatApp(App[None]):
     def action_toggle_sidebar(self) -> None:
         screen = self._main_screen()
         if screen is not None:
-            sidebar = screen.sidebar
-            sidebar.display = not sidebar.display
-            if not sidebar.display:
-                screen.composer.focus()
+            screen.toggle_sidebar()
 
     def action_new_conversation(self) -> None:
         screen = self._main_screen()

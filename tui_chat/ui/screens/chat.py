@@ -16,9 +16,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, TextArea
+from textual.widgets import TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_chat.domain import Conversation, Message
@@ -45,12 +46,14 @@ from tui_chat.ui.screens.chat_commands import ConversationCommands
 from tui_chat.ui.screens.chat_drafts import DraftKeeping
 from tui_chat.ui.screens.chat_figures import LiveFigures
 from tui_chat.ui.screens.chat_first_run import FirstRun, LocalServerOffers
+from tui_chat.ui.screens.chat_layout import SidebarPlacement, width_class
 from tui_chat.ui.screens.chat_listing import ConversationListing, StartUp
 from tui_chat.ui.screens.chat_search import MessageSearch
 from tui_chat.ui.screens.dialogs import ConfirmDialog
 from tui_chat.ui.services import Services
 from tui_chat.ui.themes import code_theme_of
 from tui_chat.ui.widgets.composer import Composer
+from tui_chat.ui.widgets.key_footer import KeyFooter
 from tui_chat.ui.widgets.message_layout import DEFAULT_HINTS, Hint
 from tui_chat.ui.widgets.message_pane import MessagePane
 from tui_chat.ui.widgets.sidebar import Sidebar
@@ -97,13 +100,15 @@ class ChatScreen(
         # Profile name -> the model chosen with ctrl+o in this session (new conversations use it).
         self.models_chosen: dict[str, str] = {}
         self.figures = StatusFigures()
-        self._composer_tokens = 0
+        self._composer_tokens = 0  # what sending the draft adds to the request
+        self._composer_text_tokens = 0  # the draft's text alone: the ✎ figure
         self._conversation_tokens = 0
         self._composer_timer: Timer | None = None
         self._last_status = 0.0
         self._status_timer: Timer | None = None
         self.start_up = StartUp()
         self.local_servers = LocalServerOffers()
+        self.sidebar_placement = SidebarPlacement()
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -113,7 +118,7 @@ class ChatScreen(
                 yield MessagePane(code_theme=code_theme_of(self.app.current_theme), id="messages")
                 yield Composer(key_map=self.services.key_map, id="composer")
                 yield StatusBar(id="status")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def sidebar(self) -> Sidebar:
@@ -135,6 +140,9 @@ class ChatScreen(
         )
 
     def on_mount(self) -> None:
+        # Before anything is drawn: Textual sets the width classes on the first resize, after
+        # the first frame, which drew the sidebar 32 wide, then 26 with its rows cut.
+        self.fit_width(self.app.size.width)
         self.pane.token_label = self._token_label
         self.show_empty_hints()
         self.pane.show_conversation(self.conversation)
@@ -144,6 +152,33 @@ class ChatScreen(
         # Whatever prevents the first screen from completing, background work starts anyway.
         self.set_timer(BACKGROUND_WORK_FALLBACK_DELAY, self._start_background_work)
         self.set_interval(STORE_POLL_SECONDS, self.poll_store)
+
+    # ------------------------------------------------------------- width
+    def on_resize(self, event: Resize) -> None:
+        self.fit_width(event.size.width)
+
+    def fit_width(self, width: int) -> None:
+        """Set the width class (as Textual does on a resize) and show or hide the sidebar."""
+        breakpoints = self.app.HORIZONTAL_BREAKPOINTS or []
+        chosen = width_class(width, breakpoints)
+        self.update_classes({name: name == chosen for _, name in breakpoints})
+        self._show_sidebar(self.sidebar_placement.fit(width))
+
+    def toggle_sidebar(self) -> None:
+        """ctrl+b: hide or show the sidebar (on a narrow terminal: show it to choose from)."""
+        self._show_sidebar(self.sidebar_placement.toggle())
+        if self.sidebar.display and self.sidebar_placement.narrow:
+            self.sidebar.option_list.focus()
+
+    def _show_sidebar(self, visible: bool) -> None:
+        sidebar = self.sidebar
+        if sidebar.display == visible:
+            return
+        focused = self.focused
+        moving_focus = not visible and focused is not None and sidebar in focused.ancestors
+        sidebar.display = visible
+        if moving_focus:
+            self.composer.focus()
 
     # ---------------------------------------------------- open and create
     @work(thread=True, exclusive=True, group="open")
@@ -253,6 +288,7 @@ class ChatScreen(
             self.open_conversation(event.conversation_id, at_hit=True)
             return
         self.open_conversation(event.conversation_id)
+        self._show_sidebar(self.sidebar_placement.conversation_opened())
         self.composer.focus()
 
     # ------------------------------------------------------------ sending

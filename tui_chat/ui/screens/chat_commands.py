@@ -30,6 +30,7 @@ from tui_chat.ui.screens.dialogs import (
     ConfirmDialog,
     TextEditorDialog,
     TextInputDialog,
+    dialog_title,
 )
 
 if TYPE_CHECKING:
@@ -91,7 +92,11 @@ class ConversationCommands(_Base):
             self.notify("A reply is streaming: press Esc to stop it first.", severity="warning")
             return
         answer = await self.app.push_screen_wait(
-            ConfirmDialog("Delete", "Move this conversation to the trash? (u restores it)")
+            ConfirmDialog(
+                "Delete",
+                f"Move “{dialog_title(self._title_of(conversation_id))}” to the trash?"
+                " (u in the list restores it)",
+            )
         )
         if answer != "yes":
             return
@@ -102,9 +107,22 @@ class ConversationCommands(_Base):
             return
         self.recently_trashed.append(trashed_name)
         self.notify("Moved to the trash. Press u in the list to restore it.")
+        neighbour = self.sidebar.remove_conversation(conversation_id)
         if conversation_id == self.conversation.id:
-            self.action_new_conversation()
-        self.reload_list()
+            # The open conversation is gone: its neighbour, now highlighted, is the one opened,
+            # so the list and the message pane agree (a blank one when nothing is left).
+            if neighbour is None:
+                self.action_new_conversation()
+            else:
+                self.start_up.user_chose = True
+                self.open_conversation(neighbour)
+        self.reload_list(select=neighbour)
+
+    def _title_of(self, conversation_id: str) -> str:
+        """The title to name a conversation by without reading its file (it may be broken)."""
+        if conversation_id == self.conversation.id:
+            return self.conversation.display_title
+        return self.sidebar.title_of(conversation_id) or conversation_id
 
     def restore_last_trashed(self) -> None:
         if not self.recently_trashed:
@@ -117,7 +135,8 @@ class ConversationCommands(_Base):
             self.notify(f"Could not restore it: {error}", severity="error")
             return
         self.notify("Restored from the trash.")
-        self.reload_list()
+        # Highlighted as soon as the list holds it again, and opened: the two agree.
+        self.reload_list(select=conversation_id)
         self.open_conversation(conversation_id)
 
     # ------------------------------------------------------------ commands
@@ -239,7 +258,7 @@ class ConversationCommands(_Base):
         from tui_chat.export import to_markdown
 
         conversation = self.conversation
-        folder = self.services.paths.data_dir / "exports"
+        folder = self.services.paths.exports_dir
         try:
             make_private_dir(folder)  # its file names are conversation ids
             target = folder / f"{conversation.id}.md"

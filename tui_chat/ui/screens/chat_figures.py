@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
-from tui_chat.domain import Message
+from tui_chat.domain import Message, Spend
 from tui_chat.engine.client import warm_up as warm_up_sdk
 from tui_chat.engine.reply import ReplyRecorder
 from tui_chat.engine.servers import effective_base_url
@@ -74,11 +74,14 @@ class LiveFigures(_Base):
     def count_composer(self) -> None:
         text = self.composer.text
         if not text:  # an empty composer adds nothing to the next request
-            self._composer_tokens = 0
+            self._composer_tokens = self._composer_text_tokens = 0
             self._call_on_ui(self._update_status)
             return
         count = self.services.counter.count_draft(self.conversation.model, text)
+        # ✎ shows the text typed (one character is ✎ 1); the context and the next send also
+        # count the few tokens every message adds to a request.
         self._composer_tokens = count.tokens
+        self._composer_text_tokens = count.text_tokens
         self._call_on_ui(self._update_status, count.approximate)
 
     def _token_label(self, message: Message) -> str:
@@ -102,14 +105,17 @@ class LiveFigures(_Base):
         self.figures = self.figures.with_changes(
             model=conversation.model,
             profile=profile.name,
-            composer_tokens=self._composer_tokens,
+            composer_tokens=self._composer_text_tokens,
             prompt_tokens=prompt_tokens,
             counts_approximate=(
                 approximate if approximate is not None else self.figures.counts_approximate
             ),
             context_window=services.prices.context_window(conversation.model, base_url),
             next_cost_usd=services.prices.prompt_cost(conversation.model, prompt_tokens, base_url),
-            spent_usd=conversation.total_cost_usd,
+            # The streaming reply's price is not known yet, which is not "unknown".
+            spent=Spend.of_replies(
+                m for m in conversation.messages if recorder is None or m is not recorder.message
+            ),
             streaming=recorder is not None,
             reply_tokens=streamed,
             tokens_per_second=(recorder.tokens_per_second or 0.0) if recorder else 0.0,

@@ -100,9 +100,10 @@ class ConversationListing(_Base):
         self.look_for_local_servers()
 
     @work(thread=True, exclusive=True, group="list")
-    def reload_list(self, open_newest: bool = False) -> None:
+    def reload_list(self, open_newest: bool = False, select: str | None = None) -> None:
         """Read the conversation list off the event loop; a long first reading (thousands of
-        files, no index yet) shows its progress in the sidebar."""
+        files, no index yet) shows its progress in the sidebar. `select`: the conversation to
+        highlight once listed (the neighbour of a deleted one, a restored one)."""
 
         def progress(parsed: int, to_parse: int) -> None:
             self._call_on_ui(self.sidebar.show_progress, parsed, to_parse)
@@ -112,10 +113,17 @@ class ConversationListing(_Base):
         except StorageError as error:
             self._notify_any_thread(str(error), "error")
             return
-        self._call_on_ui(self._show_entries, entries, open_newest)
+        self._call_on_ui(self._show_entries, entries, open_newest, select)
 
-    def _show_entries(self, entries: list, open_newest: bool) -> None:  # type: ignore[type-arg]
+    def _show_entries(
+        self,
+        entries: list,  # type: ignore[type-arg]
+        open_newest: bool,
+        select: str | None = None,
+    ) -> None:
         self.sidebar.show_entries(entries, current_id=self.conversation.id)
+        if select is not None:
+            self.sidebar.select_conversation(select)
         start_up = self.start_up
         if start_up.awaiting_check:
             # The first checked list: files may have come, gone or changed while tui-chat was

@@ -302,6 +302,42 @@ class Sidebar(Vertical):
             index = next((i for i, o in enumerate(options) if o.id == keep_id), 0)
         option_list.highlighted = index
 
+    def title_of(self, conversation_id: str) -> str | None:
+        """The listed title of a conversation (its id for a broken file), if the list holds it."""
+        entry = next((e for e in self._entries if e.id == conversation_id), None)
+        if entry is None:
+            return None
+        return entry.title or (entry.id if entry.error else "New conversation")
+
+    def remove_conversation(self, conversation_id: str) -> str | None:
+        """Take a trashed conversation off the list at once and put the highlight on its
+        neighbour: the next row, or the previous one when it was the last.
+
+        Returns the neighbour's id (None when no conversation is left on the list). Done before
+        the list is read again, so the highlight never falls back to the top entry meanwhile,
+        where a second `d` would trash a conversation the user did not point at.
+        """
+        option_list = self.option_list
+        ids = [
+            option_list.get_option_at_index(index).id for index in range(option_list.option_count)
+        ]
+        self._entries = [e for e in self._entries if e.id != conversation_id]
+        if conversation_id not in ids:
+            return self.highlighted_id
+        self._count = max(0, self._count - 1)
+        at = ids.index(conversation_id)
+        # The "N more" row has no id: it is never a neighbour.
+        rest = [i for i in ids[:at] + ids[at + 1 :] if i is not None]
+        after = [i for i in ids[at + 1 :] if i is not None]
+        neighbour = after[0] if after else (rest[-1] if rest else None)
+        if self._showing_search:
+            option_list.remove_option(conversation_id)
+            if neighbour is not None:
+                self.select_conversation(neighbour)
+        else:
+            self._render_options(keep_id=neighbour)
+        return neighbour
+
     def select_conversation(self, conversation_id: str) -> None:
         """Move the highlight to a conversation, if it is listed."""
         option_list = self.option_list

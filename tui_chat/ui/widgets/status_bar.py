@@ -9,13 +9,15 @@ gauge, and the cost of the next send.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from textual.content import Content
 from textual.geometry import Size
 from textual.reactive import reactive
 from textual.widget import Widget
+
+from tui_chat.domain import Spend
 
 GAUGE_CELLS = 8
 SEPARATOR = Content(" │ ")
@@ -27,12 +29,12 @@ class StatusFigures:
 
     model: str = ""
     profile: str = ""
-    composer_tokens: int = 0
+    composer_tokens: int = 0  # the composer's text (✎); prompt_tokens holds the message's overhead
     prompt_tokens: int = 0
     counts_approximate: bool = True
     context_window: int | None = None
     next_cost_usd: float | None = None
-    spent_usd: float | None = None
+    spent: Spend = field(default_factory=Spend)
     streaming: bool = False
     waiting_note: str = ""  # before the first text: "waiting" or "thinking" (reasoning models)
     reply_tokens: int = 0
@@ -113,6 +115,19 @@ def money(value: float | None) -> str:
     return f"${value:.2f}"
 
 
+def spent(spend: Spend, long: bool = True) -> str:
+    """The conversation's spend: '$0.03', '?' when no reply's price was known, and how many
+    replies had an unknown price beside a known sum ('$0.03 + 2 unknown', or '$0.03+2?' when
+    short of room), so a partial sum never passes for the whole."""
+    if spend.all_unknown:
+        return "?"
+    amount = money(spend.known_usd)
+    if not spend.unknown_replies:
+        return amount
+    n = spend.unknown_replies
+    return f"{amount} + {n} unknown" if long else f"{amount}+{n}?"
+
+
 def gauge(used: int, window: int, cells: int = GAUGE_CELLS, percent: bool = True) -> Content:
     """A small bar of how full the model's context window is, coloured by how close to full."""
     fraction = min(used / window, 1.0)
@@ -176,7 +191,7 @@ def _figures(f: StatusFigures, detail: Detail) -> list[Content]:
     next_send = _label(detail, "next send ", "next ")
     parts.append(Content(f"{next_send}{approx}{money(f.next_cost_usd)}"))
     if detail.spent:
-        parts.append(Content(f"spent {money(f.spent_usd)}"))
+        parts.append(Content(f"spent {spent(f.spent, detail.long_labels)}"))
     if detail.model and f.model:
         model = f"{f.model} @ {f.profile}" if detail.profile and f.profile else f.model
         parts.append(Content.styled(model, "$text-muted"))
