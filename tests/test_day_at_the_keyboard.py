@@ -129,6 +129,11 @@ class Day:
         lines = self.highlighted()
         return lines[0].removeprefix("★").strip() if lines else ""
 
+    def titles(self) -> list[str]:
+        """The titles the list shows, top down (every row is three lines: title, date, model)."""
+        rows = self.sidebar_rows()
+        return [text.removeprefix("★").strip() for text, _ in rows[::3] if text]
+
     def pane(self) -> str:
         self.session.pump()
         return "\n".join(line[SIDEBAR_WIDTH + 1 :] for line in self.session.screen.display[:19])
@@ -295,22 +300,25 @@ def _walk_the_day(
 
     # Two deletes in a row: each takes the row under the cursor, never the pinned top.
     day.wait(lambda: day.highlighted_title() == "Renamed by keyboard", "cursor kept")
+    titles = day.titles()
+    below = titles[titles.index("Renamed by keyboard") + 1]
     day.keys("d")
-    day.wait_text("Renamed by keyboard")  # the confirmation names what goes
+    day.wait_text("“Renamed by keyboard”")  # the confirmation names what goes
     day.keys("y")
     day.wait(lambda: "20261101-000029-d029" in day.trashed(), "the first delete")
-    day.wait(lambda: day.highlighted_title().endswith("notes 28"), "cursor on the next row")
+    day.wait(lambda: day.highlighted_title() == below, f"the cursor on {below!r}, the next row")
+    (second_id,) = [i for i, c in day.files().items() if c["title"] == below]
     day.keys("d")
-    day.wait_text("Rust notes 28")
+    day.wait_text(f"“{below}”")
     day.keys("y")
-    day.wait(lambda: "20261101-000028-d028" in day.trashed(), "the second delete")
-    assert day.trashed() == {"20261101-000029-d029", "20261101-000028-d028"}
+    day.wait(lambda: second_id in day.trashed(), "the second delete")
+    assert day.trashed() == {"20261101-000029-d029", second_id}
     assert "20261101-000005-d005" in day.files(), "the pinned conversation was deleted"
-    day.keys("u")  # restore the last deleted: the cursor goes to it; Enter opens it
-    day.wait(lambda: "20261101-000028-d028" in day.files(), "restored")
-    day.wait(lambda: day.highlighted_title().endswith("notes 28"), "cursor on the restored")
-    day.keys("\r")
-    day.wait_text("about rust number 28")
+    day.keys("u")  # restore the last deleted: the cursor goes to it and opens it
+    day.wait(lambda: second_id in day.files(), "restored")
+    day.wait(lambda: day.highlighted_title() == below, "the cursor on the restored one")
+    restored_text = day.files()[second_id]["messages"][-1]["content"]
+    day.wait_text(restored_text)
 
     # ctrl+o with the server down: the dialog opens at once and keeps the profile's model.
     server.stop()
@@ -347,7 +355,7 @@ def _walk_the_day(
     day.focus("Prev msg")
     day.keys("\x1b[F")  # end: the last message
     day.keys("y")
-    expected = base64.b64encode(b"You said: Question 1 about rust number 28").decode()
+    expected = base64.b64encode(restored_text.encode()).decode()
     day.wait(lambda: expected in day.session.raw.decode("latin-1"), "an OSC 52 copy")
 
     # A slow reply stopped with Esc keeps the partial text, marked interrupted.
@@ -356,7 +364,7 @@ def _walk_the_day(
     day.keys("tell me a long story\r")
     day.wait_text("w20")
     day.keys("\x1b")
-    stopped = "20261101-000028-d028"
+    stopped = second_id
     day.wait_file(
         lambda f: f[stopped]["messages"][-1].get("finish_reason") == "interrupted",
         "the interrupted reply saved",
@@ -374,7 +382,7 @@ def _walk_the_day(
     day.quit()
     day.session = TerminalSession(env)
     day.wait_text("tell me a long story")
-    day.wait(lambda: day.highlighted_title().endswith("notes 28"), "the same one highlighted")
+    day.wait(lambda: day.highlighted_title() == below, "the same one highlighted")
     day.keys("and carry on\r")
     day.wait_file(
         lambda f: f[stopped]["messages"][-1]["content"] == "You said: and carry on",
