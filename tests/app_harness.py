@@ -1,4 +1,8 @@
-"""Builds a real TuiChatApp on temporary folders, talking to the test server, for Pilot tests."""
+"""Builds a real TuiChatApp on temporary folders, talking to the test server, for Pilot tests.
+
+The helpers every test module shares live here (and the pty ones in terminal_session.py), so no
+test module imports from another test module or from conftest.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from openai_server import FakeOpenAIServer
 from textual.pilot import Pilot
 
 from tui_chat.config import Config, ModelPrice, Profile
+from tui_chat.domain.conversation import Conversation, Message
 from tui_chat.paths import AppPaths
+from tui_chat.storage.store import ConversationStore
 from tui_chat.ui.app import TuiChatApp
 from tui_chat.ui.screens.chat import ChatScreen
 from tui_chat.ui.services import Services
 
-TEST_KEY = "sk-test-DO-NOT-LEAK-4f3c2b1a"
+# Shaped like a real key so redaction of key-like strings is exercised too; never valid.
+FAKE_API_KEY = "sk-test-DO-NOT-LEAK-4f3c2b1a"
+FAKE_API_KEY_ENV = "TUI_CHAT_TEST_API_KEY"
 
 
 def make_app(
@@ -26,12 +35,12 @@ def make_app(
     enter_sends: bool = True,
     model: str = "gpt-4o-mini",
     theme: str | None = "tui-chat-dark",
-    api_key: str | None = TEST_KEY,
+    api_key: str | None = FAKE_API_KEY,
     prices: dict[str, ModelPrice] | None = None,
     **profile_overrides: Any,
 ) -> TuiChatApp:
     """An app whose files live in tmp_path and whose only profile points at the test server."""
-    paths = AppPaths(config_file=tmp_path / "config" / "config.toml", data_dir=tmp_path / "data")
+    paths = data_paths(tmp_path)
     values: dict[str, Any] = {
         "name": "test",
         "base_url": base_url,
@@ -50,6 +59,28 @@ def make_app(
         prices=dict(prices or {}),
     )
     return TuiChatApp(Services.create(paths, config, []))
+
+
+def build_app(tmp_path: Path, server: FakeOpenAIServer, **profile: Any) -> TuiChatApp:
+    """The real app on temporary folders, one profile pointed at the test server."""
+    return make_app(tmp_path, server.base_url, **profile)
+
+
+def data_paths(tmp_path: Path) -> AppPaths:
+    """The folders make_app's app uses under tmp_path."""
+    return AppPaths(config_file=tmp_path / "config" / "config.toml", data_dir=tmp_path / "data")
+
+
+def plant(tmp_path: Path, *texts: str) -> Conversation:
+    """A saved conversation, as an earlier session left it (user and assistant in turn)."""
+    conversation = Conversation.new(profile="test", model="gpt-4o-mini")
+    for index, text in enumerate(texts):
+        role = "user" if index % 2 == 0 else "assistant"
+        conversation.add(
+            Message(role=role, content=text, finish_reason="stop" if index % 2 else None)
+        )
+    ConversationStore(data_paths(tmp_path)).save(conversation)
+    return conversation
 
 
 async def wait_for(

@@ -18,11 +18,8 @@ from tui_chat.engine.events import StreamEvent, StreamFailed, TextDelta
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from app_harness import FAKE_API_KEY, FAKE_API_KEY_ENV
 from openai_server import FakeOpenAIServer
-
-# Shaped like a real key so redaction of key-like strings is exercised too; never valid.
-FAKE_API_KEY = "sk-test-DO-NOT-LEAK-4f3c2b1a"
-FAKE_API_KEY_ENV = "TUI_CHAT_TEST_API_KEY"
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app_harness import (
-    TEST_KEY,
+    FAKE_API_KEY,
     chat,
     conversation_files,
     make_app,
@@ -41,7 +41,7 @@ async def test_enter_sends_and_the_reply_streams_into_the_pane_and_the_file(
         (saved,) = conversation_files(tmp_path).values()
         assert [m["role"] for m in saved["messages"]] == ["user", "assistant"]
         assert saved["messages"][1]["finish_reason"] == "stop"
-        assert TEST_KEY not in str(saved)
+        assert FAKE_API_KEY not in str(saved)
         # The request carried the conversation as the API expects it.
         sent = openai_server.chat_requests[-1].json
         assert sent["stream"] is True
@@ -112,7 +112,7 @@ async def test_error_shows_inline_and_ctrl_r_retries(
         failed = screen.conversation.messages[-1]
         assert failed.finish_reason == "error"
         assert failed.error and "key" in failed.error.lower()
-        assert TEST_KEY not in failed.error
+        assert FAKE_API_KEY not in failed.error
         assert screen.conversation.messages[0].content == "hello?"  # the prompt is kept
         await pilot.press("ctrl+r")
         await wait_for(pilot, reply_finished(screen), what="the retry")
@@ -350,7 +350,7 @@ async def test_export_from_the_palette_writes_markdown(
         await wait_for(pilot, target.exists, what="export file")
         text = target.read_text(encoding="utf-8")
         assert "export me" in text and "You said: export me" in text
-        assert TEST_KEY not in text
+        assert FAKE_API_KEY not in text
 
 
 async def test_ctrl_b_hides_the_sidebar_and_the_messages_take_the_width(

@@ -15,31 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_harness import wait_for
+from app_harness import build_app, data_paths, plant, wait_for
+from app_harness import chat as chat_screen
+from app_harness import reply_finished as reply_done
 from openai_server import FakeOpenAIServer, Script
-from terminal_session import TerminalSession
-from test_faults_process import session_env, wait_until
-from test_faults_server import build_app, chat_screen, reply_done
+from terminal_session import TerminalSession, session_env, wait_until
 
-from tui_chat.domain.conversation import Conversation, Message
-from tui_chat.paths import AppPaths
+from tui_chat.domain.conversation import Message
 from tui_chat.storage.store import ConversationStore
-
-
-def data_paths(tmp_path: Path) -> AppPaths:
-    return AppPaths(config_file=tmp_path / "config" / "config.toml", data_dir=tmp_path / "data")
-
-
-def plant(tmp_path: Path, *texts: str) -> Conversation:
-    """A saved conversation, as an earlier session left it."""
-    conversation = Conversation.new(profile="test", model="gpt-4o-mini")
-    for index, text in enumerate(texts):
-        role = "user" if index % 2 == 0 else "assistant"
-        conversation.add(
-            Message(role=role, content=text, finish_reason="stop" if index % 2 else None)
-        )
-    ConversationStore(data_paths(tmp_path)).save(conversation)
-    return conversation
 
 
 def contents(path: Path) -> list[str]:

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from app_harness import wait_for
+from app_harness import build_app, data_paths, plant, wait_for
+from app_harness import chat as chat_screen
+from app_harness import reply_finished as reply_done
 from openai_server import FakeOpenAIServer
-from test_faults_disk import data_paths, plant
-from test_faults_server import build_app, chat_screen, reply_done
 
 from tui_chat.cli import main as cli_main
 

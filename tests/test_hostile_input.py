@@ -14,13 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from app_harness import wait_for
-from conftest import FAKE_API_KEY
+from app_harness import FAKE_API_KEY, build_app, wait_for
+from app_harness import chat as chat_screen
+from app_harness import reply_finished as reply_done
 from openai_server import FakeOpenAIServer, Script
 from rich.cells import cell_len
-from terminal_session import TerminalSession
-from test_faults_process import session_env, wait_until
-from test_faults_server import build_app, chat_screen, reply_done
+from terminal_session import TerminalSession, session_env, wait_until
 from textual import events
 
 from tui_chat.domain.conversation import Conversation, Message
