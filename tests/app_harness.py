@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from openai_server import FakeOpenAIServer
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 
 from tui_chat.config import Config, ModelPrice, Profile
@@ -94,6 +95,41 @@ async def wait_for(
             raise AssertionError(f"timed out waiting for {what or condition}")
         await pilot.pause(0.02)
     await pilot.pause()
+
+
+async def wait_until_idle(pilot: Pilot[None], *, timeout: float = 30.0) -> None:
+    """Let the app finish what it started: start-up's background work begun, no worker running
+    (list, open, search, drafts, reply), the message pane repainted. What a test then sees no
+    longer depends on how busy the machine was."""
+    app = pilot.app
+    assert isinstance(app, TuiChatApp)
+
+    def idle() -> bool:
+        screen = chat(app)
+        return (
+            screen.start_up.background_started
+            and not any(worker.is_running for worker in app.workers)
+            and not screen.pane.repaint_pending
+        )
+
+    await wait_for(pilot, idle, timeout=timeout, what="the app to be idle")
+
+
+async def run_palette_command(pilot: Pilot[None], query: str, title: str) -> None:
+    """ctrl+p, type `query`, and press Enter once the palette's highlighted hit is `title`
+    (the palette searches in a worker: Enter before the hit arrives runs nothing)."""
+    await pilot.press("ctrl+p")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CommandPalette), what="palette")
+    await pilot.press(*query)
+
+    def highlighted() -> str:
+        hits = pilot.app.screen.query_one(CommandList)
+        if hits.highlighted is None or not hits.option_count:
+            return ""
+        return str(hits.get_option_at_index(hits.highlighted).prompt)
+
+    await wait_for(pilot, lambda: highlighted().startswith(title), what=f"{title!r} in the palette")
+    await pilot.press("enter")
 
 
 def chat(app: TuiChatApp) -> ChatScreen:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from app_harness import (
@@ -10,16 +11,28 @@ from app_harness import (
     conversation_files,
     make_app,
     reply_finished,
+    run_palette_command,
     send,
     wait_for,
+    wait_until_idle,
 )
 from openai_server import FakeOpenAIServer, Script
+from textual.widgets import Static
 
 from tui_chat.config import ModelPrice
+from tui_chat.ui.bindings import (
+    APP_BINDINGS,
+    CHAT_SCREEN_BINDINGS,
+    NEWLINE_KEYS_DEFAULT,
+    SEND_KEYS_DEFAULT,
+    SIDEBAR_BINDINGS,
+)
 from tui_chat.ui.screens.dialogs import ChoiceDialog, ConfirmDialog, TextInputDialog
-from tui_chat.ui.screens.help import HelpScreen
+from tui_chat.ui.screens.help import HelpScreen, key_names
 from tui_chat.ui.widgets.message_pane import MessagePane
 from tui_chat.ui.widgets.sidebar import Sidebar
+
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 async def test_enter_sends_and_the_reply_streams_into_the_pane_and_the_file(
@@ -187,7 +200,8 @@ async def test_delete_moves_to_trash_after_confirmation_and_u_restores(
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="confirm")
         await pilot.press("n")  # cancel first: nothing happens
-        await pilot.pause()
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmDialog), what="closed")
+        await wait_until_idle(pilot)
         assert doomed in conversation_files(tmp_path)
         await pilot.press("delete")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="confirm")
@@ -316,10 +330,7 @@ async def test_system_prompt_edited_from_the_palette_is_sent(
     app = make_app(tmp_path, openai_server.base_url)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = chat(app)
-        await pilot.press("ctrl+p")
-        await pilot.press(*"system prompt")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_palette_command(pilot, "system prompt", "Edit system prompt")
         await wait_for(
             pilot, lambda: app.screen.__class__.__name__ == "TextEditorDialog", what="editor"
         )
@@ -343,9 +354,7 @@ async def test_export_from_the_palette_writes_markdown(
         screen = chat(app)
         await send(pilot, "export me")
         await wait_for(pilot, reply_finished(screen), what="reply")
-        await pilot.press("ctrl+p", *"export to markdown")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_palette_command(pilot, "export to markdown", "Export to Markdown")
         target = tmp_path / "data" / "exports" / f"{screen.conversation.id}.md"
         await wait_for(pilot, target.exists, what="export file")
         text = target.read_text(encoding="utf-8")
@@ -362,11 +371,11 @@ async def test_ctrl_b_hides_the_sidebar_and_the_messages_take_the_width(
         pane = screen.query_one(MessagePane)
         narrow = pane.size.width
         await pilot.press("ctrl+b")
-        await pilot.pause()
+        await wait_for(pilot, lambda: pane.size.width > narrow, what="the wider pane")
         assert not screen.query_one(Sidebar).display
-        assert pane.size.width > narrow
+        wide = pane.size.width
         await pilot.press("ctrl+b")
-        await pilot.pause()
+        await wait_for(pilot, lambda: pane.size.width < wide, what="the sidebar back")
         assert screen.query_one(Sidebar).display
 
 
@@ -395,6 +404,36 @@ async def test_alt_enter_and_ctrl_j_insert_newlines_by_default(
         assert not screen.conversation.messages
 
 
+def readme_keys() -> set[str]:
+    """Every key README's Keys table names, as the help screen writes it ("up" is "↑")."""
+    section = README.read_text(encoding="utf-8").split("\n## Keys\n", 1)[1].split("\n## ", 1)[0]
+    keys: set[str] = set()
+    for row in section.splitlines():
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        if len(cells) != 3 or cells[1] in ("key", "---"):
+            continue
+        cell = cells[1].replace("`", "")
+        # "(shift+Enter where the terminal reports it)": the key in a remark counts too.
+        for remark in re.findall(r"\(([^)]*)\)", cell):
+            keys.update(word for word in remark.split() if "+" in word)
+        for part in re.split(r",| or ", re.sub(r"\([^)]*\)", "", cell)):
+            part = part.strip()
+            keys.update([part] if part == "/" else (p.strip() for p in part.split("/")))
+    return {key_names(key.lower()) for key in keys if key}
+
+
+def help_rows(text: str) -> dict[str, set[str]]:
+    """The help screen's rows: each key shown, with the descriptions on its rows."""
+    rows: dict[str, set[str]] = {}
+    for line in text.splitlines():
+        # A row is "  KEYS DESCRIPTION", KEYS a list joined by ", " or " / ".
+        found = re.match(r"  ([^\s,]+(?:(?:, | / )[^\s,]+)*)\s+(.*)$", line)
+        if found:
+            for key in re.split(r", | / ", found[1]):
+                rows.setdefault(key, set()).add(found[2])
+    return rows
+
+
 async def test_f1_and_question_mark_show_every_key(
     tmp_path: Path, openai_server: FakeOpenAIServer
 ) -> None:
@@ -402,11 +441,22 @@ async def test_f1_and_question_mark_show_every_key(
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f1")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        shown = str(app.screen.query_one("#help-text", Static).render())
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen), what="closed")
         chat(app).sidebar.option_list.focus()
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help via ?")
+        assert str(app.screen.query_one("#help-text", Static).render()) == shown
+    rows = help_rows(shown)
+    missing = readme_keys() - set(rows)
+    assert not missing, f"README's keys missing from the help screen: {sorted(missing)}"
+    for binding in [*APP_BINDINGS, *CHAT_SCREEN_BINDINGS, *SIDEBAR_BINDINGS]:
+        for key in key_names(binding.key).split(", "):
+            assert key in rows, f"{binding.id}: {key} not on the help screen"
+        assert any(binding.description in rows[k] for k in key_names(binding.key).split(", "))
+    for key in (*SEND_KEYS_DEFAULT, *NEWLINE_KEYS_DEFAULT):
+        assert key_names(key) in rows, f"the composer's {key} is not on the help screen"
 
 
 async def test_no_api_key_says_how_to_set_one_and_keeps_the_prompt(

@@ -18,7 +18,15 @@ from textual.screen import Screen
 from tui_chat.config import Config, ConfigProblem, save_setting
 from tui_chat.paths import AppPaths
 from tui_chat.sanitize import sanitize_for_terminal
-from tui_chat.ui.bindings import APP_BINDINGS, CHAT_SCREEN_BINDINGS, SIDEBAR_BINDINGS
+from tui_chat.ui.bindings import (
+    APP_BINDINGS,
+    CHAT_SCREEN_BINDINGS,
+    NEWLINE_KEYS_DEFAULT,
+    NEWLINE_KEYS_SWAPPED,
+    SEND_KEYS_DEFAULT,
+    SEND_KEYS_SWAPPED,
+    SIDEBAR_BINDINGS,
+)
 from tui_chat.ui.screens.chat import ChatScreen
 from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.services import Services
@@ -160,13 +168,17 @@ class TuiChatApp(App[None]):
         )
 
     def _composer_keys(self) -> list[tuple[str, str]]:
+        """The composer's keys as the Composer reads them (shift+enter included: README
+        promises it where the terminal reports it)."""
         if self.services.config.enter_sends:
-            return [
-                ("enter", "send"),
-                ("alt+enter, ctrl+j", "new line"),
-                ("ctrl+e", "edit in $EDITOR"),
-            ]
-        return [("ctrl+j, alt+enter", "send"), ("enter", "new line"), ("ctrl+e", "edit in $EDITOR")]
+            send, newline = SEND_KEYS_DEFAULT, NEWLINE_KEYS_DEFAULT
+        else:
+            send, newline = SEND_KEYS_SWAPPED, NEWLINE_KEYS_SWAPPED
+        return [
+            (",".join(send), "send"),
+            (",".join(newline), "new line"),
+            ("ctrl+e", "edit in $EDITOR"),
+        ]
 
     def _pane_keys(self) -> Iterable[tuple[str, str]]:
         from tui_chat.ui.widgets.message_pane import MessagePane
