@@ -170,6 +170,7 @@ async def test_file_changed_by_another_program_is_picked_up_and_both_sides_kept(
     assert contents(by_title["Renamed here (conflict copy)"]) == everything
 
 
+@pytest.mark.slow
 def test_two_tui_chat_processes_sending_in_one_conversation_lose_nothing(
     tmp_path: Path, openai_server: FakeOpenAIServer
 ) -> None:

@@ -16,6 +16,9 @@ from app_harness import FAKE_API_KEY
 from openai_server import FakeOpenAIServer, Script
 from terminal_session import TerminalSession, session_env, wait_until
 
+# Each test runs the installed tui-chat under a pty.
+pytestmark = pytest.mark.slow
+
 
 def conversation_files(tmp_path: Path) -> list[Path]:
     return sorted((tmp_path / "data" / "conversations").glob("*.toml"))

@@ -92,6 +92,7 @@ async def test_key_never_appears_on_any_error_path_in_app_files_or_exports(
     assert FAKE_API_KEY not in out + err
 
 
+@pytest.mark.slow
 def test_key_echoed_by_a_server_never_reaches_the_terminal(
     tmp_path: Path, openai_server: FakeOpenAIServer
 ) -> None:
