@@ -85,9 +85,10 @@ def plant(tmp_path: Path, *texts: str) -> Conversation:
 
 
 async def wait_for(
-    pilot: Pilot[None], condition: Callable[[], bool], *, timeout: float = 10.0, what: str = ""
+    pilot: Pilot[None], condition: Callable[[], bool], *, timeout: float = 30.0, what: str = ""
 ) -> None:
-    """Let the app run until `condition()` holds; fail with `what` if it never does."""
+    """Let the app run until `condition()` holds; fail with `what` if it never does. The
+    default wait is long: 2 busy cores shared by other test runs made 10 s too short."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not condition():
