@@ -402,8 +402,8 @@ def session(args: argparse.Namespace) -> None:
 async def _session(args: argparse.Namespace) -> None:
     """A day's use in one running app: `replies` messages, a new conversation (ctrl+n) every
     `per_conversation` of them, each sent from the composer and timed from Enter until its reply
-    is saved and drawn. Every `every` replies, a line with the mean time per reply over those
-    replies and the RSS then."""
+    is saved and drawn. Every `every` replies, a line with the mean time (wall and CPU) per
+    reply over those replies and the RSS then."""
     from textual import events
 
     app = real_app()
@@ -413,6 +413,7 @@ async def _session(args: argparse.Namespace) -> None:
         rss_start = current_rss_mb()
         print(f"start: RSS {rss_start:.1f} MB", flush=True)
         times: list[float] = []
+        cpu: list[float] = []
         for number in range(1, args.replies + 1):
             if number > 1 and (number - 1) % args.per_conversation == 0:
                 await pilot.press("ctrl+n")
@@ -424,7 +425,7 @@ async def _session(args: argparse.Namespace) -> None:
             # go idle, which is the reply itself.
             enter = events.Key("enter", "\r")
             enter.set_sender(app)
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             app._driver.send_message(enter)
 
             def done(count: int = sent + 2) -> bool:
@@ -438,17 +439,20 @@ async def _session(args: argparse.Namespace) -> None:
 
             await until(done, 120, f"reply {number}")
             times.append(time.perf_counter() - began)
+            cpu.append(time.process_time() - began_cpu)
             if number % args.every == 0:
                 window = {
                     "first": number - args.every + 1,
                     "last": number,
                     "mean_s": round(statistics.mean(times[-args.every :]), 4),
+                    "cpu_s": round(statistics.mean(cpu[-args.every :]), 4),
                     "rss_mb": round(current_rss_mb(), 1),
                 }
                 windows.append(window)
                 print(
                     f"replies {window['first']}-{window['last']}: "
-                    f"{window['mean_s'] * 1000:.0f} ms per reply, RSS {window['rss_mb']:.1f} MB",
+                    f"{window['mean_s'] * 1000:.0f} ms per reply ({window['cpu_s'] * 1000:.0f} ms"
+                    f" CPU), RSS {window['rss_mb']:.1f} MB",
                     flush=True,
                 )
     emit({"rss_start_mb": round(rss_start, 1), "windows": windows})

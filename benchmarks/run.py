@@ -436,12 +436,14 @@ class Bench:
         for window in windows:
             self.add(
                 f"long session, replies {window['first']}-{window['last']}",
-                f"{window['mean_s'] * 1000:.0f} ms per reply, RSS {window['rss_mb']:.0f} MB",
+                f"{window['mean_s'] * 1000:.0f} ms per reply ({window['cpu_s'] * 1000:.0f} ms CPU),"
+                f" RSS {window['rss_mb']:.0f} MB",
             )
         first, last = windows[0], windows[-1]
-        ratio = last["mean_s"] / first["mean_s"]
+        # CPU time: the wall clock of a shared machine moves with its other work.
+        ratio = last["cpu_s"] / first["cpu_s"]
         self.add(
-            "long session, time per reply, last / first window",
+            "long session, CPU time per reply, last / first window",
             f"{ratio:.2f}x",
             "≤ 1.2x",
             ratio <= 1.2,

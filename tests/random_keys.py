@@ -117,7 +117,7 @@ class Run:
     keys: Sequence[str]
     events: list[str] = field(default_factory=list)
     sent: int = 0  # chat requests checked against the files
-    searches: int = 0
+    highlights: int = 0  # events after which the list's highlight was checked
     browsing: bool = False  # the list's cursor was moved away from the open conversation
     open_id: str = ""
 
@@ -179,6 +179,11 @@ class Promises:
         if not app.is_running or app.return_code is not None:
             raise PromiseBroken(f"the app stopped (return code {app.return_code})")
         files = self.files()
+        run.sent = self.check_requests(files)
+        self._check_highlight(app, run, files)
+
+    def check_requests(self, files: dict[Path, list[tuple[str, str]]]) -> int:
+        """Every request the server received is the start of some file; returns how many."""
         requests = self.server.chat_requests
         for number, request in enumerate(requests):
             sent = [
@@ -188,8 +193,7 @@ class Promises:
                 raise PromiseBroken(
                     f"request {number + 1} is in no conversation file: {sent[-1][1][:80]!r}"
                 )
-        run.sent = len(requests)
-        self._check_highlight(app, run, files)
+        return len(requests)
 
     @staticmethod
     def _check_highlight(app: TuiChatApp, run: Run, files: dict[Path, Any]) -> None:
@@ -209,6 +213,7 @@ class Promises:
             or not any(path.stem == open_id for path in files if path.parent.name != "trash")
         ):
             return
+        run.highlights += 1
         if sidebar.highlighted_id != open_id:
             raise PromiseBroken(
                 f"the list highlights {sidebar.highlighted_id} while {open_id} is open"

@@ -33,7 +33,7 @@ EXPECTED_ROWS = (
     "first exact count after process start",
     "first exact count on the app's status bar after process start",
     "long session, replies 11-20",
-    "long session, time per reply, last / first window",
+    "long session, CPU time per reply, last / first window",
     "long session, RSS growth over replies 11-20",
 )
 
