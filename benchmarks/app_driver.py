@@ -406,6 +406,19 @@ async def _session(args: argparse.Namespace) -> None:
     reply over those replies and the RSS then."""
     from textual import events
 
+    from tui_chat.ui.widgets.sidebar import Sidebar
+
+    # The list is redrawn after each reply, and it grows by a conversation every
+    # `per_conversation` replies: its share of each reply is measured apart.
+    listing: list[float] = []
+    show_entries = Sidebar.show_entries
+
+    def timed_show_entries(self: Sidebar, entries: Any, **options: Any) -> None:
+        began = time.process_time()
+        show_entries(self, entries, **options)
+        listing.append(time.process_time() - began)
+
+    Sidebar.show_entries = timed_show_entries  # type: ignore[method-assign]
     app = real_app()
     windows: list[dict[str, float]] = []
     async with app.run_test(size=SIZE) as pilot:
@@ -414,6 +427,7 @@ async def _session(args: argparse.Namespace) -> None:
         print(f"start: RSS {rss_start:.1f} MB", flush=True)
         times: list[float] = []
         cpu: list[float] = []
+        list_cpu: list[float] = []
         for number in range(1, args.replies + 1):
             if number > 1 and (number - 1) % args.per_conversation == 0:
                 await pilot.press("ctrl+n")
@@ -425,6 +439,7 @@ async def _session(args: argparse.Namespace) -> None:
             # go idle, which is the reply itself.
             enter = events.Key("enter", "\r")
             enter.set_sender(app)
+            listing.clear()
             began, began_cpu = time.perf_counter(), time.process_time()
             app._driver.send_message(enter)
 
@@ -440,19 +455,23 @@ async def _session(args: argparse.Namespace) -> None:
             await until(done, 120, f"reply {number}")
             times.append(time.perf_counter() - began)
             cpu.append(time.process_time() - began_cpu)
+            list_cpu.append(sum(listing))
             if number % args.every == 0:
                 window = {
                     "first": number - args.every + 1,
                     "last": number,
                     "mean_s": round(statistics.mean(times[-args.every :]), 4),
                     "cpu_s": round(statistics.mean(cpu[-args.every :]), 4),
+                    "list_cpu_s": round(statistics.mean(list_cpu[-args.every :]), 4),
+                    "listed": screen.sidebar.option_list.option_count,
                     "rss_mb": round(current_rss_mb(), 1),
                 }
                 windows.append(window)
                 print(
                     f"replies {window['first']}-{window['last']}: "
                     f"{window['mean_s'] * 1000:.0f} ms per reply ({window['cpu_s'] * 1000:.0f} ms"
-                    f" CPU), RSS {window['rss_mb']:.1f} MB",
+                    f" CPU, {window['list_cpu_s'] * 1000:.0f} ms of it redrawing the list of"
+                    f" {window['listed']}), RSS {window['rss_mb']:.1f} MB",
                     flush=True,
                 )
     emit({"rss_start_mb": round(rss_start, 1), "windows": windows})

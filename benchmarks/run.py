@@ -436,7 +436,8 @@ class Bench:
         for window in windows:
             self.add(
                 f"long session, replies {window['first']}-{window['last']}",
-                f"{window['mean_s'] * 1000:.0f} ms per reply ({window['cpu_s'] * 1000:.0f} ms CPU),"
+                f"{window['mean_s'] * 1000:.0f} ms per reply ({window['cpu_s'] * 1000:.0f} ms CPU,"
+                f" {window['list_cpu_s'] * 1000:.0f} ms listing {window['listed']}),"
                 f" RSS {window['rss_mb']:.0f} MB",
             )
         first, last = windows[0], windows[-1]

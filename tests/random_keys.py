@@ -261,7 +261,9 @@ class Gestures:
             return [f"paste {text!r}"]
         if roll < 0.38:
             return await self.palette(pilot)
-        key = rng.choice(self.keys)
+        # Enter on its own weight too: drawn as one key of forty, it sent a message every
+        # two hundred events, and sending is what most promises are about.
+        key = "enter" if roll < 0.46 and "enter" in self.keys else rng.choice(self.keys)
         if key == "enter" and not self.searches and self._would_search(pilot):
             key = "escape"
         await pilot.press(key)

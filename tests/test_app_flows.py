@@ -557,8 +557,7 @@ async def test_keys_from_config_remap_bindings(
     async with app.run_test(size=(100, 30)) as pilot:
         screen = chat(app)
         await pilot.press("f9")
-        await pilot.pause()
-        assert not screen.query_one(Sidebar).display
+        await wait_for(pilot, lambda: not screen.query_one(Sidebar).display, what="f9")
 
 
 async def test_notifications_are_inert_text_not_markup_or_escapes(
@@ -567,7 +566,7 @@ async def test_notifications_are_inert_text_not_markup_or_escapes(
     app = make_app(tmp_path, openai_server.base_url)
     async with app.run_test(size=(100, 30)) as pilot:
         app.notify("bad key [profiles.x] \x1b]0;pwned\x07 [bold]not bold[/bold]", title="\x1b[2J")
-        await pilot.pause()
+        await wait_for(pilot, lambda: bool(app._notifications), what="the notification")
         (note,) = list(app._notifications)
         assert "\x1b" not in note.message and "\x1b" not in note.title
         assert "[profiles.x]" in note.message and "[bold]" in note.message

@@ -29,7 +29,7 @@ from random_keys import (
 )
 
 SEED = 12
-EVENTS = 600
+EVENTS = 400
 SEARCHES = False
 
 
