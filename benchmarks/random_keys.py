@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from openai_server import FakeOpenAIServer  # noqa: E402  (tests/ is not a package)
-from random_keys import ALL_KEYS, PromiseBroken, Run, run_random_keys  # noqa: E402
+from random_keys import ALL_KEYS, SEARCH, PromiseBroken, Run, run_random_keys  # noqa: E402
 
 
 def main() -> int:
@@ -61,7 +61,12 @@ def main() -> int:
         return 1
     finally:
         server.stop()
-    print(f"passed: {len(run.events):,} events, {run.sent} messages sent", flush=True)
+    searches = run.events.count(SEARCH)
+    print(
+        f"passed: {len(run.events):,} events, {run.sent} messages sent, {searches} searches,"
+        f" the highlight checked after {run.highlights:,}",
+        flush=True,
+    )
     return 0
 
 

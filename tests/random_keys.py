@@ -102,7 +102,7 @@ PALETTE_COMMANDS = (
     "Toggle sidebar",
     "Keys",
 )
-LIST_CURSOR_KEYS = {"up", "down", "j", "k", "home", "end", "pageup", "pagedown"}
+SEARCH = "enter (in the filter box: a search)"
 
 
 class PromiseBroken(AssertionError):
@@ -264,8 +264,12 @@ class Gestures:
         # Enter on its own weight too: drawn as one key of forty, it sent a message every
         # two hundred events, and sending is what most promises are about.
         key = "enter" if roll < 0.46 and "enter" in self.keys else rng.choice(self.keys)
-        if key == "enter" and not self.searches and self._would_search(pilot):
-            key = "escape"
+        if key == "enter" and self._would_search(pilot):
+            if not self.searches:
+                await pilot.press("escape")
+                return ["escape (for an Enter that would search)"]
+            await pilot.press(key)
+            return [SEARCH]
         await pilot.press(key)
         return [key]
 
