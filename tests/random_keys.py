@@ -118,6 +118,7 @@ class Run:
     events: list[str] = field(default_factory=list)
     sent: int = 0  # chat requests checked against the files
     highlights: int = 0  # events after which the list's highlight was checked
+    states: list[str] = field(default_factory=list)  # after each event: focus, highlight, open
     browsing: bool = False  # the list's cursor was moved away from the open conversation
     open_id: str = ""
 
@@ -217,7 +218,19 @@ class Promises:
         if sidebar.highlighted_id != open_id:
             raise PromiseBroken(
                 f"the list highlights {sidebar.highlighted_id} while {open_id} is open"
+                f" (focus on {app.focused!r}, listed: {sidebar.option_list.option_count})"
             )
+
+
+def state_of(app: TuiChatApp) -> str:
+    """What a user sees of where they are: focus, the list's highlight, the open conversation."""
+    screen = chat(app)
+    focused = app.focused.id or type(app.focused).__name__ if app.focused else None
+    where = type(app.screen).__name__ if app.screen is not screen else ""
+    return (
+        f"{where} focus {focused}, list at {screen.sidebar.highlighted_id},"
+        f" open {screen.conversation.id} ({len(screen.conversation.messages)} messages)"
+    )
 
 
 async def settle(pilot: Pilot[None]) -> None:
@@ -338,11 +351,16 @@ async def run_random_keys(
         while len(run.events) < events_wanted:
             done = len(run.events)
             try:
-                run.events += await gestures.play(pilot)
+                played = await gestures.play(pilot)
+                run.events += played
                 await settle(pilot)
+                run.states += [state_of(app)] * len(played)  # a palette gesture is three keys
                 promises.check(app, run)
             except Exception as error:
-                last = "\n  ".join(run.events[-30:])
+                last = "\n  ".join(
+                    f"{event:<40} then {state}"
+                    for event, state in zip(run.events[-30:], run.states[-30:], strict=False)
+                )
                 report = (
                     f"seed {seed}, after event {len(run.events)}: {error}\n"
                     f"replay: {run.replay(len(run.events))}\nlast events:\n  {last}"
