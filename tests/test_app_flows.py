@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
+from typing import Any
 
 from app_harness import (
     FAKE_API_KEY,
     chat,
     conversation_files,
     make_app,
+    plant,
     reply_finished,
     run_palette_command,
     send,
@@ -589,3 +592,37 @@ async def test_status_says_thinking_while_a_reasoning_model_has_no_text_yet(
         assert screen.conversation.messages[-1].content == ""
         await pilot.press("escape")
         await wait_for(pilot, reply_finished(screen), what="stopped")
+
+
+async def test_a_slow_list_read_overtaken_by_a_newer_one_does_not_replace_it(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    """Found by the random-keys run: a list read that a newer one replaced (each send reloads
+    the list twice) must not show its older list when it finally finishes."""
+    plant(tmp_path, "first question", "You said: first question")
+    app = make_app(tmp_path, openai_server.base_url)
+    store = app.services.store
+    read = store.list_entries
+    reads = 0
+    release = threading.Event()
+
+    def slow_first_read(*args: Any, **kwargs: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        entries = read(*args, **kwargs)
+        if reads == 1:
+            release.wait(30)  # a busy machine: this older read finishes last
+        return entries
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await wait_until_idle(pilot)
+        store.list_entries = slow_first_read  # type: ignore[method-assign]
+        screen.reload_list()
+        await wait_for(pilot, lambda: reads == 1, what="the first read")
+        plant(tmp_path, "second question", "You said: second question")
+        screen.reload_list()
+        await wait_for(pilot, lambda: screen.sidebar.option_list.option_count == 2, what="2")
+        release.set()
+        await wait_until_idle(pilot)
+        assert screen.sidebar.option_list.option_count == 2
