@@ -274,17 +274,32 @@ class Gestures:
             return [f"paste {text!r}"]
         if roll < 0.38:
             return await self.palette(pilot)
+        if roll < 0.40 and "slash" in self.keys:
+            # `/`, a word, Enter: drawn key by key, a search happened once in thousands of events.
+            await pilot.press("slash")
+            await settle(pilot)
+            word = rng.choice(WORDS)
+            await type_text(pilot, word)
+            await settle(pilot)
+            return ["slash", f"text {word!r}", *await self._enter(pilot)]
         # Enter on its own weight too: drawn as one key of forty, it sent a message every
         # two hundred events, and sending is what most promises are about.
-        key = "enter" if roll < 0.46 and "enter" in self.keys else rng.choice(self.keys)
-        if key == "enter" and self._would_search(pilot):
-            if not self.searches:
-                await pilot.press("escape")
-                return ["escape (for an Enter that would search)"]
-            await pilot.press(key)
-            return [SEARCH]
+        key = "enter" if roll < 0.48 and "enter" in self.keys else rng.choice(self.keys)
+        if key == "enter":
+            return await self._enter(pilot)
         await pilot.press(key)
         return [key]
+
+    async def _enter(self, pilot: Pilot[None]) -> list[str]:
+        """Enter; in the filter box it searches, played as Esc when searches are off."""
+        if not self._would_search(pilot):
+            await pilot.press("enter")
+            return ["enter"]
+        if not self.searches:
+            await pilot.press("escape")
+            return ["escape (for an Enter that would search)"]
+        await pilot.press("enter")
+        return [SEARCH]
 
     @staticmethod
     def _would_search(pilot: Pilot[None]) -> bool:
