@@ -275,13 +275,23 @@ class Gestures:
         if roll < 0.38:
             return await self.palette(pilot)
         if roll < 0.40 and "slash" in self.keys:
-            # `/`, a word, Enter: drawn key by key, a search happened once in thousands of events.
+            # Tab to the list, `/`, a word, Enter: drawn key by key, a search happened once in
+            # thousands of events.
+            played = []
+            app = pilot.app
+            assert isinstance(app, TuiChatApp)
+            for _ in range(5):
+                if app.screen is not chat(app) or chat(app).sidebar.option_list.has_focus:
+                    break
+                await pilot.press("tab")
+                await settle(pilot)
+                played.append("tab")
+            word = rng.choice(WORDS)
             await pilot.press("slash")
             await settle(pilot)
-            word = rng.choice(WORDS)
             await type_text(pilot, word)
             await settle(pilot)
-            return ["slash", f"text {word!r}", *await self._enter(pilot)]
+            return [*played, "slash", f"text {word!r}", *await self._enter(pilot)]
         # Enter on its own weight too: drawn as one key of forty, it sent a message every
         # two hundred events, and sending is what most promises are about.
         key = "enter" if roll < 0.48 and "enter" in self.keys else rng.choice(self.keys)

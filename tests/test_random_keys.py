@@ -4,7 +4,8 @@ listed in tests/random_keys.py. Replay a failure with the environment variables 
 
 Enter in the list's filter box (a search of every message) is played as Esc for now: a search
 whose word occurs twice in one conversation ends the app (DuplicateID, issue 12 defect 1, fixed
-on another branch). Once that fix is in, set SEARCHES to True.
+on another branch; with searches this seed ends there at event 193). Once that fix is in, set
+SEARCHES to True.
 """
 
 from __future__ import annotations
