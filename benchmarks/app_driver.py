@@ -8,6 +8,7 @@ caches are those of a fresh `tui-chat`.
   python benchmarks/app_driver.py keys --chars N [--bare]   key-to-repaint latencies
   python benchmarks/app_driver.py open                      open the big conversation: time, RSS
   python benchmarks/app_driver.py count [--app]             first exact token count (wall clock)
+  python benchmarks/app_driver.py session --replies N       N replies in one app: time and RSS
 
 The app reads TUI_CHAT_CONFIG and TUI_CHAT_DATA_DIR as `tui-chat` does. Headless Textual skips
 turning frames into terminal bytes; the frame meter below does that work for every frame, as a
@@ -21,6 +22,7 @@ import asyncio
 import json
 import random
 import resource
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -386,6 +388,95 @@ async def _open_big(args: argparse.Namespace) -> None:
     )
 
 
+# --------------------------------------------------------------------------- long session
+def current_rss_mb() -> float:
+    """The resident set size now (not the peak): what a long session holds on to."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def session(args: argparse.Namespace) -> None:
+    asyncio.run(_session(args))
+
+
+async def _session(args: argparse.Namespace) -> None:
+    """A day's use in one running app: `replies` messages, a new conversation (ctrl+n) every
+    `per_conversation` of them, each sent from the composer and timed from Enter until its reply
+    is saved and drawn. Every `every` replies, a line with the mean time (wall and CPU) per
+    reply over those replies and the RSS then."""
+    from textual import events
+
+    from tui_chat.ui.widgets.sidebar import Sidebar
+
+    # The list is redrawn after each reply, and it grows by a conversation every
+    # `per_conversation` replies: its share of each reply is measured apart.
+    listing: list[float] = []
+    show_entries = Sidebar.show_entries
+
+    def timed_show_entries(self: Sidebar, entries: Any, **options: Any) -> None:
+        began = time.process_time()
+        show_entries(self, entries, **options)
+        listing.append(time.process_time() - began)
+
+    Sidebar.show_entries = timed_show_entries  # type: ignore[method-assign]
+    app = real_app()
+    windows: list[dict[str, float]] = []
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settled(app)
+        rss_start = current_rss_mb()
+        print(f"start: RSS {rss_start:.1f} MB", flush=True)
+        times: list[float] = []
+        cpu: list[float] = []
+        list_cpu: list[float] = []
+        for number in range(1, args.replies + 1):
+            if number > 1 and (number - 1) % args.per_conversation == 0:
+                await pilot.press("ctrl+n")
+                await until(lambda: not screen.conversation.messages, 30, "a new conversation")
+            sent = len(screen.conversation.messages)
+            screen.composer.focus()
+            screen.composer.set_text(f"Question {number}: how is a streamed reply drawn?")
+            # As the terminal driver delivers a key: Pilot.press would also wait for the app to
+            # go idle, which is the reply itself.
+            enter = events.Key("enter", "\r")
+            enter.set_sender(app)
+            listing.clear()
+            began, began_cpu = time.perf_counter(), time.process_time()
+            app._driver.send_message(enter)
+
+            def done(count: int = sent + 2) -> bool:
+                messages = screen.conversation.messages
+                return (
+                    len(messages) == count
+                    and messages[-1].finish_reason is not None
+                    and not screen.streaming
+                    and not screen.pane.repaint_pending
+                )
+
+            await until(done, 120, f"reply {number}")
+            times.append(time.perf_counter() - began)
+            cpu.append(time.process_time() - began_cpu)
+            list_cpu.append(sum(listing))
+            if number % args.every == 0:
+                window = {
+                    "first": number - args.every + 1,
+                    "last": number,
+                    "mean_s": round(statistics.mean(times[-args.every :]), 4),
+                    "cpu_s": round(statistics.mean(cpu[-args.every :]), 4),
+                    "list_cpu_s": round(statistics.mean(list_cpu[-args.every :]), 4),
+                    "listed": screen.sidebar.option_list.option_count,
+                    "rss_mb": round(current_rss_mb(), 1),
+                }
+                windows.append(window)
+                print(
+                    f"replies {window['first']}-{window['last']}: "
+                    f"{window['mean_s'] * 1000:.0f} ms per reply ({window['cpu_s'] * 1000:.0f} ms"
+                    f" CPU, {window['list_cpu_s'] * 1000:.0f} ms of it redrawing the list of"
+                    f" {window['listed']}), RSS {window['rss_mb']:.1f} MB",
+                    flush=True,
+                )
+    emit({"rss_start_mb": round(rss_start, 1), "windows": windows})
+
+
 # --------------------------------------------------------------------------- tokens
 def count(args: argparse.Namespace) -> None:
     """The wall-clock time of the first exact count in a fresh process (encodings offline):
@@ -414,7 +505,9 @@ def count(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["startup", "first", "stream", "keys", "open", "count"])
+    parser.add_argument(
+        "what", choices=["startup", "first", "stream", "keys", "open", "count", "session"]
+    )
     parser.add_argument("--bare", action="store_true")
     parser.add_argument("--app", action="store_true")
     parser.add_argument("--tokens", type=int, default=8000)
@@ -425,9 +518,12 @@ def main() -> None:
     parser.add_argument("--id", default="")
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--typing", type=float, default=3.0)
+    parser.add_argument("--replies", type=int, default=300)
+    parser.add_argument("--every", type=int, default=50)
+    parser.add_argument("--per-conversation", type=int, default=10)
     args = parser.parse_args()
     commands = {"startup": startup, "first": first, "stream": stream, "keys": keys}
-    commands.update({"open": open_big, "count": count})
+    commands.update({"open": open_big, "count": count, "session": session})
     commands[args.what](args)
 
 

@@ -9,7 +9,7 @@ back to back), so a noisy machine moves both sides alike.
 
 Usage: python benchmarks/run.py [--quick] [--only NAME ...] [--markdown FILE]
   --quick   tiny sizes (a smoke run for CI, well under a minute; no figure means anything)
-  --only    startup, first, stream, bandwidth, keys, open, save, tokens (repeatable)
+  --only    startup, first, stream, bandwidth, keys, open, save, tokens, session (repeatable)
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from tui_chat.engine.tokens import TokenCounter  # noqa: E402
 from tui_chat.paths import AppPaths  # noqa: E402
 from tui_chat.storage.store import ConversationStore  # noqa: E402
 
-FIGURES = ("startup", "first", "stream", "bandwidth", "keys", "open", "save", "tokens")
+FIGURES = ("startup", "first", "stream", "bandwidth", "keys", "open", "save", "tokens", "session")
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,10 @@ class Sizes:
     open_runs: int = 3
     saves: int = 20
     count_runs: int = 3
+    session_replies: int = 300
+    session_every: int = 50
+    session_per_conversation: int = 10
+    session_reply_tokens: int = 200
 
 
 FULL = Sizes()
@@ -85,6 +89,10 @@ QUICK = Sizes(
     open_runs=1,
     saves=2,
     count_runs=1,
+    session_replies=20,
+    session_every=10,
+    session_per_conversation=10,
+    session_reply_tokens=50,
 )
 
 
@@ -407,6 +415,48 @@ class Bench:
         self.add("first exact count after process start (offline encodings)", f"{first:.2f} s")
         first = statistics.median(firsts["--app"])
         self.add("first exact count on the app's status bar after process start", f"{first:.2f} s")
+
+    def session(self) -> None:
+        """A long session in one running app: the time per reply and the RSS, every
+        `session_every` replies; both must stay flat (a leak or a cost that grows with the
+        session shows here, not in a fresh process)."""
+        sizes = self.sizes
+        server, base_url = self._server(sizes.session_reply_tokens, None)
+        try:
+            env = datasets.write_config(self.work / "config-session", base_url)
+            warm_server(base_url, env[datasets.KEY_ENV])
+            options = ["--replies", str(sizes.session_replies), "--every", str(sizes.session_every)]
+            options += ["--per-conversation", str(sizes.session_per_conversation)]
+            result = self.child("session", self.work / "session", *options, env=env)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        windows = result["windows"]
+        self.add("long session, RSS before the first reply", f"{result['rss_start_mb']:.0f} MB")
+        for window in windows:
+            self.add(
+                f"long session, replies {window['first']}-{window['last']}",
+                f"{window['mean_s'] * 1000:.0f} ms per reply ({window['cpu_s'] * 1000:.0f} ms CPU,"
+                f" {window['list_cpu_s'] * 1000:.0f} ms listing {window['listed']}),"
+                f" RSS {window['rss_mb']:.0f} MB",
+            )
+        first, last = windows[0], windows[-1]
+        # CPU time: the wall clock of a shared machine moves with its other work.
+        ratio = last["cpu_s"] / first["cpu_s"]
+        self.add(
+            "long session, CPU time per reply, last / first window",
+            f"{ratio:.2f}x",
+            "≤ 1.2x",
+            ratio <= 1.2,
+        )
+        # From the end of the first window: the first replies load openai and the encodings.
+        growth = last["rss_mb"] - first["rss_mb"]
+        self.add(
+            f"long session, RSS growth over replies {first['last'] + 1}-{last['last']}",
+            f"{growth:+.0f} MB",
+            "< 50 MB",
+            growth < 50,
+        )
 
 
 def machine() -> list[str]:

@@ -1,4 +1,8 @@
-"""Builds a real TuiChatApp on temporary folders, talking to the test server, for Pilot tests."""
+"""Builds a real TuiChatApp on temporary folders, talking to the test server, for Pilot tests.
+
+The helpers every test module shares live here (and the pty ones in terminal_session.py), so no
+test module imports from another test module or from conftest.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from openai_server import FakeOpenAIServer
 from textual._xterm_parser import XTermParser
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 
 from tui_chat.config import Config, ModelPrice, Profile
+from tui_chat.domain.conversation import Conversation, Message
 from tui_chat.paths import AppPaths
+from tui_chat.storage.store import ConversationStore
 from tui_chat.ui.app import TuiChatApp
 from tui_chat.ui.screens.chat import ChatScreen
 from tui_chat.ui.services import Services
 
-TEST_KEY = "sk-test-DO-NOT-LEAK-4f3c2b1a"
+# Shaped like a real key so redaction of key-like strings is exercised too; never valid.
+FAKE_API_KEY = "sk-test-DO-NOT-LEAK-4f3c2b1a"
+FAKE_API_KEY_ENV = "TUI_CHAT_TEST_API_KEY"
 
 
 def make_app(
@@ -27,13 +37,13 @@ def make_app(
     enter_sends: bool = True,
     model: str = "gpt-4o-mini",
     theme: str | None = "tui-chat-dark",
-    api_key: str | None = TEST_KEY,
+    api_key: str | None = FAKE_API_KEY,
     prices: dict[str, ModelPrice] | None = None,
     keys: dict[str, str] | None = None,
     **profile_overrides: Any,
 ) -> TuiChatApp:
     """An app whose files live in tmp_path and whose only profile points at the test server."""
-    paths = AppPaths(config_file=tmp_path / "config" / "config.toml", data_dir=tmp_path / "data")
+    paths = data_paths(tmp_path)
     values: dict[str, Any] = {
         "name": "test",
         "base_url": base_url,
@@ -55,10 +65,33 @@ def make_app(
     return TuiChatApp(Services.create(paths, config, []))
 
 
+def build_app(tmp_path: Path, server: FakeOpenAIServer, **profile: Any) -> TuiChatApp:
+    """The real app on temporary folders, one profile pointed at the test server."""
+    return make_app(tmp_path, server.base_url, **profile)
+
+
+def data_paths(tmp_path: Path) -> AppPaths:
+    """The folders make_app's app uses under tmp_path."""
+    return AppPaths(config_file=tmp_path / "config" / "config.toml", data_dir=tmp_path / "data")
+
+
+def plant(tmp_path: Path, *texts: str) -> Conversation:
+    """A saved conversation, as an earlier session left it (user and assistant in turn)."""
+    conversation = Conversation.new(profile="test", model="gpt-4o-mini")
+    for index, text in enumerate(texts):
+        role = "user" if index % 2 == 0 else "assistant"
+        conversation.add(
+            Message(role=role, content=text, finish_reason="stop" if index % 2 else None)
+        )
+    ConversationStore(data_paths(tmp_path)).save(conversation)
+    return conversation
+
+
 async def wait_for(
-    pilot: Pilot[None], condition: Callable[[], bool], *, timeout: float = 10.0, what: str = ""
+    pilot: Pilot[None], condition: Callable[[], bool], *, timeout: float = 30.0, what: str = ""
 ) -> None:
-    """Let the app run until `condition()` holds; fail with `what` if it never does."""
+    """Let the app run until `condition()` holds; fail with `what` if it never does. The
+    default wait is long: 2 busy cores shared by other test runs made 10 s too short."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not condition():
@@ -77,6 +110,41 @@ def terminal_writes(app: TuiChatApp, data: str) -> None:
     # it when no more bytes come (after its escape delay).
     for event in [*parser.feed(data), *parser.feed("")]:
         app.post_message(event)
+
+
+async def wait_until_idle(pilot: Pilot[None], *, timeout: float = 30.0) -> None:
+    """Let the app finish what it started: start-up's background work begun, no worker running
+    (list, open, search, drafts, reply), the message pane repainted. What a test then sees no
+    longer depends on how busy the machine was."""
+    app = pilot.app
+    assert isinstance(app, TuiChatApp)
+
+    def idle() -> bool:
+        screen = chat(app)
+        return (
+            screen.start_up.background_started
+            and not any(worker.is_running for worker in app.workers)
+            and not screen.pane.repaint_pending
+        )
+
+    await wait_for(pilot, idle, timeout=timeout, what="the app to be idle")
+
+
+async def run_palette_command(pilot: Pilot[None], query: str, title: str) -> None:
+    """ctrl+p, type `query`, and press Enter once the palette's highlighted hit is `title`
+    (the palette searches in a worker: Enter before the hit arrives runs nothing)."""
+    await pilot.press("ctrl+p")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CommandPalette), what="palette")
+    await pilot.press(*query)
+
+    def highlighted() -> str:
+        hits = pilot.app.screen.query_one(CommandList)
+        if hits.highlighted is None or not hits.option_count:
+            return ""
+        return str(hits.get_option_at_index(hits.highlighted).prompt)
+
+    await wait_for(pilot, lambda: highlighted().startswith(title), what=f"{title!r} in the palette")
+    await pilot.press("enter")
 
 
 def chat(app: TuiChatApp) -> ChatScreen:

@@ -9,12 +9,16 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pexpect
 import pyte
+from app_harness import FAKE_API_KEY
+from openai_server import FakeOpenAIServer
 
 COLUMNS, LINES = 80, 24
+KEY_ENV = "TUI_CHAT_FAULTS_KEY"
 
 
 def installed_command() -> str:
@@ -126,3 +130,19 @@ def config_env(tmp_path: Path, base_url: str, key_env: str, key: str) -> dict[st
         "TUI_CHAT_DATA_DIR": str(tmp_path / "data"),
         key_env: key,
     }
+
+
+def session_env(tmp_path: Path, server: FakeOpenAIServer) -> dict[str, str]:
+    """config_env for the test server, with the fake key in KEY_ENV."""
+    return config_env(tmp_path, server.base_url, KEY_ENV, FAKE_API_KEY)
+
+
+def wait_until(
+    condition: Callable[[], bool], session: TerminalSession, what: str, timeout: float = 20
+) -> None:
+    """Keep reading the app's screen until `condition()` holds; fail with the screen if not."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}:\n{session.text()}"
+        session.pump()
+        time.sleep(0.05)

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import re
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from app_harness import (
-    TEST_KEY,
+    FAKE_API_KEY,
     chat,
     conversation_files,
     make_app,
+    plant,
     reply_finished,
+    run_palette_command,
     send,
     wait_for,
+    wait_until_idle,
 )
 from openai_server import FakeOpenAIServer, Script
 from rich.cells import cell_len
@@ -29,6 +35,8 @@ from tui_chat.ui.screens.dialogs import ChoiceDialog, ConfirmDialog, TextInputDi
 from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.widgets.message_pane import MessagePane
 from tui_chat.ui.widgets.sidebar import Sidebar
+
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 async def test_enter_sends_and_the_reply_streams_into_the_pane_and_the_file(
@@ -50,7 +58,7 @@ async def test_enter_sends_and_the_reply_streams_into_the_pane_and_the_file(
         (saved,) = conversation_files(tmp_path).values()
         assert [m["role"] for m in saved["messages"]] == ["user", "assistant"]
         assert saved["messages"][1]["finish_reason"] == "stop"
-        assert TEST_KEY not in str(saved)
+        assert FAKE_API_KEY not in str(saved)
         # The request carried the conversation as the API expects it.
         sent = openai_server.chat_requests[-1].json
         assert sent["stream"] is True
@@ -121,7 +129,7 @@ async def test_error_shows_inline_and_ctrl_r_retries(
         failed = screen.conversation.messages[-1]
         assert failed.finish_reason == "error"
         assert failed.error and "key" in failed.error.lower()
-        assert TEST_KEY not in failed.error
+        assert FAKE_API_KEY not in failed.error
         assert screen.conversation.messages[0].content == "hello?"  # the prompt is kept
         await pilot.press("ctrl+r")
         await wait_for(pilot, reply_finished(screen), what="the retry")
@@ -196,7 +204,8 @@ async def test_delete_moves_to_trash_after_confirmation_and_u_restores(
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="confirm")
         await pilot.press("n")  # cancel first: nothing happens
-        await pilot.pause()
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmDialog), what="closed")
+        await wait_until_idle(pilot)
         assert doomed in conversation_files(tmp_path)
         await pilot.press("delete")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="confirm")
@@ -471,10 +480,7 @@ async def test_system_prompt_edited_from_the_palette_is_sent(
     app = make_app(tmp_path, openai_server.base_url)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = chat(app)
-        await pilot.press("ctrl+p")
-        await pilot.press(*"system prompt")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_palette_command(pilot, "system prompt", "Edit system prompt")
         await wait_for(
             pilot, lambda: app.screen.__class__.__name__ == "TextEditorDialog", what="editor"
         )
@@ -498,14 +504,12 @@ async def test_export_from_the_palette_writes_markdown(
         screen = chat(app)
         await send(pilot, "export me")
         await wait_for(pilot, reply_finished(screen), what="reply")
-        await pilot.press("ctrl+p", *"export to markdown")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_palette_command(pilot, "export to markdown", "Export to Markdown")
         target = tmp_path / "data" / "exports" / f"{screen.conversation.id}.md"
         await wait_for(pilot, target.exists, what="export file")
         text = target.read_text(encoding="utf-8")
         assert "export me" in text and "You said: export me" in text
-        assert TEST_KEY not in text
+        assert FAKE_API_KEY not in text
 
 
 async def test_ctrl_b_hides_the_sidebar_and_the_messages_take_the_width(
@@ -517,11 +521,11 @@ async def test_ctrl_b_hides_the_sidebar_and_the_messages_take_the_width(
         pane = screen.query_one(MessagePane)
         narrow = pane.size.width
         await pilot.press("ctrl+b")
-        await pilot.pause()
+        await wait_for(pilot, lambda: pane.size.width > narrow, what="the wider pane")
         assert not screen.query_one(Sidebar).display
-        assert pane.size.width > narrow
+        wide = pane.size.width
         await pilot.press("ctrl+b")
-        await pilot.pause()
+        await wait_for(pilot, lambda: pane.size.width < wide, what="the sidebar back")
         assert screen.query_one(Sidebar).display
 
 
@@ -550,6 +554,36 @@ async def test_alt_enter_and_ctrl_j_insert_newlines_by_default(
         assert not screen.conversation.messages
 
 
+def readme_keys() -> set[str]:
+    """Every key README's Keys table names, as the help screen writes it ("up" is "↑")."""
+    section = README.read_text(encoding="utf-8").split("\n## Keys\n", 1)[1].split("\n## ", 1)[0]
+    keys: set[str] = set()
+    for row in section.splitlines():
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        if len(cells) != 3 or cells[1] in ("key", "---"):
+            continue
+        cell = cells[1].replace("`", "")
+        # "(shift+Enter where the terminal reports it)": the key in a remark counts too.
+        for remark in re.findall(r"\(([^)]*)\)", cell):
+            keys.update(word for word in remark.split() if "+" in word)
+        for part in re.split(r",| or ", re.sub(r"\([^)]*\)", "", cell)):
+            part = part.strip()
+            keys.update([part] if part == "/" else (p.strip() for p in part.split("/")))
+    return {key_names(key.lower()) for key in keys if key}
+
+
+def help_rows(text: str) -> dict[str, set[str]]:
+    """The help screen's rows: each key shown, with the descriptions on its rows."""
+    rows: dict[str, set[str]] = {}
+    for line in text.splitlines():
+        # A row is "  KEYS DESCRIPTION", KEYS a list joined by ", " or " / ".
+        found = re.match(r"  ([^\s,]+(?:(?:, | / )[^\s,]+)*)\s+(.*)$", line)
+        if found:
+            for key in re.split(r", | / ", found[1]):
+                rows.setdefault(key, set()).add(found[2])
+    return rows
+
+
 async def test_f1_and_question_mark_show_every_key(
     tmp_path: Path, openai_server: FakeOpenAIServer
 ) -> None:
@@ -564,11 +598,15 @@ async def test_f1_and_question_mark_show_every_key(
                 at = next(i for i, row in enumerate(rows) if f"{row} ".startswith(f"  {keys} "))
                 # The words follow the keys, or sit on the next row below a long list of keys.
                 assert action.description in rows[at] + rows[at + 1], action.id
+        shown = "\n".join(rows)
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen), what="closed")
         chat(app).sidebar.option_list.focus()
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help via ?")
+        assert str(app.screen.query_one("#help-text", Static).render()) == shown
+    missing = readme_keys() - set(help_rows(shown))
+    assert not missing, f"README's keys missing from the help screen: {sorted(missing)}"
 
 
 async def test_status_bar_shows_tokens_context_and_cost_moving(
@@ -653,8 +691,7 @@ async def test_keys_from_config_remap_bindings(
     async with app.run_test(size=(100, 30)) as pilot:
         screen = chat(app)
         await pilot.press("f9")
-        await pilot.pause()
-        assert not screen.query_one(Sidebar).display
+        await wait_for(pilot, lambda: not screen.query_one(Sidebar).display, what="f9")
 
 
 async def test_notifications_are_inert_text_not_markup_or_escapes(
@@ -663,7 +700,7 @@ async def test_notifications_are_inert_text_not_markup_or_escapes(
     app = make_app(tmp_path, openai_server.base_url)
     async with app.run_test(size=(100, 30)) as pilot:
         app.notify("bad key [profiles.x] \x1b]0;pwned\x07 [bold]not bold[/bold]", title="\x1b[2J")
-        await pilot.pause()
+        await wait_for(pilot, lambda: bool(app._notifications), what="the notification")
         (note,) = list(app._notifications)
         assert "\x1b" not in note.message and "\x1b" not in note.title
         assert "[profiles.x]" in note.message and "[bold]" in note.message
@@ -686,3 +723,37 @@ async def test_status_says_thinking_while_a_reasoning_model_has_no_text_yet(
         assert screen.conversation.messages[-1].content == ""
         await pilot.press("escape")
         await wait_for(pilot, reply_finished(screen), what="stopped")
+
+
+async def test_a_slow_list_read_overtaken_by_a_newer_one_does_not_replace_it(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    """Found by the random-keys run: a list read that a newer one replaced (each send reloads
+    the list twice) must not show its older list when it finally finishes."""
+    plant(tmp_path, "first question", "You said: first question")
+    app = make_app(tmp_path, openai_server.base_url)
+    store = app.services.store
+    read = store.list_entries
+    reads = 0
+    release = threading.Event()
+
+    def slow_first_read(*args: Any, **kwargs: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        entries = read(*args, **kwargs)
+        if reads == 1:
+            release.wait(30)  # a busy machine: this older read finishes last
+        return entries
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await wait_until_idle(pilot)
+        store.list_entries = slow_first_read  # type: ignore[method-assign]
+        screen.reload_list()
+        await wait_for(pilot, lambda: reads == 1, what="the first read")
+        plant(tmp_path, "second question", "You said: second question")
+        screen.reload_list()
+        await wait_for(pilot, lambda: screen.sidebar.option_list.option_count == 2, what="2")
+        release.set()
+        await wait_until_idle(pilot)
+        assert screen.sidebar.option_list.option_count == 2

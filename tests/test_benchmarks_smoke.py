@@ -10,6 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# Runs the benchmark's app processes.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 EXPECTED_ROWS = (
@@ -27,6 +32,9 @@ EXPECTED_ROWS = (
     "token count, composer",
     "first exact count after process start",
     "first exact count on the app's status bar after process start",
+    "long session, replies 11-20",
+    "long session, CPU time per reply, last / first window",
+    "long session, RSS growth over replies 11-20",
 )
 
 

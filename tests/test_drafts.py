@@ -7,7 +7,15 @@ import stat
 import threading
 from pathlib import Path
 
-from app_harness import chat, conversation_files, make_app, reply_finished, send, wait_for
+from app_harness import (
+    chat,
+    conversation_files,
+    make_app,
+    reply_finished,
+    send,
+    wait_for,
+    wait_until_idle,
+)
 from openai_server import FakeOpenAIServer, Script
 from textual.pilot import Pilot
 
@@ -282,7 +290,7 @@ async def test_an_unsent_new_conversation_is_where_the_next_start_opens(
     again = make_app(tmp_path, openai_server.base_url)
     async with again.run_test(size=(100, 30)) as pilot:
         screen = chat(again)
-        await pilot.pause(0.3)  # the start-up open from the index would land by now
+        await wait_until_idle(pilot)  # the start-up open and list check are done
         assert screen.composer.text == "typed just before the connection dropped"
         assert screen.conversation.messages == []
 
@@ -302,8 +310,19 @@ async def test_a_disk_that_refuses_drafts_is_said_once_and_the_text_stays(
             lambda: any("draft" in n.message for n in app._notifications),
             what="the warning",
         )
+        flushes = 0
+        flush = app.services.drafts.flush
+
+        def counted_flush() -> None:
+            nonlocal flushes
+            flushes += 1
+            flush()
+
+        app.services.drafts.flush = counted_flush  # type: ignore[method-assign]
         await pilot.press(*" and more")
-        await pilot.pause(0.6)
+        # The pause in typing after " and more" tries the disk again, and it refuses again.
+        await wait_for(pilot, lambda: flushes >= 1, what="the next draft write")
+        await wait_until_idle(pilot)
         said = [n.message for n in app._notifications if "draft" in n.message]
         assert len(said) == 1 and "Could not save the draft" in said[0]
         assert screen.composer.text == "words to keep and more"

@@ -87,7 +87,14 @@ def test_any_text_survives_json_export() -> None:
 
 
 def test_lone_surrogates_do_not_break_an_export() -> None:
-    conv = Conversation(id="x", title="half \ud800")
-    conv.messages.append(Message("user", "\udc00"))
-    to_markdown(conv).encode("utf-8")
-    to_json(conv).encode("utf-8")
+    """A lone surrogate (possible in memory, never in UTF-8) becomes U+FFFD, and only it: the
+    rest of the text is exported as it is, and both exports can be written as UTF-8."""
+    conv = Conversation(id="x", title="half \ud800 title")
+    conv.messages.append(Message("user", "before \udc00 after"))
+    markdown = to_markdown(conv)
+    assert markdown.startswith("# half \ufffd title\n")
+    assert "\nbefore \ufffd after\n" in markdown
+    assert markdown.encode("utf-8").decode("utf-8") == markdown
+    data = json.loads(to_json(conv).encode("utf-8"))
+    assert data["title"] == "half \ufffd title"
+    assert data["messages"][0]["content"] == "before \ufffd after"

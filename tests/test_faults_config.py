@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app_harness import wait_for
-from conftest import FAKE_API_KEY
+from app_harness import FAKE_API_KEY, wait_for
+from app_harness import chat as chat_screen
+from app_harness import reply_finished as reply_done
 from openai_server import FakeOpenAIServer
-from test_faults_server import chat_screen, reply_done
 
 from tui_chat.config import load_config
 from tui_chat.paths import AppPaths

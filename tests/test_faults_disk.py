@@ -4,42 +4,22 @@ overwritten, and every risk of loss is said to the user."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import subprocess
 import tomllib
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from app_harness import wait_for
+from app_harness import build_app, data_paths, plant, wait_for
+from app_harness import chat as chat_screen
+from app_harness import reply_finished as reply_done
+from disk_faults import read_only
 from openai_server import FakeOpenAIServer, Script
-from terminal_session import TerminalSession
-from test_faults_process import session_env, wait_until
-from test_faults_server import build_app, chat_screen, reply_done
+from terminal_session import TerminalSession, session_env, wait_until
 
-from tui_chat.domain.conversation import Conversation, Message
-from tui_chat.paths import AppPaths
+from tui_chat.domain.conversation import Message
 from tui_chat.storage.store import ConversationStore
-
-
-def data_paths(tmp_path: Path) -> AppPaths:
-    return AppPaths(config_file=tmp_path / "config" / "config.toml", data_dir=tmp_path / "data")
-
-
-def plant(tmp_path: Path, *texts: str) -> Conversation:
-    """A saved conversation, as an earlier session left it."""
-    conversation = Conversation.new(profile="test", model="gpt-4o-mini")
-    for index, text in enumerate(texts):
-        role = "user" if index % 2 == 0 else "assistant"
-        conversation.add(
-            Message(role=role, content=text, finish_reason="stop" if index % 2 else None)
-        )
-    ConversationStore(data_paths(tmp_path)).save(conversation)
-    return conversation
 
 
 def contents(path: Path) -> list[str]:
@@ -48,25 +28,6 @@ def contents(path: Path) -> list[str]:
 
 def notes(app: Any) -> str:
     return "\n".join(str(n.message) for n in app._notifications)
-
-
-@contextlib.contextmanager
-def read_only(folder: Path) -> Iterator[None]:
-    """Make `folder` refuse new and replaced files, for root too (chattr +i), then undo it."""
-    if os.geteuid() != 0:
-        folder.chmod(0o500)
-        try:
-            yield
-        finally:
-            folder.chmod(0o700)
-        return
-    made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
-    if made.returncode != 0:
-        pytest.skip(f"cannot make a folder read-only as root here: {made.stderr!r}")
-    try:
-        yield
-    finally:
-        subprocess.run(["chattr", "-i", str(folder)], check=True)
 
 
 async def send(pilot: Any, text: str, count: int) -> None:
@@ -187,6 +148,7 @@ async def test_file_changed_by_another_program_is_picked_up_and_both_sides_kept(
     assert contents(by_title["Renamed here (conflict copy)"]) == everything
 
 
+@pytest.mark.slow
 def test_two_tui_chat_processes_sending_in_one_conversation_lose_nothing(
     tmp_path: Path, openai_server: FakeOpenAIServer
 ) -> None:

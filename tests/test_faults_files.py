@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from app_harness import wait_for
+from app_harness import build_app, data_paths, plant, wait_for, wait_until_idle
+from app_harness import chat as chat_screen
+from app_harness import reply_finished as reply_done
 from openai_server import FakeOpenAIServer
-from test_faults_disk import data_paths, plant
-from test_faults_server import build_app, chat_screen, reply_done
 
 from tui_chat.cli import main as cli_main
 
@@ -116,6 +116,15 @@ async def test_app_lists_broken_files_with_their_errors_and_keeps_working(
 ) -> None:
     tmp_path, broken, before = folder.root, folder.broken, folder.before
     app = build_app(tmp_path, openai_server)
+    polled: list[bool] = []  # each store poll's answer: did the folder change?
+    refresh = app.services.store.refresh
+
+    def counted_refresh() -> bool:
+        changed = refresh()
+        polled.append(changed)
+        return changed
+
+    app.services.store.refresh = counted_refresh  # type: ignore[method-assign]
     async with app.run_test(size=(120, 40)) as pilot:
         screen = chat_screen(app)
         option_list = screen.sidebar.option_list
@@ -163,7 +172,10 @@ async def test_app_lists_broken_files_with_their_errors_and_keeps_working(
         screen.composer.set_text("still working?")
         await pilot.press("enter")
         await wait_for(pilot, reply_done(screen, 4), what="the reply")
-        await pilot.pause(2.2)  # one store poll with the broken files in the folder
+        # One store poll with the broken files in the folder, and its list shown.
+        polls = len(polled)
+        await wait_for(pilot, lambda: len(polled) > polls, timeout=20, what="a store poll")
+        await wait_until_idle(pilot)
     unchanged(tmp_path, before)
     assert sorted(os.listdir(data_paths(tmp_path).conversations_dir)) == sorted(
         [f"{folder.good_id}.toml", "a-folder.toml", "dangling-link.toml"]

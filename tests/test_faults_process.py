@@ -7,21 +7,17 @@ server, as a user over SSH runs it.
 from __future__ import annotations
 
 import resource
-import time
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAKE_API_KEY
+from app_harness import FAKE_API_KEY
 from openai_server import FakeOpenAIServer, Script
-from terminal_session import TerminalSession, config_env
+from terminal_session import TerminalSession, session_env, wait_until
 
-KEY_ENV = "TUI_CHAT_FAULTS_KEY"
-
-
-def session_env(tmp_path: Path, server: FakeOpenAIServer) -> dict[str, str]:
-    return config_env(tmp_path, server.base_url, KEY_ENV, FAKE_API_KEY)
+# Each test runs the installed tui-chat under a pty.
+pytestmark = pytest.mark.slow
 
 
 def conversation_files(tmp_path: Path) -> list[Path]:
@@ -31,14 +27,6 @@ def conversation_files(tmp_path: Path) -> list[Path]:
 def read_only_file(tmp_path: Path) -> dict[str, Any]:
     (path,) = conversation_files(tmp_path)
     return tomllib.loads(path.read_text(encoding="utf-8"))
-
-
-def wait_until(condition: Any, session: TerminalSession, what: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}:\n{session.text()}"
-        session.pump()
-        time.sleep(0.05)
 
 
 def periodic_save_holds_reply_text(tmp_path: Path) -> bool:

@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from app_harness import FAKE_API_KEY, build_app, wait_for
 from app_harness import chat as chat_screen
-from app_harness import make_app, wait_for
 from app_harness import reply_finished as reply_done
-from conftest import FAKE_API_KEY
 from openai_server import FakeOpenAIServer, Script
 
 from tui_chat.ui.app import TuiChatApp
@@ -32,11 +31,6 @@ REPLY = "alpha beta gamma delta epsilon zeta eta theta"
 FIRST_THREE_CHUNKS = REPLY[:12]  # the server sends 4 characters per chunk
 FAST_RETRY = {"retry-after-ms": "1"}
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def build_app(tmp_path: Path, server: FakeOpenAIServer, **profile: Any) -> TuiChatApp:
-    """The real app on temporary folders, one profile pointed at the test server."""
-    return make_app(tmp_path, server.base_url, **profile)
 
 
 def saved_file(tmp_path: Path) -> dict[str, Any]:

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAKE_API_KEY, ChatHarness
+from app_harness import FAKE_API_KEY
+from disk_faults import read_only
+from engine_harness import ChatHarness
 from fresh_python import fresh_python_output
 from openai_server import FakeOpenAIServer, Script
-from test_faults_disk import read_only
 
 from tui_chat.config import ModelPrice
 from tui_chat.domain.conversation import Conversation, Message

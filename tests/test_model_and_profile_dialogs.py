@@ -10,7 +10,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from app_harness import TEST_KEY, chat, make_app, reply_finished, send, wait_for
+from app_harness import FAKE_API_KEY, chat, make_app, reply_finished, send, wait_for
 from openai_server import FakeOpenAIServer
 from terminal_session import TerminalSession, config_env
 from textual import events
@@ -141,7 +141,7 @@ def _closed_port() -> int:
 @pytest.mark.parametrize(
     ("failure", "said"),
     [
-        ("401", f"it rejected the API key …{TEST_KEY[-4:]} (401)"),
+        ("401", f"it rejected the API key …{FAKE_API_KEY[-4:]} (401)"),
         ("404", "it has no /models endpoint (404)"),
         ("500", "it had a server error (500)"),
         ("refused", "the connection was refused (is the server running?)"),
@@ -167,7 +167,7 @@ async def test_a_missing_model_list_is_explained_in_one_line_and_the_profiles_mo
         await wait_for(pilot, lambda: bool(dialog.note), what="why the list is missing")
         host = base_url.removeprefix("http://").removesuffix("/v1")
         assert dialog.note == f"No model list from {host}: {said}."
-        assert TEST_KEY not in dialog.note
+        assert FAKE_API_KEY not in dialog.note
         assert dialog_rows(dialog) == ["● house-model", "house-small"]
         # A name the server did not list can be typed; the next ctrl+o still offers the
         # profile's default beside it.
@@ -313,7 +313,7 @@ def test_a_model_name_typed_with_ctrl_o_in_one_write_never_becomes_a_message(
     # model list is still on its way; the name was sent as a chat message.
     openai_server.hold_models()
     session = TerminalSession(
-        config_env(tmp_path, openai_server.base_url, "TUI_CHAT_E2E_KEY", TEST_KEY)
+        config_env(tmp_path, openai_server.base_url, "TUI_CHAT_E2E_KEY", FAKE_API_KEY)
     )
     try:
         session.wait_for_text("Conversations")

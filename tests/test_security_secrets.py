@@ -15,12 +15,11 @@ import stat
 from pathlib import Path
 
 import pytest
-from app_harness import wait_for
-from conftest import FAKE_API_KEY, FAKE_API_KEY_ENV
+from app_harness import FAKE_API_KEY, FAKE_API_KEY_ENV, build_app, wait_for
+from app_harness import chat as chat_screen
+from app_harness import reply_finished as reply_done
 from openai_server import FakeOpenAIServer, Script
-from terminal_session import TerminalSession
-from test_faults_process import session_env, wait_until
-from test_faults_server import build_app, chat_screen, reply_done
+from terminal_session import TerminalSession, session_env, wait_until
 
 from tui_chat.cli import main as cli_main
 from tui_chat.config import Config, Profile, load_config
@@ -93,6 +92,7 @@ async def test_key_never_appears_on_any_error_path_in_app_files_or_exports(
     assert FAKE_API_KEY not in out + err
 
 
+@pytest.mark.slow
 def test_key_echoed_by_a_server_never_reaches_the_terminal(
     tmp_path: Path, openai_server: FakeOpenAIServer
 ) -> None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from app_harness import chat, make_app, wait_for
+from app_harness import chat, make_app, wait_for, wait_until_idle
 from openai_server import FakeOpenAIServer, Script
 from textual.pilot import Pilot
 
@@ -21,6 +21,7 @@ from tui_chat.domain import Conversation, Message, Usage
 from tui_chat.paths import AppPaths
 from tui_chat.storage.store import ConversationStore
 from tui_chat.ui.app import TuiChatApp
+from tui_chat.ui.screens.help import HelpScreen
 
 FROZEN = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
 
@@ -100,7 +101,7 @@ async def settled(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, TuiChatApp)
     await wait_for(pilot, lambda: app.services.counter.ready, what="encodings")
-    await pilot.pause(0.3)
+    await wait_until_idle(pilot)
     await steady_cursor(pilot)
 
 
@@ -124,7 +125,7 @@ async def conversation_opened(pilot: Pilot[None]) -> None:
     await wait_for(
         pilot, lambda: len(pilot.app.screen.conversation.messages) == 2, what="the conversation"
     )
-    await pilot.pause(0.2)
+    await wait_until_idle(pilot)
     await steady_cursor(pilot)
 
 
@@ -177,7 +178,8 @@ def test_reply_mid_stream(snap_compare, tmp_path: Path, openai_server: FakeOpenA
             ),
             what="30 chunks",
         )
-        await pilot.pause(0.3)  # the pane repaints at most ~20 times a second
+        # The pane repaints at most ~20 times a second; the reply stalls, so its worker runs on.
+        await wait_for(pilot, lambda: not screen.pane.repaint_pending, what="the repaint")
         await steady_cursor(pilot)
 
     assert snap_compare(
@@ -225,7 +227,7 @@ def test_error_shown_inline(
             ),
             what="the error",
         )
-        await pilot.pause(0.2)
+        await wait_until_idle(pilot)
         await steady_cursor(pilot)
 
     assert snap_compare(
@@ -241,7 +243,8 @@ def test_help_screen_lists_keys_at_80x24(
     async def help_open(pilot: Pilot[None]) -> None:
         await settled(pilot)
         await pilot.press("f1")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), what="help")
+        await pilot.pause()
 
     assert snap_compare(
         frozen_app(tmp_path, openai_server), terminal_size=(80, 24), run_before=help_open

@@ -14,6 +14,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from tui_chat.domain.conversation import Conversation, Message
 from tui_chat.paths import AppPaths
 from tui_chat.storage.store import ConversationStore
@@ -57,6 +59,7 @@ def _paths(data: Path) -> AppPaths:
     return AppPaths(config_file=data / "config.toml", data_dir=data)
 
 
+@pytest.mark.slow
 def test_killed_writer_leaves_old_or_new_file_never_torn(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     rng = random.Random(2)
@@ -152,6 +155,7 @@ SIDE = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_two_processes_appending_to_one_file_lose_nothing(tmp_path: Path) -> None:
     paths = _paths(tmp_path)
     seed = Conversation(id="shared", title="Shared", created=T0, updated=T0)

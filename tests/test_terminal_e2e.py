@@ -14,6 +14,9 @@ import pytest
 from openai_server import FakeOpenAIServer, Script
 from terminal_session import TerminalSession, config_env
 
+# Each test runs the installed tui-chat under a pty.
+pytestmark = pytest.mark.slow
+
 KEY_ENV = "TUI_CHAT_E2E_KEY"
 KEY = "sk-e2e-DO-NOT-LEAK-9a8b7c6d"
 

@@ -10,6 +10,11 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
+# Builds and installs a wheel.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parent.parent
 THEME_FILES = sorted(path.name for path in (REPO / "themes").glob("*.toml"))
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual import work
+from textual.worker import get_current_worker
 
 from tui_chat.storage.errors import StorageError
 from tui_chat.ui.widgets.sidebar import MAX_LISTED
@@ -112,6 +113,10 @@ class ConversationListing(_Base):
             entries = self.services.store.list_entries(progress)
         except StorageError as error:
             self._notify_any_thread(str(error), "error")
+            return
+        # Exclusive workers cannot stop a thread: a newer reload (each send asks for two) may
+        # have shown a newer list already, which this older one must not replace.
+        if get_current_worker().is_cancelled:
             return
         self._call_on_ui(self._show_entries, entries, open_newest, select)
 
