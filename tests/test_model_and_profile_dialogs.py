@@ -168,6 +168,13 @@ async def test_a_missing_model_list_is_explained_in_one_line_and_the_profiles_mo
         host = base_url.removeprefix("http://").removesuffix("/v1")
         assert dialog.note == f"No model list from {host}: {said}."
         assert FAKE_API_KEY not in dialog.note
+        # The whole sentence is on screen: it wraps inside the dialog at 80x24, never cut.
+        note = dialog.query_one("#choice-note")
+        box = dialog.query_one(".dialog-box")
+        await wait_for(pilot, lambda: note.size.height > 0, what="the note laid out")
+        assert note.region.right <= box.content_region.right
+        shown = " ".join(line.text.strip() for line in note.render_lines(note.size.region))
+        assert " ".join(shown.split()) == dialog.note
         assert dialog_rows(dialog) == ["● house-model", "house-small"]
         # A name the server did not list can be typed; the next ctrl+o still offers the
         # profile's default beside it.
