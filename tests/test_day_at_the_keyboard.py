@@ -139,7 +139,8 @@ class Day:
         return "\n".join(line[SIDEBAR_WIDTH + 1 :] for line in self.session.screen.display[:19])
 
     def focus(self, footer_word: str) -> None:
-        """Tab until the footer shows the keys of the wanted place (list, messages, composer)."""
+        """Tab until the footer shows the keys of the wanted place: "Filter" the list, "Prev msg"
+        the messages, "^o Model" the composer (each footer has words the others lack)."""
         for _ in range(4):
             if footer_word in self.footer():
                 return
@@ -279,7 +280,7 @@ def _walk_the_day(
     day.wait(lambda: day.highlighted_title().endswith("notes 29"), "four rows down")
     day.keys("\r")
     day.wait_text("about bash number 29")
-    day.wait(lambda: "Regenerate" in day.footer(), "the composer focused, ready to write")
+    day.wait(lambda: "^o Model" in day.footer(), "the composer focused, ready to write")
 
     # Rename: back in the list, r; ctrl+u and the new title in one write.
     day.focus("Filter")
@@ -322,14 +323,15 @@ def _walk_the_day(
 
     # ctrl+o with the server down: the dialog opens at once and keeps the profile's model.
     server.stop()
-    day.focus("Regenerate")
+    day.focus("^o Model")
     day.keys("\x0f")
     day.wait_text("gpt-4o-mini")
     day.wait(
         lambda: "connect" in day.session.text().lower() or "reach" in day.session.text().lower(),
         "why the server's list is missing",
     )
-    day.keys("\x1b")
+    day.keys("\x1b")  # Esc alone: the next key waits until the dialog has gone, as eyes do
+    day.wait_gone("type to narrow")
     server.start()
 
     # Themes with live preview, then back out; the sidebar hides and comes back.
@@ -344,12 +346,17 @@ def _walk_the_day(
 
     # Help (F1) lists every key; the palette finds a command.
     day.keys("\x1bOP")
-    day.wait_text("Keys")
+    day.wait_text("Keys  (Esc to close)")
+    day.wait_text("ctrl+r             regenerate the last reply")
+    day.keys("\x1b[6~")  # page down: the composer's and the list's keys are further down
+    day.wait_text("alt+enter, ctrl+j")
     day.keys("\x1b")
+    day.wait_gone("Keys  (Esc to close)")
     day.keys("\x10")
     day.keys("theme")
     day.wait_text("Choose theme")
     day.keys("\x1b")
+    day.wait_gone("Choose theme")
 
     # The messages: copy the last reply over OSC 52.
     day.focus("Prev msg")
@@ -360,7 +367,7 @@ def _walk_the_day(
 
     # A slow reply stopped with Esc keeps the partial text, marked interrupted.
     server.enqueue(Script(text=" ".join(f"w{i}" for i in range(300)), delay_per_chunk=0.05))
-    day.focus("Regenerate")
+    day.focus("^o Model")
     day.keys("tell me a long story\r")
     day.wait_text("w20")
     day.keys("\x1b")
