@@ -153,6 +153,15 @@ class Day:
                 continue
         raise AssertionError(f"focus never reached {footer_word!r}: {self.footer()!r}")
 
+    def palette(self, query: str, command: str) -> None:
+        """ctrl+p, type, and run the command once the palette offers it."""
+        self.keys("\x10")
+        self.wait_text("Search for commands")
+        self.keys(query)
+        self.wait_text(command)
+        self.keys("\r")
+        self.wait_gone(command)
+
     # --- the files --------------------------------------------------------------------
     def files(self) -> dict[str, dict[str, Any]]:
         folder = self.data / "conversations"
@@ -395,6 +404,43 @@ def _walk_the_day(
         lambda f: f[stopped]["messages"][-1]["content"] == "You said: and carry on",
         "the next day's reply",
     )
+
+    # The palette's commands on the open conversation.
+    day.palette("system prompt", "Edit system prompt")
+    day.wait_text("ctrl+s save")
+    day.keys("Answer in one line.")
+    day.keys("\x13")  # ctrl+s
+    day.wait_file(lambda f: f[stopped].get("system") == "Answer in one line.", "the system prompt")
+    day.palette("export", "Export to Markdown")
+    day.wait(lambda: any((day.data / "exports").glob("*.md")), "the Markdown export")
+    day.palette("copy conv", "Copy conversation")
+    day.wait_text("Copied the whole conversation")
+    day.palette("profile", "Switch profile")
+    day.keys("nope\r")
+    day.wait_text("There is no profile named 'nope'")
+    day.keys("\x1b")
+    day.wait_gone("There is no profile named")
+
+    # c on a reply with no code says so; e on a message of mine edits it in a fork.
+    day.focus("Prev msg")
+    day.keys("\x1b[F")  # end: the last reply
+    day.keys("c")
+    day.wait_text("No code block in this message.")
+    day.keys("k")  # up: my message before it
+    day.keys("e")
+    day.wait_text("Editing in a new fork")
+    day.wait(lambda: "^o Model" in day.footer(), "the composer focused with the text")
+    before = set(day.files())
+    day.keys(" please\r")
+    day.wait_file(
+        lambda f: any(
+            c["messages"][-1]["content"] == "You said: and carry on please"
+            for i, c in f.items()
+            if i not in before
+        ),
+        "the fork with the edited message and its reply",
+    )
+    assert day.files()[stopped]["messages"][-1]["content"] == "You said: and carry on"
     day.quit()
     for conversation in day.files().values():
         assert conversation["messages"], "a conversation file lost its messages"
