@@ -14,6 +14,7 @@ import base64
 import time
 import tomllib
 from collections.abc import Callable
+from itertools import pairwise
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -130,9 +131,14 @@ class Day:
         return lines[0].removeprefix("★").strip() if lines else ""
 
     def titles(self) -> list[str]:
-        """The titles the list shows, top down (every row is three lines: title, date, model)."""
-        rows = self.sidebar_rows()
-        return [text.removeprefix("★").strip() for text, _ in rows[::3] if text]
+        """The titles the list shows, top down: the line above each "… · N msg ·" line (the list
+        may be scrolled by a line or two, so rows are not counted in threes)."""
+        rows = [text for text, _ in self.sidebar_rows()]
+        return [
+            title.removeprefix("★").strip()
+            for title, below in pairwise(rows)
+            if " msg ·" in below
+        ]
 
     def pane(self) -> str:
         self.session.pump()

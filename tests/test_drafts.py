@@ -274,8 +274,12 @@ async def test_ctrl_n_brings_back_an_unsent_draft_whose_file_is_still_being_writ
         await pilot.press("ctrl+n")  # the leaving draft's file is not written yet
         assert screen.conversation.id == unsent_id
         assert screen.composer.text == "an idea I have not sent"
-        disk.writes_may_go.set()
-    assert list(draft_texts(tmp_path).values()) == ["an idea I have not sent"]
+        disk.writes_may_go.set()  # the disk comes back: the staged text reaches its file
+        await wait_for(
+            pilot,
+            lambda: list(draft_texts(tmp_path).values()) == ["an idea I have not sent"],
+            what="the draft written once the disk lets it",
+        )
 
 
 async def test_an_unsent_new_conversation_is_where_the_next_start_opens(
