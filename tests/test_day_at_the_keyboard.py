@@ -14,8 +14,8 @@ import base64
 import time
 import tomllib
 from collections.abc import Callable
-from itertools import pairwise
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
