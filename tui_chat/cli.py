@@ -31,7 +31,6 @@ from tui_chat.ui.actions import ACTION_IDS  # plain data: no Textual import
 
 EXIT_OK = 0
 EXIT_ERROR = 1
-EXIT_USAGE = 2
 
 
 class UserError(Exception):

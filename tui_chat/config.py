@@ -19,7 +19,6 @@ from typing import Any
 
 DEFAULT_PROFILE_NAME = "openai"
 DEFAULT_MODEL = "gpt-4o-mini"
-DEFAULT_THEME = "tui-chat-dark"
 
 
 @dataclass(frozen=True)

@@ -51,10 +51,6 @@ class AppPaths:
     def user_themes_dir(self) -> Path:
         return self.config_dir / "themes"
 
-    @property
-    def log_file(self) -> Path:
-        return self.data_dir / "tui-chat.log"
-
 
 def resolve_paths(
     *, data_dir: str | Path | None = None, config_file: str | Path | None = None
