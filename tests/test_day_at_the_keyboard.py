@@ -15,7 +15,6 @@ import time
 import tomllib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -129,16 +128,6 @@ class Day:
         """The title on the cursor's row (its first line), without the pin mark."""
         lines = self.highlighted()
         return lines[0].removeprefix("★").strip() if lines else ""
-
-    def titles(self) -> list[str]:
-        """The titles the list shows, top down: the line above each "… · N msg ·" line (the list
-        may be scrolled by a line or two, so rows are not counted in threes)."""
-        rows = [text for text, _ in self.sidebar_rows()]
-        return [
-            title.removeprefix("★").strip()
-            for title, below in pairwise(rows)
-            if " msg ·" in below
-        ]
 
     def pane(self) -> str:
         self.session.pump()
@@ -316,8 +305,11 @@ def _walk_the_day(
 
     # Two deletes in a row: each takes the row under the cursor, never the pinned top.
     day.wait(lambda: day.highlighted_title() == "Renamed by keyboard", "cursor kept")
-    titles = day.titles()
-    below = titles[titles.index("Renamed by keyboard") + 1]
+    day.keys("j")  # a look at the row below (the list scrolls it into view), and back
+    day.wait(lambda: day.highlighted_title() not in ("", "Renamed by keyboard"), "the next row")
+    below = day.highlighted_title()
+    day.keys("k")
+    day.wait(lambda: day.highlighted_title() == "Renamed by keyboard", "back on the renamed one")
     day.keys("d")
     day.wait_text("“Renamed by keyboard”")  # the confirmation names what goes
     day.keys("y")
