@@ -152,6 +152,17 @@ def chat(app: TuiChatApp) -> ChatScreen:
     return next(s for s in app.screen_stack if isinstance(s, ChatScreen))
 
 
+def reply_streamed(screen: ChatScreen, chars: int) -> Callable[[], bool]:
+    """A condition: the first reply has more than `chars` characters so far (still streaming,
+    for a test that stops or inspects it mid-way)."""
+
+    def check() -> bool:
+        messages = screen.conversation.messages
+        return len(messages) == 2 and len(messages[1].content) > chars
+
+    return check
+
+
 def reply_finished(screen: ChatScreen, count: int = 2) -> Callable[[], bool]:
     """A condition: the conversation has `count` messages and the last reply has ended."""
 

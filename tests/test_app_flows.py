@@ -15,6 +15,7 @@ from app_harness import (
     make_app,
     plant,
     reply_finished,
+    reply_streamed,
     run_palette_command,
     send,
     wait_for,
@@ -76,10 +77,7 @@ async def test_esc_stops_stream_and_keeps_partial_reply(
         await send(pilot, "go on")
         await wait_for(
             pilot,
-            lambda: (
-                len(screen.conversation.messages) == 2
-                and len(screen.conversation.messages[1].content) > 20
-            ),
+            reply_streamed(screen, 20),
             what="some text",
         )
         await pilot.press("escape")

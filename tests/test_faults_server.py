@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_harness import FAKE_API_KEY, build_app, wait_for
+from app_harness import FAKE_API_KEY, build_app, reply_streamed, wait_for
 from app_harness import chat as chat_screen
 from app_harness import reply_finished as reply_done
 from openai_server import FakeOpenAIServer, Script
@@ -219,10 +219,7 @@ async def test_endless_reply_stopped_with_esc_keeps_the_text_and_retries(
         await pilot.press("enter")
         await wait_for(
             pilot,
-            lambda: (
-                len(screen.conversation.messages) == 2
-                and len(screen.conversation.messages[1].content) > 60
-            ),
+            reply_streamed(screen, 60),
             what="the reply streaming",
         )
         await pilot.press("escape")

@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_harness import chat, conversation_files, make_app, reply_finished, send, wait_for
+from app_harness import (
+    chat,
+    conversation_files,
+    make_app,
+    reply_finished,
+    reply_streamed,
+    send,
+    wait_for,
+)
 from openai_server import FakeOpenAIServer, Script
 from textual.widgets import Label
 
@@ -45,10 +53,7 @@ async def start_an_endless_reply(pilot: Any, server: FakeOpenAIServer) -> None:
     await send(pilot, "tell me everything")
     await wait_for(
         pilot,
-        lambda: (
-            len(screen.conversation.messages) == 2
-            and len(screen.conversation.messages[1].content) > 40
-        ),
+        reply_streamed(screen, 40),
         what="part of the reply",
         timeout=30,
     )

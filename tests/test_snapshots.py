@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from app_harness import chat, make_app, wait_for, wait_until_idle
+from app_harness import chat, make_app, reply_streamed, wait_for, wait_until_idle
 from openai_server import FakeOpenAIServer, Script
 from textual.pilot import Pilot
 
@@ -172,10 +172,7 @@ def test_reply_mid_stream(snap_compare, tmp_path: Path, openai_server: FakeOpenA
         await pilot.press("enter")
         await wait_for(
             pilot,
-            lambda: (
-                len(screen.conversation.messages) == 2
-                and len(screen.conversation.messages[1].content) >= 30 * 8
-            ),
+            reply_streamed(screen, 30 * 8 - 1),
             what="30 chunks",
         )
         # The pane repaints at most ~20 times a second; the reply stalls, so its worker runs on.
