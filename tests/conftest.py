@@ -19,8 +19,8 @@ from openai_server import FakeOpenAIServer
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The heavy tests first, the rest after them in their usual order. README's command runs
-    the suite on several workers (pytest-xdist), which take tests in this order as they free
+    """The heavy tests first, the rest after them in their usual order. On several workers
+    (`-n auto --dist loadgroup`, pytest-xdist) each takes the next test in this order as it frees
     up: a 70-second test started last would run alone while the other workers sit idle."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from datasets import small_conversations  # noqa: E402  (benchmarks/ is not a package)
 
-# One worker takes the whole module under pytest-xdist's loadgroup (README's test command), so
+# One worker takes the whole module under pytest-xdist's `--dist loadgroup`, so
 # the 10,000-conversation history below is built once, not once per worker (~5 s each).
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hangup")]
 
