@@ -14,15 +14,16 @@ terminal's scroll regions), so a repaint sends only the rows whose text changed,
 reply scrolls a third of a pane at a time: the pane is resent whole once every few lines, not on
 every line, which is what an SSH link has to carry.
 
-This module keeps the public interface, layout and rendering; the pane's other jobs are mixins
-in modules of their own, so each can be read alone: `stream_repaint.py` (the throttled repaint
-of a streaming reply), `message_navigation.py` (keys and actions on the selected message),
-`mouse_selection.py` (text selection), and `row_diff.py` (which cells of a row changed).
+The pane keeps the public interface, its keys, layout and rendering, and gives its other jobs to
+objects it owns, none of which knows the pane: `BlockLayout` and `Preamble`
+(`message_layout.py`, where each line comes from), `RepaintThrottle` and `FollowRoom`
+(`stream_repaint.py`, when to repaint a streaming reply and the room below it),
+`MessageNavigator` (`message_navigation.py`, where j / k / n / N go), and the functions of
+`mouse_selection.py` (text selection) and `row_diff.py` (which cells of a row changed).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +38,7 @@ from textual.geometry import Size
 from textual.message import Message as TextualMessage
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.timer import Timer
 
@@ -47,13 +49,14 @@ from tui_chat.ui.widgets.markdown_lines import (
     MARKDOWN_STYLE_ROLES,
     MarkdownRenderer,
     MarkdownStyles,
+    code_blocks,
 )
 from tui_chat.ui.widgets.message_block import BlockStyles, MessageBlock, RenderContext
 from tui_chat.ui.widgets.message_layout import DEFAULT_HINTS, BlockLayout, Hint, Preamble
-from tui_chat.ui.widgets.message_navigation import MessageNavigation
-from tui_chat.ui.widgets.mouse_selection import MouseSelection
-from tui_chat.ui.widgets.row_diff import GUTTER
-from tui_chat.ui.widgets.stream_repaint import FLUSH_INTERVAL, StreamRepaint
+from tui_chat.ui.widgets.message_navigation import HitStep, MessageNavigator, Step, View
+from tui_chat.ui.widgets.mouse_selection import highlight, selected_text
+from tui_chat.ui.widgets.row_diff import GUTTER, Row, changed_regions
+from tui_chat.ui.widgets.stream_repaint import FollowRoom, RepaintThrottle
 
 MESSAGE_PANE_CSS_PATH = Path(__file__).with_suffix(".tcss")
 """The pane's stylesheet: add it to the app's CSS_PATH."""
@@ -62,7 +65,12 @@ RIGHT_MARGIN = 1
 _MARKDOWN_ROLES = sorted(set(MARKDOWN_STYLE_ROLES.values()))
 
 
-class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, can_focus=True):
+def _unfinished(message: Message) -> bool:
+    """True while `message` is a reply still being written."""
+    return message.finish_reason is None and not message.error
+
+
+class MessagePane(ScrollView, can_focus=True):
     """Shows the open conversation; follows a streaming reply unless the user scrolled up.
 
     The pane holds a reference to the app's one `Conversation`; the app tells it what changed
@@ -121,16 +129,14 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
         self._blocks: list[MessageBlock] = []
         self._layout = BlockLayout()
         self._preamble = Preamble()
+        self._navigator = MessageNavigator(self._layout)
+        self._throttle = RepaintThrottle()
+        self._room = FollowRoom()
         self._block_context: RenderContext | None = None
         self._style_key: object = None
         self._follow = True
         self._adjusting = False
-        self._streaming = False  # a reply is growing: leave room below it (see _virtual_height)
-        self._padded_height = 0
-        self._dirty: set[int] = set()
         self._flush_timer: Timer | None = None
-        self._last_flush = 0.0
-        self._flush_interval = FLUSH_INTERVAL
         self._ensure_pending = False
         self._composed: LRUCache[tuple[object, ...], tuple[Strip, Strip]] = LRUCache(512)
         self._gutter_strips: dict[str, Strip] = {}
@@ -160,13 +166,13 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
         """Show `conversation` (or the empty state) from its end."""
         self.conversation = conversation
         self._cancel_flush()
-        self._dirty.clear()
+        self._throttle.forget()
         self._block_context = None
         self._blocks = [MessageBlock(m) for m in conversation.messages] if conversation else []
         self._preamble.build(self.conversation)
         self.selected_index = None
         self._follow = True
-        self._streaming = False
+        self._room.streaming = False
         self._relayout()
         self._ensure_visible_rendered()
         self.refresh()
@@ -209,14 +215,49 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
         if index >= len(self._blocks):
             self.message_added()
             return
-        self._dirty.add(index)
-        message = self._blocks[index].message
-        if message.finish_reason is not None or message.error:
+        self._throttle.mark(index)
+        if not _unfinished(self._blocks[index].message):
             self._flush()
             return
         if self._flush_timer is None:
-            delay = max(0.001, self._last_flush + self._flush_interval - time.monotonic())
-            self._flush_timer = self.set_timer(delay, self._flush)
+            self._flush_timer = self.set_timer(self._throttle.delay(), self._flush)
+
+    # -- repainting a streaming reply -------------------------------------------------------
+
+    def _cancel_flush(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+
+    def _flush(self) -> None:
+        self._cancel_flush()
+        with self._throttle.repaint() as changed:
+            dirty = [index for index in changed if index < len(self._blocks)]
+            if dirty:
+                self._apply_changes(dirty)
+
+    def _apply_changes(self, dirty: list[int]) -> None:
+        context = self._render_context()
+        rows_before = self._rows_on_screen()
+        view_before = (round(self.scroll_y), self.virtual_size)
+        for index in dirty:
+            self._blocks[index].update(context)
+        self._room.streaming = any(_unfinished(self._blocks[index].message) for index in dirty)
+        self._relayout(dirty[0])
+        self._ensure_visible_rendered()
+        if (round(self.scroll_y), self.virtual_size) != view_before:
+            self.refresh()  # the view moved: every row is redrawn anyway
+            return
+        # Repaint only the cells that changed: a growing reply changes a row or two, and every
+        # repainted cell is bytes sent to the terminal.
+        regions = changed_regions(rows_before, self._rows_on_screen(), self._line_width())
+        if regions:
+            self.refresh(*regions)
+
+    def _rows_on_screen(self) -> list[Row | None]:
+        """Gutter and text of each row on screen, to tell after a change which rows differ."""
+        top = round(self.scroll_y)
+        return [self._line_parts(top + y) for y in range(self.scrollable_content_region.height)]
 
     # -- geometry ---------------------------------------------------------------------------
 
@@ -247,7 +288,8 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
         anchor = None if self._follow else self._layout.anchor(round(self.scroll_y))
         self._recompute_tops(start)
         layout = self._layout
-        self.virtual_size = Size(self._line_width(), self._virtual_height(layout.total))
+        view = self.scrollable_content_region.height
+        self.virtual_size = Size(self._line_width(), self._room.height(layout.total, view))
         self._adjusting = True
         try:
             if self._follow:
@@ -363,7 +405,8 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
         gutter, body = parts
         selection = self.text_selection
         if selection is not None and (span := selection.get_span(absolute)) is not None:
-            line = self._highlight(Strip.join([gutter, body]), *span)
+            style = self.screen.get_component_rich_style("screen--selection")
+            line = highlight(Strip.join([gutter, body]), *span, style)
             line = line.crop_extend(0, line_width, None).apply_style(base)
             return line.apply_offsets(0, absolute)
         # A finished line keeps its Strip object and its absolute position while a reply grows
@@ -398,6 +441,10 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
         body = block.line(absolute - self._layout.tops[index], width, self._render_context())
         return self._gutter(index, block.message), body
 
+    def _full_line(self, absolute: int) -> Strip | None:
+        parts = self._line_parts(absolute)
+        return None if parts is None else Strip.join(parts)
+
     def _after_lazy_render(self) -> None:
         self._relayout()
         self._ensure_visible_rendered()
@@ -419,12 +466,160 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
             self._gutter_strips[""] = Strip.blank(GUTTER)
         return self._gutter_strips
 
+    # -- mouse selection (Textual calls these) ------------------------------------------------
+
+    @property
+    def allow_select(self) -> bool:
+        return True
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The text under a mouse selection, without the gutter bars."""
+        return selected_text(selection, self._layout.total, self._full_line), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
+
+    # -- keys: the cursor, search hits, and the actions on the message under the cursor ------
+
+    def _view(self) -> View:
+        return View(round(self.scroll_y), self.scrollable_content_region.height)
+
+    def _move(self, step: Step, *, upward: bool = False) -> None:
+        if step.scroll_to is not None:
+            self.scroll_to(y=step.scroll_to, animate=False, force=True)
+        elif step.select is not None:
+            self._select(step.select, upward=upward)
+
+    def _select(self, index: int, *, upward: bool = False) -> None:
+        """Put the cursor on block `index` and bring it into view."""
+        self.selected_index = index
+        block = self._blocks[index]
+        width = self._body_width()
+        if block.width != width:
+            block.ensure(width, self._render_context())
+            self._relayout(index)
+        target = self._navigator.reveal(index, self._view(), upward=upward)
+        if target is not None:
+            self.scroll_to(y=target, animate=False, immediate=True, force=True)
+
+    def action_select_previous(self) -> None:
+        """Select the message above (the last one when none is selected).
+
+        Within a message taller than the screen, first scroll through it a page at a time.
+        """
+        step = self._navigator.previous(self.selected_index, len(self._blocks), self._view())
+        self._move(step, upward=True)
+
+    def action_select_next(self) -> None:
+        """Select the message below (the last one when none is selected).
+
+        Within a message taller than the screen, first scroll through it a page at a time.
+        """
+        self._move(self._navigator.next(self.selected_index, len(self._blocks), self._view()))
+
+    def action_first(self) -> None:
+        """Go to the top of the conversation."""
+        self._follow = False
+        if self._blocks:
+            self.selected_index = 0
+        self.scroll_to(y=0, animate=False, immediate=True, force=True)
+
+    def action_last(self) -> None:
+        """Go to the end and follow the stream again."""
+        if self._blocks:
+            self.selected_index = len(self._blocks) - 1
+        self._follow = True
+        self._relayout()
+        self._ensure_visible_rendered()
+
+    def action_page_up(self) -> None:
+        """Scroll up one screen."""
+        self.scroll_page_up(animate=False)
+
+    def action_page_down(self) -> None:
+        """Scroll down one screen."""
+        self.scroll_page_down(animate=False)
+
+    def select_hit(self, position: int) -> None:
+        """Select and show the message of search hit `position` (0-based), and say which hit of
+        how many it is."""
+        hit = self._navigator.hit(self._hits(), position)
+        if hit is not None:
+            self._go_to_hit(
+                hit, f"Hit {hit.position + 1} of {hit.hits}: n / N for the next / previous"
+            )
+
+    def action_next_hit(self) -> None:
+        """Go to the next message that matched the search (after the last, back to the first)."""
+        self._step_hit(1)
+
+    def action_previous_hit(self) -> None:
+        """Go to the previous message that matched the search (before the first, to the last)."""
+        self._step_hit(-1)
+
+    def _hits(self) -> list[int]:
+        # The conversation may have lost messages since the search (ctrl+r drops the last reply).
+        return [index for index in self.search_hits if index < len(self._blocks)]
+
+    def _step_hit(self, step: int) -> None:
+        hit = self._navigator.step_hit(self._hits(), self.selected_index, step)
+        if hit is None:
+            self.notify("No search hits here: / in the list, type, Enter.", timeout=3)
+            return
+        note = f"Hit {hit.position + 1} of {hit.hits}"
+        if hit.wrapped and hit.hits > 1:
+            note += ", from the top" if step > 0 else ", from the end"
+        self._go_to_hit(hit, note, timeout=2)
+
+    def _go_to_hit(self, hit: HitStep, note: str, timeout: float = 3) -> None:
+        self._follow = False
+        self._select(hit.index)
+        self.notify(note, timeout=timeout)
+
+    def _target_message(self) -> tuple[int, Message] | None:
+        """The selected message, or the last one when none is."""
+        if not self._blocks:
+            return None
+        index = self.selected_index if self.selected_index is not None else len(self._blocks) - 1
+        index = min(index, len(self._blocks) - 1)
+        return index, self._blocks[index].message
+
+    def action_copy_message(self) -> None:
+        """Ask the app to copy the selected (or last) message."""
+        target = self._target_message()
+        if target is None:
+            return
+        self.post_message(self.CopyRequested(target[1].content, "message"))
+
+    def action_copy_code(self) -> None:
+        """Ask the app to copy the code block(s) of the selected (or last) message."""
+        target = self._target_message()
+        if target is None:
+            return
+        blocks = code_blocks(target[1].content)
+        if not blocks:
+            self.notify("No code block in this message.", severity="warning")
+            return
+        what = "code block" if len(blocks) == 1 else f"{len(blocks)} code blocks"
+        self.post_message(self.CopyRequested("\n".join(blocks), what))
+
+    def action_edit_message(self) -> None:
+        """Ask the app to put the selected user message back in the composer."""
+        target = self._target_message()
+        if target is None:
+            return
+        index, message = target
+        if message.role != "user":
+            self.notify("Only your own messages can be edited.", severity="warning")
+            return
+        self.post_message(self.EditRequested(index))
+
     # -- for tests and the benchmark ----------------------------------------------------------
 
     @property
     def repaint_pending(self) -> bool:
         """True while a change is waiting for the next throttled repaint."""
-        return bool(self._dirty)
+        return self._throttle.pending
 
     @property
     def following(self) -> bool:
