@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -57,9 +56,7 @@ from tui_chat.ui.widgets.message_navigation import HitStep, MessageNavigator, St
 from tui_chat.ui.widgets.mouse_selection import highlight, selected_text
 from tui_chat.ui.widgets.row_diff import GUTTER, Row, changed_regions
 from tui_chat.ui.widgets.stream_repaint import FollowRoom, RepaintThrottle
-
-MESSAGE_PANE_CSS_PATH = Path(__file__).with_suffix(".tcss")
-"""The pane's stylesheet: add it to the app's CSS_PATH."""
+from tui_chat.ui.widgets.widget_css import css_beside
 
 RIGHT_MARGIN = 1
 _MARKDOWN_ROLES = sorted(set(MARKDOWN_STYLE_ROLES.values()))
@@ -76,6 +73,8 @@ class MessagePane(ScrollView, can_focus=True):
     The pane holds a reference to the app's one `Conversation`; the app tells it what changed
     (`message_added`, `message_changed`) and the pane decides when to repaint.
     """
+
+    DEFAULT_CSS = css_beside(__file__)  # message_pane.tcss (widget_css.py says why not CSS_PATH)
 
     BINDINGS: ClassVar[list[BindingType]] = MESSAGE_PANE_BINDINGS  # ui/actions.py declares them
 
