@@ -1,9 +1,10 @@
 """The message pane's helper objects on their own: when a streaming reply repaints and which
-cells, how tall the pane scrolls while following, where j / k / n / N go, and what a mouse
-selection copies."""
+cells, how tall the pane scrolls while following, where j / k / n / N go, what a mouse
+selection copies, and when a style change means rendering every message again."""
 
 from __future__ import annotations
 
+from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Offset, Region
@@ -13,6 +14,7 @@ from textual.strip import Strip
 from tui_chat.ui.widgets.message_layout import BlockLayout
 from tui_chat.ui.widgets.message_navigation import MessageNavigator, Step, View
 from tui_chat.ui.widgets.mouse_selection import highlight, selected_text
+from tui_chat.ui.widgets.pane_styles import PaneStyles
 from tui_chat.ui.widgets.row_diff import GUTTER, changed_regions
 from tui_chat.ui.widgets.stream_repaint import (
     FLUSH_INTERVAL,
@@ -180,3 +182,29 @@ def test_a_selection_copies_the_text_without_the_gutter_bars() -> None:
     assert selected_text(drag, len(lines), line_at) == "beta\ngamma"
     everything = Selection(None, None)
     assert selected_text(everything, len(lines), line_at) == "alpha beta\ngamma delta\nepsilon"
+
+
+def test_only_a_change_of_colours_makes_the_rendered_messages_stale() -> None:
+    colours = {"message-pane--user-role": Style(color="red")}
+    styles = PaneStyles(lambda component: colours.get(component, Style()))
+    assert not styles.restyled()  # nothing rendered yet: nothing stale
+    context = styles.context(Console(), "monokai", None)
+    assert styles.context(Console(), "monokai", None) is context  # kept between uses
+    assert context.styles.user_role == Style(color="red")
+    assert not styles.restyled()  # CSS applied again, same colours: the lines stay
+    styles.context(Console(), "monokai", None)
+    colours["message-pane--user-role"] = Style(color="blue")  # a new theme
+    assert styles.restyled()
+    assert styles.context(Console(), "monokai", None).styles.user_role == Style(color="blue")
+
+
+def test_gutter_bars_take_their_colour_from_the_css_until_it_changes() -> None:
+    colours = {"message-pane--gutter-selected": Style(color="red")}
+    styles = PaneStyles(lambda component: colours.get(component, Style()))
+    bar = styles.gutter("selected")
+    assert (bar.text, bar.cell_length) == ("┃ ", GUTTER)
+    assert [segment.style for segment in bar] == [Style(color="red")]
+    assert styles.gutter("").text == " " * GUTTER
+    colours["message-pane--gutter-selected"] = Style(color="green")
+    styles.restyled()
+    assert [segment.style for segment in styles.gutter("selected")] == [Style(color="green")]

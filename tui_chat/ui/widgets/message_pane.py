@@ -2,7 +2,7 @@
 
 Why one Line-API widget instead of a widget per message or a Markdown widget per reply: every
 layout pass in Textual visits every widget on the screen, and a Markdown document is many widgets,
-so a long reply made each streamed token dearer than the last (see shared/perf/README.md). Here
+so a long reply made each streamed token dearer than the last (benchmarks/stream_render.py). Here
 the screen holds exactly one widget however long the conversation is. Each message is a
 `MessageBlock` that renders itself once per width into cached Strips; `render_line` only looks
 lines up. Messages that were never on screen are not rendered at all (their height is estimated
@@ -16,7 +16,8 @@ every line, which is what an SSH link has to carry.
 
 The pane keeps the public interface, its keys, layout and rendering, and gives its other jobs to
 objects it owns, none of which knows the pane: `BlockLayout` and `Preamble`
-(`message_layout.py`, where each line comes from), `RepaintThrottle` and `FollowRoom`
+(`message_layout.py`, where each line comes from), `PaneStyles` (`pane_styles.py`, the CSS
+read into Rich styles for the blocks and gutters), `RepaintThrottle` and `FollowRoom`
 (`stream_repaint.py`, when to repaint a streaming reply and the room below it),
 `MessageNavigator` (`message_navigation.py`, where j / k / n / N go), and the functions of
 `mouse_selection.py` (text selection) and `row_diff.py` (which cells of a row changed).
@@ -25,10 +26,8 @@ objects it owns, none of which knows the pane: `BlockLayout` and `Preamble`
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import ClassVar
 
-from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import BindingType
@@ -44,22 +43,17 @@ from textual.timer import Timer
 from tui_chat.domain.conversation import Conversation, Message
 from tui_chat.ui.bindings import MESSAGE_PANE_BINDINGS
 from tui_chat.ui.code_styles import DEFAULT_CODE_THEME
-from tui_chat.ui.widgets.markdown_lines import (
-    MARKDOWN_STYLE_ROLES,
-    MarkdownRenderer,
-    MarkdownStyles,
-    code_blocks,
-)
-from tui_chat.ui.widgets.message_block import BlockStyles, MessageBlock, RenderContext
+from tui_chat.ui.widgets.markdown_lines import code_blocks
+from tui_chat.ui.widgets.message_block import MessageBlock, RenderContext
 from tui_chat.ui.widgets.message_layout import DEFAULT_HINTS, BlockLayout, Hint, Preamble
 from tui_chat.ui.widgets.message_navigation import HitStep, MessageNavigator, Step, View
 from tui_chat.ui.widgets.mouse_selection import highlight, selected_text
+from tui_chat.ui.widgets.pane_styles import COMPONENT_CLASSES, PaneStyles
 from tui_chat.ui.widgets.row_diff import GUTTER, Row, changed_regions
 from tui_chat.ui.widgets.stream_repaint import FollowRoom, RepaintThrottle
 from tui_chat.ui.widgets.widget_css import css_beside
 
 RIGHT_MARGIN = 1
-_MARKDOWN_ROLES = sorted(set(MARKDOWN_STYLE_ROLES.values()))
 
 
 def _unfinished(message: Message) -> bool:
@@ -78,19 +72,7 @@ class MessagePane(ScrollView, can_focus=True):
 
     BINDINGS: ClassVar[list[BindingType]] = MESSAGE_PANE_BINDINGS  # ui/actions.py declares them
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "message-pane--user-role",
-        "message-pane--assistant-role",
-        "message-pane--user-text",
-        "message-pane--meta",
-        "message-pane--error",
-        "message-pane--warning",
-        "message-pane--gutter-user",
-        "message-pane--gutter-assistant",
-        "message-pane--gutter-selected",
-        "message-pane--hint",
-        *(f"message-pane--{role}" for role in _MARKDOWN_ROLES),
-    }
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(COMPONENT_CLASSES)  # pane_styles.py reads them
 
     selected_index: reactive[int | None] = reactive(None, init=False)
     """The message under the keyboard cursor (highlighted in the gutter), or None."""
@@ -131,14 +113,12 @@ class MessagePane(ScrollView, can_focus=True):
         self._navigator = MessageNavigator(self._layout)
         self._throttle = RepaintThrottle()
         self._room = FollowRoom()
-        self._block_context: RenderContext | None = None
-        self._style_key: object = None
+        self._styles = PaneStyles(self._component_style)
         self._follow = True
         self._adjusting = False
         self._flush_timer: Timer | None = None
         self._ensure_pending = False
         self._composed: LRUCache[tuple[object, ...], tuple[Strip, Strip]] = LRUCache(512)
-        self._gutter_strips: dict[str, Strip] = {}
         self._width_key: object = None
         self._width_value = 0
         self.search_hits: list[int] = []
@@ -155,7 +135,7 @@ class MessagePane(ScrollView, can_focus=True):
     @token_label.setter
     def token_label(self, label: Callable[[Message], str] | None) -> None:
         self._token_label = label
-        self._block_context = None
+        self._styles.forget_context()
         for block in self._blocks:
             if block.rendered:
                 block.refresh_header(self._render_context())
@@ -166,7 +146,7 @@ class MessagePane(ScrollView, can_focus=True):
         self.conversation = conversation
         self._cancel_flush()
         self._throttle.forget()
-        self._block_context = None
+        self._styles.forget_context()
         self._blocks = [MessageBlock(m) for m in conversation.messages] if conversation else []
         self._preamble.build(self.conversation)
         self.selected_index = None
@@ -329,30 +309,10 @@ class MessagePane(ScrollView, can_focus=True):
     # -- rendering ----------------------------------------------------------------------------
 
     def _render_context(self) -> RenderContext:
-        if self._block_context is None:
-            style = self.get_component_rich_style
-            roles = {role: style(f"message-pane--{role}", partial=True) for role in _MARKDOWN_ROLES}
-            markdown_styles = MarkdownStyles(roles)
-            block_styles = BlockStyles(
-                user_role=style("message-pane--user-role", partial=True),
-                assistant_role=style("message-pane--assistant-role", partial=True),
-                meta=style("message-pane--meta", partial=True),
-                error=style("message-pane--error", partial=True),
-                warning=style("message-pane--warning", partial=True),
-                user_text=style("message-pane--user-text", partial=True),
-            )
-            renderer = MarkdownRenderer(self.app.console, self.code_theme, markdown_styles)
-            self._block_context = RenderContext(
-                renderer=renderer,
-                styles=block_styles,
-                token_label=self._token_label,
-                now=datetime.now().astimezone(),
-            )
-            self._style_key = (markdown_styles.key, block_styles, self.code_theme)
-        return self._block_context
+        return self._styles.context(self.app.console, self.code_theme, self._token_label)
 
     def _invalidate_all(self) -> None:
-        self._block_context = None
+        self._styles.forget_context()
         self._preamble.invalidate()
         for block in self._blocks:
             block.invalidate()
@@ -362,15 +322,9 @@ class MessagePane(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._gutter_strips = {}
         self._composed.clear()
         self._width_key = None
-        if self._block_context is None:
-            return
-        old_key = self._style_key
-        self._block_context = None
-        self._render_context()
-        if self._style_key != old_key:
+        if self._styles.restyled():
             # The theme changed: every cached line carries old colours.
             self._invalidate_all()
 
@@ -428,7 +382,7 @@ class MessagePane(ScrollView, can_focus=True):
         width = self._body_width()
         preamble = self._preamble.lines
         if absolute < len(preamble):
-            return self._gutters[""], preamble[absolute]
+            return self._styles.gutter(""), preamble[absolute]
         if not self._blocks or absolute >= self._layout.total:
             return None
         index = self._layout.index_at(absolute)
@@ -451,19 +405,8 @@ class MessagePane(ScrollView, can_focus=True):
 
     def _gutter(self, index: int, message: Message) -> Strip:
         if index == self.selected_index:
-            return self._gutters["selected"]
-        return self._gutters["user" if message.role == "user" else "assistant"]
-
-    @property
-    def _gutters(self) -> dict[str, Strip]:
-        """The bar left of each line, by kind (built once per style change)."""
-        if not self._gutter_strips:
-            for kind, bar in (("user", "▏"), ("assistant", "▏"), ("selected", "┃")):
-                style = self.get_component_rich_style(f"message-pane--gutter-{kind}", partial=True)
-                # One segment, bar and space: a space shows no colour, and a segment costs bytes.
-                self._gutter_strips[kind] = Strip([Segment(bar.ljust(GUTTER), style)], GUTTER)
-            self._gutter_strips[""] = Strip.blank(GUTTER)
-        return self._gutter_strips
+            return self._styles.gutter("selected")
+        return self._styles.gutter("user" if message.role == "user" else "assistant")
 
     # -- mouse selection (Textual calls these) ------------------------------------------------
 
