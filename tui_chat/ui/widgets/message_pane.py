@@ -48,7 +48,7 @@ from tui_chat.ui.widgets.message_block import MessageBlock, RenderContext
 from tui_chat.ui.widgets.message_layout import DEFAULT_HINTS, BlockLayout, Hint, Preamble
 from tui_chat.ui.widgets.message_navigation import HitStep, MessageNavigator, Step, View
 from tui_chat.ui.widgets.mouse_selection import highlight, selected_text
-from tui_chat.ui.widgets.pane_styles import COMPONENT_CLASSES, PaneStyles
+from tui_chat.ui.widgets.pane_styles import PANE_COMPONENT_CLASSES, PaneStyles
 from tui_chat.ui.widgets.row_diff import GUTTER, Row, changed_regions
 from tui_chat.ui.widgets.stream_repaint import FollowRoom, RepaintThrottle
 from tui_chat.ui.widgets.widget_css import css_beside
@@ -72,7 +72,7 @@ class MessagePane(ScrollView, can_focus=True):
 
     BINDINGS: ClassVar[list[BindingType]] = MESSAGE_PANE_BINDINGS  # ui/actions.py declares them
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = set(COMPONENT_CLASSES)  # pane_styles.py reads them
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(PANE_COMPONENT_CLASSES)  # pane_styles.py reads them
 
     selected_index: reactive[int | None] = reactive(None, init=False)
     """The message under the keyboard cursor (highlighted in the gutter), or None."""

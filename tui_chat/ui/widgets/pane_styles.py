@@ -27,7 +27,7 @@ from tui_chat.ui.widgets.row_diff import GUTTER
 
 _MARKDOWN_ROLES = sorted(set(MARKDOWN_STYLE_ROLES.values()))
 
-COMPONENT_CLASSES = frozenset(
+PANE_COMPONENT_CLASSES = frozenset(
     {
         "message-pane--user-role",
         "message-pane--assistant-role",
