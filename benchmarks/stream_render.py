@@ -55,7 +55,7 @@ from textual.widgets import Markdown, Static
 
 from tui_chat.domain.conversation import Conversation, Message
 from tui_chat.ui.theme_colors import derive_app_variables
-from tui_chat.ui.widgets.message_pane import MESSAGE_PANE_CSS_PATH, MessagePane
+from tui_chat.ui.widgets.message_pane import MessagePane
 
 SIZE = (100, 30)
 TOKENS_PER_SECOND = 200
@@ -116,9 +116,7 @@ class BaselinePane(VerticalScroll):
 
 
 class BenchApp(App[None]):
-    """Just the pane under test, full screen."""
-
-    CSS_PATH = [MESSAGE_PANE_CSS_PATH]
+    """Just the pane under test, full screen (it carries its own stylesheet)."""
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         # The pane's TCSS uses tui-chat's own variables, as the real app provides them.

@@ -70,11 +70,6 @@ class Message:
     # Keys found in the file that this version does not know: kept so a save never drops them.
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def is_complete(self) -> bool:
-        """False for a reply that was interrupted, cut or failed."""
-        return self.role != "assistant" or self.finish_reason in (None, "stop", "length")
-
 
 def usd(amount: float) -> str:
     """Dollars to four places: the form the command line and the files' readers see."""

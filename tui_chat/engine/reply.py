@@ -133,24 +133,10 @@ class ReplyRecorder:
         return self._count.tokens
 
     @property
-    def completion_tokens_approximate(self) -> bool:
-        """True while the count is an estimate (unknown model, or encodings not loaded)."""
-        if self.done and self._usage is not None:
-            return False
-        return self._count.approximate
-
-    @property
     def elapsed(self) -> float:
         """Seconds since the request started (frozen once done)."""
         end = self._ended_at if self._ended_at is not None else self._clock()
         return end - self._started
-
-    @property
-    def time_to_first_token(self) -> float | None:
-        """Seconds from the request to the first text (or reasoning), None before it."""
-        if self._first_text_at is None:
-            return None
-        return self._first_text_at - self._started
 
     @property
     def tokens_per_second(self) -> float | None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from tui_chat.domain.conversation import Conversation, Spend, new_conversation_id
+from tui_chat.domain.conversation import Conversation, new_conversation_id
 from tui_chat.paths import AppPaths
 from tui_chat.storage.atomic import atomic_write_bytes, make_private_dir, remove_stale_temp_files
 from tui_chat.storage.errors import (
@@ -393,7 +393,3 @@ class ConversationStore:
     def stats(self) -> StoreStats:
         """Counts, tokens and all-time spend, from the files (through the index)."""
         return stats_of(self.list_entries())
-
-    def total_spend(self) -> Spend:
-        """All-time spend recorded in the files, with the replies of unknown price counted."""
-        return self.stats().spend

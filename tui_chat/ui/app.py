@@ -42,7 +42,7 @@ class TuiChatApp(App[None]):
     """tui-chat: chat with OpenAI-compatible models in the terminal."""
 
     TITLE = "tui-chat"
-    CSS_PATH = [UI_DIR / "app.tcss", UI_DIR / "widgets" / "message_pane.tcss"]
+    CSS_PATH = [UI_DIR / "app.tcss"]
     BINDINGS = APP_BINDINGS
     ENABLE_COMMAND_PALETTE = True
     # Responsive classes on the screen: a slimmer sidebar at 80 columns, a roomier one at 160+.

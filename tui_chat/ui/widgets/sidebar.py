@@ -18,6 +18,7 @@ from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.storage.search import Hit, SearchResult
 from tui_chat.ui.bindings import SIDEBAR_BINDINGS
 from tui_chat.ui.textual_compat import KeyOrderInput
+from tui_chat.ui.widgets.widget_css import css_beside
 
 MAX_LISTED = 300
 
@@ -131,6 +132,8 @@ class ConversationList(OptionList):
 
 class Sidebar(Vertical):
     """Filter box and conversation list. Posts messages; the screen acts on them."""
+
+    DEFAULT_CSS = css_beside(__file__)  # sidebar.tcss (widget_css.py says why not CSS_PATH)
 
     class Opened(Message):
         """The user chose a conversation to open."""
