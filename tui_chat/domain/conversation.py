@@ -67,6 +67,12 @@ class Message:
     cost_usd: float | None = None
     usage: Usage | None = None
     error: str | None = None
+    # What a reasoning model thought before answering (streamed apart from the answer, or a
+    # leading <think> block): shown collapsed, saved, never sent back to the model. Plain
+    # values, replaced rather than changed in place, so a shallow copy saved in a thread is safe.
+    thinking: str = ""
+    thinking_seconds: float | None = None  # from the first thought to the first word of answer
+    thinking_tokens: int | None = None  # the server's reasoning_tokens, else our count
     # Keys found in the file that this version does not know: kept so a save never drops them.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -193,6 +199,9 @@ class Conversation:
                 cost_usd=m.cost_usd,
                 usage=m.usage,
                 error=m.error,
+                thinking=m.thinking,
+                thinking_seconds=m.thinking_seconds,
+                thinking_tokens=m.thinking_tokens,
                 extra=dict(m.extra),
             )
             for m in self.messages[:index]
