@@ -77,6 +77,18 @@ class Message:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def thinking_summary(self) -> str:
+        """'Thought for 12 s, 840 tokens': the thinking in one line (the pane, the exports)."""
+        summary = "Thought"
+        seconds = self.thinking_seconds
+        if seconds is not None:
+            summary += f" for {seconds:.1f} s" if seconds < 10 else f" for {seconds:.0f} s"
+        if self.thinking_tokens is not None:
+            unit = "token" if self.thinking_tokens == 1 else "tokens"
+            summary += f", {self.thinking_tokens:,} {unit}"
+        return summary
+
+    @property
     def is_complete(self) -> bool:
         """False for a reply that was interrupted, cut or failed."""
         return self.role != "assistant" or self.finish_reason in (None, "stop", "length")
