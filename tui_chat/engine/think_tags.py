@@ -73,8 +73,8 @@ class ThinkTagSplitter:
         end = text.find(CLOSE_TAG)
         if end >= 0:
             self._state = _State.AFTER
-            thought = [ReasoningDelta(text[:end])] if end else []
-            return thought + self._after(text[end + len(CLOSE_TAG) :])
+            last: list[TextDelta | ReasoningDelta] = [ReasoningDelta(text[:end])] if end else []
+            return last + self._after(text[end + len(CLOSE_TAG) :])
         keep = _partial_tag_length(text, CLOSE_TAG)
         self._held = text[len(text) - keep :] if keep else ""
         thought = text[: len(text) - keep]

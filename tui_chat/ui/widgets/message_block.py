@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
@@ -34,6 +35,11 @@ FENCE_CHUNK_LINES = 24
 LIST_CHUNK_ITEMS = 16
 # One shared empty line: the pane caches composed lines by Strip identity.
 BLANK_LINE = Strip.blank(0)
+# The thinking line's marks: folded (the summary) and unfolded (the whole thought below it).
+FOLDED, UNFOLDED = "▸", "▾"
+# While the model thinks, the line shows the end of its thought: this many characters of it are
+# looked at, whatever its length, so each repaint costs the same.
+THOUGHT_TAIL_CHARS = 400
 
 
 @dataclass
@@ -78,6 +84,10 @@ class MessageBlock:
         self.width = 0  # width the cached lines were rendered at; 0 = not rendered
         self._estimate: tuple[int, int] | None = None  # (width, height)
         self._header: Strip | None = None
+        # The thinking: one summary line, and the thought itself when unfolded.
+        self.thinking_unfolded = False
+        self._thinking: list[Strip] = []
+        self._thinking_seen: tuple[object, ...] | None = None
         # Finished Markdown blocks of the body, as rendered lines (blank separators included).
         self._fixed: list[Strip] = []
         self._fixed_source = ""  # the content prefix the fixed lines were rendered from
@@ -95,7 +105,8 @@ class MessageBlock:
     def height(self, width: int) -> int:
         """Lines this block takes at `width`: exact when rendered at that width, else estimated."""
         if self.width == width:
-            return 1 + len(self._fixed) + len(self._tail) + len(self._marks) + self.SEPARATOR_LINES
+            body = len(self._thinking) + len(self._fixed) + len(self._tail) + len(self._marks)
+            return 1 + body + self.SEPARATOR_LINES
         if self._estimate is None or self._estimate[0] != width:
             self._estimate = (width, self._estimate_height(width))
         return self._estimate[1]
@@ -112,13 +123,16 @@ class MessageBlock:
                 continue
             lines += max(1, -(-len(line) // usable))
         marks = 0 if self.message.finish_reason in (None, "stop", "length") else 1
-        return 1 + lines + marks + self.SEPARATOR_LINES
+        thinking = 1 if self.message.thinking else 0  # folded, until it is rendered
+        return 1 + thinking + lines + marks + self.SEPARATOR_LINES
 
     def invalidate(self) -> None:
         """Forget the rendered lines (the width, theme or code theme changed)."""
         self.width = 0
         self._estimate = None
         self._header = None
+        self._thinking = []
+        self._thinking_seen = None
         self._fixed = []
         self._fixed_source = ""
         self._tail = []
@@ -135,6 +149,9 @@ class MessageBlock:
             assert self._header is not None
             return self._header
         index -= 1
+        if index < len(self._thinking):
+            return self._thinking[index]
+        index -= len(self._thinking)
         if index < len(self._fixed):
             return self._fixed[index]
         index -= len(self._fixed)
@@ -156,6 +173,7 @@ class MessageBlock:
         self.invalidate()
         self.width = width
         self.refresh_header(context)
+        self.refresh_thinking(context)
         self._render_body(context)
         self.refresh_marks(context)
         return True
@@ -166,6 +184,7 @@ class MessageBlock:
             self._estimate = None
             return
         self.refresh_header(context)
+        self.refresh_thinking(context)
         if self._content_seen is not self.message.content:
             self._render_body(context)
         self.refresh_marks(context)
@@ -191,6 +210,47 @@ class MessageBlock:
         header.append("  " + " · ".join(parts), styles.meta)
         lines = context.renderer.text(header, self.body_width())
         self._header = lines[0] if lines else BLANK_LINE
+
+    def refresh_thinking(self, context: RenderContext) -> None:
+        """The thinking's line: while the model thinks, that it does and the last words of the
+        thought; then a summary ('Thought for 12 s, 840 tokens'); unfolded, the thought below."""
+        message = self.message
+        thinking_now = message.thinking_seconds is None and message.finish_reason is None
+        seen = (message.thinking, thinking_now, message.thinking_tokens, self.thinking_unfolded)
+        if seen == self._thinking_seen:
+            return  # nothing new to show (the usual case while the answer streams)
+        self._thinking_seen = seen
+        if not message.thinking:
+            self._thinking = []
+            return
+        width = self.body_width()
+        mark = UNFOLDED if self.thinking_unfolded else FOLDED
+        if thinking_now:
+            line = Text(f"{mark} Thinking… ", context.styles.meta)
+            if not self.thinking_unfolded:
+                line.append(
+                    _last_words(message.thinking, width - line.cell_len), context.styles.meta
+                )
+        else:
+            line = Text(f"{mark} {message.thinking_summary}", context.styles.meta)
+        line.no_wrap, line.overflow, line.end = True, "ellipsis", ""
+        lines = context.renderer.text(line, width)[:1]
+        if self.thinking_unfolded:
+            thought = sanitize_for_terminal(message.thinking.strip())
+            lines += context.renderer.plain(thought, width, context.styles.meta)
+        # A blank line between the thinking and the answer, as between any two blocks.
+        self._thinking = [*lines, BLANK_LINE]
+
+    def toggle_thinking(self, context: RenderContext) -> bool:
+        """Unfold or fold the thinking; False when the message has none."""
+        if not self.message.thinking:
+            return False
+        self.thinking_unfolded = not self.thinking_unfolded
+        if self.rendered:
+            self.refresh_thinking(context)
+        else:
+            self._estimate = None
+        return True
 
     def refresh_marks(self, context: RenderContext) -> None:
         """The visible status of an unfinished reply: interrupted, cut, or the error with a hint."""
@@ -304,6 +364,24 @@ class MessageBlock:
         if self._fixed:
             self._fixed.append(BLANK_LINE)
         self._fixed.extend(lines)
+
+
+def _last_words(thought: str, room: int) -> str:
+    """The end of a thought on one line of `room` cells: whole words, led by an ellipsis,
+    escape sequences neutralised. Looks at the last THOUGHT_TAIL_CHARS characters only."""
+    if room < 2:
+        return ""
+    words = sanitize_for_terminal(thought[-THOUGHT_TAIL_CHARS:]).split()
+    shown: list[str] = []
+    used = 1  # the ellipsis
+    for word in reversed(words):
+        if used + cell_len(word) + 1 > room:
+            break
+        shown.append(word)
+        used += cell_len(word) + 1
+    if not shown and words:
+        return "…" + words[-1][-(room - 1) :]  # one long word: its end (the line crops it)
+    return "…" + " ".join(reversed(shown))
 
 
 def _local_time(moment: datetime, now: datetime) -> str:
