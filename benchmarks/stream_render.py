@@ -346,13 +346,10 @@ async def part_thinking(args: argparse.Namespace) -> dict:
 
 
 def report_thinking(args: argparse.Namespace) -> None:
-    runs = [child(args, "t") for _ in range(args.repeat)]
-    good = [r for r in runs if "error" not in r]
+    """Run (t) `repeat` times; print the median CPU per window, thinking and answer apart."""
+    good, per_1k = repeated(args, "t", "(t)")
     if not good:
-        print(f"(t) failed: {runs[0]}")
         return
-    width = min(len(r["cpu_per_1k"]) for r in good)
-    per_1k = [round(statistics.median(r["cpu_per_1k"][i] for r in good), 4) for i in range(width)]
     first = good[0]
     # Windows wholly of thinking, and wholly of answer (the one holding the switch is neither).
     thinking_windows = first["thinking_tokens"] // WINDOW
@@ -400,15 +397,24 @@ def child(args: argparse.Namespace, part: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def report_stream(args: argparse.Namespace, part: str, title: str) -> None:
-    """Run a streaming part `repeat` times and print the median CPU per window of tokens."""
+def repeated(args: argparse.Namespace, part: str, title: str) -> tuple[list[dict], list[float]]:
+    """Run a streaming part `repeat` times: the runs that worked and their median CPU per
+    window of tokens (nothing, after saying so, when none worked)."""
     runs = [child(args, part) for _ in range(args.repeat)]
     good = [r for r in runs if "error" not in r]
     if not good:
         print(f"{title} failed: {runs[0]}")
-        return
+        return [], []
     width = min(len(r["cpu_per_1k"]) for r in good)
     per_1k = [round(statistics.median(r["cpu_per_1k"][i] for r in good), 4) for i in range(width)]
+    return good, per_1k
+
+
+def report_stream(args: argparse.Namespace, part: str, title: str) -> None:
+    """Run a streaming part `repeat` times and print the median CPU per window of tokens."""
+    good, per_1k = repeated(args, part, title)
+    if not good:
+        return
     print(f"{title}: CPU s per {WINDOW:,} tokens (median of {len(good)}): {per_1k}")
     if per_1k and per_1k[0] > 0:
         print(f"    last/first = {per_1k[-1] / per_1k[0]:.2f} (target <= 1.5)")
