@@ -158,6 +158,12 @@ class ReplyRecorder:
         return self._count.tokens + self._thinking_count.tokens
 
     @property
+    def answer_tokens(self) -> int:
+        """Tokens of the answer alone: what a later request carries back (thinking is never
+        sent again)."""
+        return self._count.tokens
+
+    @property
     def reasoning_chars(self) -> int:
         """Characters of thinking so far (0 for a model that does not show its thoughts)."""
         return len(self.message.thinking)
