@@ -11,15 +11,16 @@ code, a table) into it, one ~5-character token at a time, calling `message_chang
   (t) a reply that thinks ~4,000 tokens, then answers ~2,000: every delta goes through the
       engine's ReplyRecorder (thinking counted as it streams) into the pane, which repaints every
       10 tokens; CPU seconds per 1,000 tokens, first and last of the thinking and of the answer
-      (target: last/first <= 1.5, as for the answer alone).
+      (target: last/first <= 1.5, as for the answer alone); (t2) the same with the thought
+      unfolded by the user as it began, so all of it is on screen while it grows.
 
 `--baseline` runs the same harness against a stock pane (a VerticalScroll holding a header and a
 Textual `Markdown` widget per message, the reply streamed through `MarkdownStream`), cut short by
 `--cap` seconds, to give the "before" figures. `--quick` uses tiny sizes for a CI smoke run.
 Each part runs in its own process so peak RSS and caches do not leak between them.
 
-Usage: python benchmarks/stream_render.py [--baseline] [--quick] [--repeat N] [--part a|b|c|t]
-       python benchmarks/stream_render.py --thinking   (only part (t))
+Usage: python benchmarks/stream_render.py [--baseline] [--quick] [--repeat N] [--part a|b|c|t|t2]
+       python benchmarks/stream_render.py --thinking   (only parts (t) and (t2))
 
 Figures on the 2-core dev machine (Textual 8.2.8), 6,481-token reply, 200 messages open:
 
@@ -30,7 +31,8 @@ Figures on the 2-core dev machine (Textual 8.2.8), 6,481-token reply, 200 messag
   (c) open 2,000 messages      81.4 s, peak RSS 1,860 MB                 0.12 s, peak RSS 44 MB
 
   (t) think 4,019 then answer 3,889, repaint every 10 tokens (median of 3, CPU s per 1,000):
-      thinking 0.371 0.339 0.338 0.324 (0.87x), answer 0.925 ... 0.826 (0.89x)
+      thinking 0.383 0.355 0.336 0.355 (0.93x), answer 0.851 0.749 (0.88x)
+  (t2) the same, unfolded: thinking 0.403 0.435 0.414 0.409 (1.01x), answer 0.796 0.765 (0.96x)
 
 (a) for the new pane is the per-token cost only (message_changed just marks the message dirty;
 the first window holds the one throttled repaint that fell into it); (a2) shows the repaint
@@ -300,9 +302,10 @@ async def part_open(args: argparse.Namespace) -> dict:
     return {"open_s": round(elapsed, 3), "peak_rss_mb": round(rss_mb(), 1), "end_visible": visible}
 
 
-async def part_thinking(args: argparse.Namespace) -> dict:
+async def part_thinking(args: argparse.Namespace, unfolded: bool) -> dict:
     """(t): thinking then answer, through the ReplyRecorder into the pane, repainted every
-    PAINT_EVERY tokens; CPU per window of tokens."""
+    PAINT_EVERY tokens; CPU per window of tokens. `unfolded`: the user unfolded the thought as
+    it began (t2), so the pane shows all of it while it grows."""
     app = BenchApp(False)
     conversation = conversation_of(args.messages)
     thought = tokens_of(thought_text(args.thinking_tokens))
@@ -328,6 +331,9 @@ async def part_thinking(args: argparse.Namespace) -> dict:
         for done, event in enumerate(events, start=1):
             recorder.apply(event)
             pane.message_changed(index)
+            if unfolded and done == 1:  # `t` as soon as there is a thought to unfold
+                pane.selected_index = index
+                pane.action_toggle_thinking()
             await asyncio.sleep(0)
             if done % PAINT_EVERY == 0:
                 pane._flush()
@@ -337,6 +343,7 @@ async def part_thinking(args: argparse.Namespace) -> dict:
         recorder.apply(Finished("stop", None))
         pane.message_changed(index)
         await pilot.pause()
+        assert pane._blocks[index].thinking_unfolded is unfolded
     return {
         "cpu_per_1k": [round(b - a, 4) for a, b in itertools.pairwise(marks)],
         "thinking_tokens": len(thought),
@@ -345,9 +352,10 @@ async def part_thinking(args: argparse.Namespace) -> dict:
     }
 
 
-def report_thinking(args: argparse.Namespace) -> None:
-    """Run (t) `repeat` times; print the median CPU per window, thinking and answer apart."""
-    good, per_1k = repeated(args, "t", "(t)")
+def report_thinking(args: argparse.Namespace, part: str) -> None:
+    """Run (t) or (t2) `repeat` times; print the median CPU per window, thinking and answer
+    apart."""
+    good, per_1k = repeated(args, part, f"({part})")
     if not good:
         return
     first = good[0]
@@ -355,8 +363,9 @@ def report_thinking(args: argparse.Namespace) -> None:
     thinking_windows = first["thinking_tokens"] // WINDOW
     answer_from = -(-first["thinking_tokens"] // WINDOW)
     thinking, answer = per_1k[:thinking_windows], per_1k[answer_from:]
+    how = ", unfolded as it streams" if part == "t2" else ""
     print(
-        f"(t) thinks {first['thinking_tokens']:,} tokens, then answers "
+        f"({part}) thinks {first['thinking_tokens']:,} tokens{how}, then answers "
         f"{first['answer_tokens']:,}; repaint every {PAINT_EVERY} tokens; CPU s per "
         f"{WINDOW:,} tokens (median of {len(good)}): {per_1k}"
     )
@@ -370,8 +379,8 @@ def report_thinking(args: argparse.Namespace) -> None:
 
 
 def run_part(args: argparse.Namespace) -> dict:
-    if args.part == "t":
-        return asyncio.run(part_thinking(args))
+    if args.part in ("t", "t2"):
+        return asyncio.run(part_thinking(args, unfolded=args.part == "t2"))
     if args.part == "a":
         return asyncio.run(part_stream(args, None))
     if args.part == "a2":
@@ -441,7 +450,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of (a) and (c); medians")
     parser.add_argument("--cap", type=float, default=120.0, help="stop a stream after seconds")
     parser.add_argument(
-        "--part", choices=["a", "a2", "b", "c", "t"], help="run one part in this process"
+        "--part", choices=["a", "a2", "b", "c", "t", "t2"], help="run one part in this process"
     )
     parser.add_argument("--thinking", action="store_true", help="run only (t), with medians")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
@@ -462,7 +471,8 @@ def main() -> None:
         return
 
     if args.thinking:
-        report_thinking(args)
+        report_thinking(args, "t")
+        report_thinking(args, "t2")
         return
 
     label = "baseline (stock Markdown per message)" if args.baseline else "MessagePane"
@@ -487,7 +497,8 @@ def main() -> None:
         )
 
     if not args.baseline:
-        report_thinking(args)
+        report_thinking(args, "t")
+        report_thinking(args, "t2")
 
     opens = [child(args, "c") for _ in range(args.repeat)]
     good = [r for r in opens if "error" not in r]

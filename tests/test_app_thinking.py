@@ -128,3 +128,32 @@ async def test_an_export_folds_the_thinking_in_details(
         assert "<details>\n<summary>Thought for " in text
         assert f"\n\n{THOUGHT}\n\n</details>\n\n{ANSWER}\n" in text
         assert "<think>" not in text
+
+
+async def test_a_thought_unfolded_while_it_streams_grows_in_place(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    paragraphs = ["First: read the question.", "Second: 91 is 7 × 13.", "Third: so say no."]
+    openai_server.enqueue(
+        Script(
+            text=ANSWER,
+            reasoning="\n\n".join(paragraphs),
+            chunk_chars=3,
+            delay_per_chunk=0.05,
+            stall_after_chunks=0,
+        )
+    )
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        await send(pilot, "Is 91 prime?")
+        await wait_for(pilot, lambda: "Thinking…" in screen_text(app), what="thinking")
+        screen.pane.focus()
+        await pilot.press("end", "t")
+        await wait_for(pilot, lambda: "▾ Thinking…" in screen_text(app), what="unfolded")
+        await wait_for(pilot, lambda: "so say no." in screen_text(app), what="the whole thought")
+        lines = [line[2:].rstrip() for line in screen.pane.visible_text()]
+        start = lines.index("First: read the question.")
+        assert lines[start : start + 5] == [paragraphs[0], "", paragraphs[1], "", paragraphs[2]]
+        await pilot.press("escape")
+        await wait_for(pilot, reply_finished(screen), what="stopped")

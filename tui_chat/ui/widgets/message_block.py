@@ -88,6 +88,9 @@ class MessageBlock:
         self.thinking_unfolded = False
         self._thinking: list[Strip] = []
         self._thinking_seen: tuple[object, ...] | None = None
+        # The unfolded thought's finished paragraphs, rendered once (see `_thought_lines`).
+        self._thought_fixed: list[Strip] = []
+        self._thought_source = ""
         # Finished Markdown blocks of the body, as rendered lines (blank separators included).
         self._fixed: list[Strip] = []
         self._fixed_source = ""  # the content prefix the fixed lines were rendered from
@@ -133,6 +136,8 @@ class MessageBlock:
         self._header = None
         self._thinking = []
         self._thinking_seen = None
+        self._thought_fixed = []
+        self._thought_source = ""
         self._fixed = []
         self._fixed_source = ""
         self._tail = []
@@ -236,10 +241,32 @@ class MessageBlock:
         line.no_wrap, line.overflow, line.end = True, "ellipsis", ""
         lines = context.renderer.text(line, width)[:1]
         if self.thinking_unfolded:
-            thought = sanitize_for_terminal(message.thinking.strip())
-            lines += context.renderer.plain(thought, width, context.styles.meta)
+            lines += self._thought_lines(context)
         # A blank line between the thinking and the answer, as between any two blocks.
         self._thinking = [*lines, BLANK_LINE]
+
+    def _thought_lines(self, context: RenderContext) -> list[Strip]:
+        """The whole thought, wrapped. Paragraphs that a blank line has closed are rendered
+        once and kept, so a thought unfolded while it streams costs a paragraph per repaint,
+        not the whole thought (as the answer's finished blocks are kept)."""
+        thought = self.message.thinking
+        renderer, style, width = context.renderer, context.styles.meta, self.body_width()
+        if not thought.startswith(self._thought_source):
+            self._thought_fixed, self._thought_source = [], ""  # replaced (a finished thought)
+        start = len(self._thought_source)
+        end = thought.rfind("\n\n", start)
+        if end > start:
+            paragraphs = sanitize_for_terminal(thought[start:end].strip("\n"))
+            if paragraphs:
+                if self._thought_fixed:
+                    self._thought_fixed.append(BLANK_LINE)
+                self._thought_fixed += renderer.plain(paragraphs, width, style)
+            self._thought_source = thought[: end + 2]
+        tail = sanitize_for_terminal(thought[len(self._thought_source) :].strip("\n"))
+        if not tail:
+            return list(self._thought_fixed)
+        gap = [BLANK_LINE] if self._thought_fixed else []
+        return [*self._thought_fixed, *gap, *renderer.plain(tail, width, style)]
 
     def toggle_thinking(self, context: RenderContext) -> bool:
         """Unfold or fold the thinking; False when the message has none."""
