@@ -343,7 +343,7 @@ async def part_thinking(args: argparse.Namespace, unfolded: bool) -> dict:
         recorder.apply(Finished("stop", None))
         pane.message_changed(index)
         await pilot.pause()
-        assert pane._blocks[index].thinking_unfolded is unfolded
+        assert pane._blocks[index].thinking.unfolded is unfolded
     return {
         "cpu_per_1k": [round(b - a, 4) for a, b in itertools.pairwise(marks)],
         "thinking_tokens": len(thought),

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
@@ -26,6 +25,7 @@ from tui_chat.ui.widgets.markdown_lines import (
     open_fence,
     split_blocks,
 )
+from tui_chat.ui.widgets.thinking_lines import ThinkingLines
 
 ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
 RETRY_HINT = "ctrl+r to retry"
@@ -35,11 +35,6 @@ FENCE_CHUNK_LINES = 24
 LIST_CHUNK_ITEMS = 16
 # One shared empty line: the pane caches composed lines by Strip identity.
 BLANK_LINE = Strip.blank(0)
-# The thinking line's marks: folded (the summary) and unfolded (the whole thought below it).
-FOLDED, UNFOLDED = "▸", "▾"
-# While the model thinks, the line shows the end of its thought: this many characters of it are
-# looked at, whatever its length, so each repaint costs the same.
-THOUGHT_TAIL_CHARS = 400
 
 
 @dataclass
@@ -84,13 +79,7 @@ class MessageBlock:
         self.width = 0  # width the cached lines were rendered at; 0 = not rendered
         self._estimate: tuple[int, int] | None = None  # (width, height)
         self._header: Strip | None = None
-        # The thinking: one summary line, and the thought itself when unfolded.
-        self.thinking_unfolded = False
-        self._thinking: list[Strip] = []
-        self._thinking_seen: tuple[object, ...] | None = None
-        # The unfolded thought's finished paragraphs, rendered once (see `_thought_lines`).
-        self._thought_fixed: list[Strip] = []
-        self._thought_source = ""
+        self.thinking = ThinkingLines()  # the model's thinking, between header and body
         # Finished Markdown blocks of the body, as rendered lines (blank separators included).
         self._fixed: list[Strip] = []
         self._fixed_source = ""  # the content prefix the fixed lines were rendered from
@@ -108,7 +97,8 @@ class MessageBlock:
     def height(self, width: int) -> int:
         """Lines this block takes at `width`: exact when rendered at that width, else estimated."""
         if self.width == width:
-            body = len(self._thinking) + len(self._fixed) + len(self._tail) + len(self._marks)
+            thinking = len(self.thinking.lines)
+            body = thinking + len(self._fixed) + len(self._tail) + len(self._marks)
             return 1 + body + self.SEPARATOR_LINES
         if self._estimate is None or self._estimate[0] != width:
             self._estimate = (width, self._estimate_height(width))
@@ -134,10 +124,7 @@ class MessageBlock:
         self.width = 0
         self._estimate = None
         self._header = None
-        self._thinking = []
-        self._thinking_seen = None
-        self._thought_fixed = []
-        self._thought_source = ""
+        self.thinking.invalidate()
         self._fixed = []
         self._fixed_source = ""
         self._tail = []
@@ -154,9 +141,9 @@ class MessageBlock:
             assert self._header is not None
             return self._header
         index -= 1
-        if index < len(self._thinking):
-            return self._thinking[index]
-        index -= len(self._thinking)
+        if index < len(self.thinking.lines):
+            return self.thinking.lines[index]
+        index -= len(self.thinking.lines)
         if index < len(self._fixed):
             return self._fixed[index]
         index -= len(self._fixed)
@@ -178,7 +165,7 @@ class MessageBlock:
         self.invalidate()
         self.width = width
         self.refresh_header(context)
-        self.refresh_thinking(context)
+        self._refresh_thinking(context)
         self._render_body(context)
         self.refresh_marks(context)
         return True
@@ -189,7 +176,7 @@ class MessageBlock:
             self._estimate = None
             return
         self.refresh_header(context)
-        self.refresh_thinking(context)
+        self._refresh_thinking(context)
         if self._content_seen is not self.message.content:
             self._render_body(context)
         self.refresh_marks(context)
@@ -216,65 +203,18 @@ class MessageBlock:
         lines = context.renderer.text(header, self.body_width())
         self._header = lines[0] if lines else BLANK_LINE
 
-    def refresh_thinking(self, context: RenderContext) -> None:
-        """The thinking's line: while the model thinks, that it does and the last words of the
-        thought; then a summary ('Thought for 12 s, 840 tokens'); unfolded, the thought below."""
-        message = self.message
-        thinking_now = message.thinking_seconds is None and message.finish_reason is None
-        seen = (message.thinking, thinking_now, message.thinking_tokens, self.thinking_unfolded)
-        if seen == self._thinking_seen:
-            return  # nothing new to show (the usual case while the answer streams)
-        self._thinking_seen = seen
-        if not message.thinking:
-            self._thinking = []
-            return
-        width = self.body_width()
-        mark = UNFOLDED if self.thinking_unfolded else FOLDED
-        if thinking_now:
-            line = Text(f"{mark} Thinking… ", context.styles.meta)
-            if not self.thinking_unfolded:
-                line.append(
-                    _last_words(message.thinking, width - line.cell_len), context.styles.meta
-                )
-        else:
-            line = Text(f"{mark} {message.thinking_summary}", context.styles.meta)
-        line.no_wrap, line.overflow, line.end = True, "ellipsis", ""
-        lines = context.renderer.text(line, width)[:1]
-        if self.thinking_unfolded:
-            lines += self._thought_lines(context)
-        # A blank line between the thinking and the answer, as between any two blocks.
-        self._thinking = [*lines, BLANK_LINE]
-
-    def _thought_lines(self, context: RenderContext) -> list[Strip]:
-        """The whole thought, wrapped. Paragraphs that a blank line has closed are rendered
-        once and kept, so a thought unfolded while it streams costs a paragraph per repaint,
-        not the whole thought (as the answer's finished blocks are kept)."""
-        thought = self.message.thinking
-        renderer, style, width = context.renderer, context.styles.meta, self.body_width()
-        if not thought.startswith(self._thought_source):
-            self._thought_fixed, self._thought_source = [], ""  # replaced (a finished thought)
-        start = len(self._thought_source)
-        end = thought.rfind("\n\n", start)
-        if end > start:
-            paragraphs = sanitize_for_terminal(thought[start:end].strip("\n"))
-            if paragraphs:
-                if self._thought_fixed:
-                    self._thought_fixed.append(BLANK_LINE)
-                self._thought_fixed += renderer.plain(paragraphs, width, style)
-            self._thought_source = thought[: end + 2]
-        tail = sanitize_for_terminal(thought[len(self._thought_source) :].strip("\n"))
-        if not tail:
-            return list(self._thought_fixed)
-        gap = [BLANK_LINE] if self._thought_fixed else []
-        return [*self._thought_fixed, *gap, *renderer.plain(tail, width, style)]
+    def _refresh_thinking(self, context: RenderContext) -> None:
+        self.thinking.refresh(
+            self.message, self.body_width(), context.renderer, context.styles.meta
+        )
 
     def toggle_thinking(self, context: RenderContext) -> bool:
         """Unfold or fold the thinking; False when the message has none."""
         if not self.message.thinking:
             return False
-        self.thinking_unfolded = not self.thinking_unfolded
+        self.thinking.unfolded = not self.thinking.unfolded
         if self.rendered:
-            self.refresh_thinking(context)
+            self._refresh_thinking(context)
         else:
             self._estimate = None
         return True
@@ -391,24 +331,6 @@ class MessageBlock:
         if self._fixed:
             self._fixed.append(BLANK_LINE)
         self._fixed.extend(lines)
-
-
-def _last_words(thought: str, room: int) -> str:
-    """The end of a thought on one line of `room` cells: whole words, led by an ellipsis,
-    escape sequences neutralised. Looks at the last THOUGHT_TAIL_CHARS characters only."""
-    if room < 2:
-        return ""
-    words = sanitize_for_terminal(thought[-THOUGHT_TAIL_CHARS:]).split()
-    shown: list[str] = []
-    used = 1  # the ellipsis
-    for word in reversed(words):
-        if used + cell_len(word) + 1 > room:
-            break
-        shown.append(word)
-        used += cell_len(word) + 1
-    if not shown and words:
-        return "…" + words[-1][-(room - 1) :]  # one long word: its end (the line crops it)
-    return "…" + " ".join(reversed(shown))
 
 
 def _local_time(moment: datetime, now: datetime) -> str:
