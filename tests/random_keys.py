@@ -76,6 +76,7 @@ README_KEYS = (
     "y",
     "c",
     "e",
+    "t",
     "n",
     "home",
     "end",

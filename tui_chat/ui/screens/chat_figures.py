@@ -99,8 +99,9 @@ class LiveFigures(_Base):
         profile = services.config.profile(conversation.profile)
         base_url = effective_base_url(profile)
         recorder = self.recorder
-        # While a reply streams, the context fills with it: the next request will carry it.
-        streamed = recorder.completion_tokens if recorder else 0
+        # While a reply streams, the context fills with its answer: the next request will carry
+        # it (not its thinking, which is never sent back).
+        streamed = recorder.answer_tokens if recorder else 0
         prompt_tokens = self._conversation_tokens + streamed + self._composer_tokens
         self.figures = self.figures.with_changes(
             model=conversation.model,
@@ -117,7 +118,7 @@ class LiveFigures(_Base):
                 m for m in conversation.messages if recorder is None or m is not recorder.message
             ),
             streaming=recorder is not None,
-            reply_tokens=streamed,
+            reply_tokens=recorder.completion_tokens if recorder else 0,
             tokens_per_second=(recorder.tokens_per_second or 0.0) if recorder else 0.0,
             elapsed_seconds=recorder.elapsed if recorder else 0.0,
             waiting_note=self._waiting_note(recorder),

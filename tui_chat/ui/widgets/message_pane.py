@@ -545,6 +545,20 @@ class MessagePane(ScrollView, can_focus=True):
         what = "code block" if len(blocks) == 1 else f"{len(blocks)} code blocks"
         self.post_message(self.CopyRequested("\n".join(blocks), what))
 
+    def action_toggle_thinking(self) -> None:
+        """Unfold (or fold again) the thinking of the selected (or last) reply, and show it."""
+        target = self._target_message()
+        if target is None:
+            return
+        index = target[0]
+        if not self._blocks[index].toggle_thinking(self._render_context()):
+            self.notify("This message has no thinking to show.", severity="warning")
+            return
+        self._relayout(index)
+        self._select(index)
+        self._ensure_visible_rendered()
+        self.refresh()
+
     def action_edit_message(self) -> None:
         """Ask the app to put the selected user message back in the composer."""
         target = self._target_message()
