@@ -281,6 +281,7 @@ class ChatScreen(Screen[None]):
         self.call_after_refresh(self.listing.start_background_work)
 
     def action_new_conversation(self) -> None:
+        """ctrl+n: a blank conversation (from a saved one: first the one left unsent)."""
         if self.streaming:
             self.notify(STREAMING_WARNING, severity="warning")
             return
@@ -294,10 +295,6 @@ class ChatScreen(Screen[None]):
             self.notify("Your unsent message is back; ctrl+n again for a blank conversation.")
         self._show_conversation(conversation)
         self.composer.focus()
-
-    def new_conversation(self) -> None:
-        """Show a blank conversation (or the one left unsent), as ctrl+n does."""
-        self.action_new_conversation()
 
     def blank_conversation(self) -> Conversation:
         """A new conversation on the open one's profile, with the profile's default model or the

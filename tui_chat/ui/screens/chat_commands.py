@@ -62,8 +62,8 @@ class ChatControls(Protocol):
     def open_chosen(self, conversation_id: str) -> None:
         """Open a conversation the user chose (start-up's own choice gives way)."""
 
-    def new_conversation(self) -> None:
-        """Show a blank conversation."""
+    def action_new_conversation(self) -> None:
+        """Show a blank conversation, as ctrl+n does."""
 
     def settings_changed(self, note: str) -> None:
         """The open conversation's model, profile or system prompt changed; `note` says how."""
@@ -166,7 +166,7 @@ class ConversationCommands:
             # The open conversation is gone: its neighbour, now highlighted, is the one opened,
             # so the list and the message pane agree (a blank one when nothing is left).
             if neighbour is None:
-                self._controls.new_conversation()
+                self._controls.action_new_conversation()
             else:
                 self._controls.open_chosen(neighbour)
         self._controls.reload_list(select=neighbour)
