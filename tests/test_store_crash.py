@@ -151,7 +151,7 @@ SIDE = textwrap.dedent(
     for i in range(20):
         moment = t0 + timedelta(seconds=offset + 2 * i)
         conv.messages.append(Message("user", f"{name} {i}", created=moment))
-        store.save(conv)
+        conv = store.save(conv).saved  # merged with the other side's: go on from that
     """
 )
 
