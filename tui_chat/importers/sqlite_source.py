@@ -1,0 +1,43 @@
+"""Opening another program's SQLite database without any chance of changing it."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from urllib.parse import quote
+
+from tui_chat.importers.records import SourceError
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def is_sqlite(path: Path) -> bool:
+    """True when the file starts with SQLite's header."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+    except OSError:
+        return False
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection (`mode=ro`: SQLite itself refuses every write), rows by name."""
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    try:
+        connection = sqlite3.connect(uri, uri=True)
+        connection.row_factory = sqlite3.Row
+        connection.execute("select count(*) from sqlite_master").fetchone()
+    except sqlite3.DatabaseError as error:
+        raise SourceError(f"{path} cannot be read as a SQLite database ({error}).") from None
+    return connection
+
+
+def table_columns(connection: sqlite3.Connection) -> dict[str, set[str]]:
+    """Each table's column names: what tells one program's database from another's."""
+    tables = [
+        row[0] for row in connection.execute("select name from sqlite_master where type = 'table'")
+    ]
+    return {
+        table: {row[1] for row in connection.execute(f'pragma table_info("{table}")')}
+        for table in tables
+    }
