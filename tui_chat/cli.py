@@ -184,7 +184,9 @@ def _run(args: argparse.Namespace, paths: AppPaths, config: Config) -> int:
     elif args.command == "trash":
         return _trash(args, store, out)
     elif args.command == "import":
-        request = ImportRequest(Path(args.path), args.source, args.dry_run, args.json)
+        request = ImportRequest(
+            Path(args.path), args.source, args.dry_run, args.json, config.profile().name
+        )
         return run_import(request, store, out, sys.stderr)
     return EXIT_OK
 

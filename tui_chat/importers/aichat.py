@@ -30,6 +30,13 @@ from tui_chat.importers.records import (
 )
 
 _SUFFIXES = (".yaml", ".yml")
+# Far above any session (aichat compresses long ones), far below what would exhaust memory.
+MAX_SESSION_BYTES = 50_000_000
+
+
+def is_session_source(path: Path) -> bool:
+    """A session file, or a folder holding at least one among its first files."""
+    return any(_is_session_file(p) for p in session_files(path)[:20])
 
 
 def looks_like_session(text: str) -> bool:
@@ -39,6 +46,15 @@ def looks_like_session(text: str) -> bool:
     except yaml.YAMLError:
         return False
     return isinstance(data, dict) and isinstance(data.get("messages"), list) and "model" in data
+
+
+def _is_session_file(path: Path) -> bool:
+    try:
+        if path.stat().st_size > MAX_SESSION_BYTES:
+            return False
+        return looks_like_session(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def session_files(path: Path) -> list[Path]:
@@ -54,12 +70,15 @@ def read_aichat(path: Path) -> Iterator[ImportItem]:
     files = session_files(path)
     if not files:
         raise SourceError(f"{path} holds no aichat session files (*.yaml).")
+    if path.is_file() and not _is_session_file(path):
+        raise SourceError(f"{path} is not an aichat session (YAML with model and messages).")
     root = path if path.is_dir() else path.parent
     for file in files:
         name = file.relative_to(root).with_suffix("").as_posix()
         try:
             yield _session(file, name)
         except (OSError, yaml.YAMLError, ValueError, TypeError, AttributeError) as error:
+            # UnicodeDecodeError is a ValueError: a binary file among the sessions.
             yield BrokenConversation(name, name, _short(error))
 
 

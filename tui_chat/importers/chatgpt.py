@@ -91,10 +91,14 @@ def read_export(path: Path) -> Iterator[ImportItem]:
                 count += 1
                 yield from _conversation_items(raw, count, images)
         except ijson.JSONError as error:
-            where = f"after {count} conversations" if count else "at its start"
+            reason = _short(error)
+            if "premature EOF" in reason or "Incomplete JSON" in reason:  # a file cut short
+                raise SourceError(
+                    f"{path} is not complete JSON: it ends after {count} conversations; "
+                    "download the export again."
+                ) from None
             raise SourceError(
-                f"{path} is not complete JSON ({where}: {_short(error)}); "
-                "download the export again."
+                f"{path} is not a ChatGPT export's JSON ({reason}, after {count} conversations)."
             ) from None
         except (zipfile.BadZipFile, EOFError, OSError) as error:
             raise SourceError(f"{path} cannot be read to its end ({error}).") from None

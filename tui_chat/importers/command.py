@@ -35,6 +35,7 @@ class ImportRequest:
     source: SourceName | None
     dry_run: bool
     as_json: bool
+    profile: str  # the profile new conversations get: the user's default
 
 
 def run_import(request: ImportRequest, store: ConversationStore, out: TextIO, err: TextIO) -> int:
@@ -47,7 +48,7 @@ def run_import(request: ImportRequest, store: ConversationStore, out: TextIO, er
         )
         if not request.path.exists():
             raise SourceError(f"{request.path} does not exist.")
-        importer = Importer(store, dry_run=request.dry_run)
+        importer = Importer(store, profile=request.profile, dry_run=request.dry_run)
         progress = _ProgressBar(err, path) if err.isatty() and not request.as_json else None
         items: Iterator[ImportItem] = READERS[source](path)
         try:

@@ -6,7 +6,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from tui_chat.importers.aichat import looks_like_session, read_aichat, session_files
+from tui_chat.importers.aichat import is_session_source, read_aichat
 from tui_chat.importers.chatgpt import EXPORT_MEMBER, looks_like_export, read_export
 from tui_chat.importers.elia import is_elia_database, read_elia
 from tui_chat.importers.llm import is_llm_database, read_llm
@@ -44,7 +44,7 @@ def detect_source(path: Path) -> tuple[SourceName, Path]:
     if path.is_dir():
         if (path / EXPORT_MEMBER).is_file():
             return "chatgpt", path / EXPORT_MEMBER
-        if any(_is_session(p) for p in session_files(path)[:20]):
+        if is_session_source(path):
             return "aichat", path
         raise SourceError(f"{path} is a folder without {LOOKED_FOR}.")
     if zipfile.is_zipfile(path):
@@ -60,18 +60,9 @@ def detect_source(path: Path) -> tuple[SourceName, Path]:
         raise SourceError(f"{path} is a damaged zip file, not a complete ChatGPT export.")
     if looks_like_export(head):
         return "chatgpt", path
-    if _is_session(path):
+    if is_session_source(path):
         return "aichat", path
     raise SourceError(f"{path} is none of what tui-chat imports: {LOOKED_FOR}.")
-
-
-def _is_session(path: Path) -> bool:
-    try:
-        if path.stat().st_size > 50_000_000:
-            return False
-        return looks_like_session(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return False
 
 
 def _sqlite_source(path: Path) -> SourceName:

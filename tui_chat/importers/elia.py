@@ -18,7 +18,7 @@ from tui_chat.importers.records import (
     ImportItem,
     from_iso,
 )
-from tui_chat.importers.sqlite_source import open_read_only
+from tui_chat.importers.sqlite_source import open_database_of
 
 
 def is_elia_database(tables: dict[str, set[str]]) -> bool:
@@ -32,7 +32,7 @@ def is_elia_database(tables: dict[str, set[str]]) -> bool:
 
 def read_elia(path: Path) -> Iterator[ImportItem]:
     """Every chat of the database, archived ones included."""
-    connection = open_read_only(path)
+    connection = open_database_of(path, is_elia_database, "Elia's")
     try:
         chats = connection.execute(
             "select id, model, title, started_at from chat order by id"

@@ -21,7 +21,7 @@ from tui_chat.importers.records import (
     ImportItem,
     from_iso,
 )
-from tui_chat.importers.sqlite_source import open_read_only, table_columns
+from tui_chat.importers.sqlite_source import open_database_of, table_columns
 
 
 def is_llm_database(tables: dict[str, set[str]]) -> bool:
@@ -33,7 +33,7 @@ def is_llm_database(tables: dict[str, set[str]]) -> bool:
 
 def read_llm(path: Path) -> Iterator[ImportItem]:
     """Every thread (0.36) and every old-style conversation of the database."""
-    connection = open_read_only(path)
+    connection = open_database_of(path, is_llm_database, "llm's")
     try:
         tables = table_columns(connection)
         if "threads" in tables and "turns" in tables:

@@ -22,7 +22,7 @@ from tui_chat.importers.records import (
     ImportedMessage,
     ImportItem,
 )
-from tui_chat.importers.sqlite_source import open_read_only
+from tui_chat.importers.sqlite_source import open_database_of
 
 
 def is_oterm_database(tables: dict[str, set[str]]) -> bool:
@@ -36,7 +36,7 @@ def is_oterm_database(tables: dict[str, set[str]]) -> bool:
 def read_oterm(path: Path) -> Iterator[ImportItem]:
     """Every chat of the database."""
     modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0)
-    connection = open_read_only(path)
+    connection = open_database_of(path, is_oterm_database, "oterm's")
     try:
         chats = connection.execute("select id, name, model, system from chat order by id")
         for chat in chats.fetchall():

@@ -28,8 +28,6 @@ SOURCE_ID_KEY = "source_id"
 # Changes whenever the source conversation changes (its update time, or its last message), so
 # a re-import can tell "nothing new" from the file's header alone, without reading messages.
 SOURCE_VERSION_KEY = "source_version"
-# The profile imported conversations get: the server they were held with is unknown.
-IMPORT_PROFILE = "imported"
 
 
 class SourceError(Exception):
@@ -62,8 +60,9 @@ class ImportedConversation:
     system: str = ""
     messages: list[ImportedMessage] = field(default_factory=list)
 
-    def to_conversation(self) -> Conversation:
-        """A new conversation file's content: times filled in where the source had none."""
+    def to_conversation(self, profile: str) -> Conversation:
+        """A new conversation file's content, on `profile` (the user's default: the server the
+        source talked to is not one tui-chat knows); times filled in where the source had none."""
         created = self.created or self._first_time() or datetime.fromtimestamp(0, UTC)
         conversation = Conversation(
             id=new_conversation_id(created),
@@ -71,7 +70,7 @@ class ImportedConversation:
             title=self.title or self._first_user_line(),
             created=created,
             updated=self.updated or self._last_time() or created,
-            profile=IMPORT_PROFILE,
+            profile=profile,
             model=self.model or "",
             system=self.system,
             extra={

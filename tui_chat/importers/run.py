@@ -87,10 +87,12 @@ def imported_sources(folder: Path) -> dict[tuple[str, str], _Known]:
 
 
 class Importer:
-    """Applies imported conversations to a store; `dry_run` decides without writing."""
+    """Applies imported conversations to a store; `dry_run` decides without writing. New
+    conversations go on `profile`."""
 
-    def __init__(self, store: ConversationStore, *, dry_run: bool) -> None:
+    def __init__(self, store: ConversationStore, *, profile: str, dry_run: bool) -> None:
         self.store = store
+        self.profile = profile
         self.dry_run = dry_run
         self.summary = ImportSummary()
         self._known = imported_sources(store.folder)
@@ -119,7 +121,7 @@ class Importer:
             self.summary.failed.append(BrokenConversation(item.source_id, item.title, str(error)))
 
     def _create(self, item: ImportedConversation) -> None:
-        conversation = item.to_conversation()
+        conversation = item.to_conversation(self.profile)
         # Forks share their conversation's creation time, so ids of one second can collide.
         while conversation.id in self._taken or self.store.path_for(conversation.id).exists():
             conversation.id = new_conversation_id(conversation.created)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -41,3 +42,15 @@ def table_columns(connection: sqlite3.Connection) -> dict[str, set[str]]:
         table: {row[1] for row in connection.execute(f'pragma table_info("{table}")')}
         for table in tables
     }
+
+
+def open_database_of(
+    path: Path, is_theirs: Callable[[dict[str, set[str]]], bool], whose: str
+) -> sqlite3.Connection:
+    """A read-only connection to `whose` database; SourceError when its tables are another
+    program's (`--from` named the wrong tool)."""
+    connection = open_read_only(path)
+    if not is_theirs(table_columns(connection)):
+        connection.close()
+        raise SourceError(f"{path} is not {whose} database: its tables are another program's.")
+    return connection
