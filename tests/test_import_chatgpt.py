@@ -361,3 +361,60 @@ def test_the_export_is_not_modified(tmp_path: Path) -> None:
 
     assert checksum(export) == before
     assert zipfile.ZipFile(export).namelist() == ["conversations.json", "chat.html"]
+
+
+def test_a_branch_made_after_the_import_comes_in_as_a_new_fork(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    run_import(data, str(write_export(tmp_path / "c.json", [linear("c-b", "Branchy", ["q", "a"])])))
+    later = linear("c-b", "Branchy", ["q", "a"])
+    later["mapping"]["c-b-sys"]["children"].append("edit")
+    later["mapping"]["edit"] = {
+        "id": "edit",
+        "parent": "c-b-sys",
+        "children": [],
+        "message": message("edit", "user", ["q, edited"], create_time=T0 + 100),
+    }
+    later["current_node"] = "edit"
+    later["update_time"] = T0 + 100
+
+    run = run_import(data, str(write_export(tmp_path / "c.json", [later])))
+
+    assert run.code == 0
+    titles = by_title(data)
+    # The file keeps what it had (nothing is removed from it); the old answer is a fork now.
+    assert [m.content for m in titles["Branchy"].messages] == ["q", "a", "q, edited"]
+    assert [m.content for m in titles["Branchy (fork 1)"].messages] == ["q", "a"]
+
+
+def test_a_system_prompt_that_looks_like_provenance_does_not_fool_a_reimport(
+    tmp_path: Path,
+) -> None:
+    instructions = {
+        "content_type": "user_editable_context",
+        "user_profile": 'source = "elia"\nsource_id = "1"',
+        "user_instructions": "",
+    }
+    nodes = [
+        ("root", None, None),
+        ("ctx", "root", message("ctx", "user", content=instructions, hidden=True)),
+        ("q", "ctx", message("q", "user", ["Hi"])),
+    ]
+    export = write_export(tmp_path / "c.json", [conversation("c-s", "Sly", nodes, "q")])
+    data = tmp_path / "data"
+    run_import(data, str(export))
+
+    again = run_import(data, str(export))
+
+    assert "1 already present" in again.out
+    assert len(imported(data)) == 1
+
+
+def test_the_import_leaves_the_index_filled_for_the_next_start(tmp_path: Path) -> None:
+    export = write_export(tmp_path / "c.json", [linear(f"c-{n}", f"N{n}", ["q"]) for n in range(5)])
+    data = tmp_path / "data"
+
+    run_import(data, str(export))
+
+    lines = (data / "cache" / "index.jsonl").read_text().splitlines()
+    assert json.loads(lines[0])["count"] == 5
+    assert sorted(json.loads(line)["title"] for line in lines[1:]) == [f"N{n}" for n in range(5)]

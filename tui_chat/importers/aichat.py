@@ -26,6 +26,7 @@ from tui_chat.importers.records import (
     ImportedConversation,
     ImportedMessage,
     ImportItem,
+    ReadContext,
     SourceError,
 )
 
@@ -65,7 +66,7 @@ def session_files(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.suffix in _SUFFIXES and p.is_file())
 
 
-def read_aichat(path: Path) -> Iterator[ImportItem]:
+def read_aichat(path: Path, context: ReadContext) -> Iterator[ImportItem]:
     """Every session of a sessions folder, or the one session file given."""
     files = session_files(path)
     if not files:
@@ -73,7 +74,9 @@ def read_aichat(path: Path) -> Iterator[ImportItem]:
     if path.is_file() and not _is_session_file(path):
         raise SourceError(f"{path} is not an aichat session (YAML with model and messages).")
     root = path if path.is_dir() else path.parent
+    context.total = len(files)
     for file in files:
+        context.done += 1
         name = file.relative_to(root).with_suffix("").as_posix()
         try:
             yield _session(file, name)

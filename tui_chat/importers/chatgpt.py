@@ -13,6 +13,7 @@ root, as tui-chat's own edit-and-resend makes forks.
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +28,10 @@ from tui_chat.importers.records import (
     ImportedConversation,
     ImportedMessage,
     ImportItem,
+    ReadContext,
     SourceError,
+    Unchanged,
+    fork_source_id,
     from_timestamp,
 )
 
@@ -48,19 +52,18 @@ def looks_like_export(head: bytes) -> bool:
 
 
 @contextmanager
-def open_export(path: Path) -> Iterator[IO[bytes]]:
-    """The conversations.json stream, from the zip (read in place) or the file itself."""
-    if zipfile.is_zipfile(path):
-        try:
-            with zipfile.ZipFile(path) as archive:
-                name = _member(archive)
-                with archive.open(name) as stream:
-                    yield stream
-        except zipfile.BadZipFile as error:
-            raise SourceError(f"{path} is a damaged zip file ({error}).") from None
+def open_export(path: Path, raw: IO[bytes]) -> Iterator[IO[bytes]]:
+    """The conversations.json stream from `raw` (the file at `path`, opened for reading): from
+    the zip, read in place, or the file itself."""
+    if not zipfile.is_zipfile(raw):
+        raw.seek(0)
+        yield raw
         return
-    with path.open("rb") as stream:
-        yield stream
+    try:
+        with zipfile.ZipFile(raw) as archive, archive.open(_member(archive)) as stream:
+            yield stream
+    except zipfile.BadZipFile as error:
+        raise SourceError(f"{path} is a damaged zip file ({error}).") from None
 
 
 def _member(archive: zipfile.ZipFile) -> str:
@@ -78,18 +81,22 @@ def zip_member_names(path: Path) -> set[str]:
         return {n.rsplit("/", 1)[-1] for n in archive.namelist()}
 
 
-def read_export(path: Path) -> Iterator[ImportItem]:
-    """Every conversation of the export, forks after the conversation they branch from.
+def read_export(path: Path, context: ReadContext) -> Iterator[ImportItem]:
+    """Every conversation of the export, forks after the conversation they branch from;
+    `context` follows the bytes read of the file; a conversation whose update time and
+    current node match the imported version is skipped unbuilt.
 
     Raises SourceError when the file is not an export, is truncated or holds none.
     """
     images = zip_member_names(path)
     count = 0
-    with open_export(path) as stream:
+    with path.open("rb") as raw, open_export(path, raw) as stream:
+        context.total = os.fstat(raw.fileno()).st_size
         try:
-            for raw in ijson.items(stream, "item", use_float=True):
+            for item in ijson.items(stream, "item", use_float=True):
                 count += 1
-                yield from _conversation_items(raw, count, images)
+                context.done = raw.tell()
+                yield from _conversation_items(item, count, images, context.known_versions)
         except ijson.JSONError as error:
             reason = _short(error)
             if "premature EOF" in reason or "Incomplete JSON" in reason:  # a file cut short
@@ -110,11 +117,18 @@ def _short(error: Exception) -> str:
     return str(error).splitlines()[0][:120] if str(error) else type(error).__name__
 
 
-def _conversation_items(raw: object, position: int, images: set[str]) -> Iterator[ImportItem]:
+def _conversation_items(
+    raw: object, position: int, images: set[str], known_versions: dict[str, str]
+) -> Iterator[ImportItem]:
     if not isinstance(raw, dict):
         yield BrokenConversation(f"#{position}", "", "it is not a conversation object")
         return
     source_id = str(raw.get("conversation_id") or raw.get("id") or f"#{position}")
+    # ChatGPT moves update_time on any change, a new branch included: one look at the two
+    # fields tells a re-import that nothing in this conversation or its forks is new.
+    if known_versions.get(source_id) == _version(raw, raw.get("current_node")):
+        yield Unchanged(source_id)
+        return
     title = raw.get("title") if isinstance(raw.get("title"), str) else ""
     try:
         yield from _Tree(raw, source_id, title or "", images).conversations()
@@ -158,7 +172,7 @@ class _Tree:
                 continue  # a branch of nothing but hidden or empty nodes: nothing was lost
             tail = self._tail_start(path)
             title = f"{base_title} (fork {number})"
-            yield self._conversation(f"{self.source_id}/{tail}", title, path)
+            yield self._conversation(fork_source_id(self.source_id, tail), title, path)
 
     def _path_to(self, leaf: str) -> list[str]:
         """Node ids from the root down to `leaf` (cycles in a damaged file end the walk)."""
@@ -194,7 +208,7 @@ class _Tree:
         conversation = ImportedConversation(
             source="chatgpt",
             source_id=source_id,
-            version=f"{self.raw.get('update_time')}:{path[-1] if path else ''}",
+            version=_version(self.raw, path[-1] if path else ""),
             title=title,
             created=from_timestamp(self.raw.get("create_time")),
             updated=from_timestamp(self.raw.get("update_time")),
@@ -256,6 +270,11 @@ class _Tree:
         in_zip = next((n for n in sorted(self.images) if file_id and n.startswith(file_id)), None)
         where = f"; in the export as {in_zip}" if in_zip else "; not in the export"
         return f"[image: {file_id or 'unnamed'}{size}{where}]"
+
+
+def _version(raw: dict[str, Any], leaf: object) -> str:
+    """A conversation's version as recorded in its file: its update time and shown leaf."""
+    return f"{raw.get('update_time')}:{leaf}"
 
 
 def _custom_instructions(content: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tui_chat.importers.detect import READERS, detect_source
-from tui_chat.importers.records import ImportItem, SourceError, SourceName
+from tui_chat.importers.records import ImportItem, ReadContext, SourceError, SourceName
 from tui_chat.importers.run import Done, Importer, ImportSummary
 from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.storage.store import ConversationStore
@@ -49,13 +49,14 @@ def run_import(request: ImportRequest, store: ConversationStore, out: TextIO, er
         if not request.path.exists():
             raise SourceError(f"{request.path} does not exist.")
         importer = Importer(store, profile=request.profile, dry_run=request.dry_run)
-        progress = _ProgressBar(err, path) if err.isatty() and not request.as_json else None
-        items: Iterator[ImportItem] = READERS[source](path)
+        read = importer.context_for(source)
+        bar = _ProgressBar(err, read) if err.isatty() and not request.as_json else None
+        items: Iterator[ImportItem] = READERS[source](path, read)
         try:
-            importer.run(items, progress.step if progress else None)
+            importer.run(source, items, bar.step if bar else None)
         finally:
-            if progress is not None:
-                progress.clear()
+            if bar is not None:
+                bar.clear()
     except SourceError as error:
         print(f"tui-chat: {sanitize_for_terminal(str(error))}", file=err)
         return EXIT_FAILED
@@ -114,11 +115,11 @@ def _as_json(source: str, dry_run: bool, summary: ImportSummary) -> dict[str, ob
 
 class _ProgressBar:
     """One line on stderr, redrawn at most ten times a second once the import has run for a
-    second: the share of the source read where its size is known, else a count."""
+    second: a bar of the share of the source read, and the conversations so far."""
 
-    def __init__(self, err: TextIO, path: Path) -> None:
+    def __init__(self, err: TextIO, read: ReadContext) -> None:
         self.err = err
-        self.path = path
+        self.read = read
         self.started = time.monotonic()
         self.drawn_at = 0.0
         self.count = 0
@@ -131,7 +132,10 @@ class _ProgressBar:
             return
         self.drawn_at = now
         self.shown = True
-        self.err.write(f"\r\x1b[2KImporting… {self.count:,} conversations read")
+        fraction = self.read.fraction or 0.0
+        filled = round(fraction * _BAR_CELLS)
+        bar = "█" * filled + "░" * (_BAR_CELLS - filled)
+        self.err.write(f"\r\x1b[2KImporting ▕{bar}▏ {fraction:4.0%}  {self.count:,} conversations")
         self.err.flush()
 
     def clear(self) -> None:

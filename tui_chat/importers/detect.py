@@ -11,10 +11,10 @@ from tui_chat.importers.chatgpt import EXPORT_MEMBER, looks_like_export, read_ex
 from tui_chat.importers.elia import is_elia_database, read_elia
 from tui_chat.importers.llm import is_llm_database, read_llm
 from tui_chat.importers.oterm import is_oterm_database, read_oterm
-from tui_chat.importers.records import ImportItem, SourceError, SourceName
+from tui_chat.importers.records import ImportItem, ReadContext, SourceError, SourceName
 from tui_chat.importers.sqlite_source import is_sqlite, open_read_only, table_columns
 
-Reader = Callable[[Path], Iterator[ImportItem]]
+Reader = Callable[[Path, ReadContext], Iterator[ImportItem]]
 
 READERS: dict[SourceName, Reader] = {
     "chatgpt": read_export,

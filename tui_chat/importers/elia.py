@@ -16,6 +16,7 @@ from tui_chat.importers.records import (
     ImportedConversation,
     ImportedMessage,
     ImportItem,
+    ReadContext,
     from_iso,
 )
 from tui_chat.importers.sqlite_source import open_database_of
@@ -30,14 +31,16 @@ def is_elia_database(tables: dict[str, set[str]]) -> bool:
     } <= tables.get("message", set())
 
 
-def read_elia(path: Path) -> Iterator[ImportItem]:
+def read_elia(path: Path, context: ReadContext) -> Iterator[ImportItem]:
     """Every chat of the database, archived ones included."""
     connection = open_database_of(path, is_elia_database, "Elia's")
     try:
         chats = connection.execute(
             "select id, model, title, started_at from chat order by id"
         ).fetchall()
+        context.total = len(chats)
         for chat in chats:
+            context.done += 1
             source_id = f"{chat['id']}@{chat['started_at']}"
             try:
                 yield _chat(connection, chat, source_id)

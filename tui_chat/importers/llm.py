@@ -19,6 +19,7 @@ from tui_chat.importers.records import (
     ImportedConversation,
     ImportedMessage,
     ImportItem,
+    ReadContext,
     from_iso,
 )
 from tui_chat.importers.sqlite_source import open_database_of, table_columns
@@ -31,24 +32,30 @@ def is_llm_database(tables: dict[str, set[str]]) -> bool:
     return old or new
 
 
-def read_llm(path: Path) -> Iterator[ImportItem]:
+def read_llm(path: Path, context: ReadContext) -> Iterator[ImportItem]:
     """Every thread (0.36) and every old-style conversation of the database."""
     connection = open_database_of(path, is_llm_database, "llm's")
     try:
         tables = table_columns(connection)
-        if "threads" in tables and "turns" in tables:
-            yield from _threads(connection)
-        if "responses" in tables and "conversations" in tables:
-            yield from _old_conversations(connection)
+        new = "threads" in tables and "turns" in tables
+        old = "responses" in tables and "conversations" in tables
+        for table, present in (("threads", new), ("conversations", old)):
+            if present:
+                context.total += connection.execute(f"select count(*) from {table}").fetchone()[0]
+        if new:
+            yield from _threads(connection, context)
+        if old:
+            yield from _old_conversations(connection, context)
     finally:
         connection.close()
 
 
-def _threads(connection: sqlite3.Connection) -> Iterator[ImportItem]:
+def _threads(connection: sqlite3.Connection, context: ReadContext) -> Iterator[ImportItem]:
     threads = connection.execute(
         "select id, name, tip_message_hash, datetime_utc from threads order by datetime_utc"
     ).fetchall()
     for thread in threads:
+        context.done += 1
         try:
             yield _thread(connection, thread)
         except (sqlite3.Error, ValueError, TypeError) as error:
@@ -157,9 +164,12 @@ def _fragment_text(connection: sqlite3.Connection, part_id: int) -> str:
     return "".join(row[0] or "" for row in rows)
 
 
-def _old_conversations(connection: sqlite3.Connection) -> Iterator[ImportItem]:
+def _old_conversations(
+    connection: sqlite3.Connection, context: ReadContext
+) -> Iterator[ImportItem]:
     conversations = connection.execute("select id, name, model from conversations").fetchall()
     for row in conversations:
+        context.done += 1
         try:
             yield _old_conversation(connection, row)
         except (sqlite3.Error, ValueError, TypeError) as error:

@@ -21,6 +21,7 @@ from tui_chat.importers.records import (
     ImportedConversation,
     ImportedMessage,
     ImportItem,
+    ReadContext,
 )
 from tui_chat.importers.sqlite_source import open_database_of
 
@@ -33,13 +34,17 @@ def is_oterm_database(tables: dict[str, set[str]]) -> bool:
     } <= tables.get("message", set())
 
 
-def read_oterm(path: Path) -> Iterator[ImportItem]:
+def read_oterm(path: Path, context: ReadContext) -> Iterator[ImportItem]:
     """Every chat of the database."""
     modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0)
     connection = open_database_of(path, is_oterm_database, "oterm's")
     try:
-        chats = connection.execute("select id, name, model, system from chat order by id")
-        for chat in chats.fetchall():
+        chats = connection.execute(
+            "select id, name, model, system from chat order by id"
+        ).fetchall()
+        context.total = len(chats)
+        for chat in chats:
+            context.done += 1
             source_id = str(chat["id"])
             try:
                 yield _chat(connection, chat, source_id, modified)

@@ -115,6 +115,22 @@ class ImportedConversation:
         return next((m.created for m in reversed(self.messages) if m.created), None)
 
 
+@dataclass
+class ReadContext:
+    """What a reader is told and tells while it reads: how far it is through its source
+    (bytes of an export, rows, files) for the progress bar (`total` set once, `done` moved as
+    it goes), and the versions of this source's conversations already imported, so a reader
+    whose source says cheaply that a conversation is unchanged can skip building it."""
+
+    done: int = 0
+    total: int = 0
+    known_versions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def fraction(self) -> float | None:
+        return min(self.done / self.total, 1.0) if self.total > 0 else None
+
+
 @dataclass(frozen=True)
 class BrokenConversation:
     """A conversation the source holds but that could not be read; the others go on."""
@@ -124,7 +140,24 @@ class BrokenConversation:
     reason: str
 
 
-ImportItem = ImportedConversation | BrokenConversation
+# A fork's source id is its conversation's, this, and what tells the fork apart.
+FORK_SEPARATOR = "#fork:"
+
+
+def fork_source_id(parent: str, tail: str) -> str:
+    """The source id of a fork of conversation `parent` (ChatGPT's abandoned branches)."""
+    return f"{parent}{FORK_SEPARATOR}{tail}"
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """A conversation the source says has not changed since it was imported at this version
+    (nor have any forks of it): nothing to build, nothing to write."""
+
+    source_id: str
+
+
+ImportItem = ImportedConversation | BrokenConversation | Unchanged
 
 
 def from_timestamp(value: object) -> datetime | None:

@@ -9,25 +9,33 @@ fails (a broken source row, a disk error on its file) is reported and the others
 
 from __future__ import annotations
 
+import re
 import tomllib
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui_chat.domain.conversation import new_conversation_id
 from tui_chat.importers.records import (
+    FORK_SEPARATOR,
     SOURCE_ID_KEY,
     SOURCE_KEY,
     SOURCE_VERSION_KEY,
     BrokenConversation,
     ImportedConversation,
     ImportItem,
+    ReadContext,
+    Unchanged,
 )
 from tui_chat.storage.errors import ConversationFileError, ConversationNotFound, StorageError
 from tui_chat.storage.index import SUFFIX
 from tui_chat.storage.store import ConversationStore
 
 _MESSAGES_TABLE = b"\n[[messages]]"
+_HEAD_BYTES = 4096
+# The three provenance lines of a file's head, as the writer writes them (one line each).
+_SOURCE_LINES = re.compile(rb"^source(?:_id|_version)? = .*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -67,14 +75,15 @@ def imported_sources(folder: Path) -> dict[tuple[str, str], _Known]:
         return known
     for path in folder.glob(f"*{SUFFIX}"):
         try:
-            data = path.read_bytes()
+            head = _head(path)
         except OSError:
             continue
-        # The writer puts every top-level key before the first message: parsing that head
-        # is enough, and much cheaper than the whole file.
-        head = data.split(_MESSAGES_TABLE, 1)[0]
+        # The writer puts every top-level key before the first message, each on one line:
+        # parsing those lines of the head is enough, and much cheaper than the whole head.
+        # A system prompt that holds such a line too makes more than three: parse it all.
+        lines = _SOURCE_LINES.findall(head)
         try:
-            header = tomllib.loads(head.decode("utf-8-sig"))
+            header = tomllib.loads((b"\n".join(lines) if len(lines) <= 3 else head).decode())
         except (tomllib.TOMLDecodeError, UnicodeDecodeError):
             continue  # a broken file is the list's to report; it is never ours to touch
         source, source_id = header.get(SOURCE_KEY), header.get(SOURCE_ID_KEY)
@@ -84,6 +93,19 @@ def imported_sources(folder: Path) -> dict[tuple[str, str], _Known]:
                 path.stem, version if isinstance(version, str) else ""
             )
     return known
+
+
+def _head(path: Path) -> bytes:
+    """A file's top-level keys: the bytes before its first message. Most heads fit in the
+    first few KB; a long system prompt makes one read on."""
+    with path.open("rb") as handle:
+        data = handle.read(_HEAD_BYTES)
+        while _MESSAGES_TABLE not in data:
+            more = handle.read(_HEAD_BYTES)
+            if not more:
+                break
+            data += more
+    return data.split(_MESSAGES_TABLE, 1)[0]
 
 
 class Importer:
@@ -97,16 +119,46 @@ class Importer:
         self.summary = ImportSummary()
         self._known = imported_sources(store.folder)
         self._taken: set[str] = set()
+        self._forks: Counter[tuple[str, str]] | None = None
 
-    def run(self, items: Iterable[ImportItem], on_item: Callable[[], None] | None = None) -> None:
-        """Apply every item; `on_item` is called after each (for a progress bar)."""
-        for item in items:
-            if isinstance(item, BrokenConversation):
-                self.summary.failed.append(item)
-            else:
-                self._apply(item)
-            if on_item is not None:
-                on_item()
+    def context_for(self, source: str) -> ReadContext:
+        """What a reader of `source` is told: the versions of its conversations imported."""
+        return ReadContext(
+            known_versions={
+                sid: k.version for (src, sid), k in self._known.items() if src == source
+            }
+        )
+
+    def _forks_known(self, source: str, source_id: str) -> int:
+        if self._forks is None:
+            self._forks = Counter(
+                (src, sid.split(FORK_SEPARATOR, 1)[0])
+                for src, sid in self._known
+                if FORK_SEPARATOR in sid
+            )
+        return self._forks[(source, source_id)]
+
+    def run(
+        self,
+        source: str,
+        items: Iterable[ImportItem],
+        on_item: Callable[[], None] | None = None,
+    ) -> None:
+        """Apply every item read from `source`; `on_item` is called after each (for a
+        progress bar)."""
+        try:
+            for item in items:
+                if isinstance(item, BrokenConversation):
+                    self.summary.failed.append(item)
+                elif isinstance(item, Unchanged):
+                    self.summary.present += 1 + self._forks_known(source, item.source_id)
+                else:
+                    self._apply(item)
+                if on_item is not None:
+                    on_item()
+        finally:
+            if self.summary.imported and not self.dry_run:
+                self.store.sync()  # what was written is kept, even when the source failed later
 
     def _apply(self, item: ImportedConversation) -> None:
         known = self._known.get((item.source, item.source_id))
@@ -127,7 +179,7 @@ class Importer:
             conversation.id = new_conversation_id(conversation.created)
         self._taken.add(conversation.id)
         if not self.dry_run:
-            self.store.save(conversation)
+            self.store.add_new(conversation)
         self._known[(item.source, item.source_id)] = _Known(conversation.id, item.version)
         self.summary.imported.append(
             Done(item.source_id, conversation.id, item.title, len(conversation.messages))
