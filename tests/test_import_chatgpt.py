@@ -417,4 +417,5 @@ def test_the_import_leaves_the_index_filled_for_the_next_start(tmp_path: Path) -
 
     lines = (data / "cache" / "index.jsonl").read_text().splitlines()
     assert json.loads(lines[0])["count"] == 5
-    assert sorted(json.loads(line)["title"] for line in lines[1:]) == [f"N{n}" for n in range(5)]
+    titles = sorted(json.loads(line)["entry"]["title"] for line in lines[1:])
+    assert titles == [f"N{n}" for n in range(5)]
