@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from import_harness import linear  # noqa: E402  (tests/ is not a package)
 
-TURNS = 20  # messages per conversation: ~20 KB each, so 10,000 make ~200 MB
+TURNS = 16  # messages per conversation: ~20 KB each, so 10,000 make ~200 MB
 PARAGRAPH = (
     "Here is a paragraph of an ordinary answer, with `code`, **bold**, a list and some CJK 雪\n"
     "and an emoji 🎉 so the text is not pure ASCII; it goes on for a while.\n"
