@@ -292,7 +292,7 @@ def test_one_broken_conversation_does_not_stop_the_others(tmp_path: Path) -> Non
     assert run.code == 1
     assert sorted(by_title(data)) == ["First", "Third"]
     assert "2 imported" in run.out and "1 failed" in run.out
-    assert "“No mapping” (c-bad)" in run.out
+    assert "failed: “No mapping” (c-bad): it has no 'mapping' field" in run.out
 
 
 def test_json_summary_for_scripts(tmp_path: Path) -> None:

@@ -132,8 +132,10 @@ def _conversation_items(
     title = raw.get("title") if isinstance(raw.get("title"), str) else ""
     try:
         yield from _Tree(raw, source_id, title or "", images).conversations()
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        yield BrokenConversation(source_id, title or "", f"unexpected shape ({error!r})")
+    except KeyError as error:
+        yield BrokenConversation(source_id, title or "", f"it has no {error.args[0]!r} field")
+    except (TypeError, ValueError, AttributeError) as error:
+        yield BrokenConversation(source_id, title or "", f"it is not shaped as expected ({error})")
 
 
 class _Tree:

@@ -12,14 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tui_chat.importers.records import (
-    BrokenConversation,
     ImportedConversation,
     ImportedMessage,
     ImportItem,
     ReadContext,
     from_iso,
 )
-from tui_chat.importers.sqlite_source import open_database_of
+from tui_chat.importers.sqlite_source import conversations_of_rows, open_database_of
 
 
 def is_elia_database(tables: dict[str, set[str]]) -> bool:
@@ -38,14 +37,13 @@ def read_elia(path: Path, context: ReadContext) -> Iterator[ImportItem]:
         chats = connection.execute(
             "select id, model, title, started_at from chat order by id"
         ).fetchall()
-        context.total = len(chats)
-        for chat in chats:
-            context.done += 1
-            source_id = f"{chat['id']}@{chat['started_at']}"
-            try:
-                yield _chat(connection, chat, source_id)
-            except (sqlite3.Error, ValueError, TypeError) as error:
-                yield BrokenConversation(source_id, chat["title"] or "", str(error))
+        yield from conversations_of_rows(
+            chats,
+            context,
+            lambda chat, source_id: _chat(connection, chat, source_id),
+            source_id=lambda chat: f"{chat['id']}@{chat['started_at']}",
+            title_column="title",
+        )
     finally:
         connection.close()
 

@@ -15,14 +15,17 @@ from datetime import datetime
 from pathlib import Path
 
 from tui_chat.importers.records import (
-    BrokenConversation,
     ImportedConversation,
     ImportedMessage,
     ImportItem,
     ReadContext,
     from_iso,
 )
-from tui_chat.importers.sqlite_source import open_database_of, table_columns
+from tui_chat.importers.sqlite_source import (
+    conversations_of_rows,
+    open_database_of,
+    table_columns,
+)
 
 
 def is_llm_database(tables: dict[str, set[str]]) -> bool:
@@ -37,29 +40,30 @@ def read_llm(path: Path, context: ReadContext) -> Iterator[ImportItem]:
     connection = open_database_of(path, is_llm_database, "llm's")
     try:
         tables = table_columns(connection)
-        new = "threads" in tables and "turns" in tables
-        old = "responses" in tables and "conversations" in tables
-        for table, present in (("threads", new), ("conversations", old)):
-            if present:
-                context.total += connection.execute(f"select count(*) from {table}").fetchone()[0]
-        if new:
-            yield from _threads(connection, context)
-        if old:
-            yield from _old_conversations(connection, context)
+        if "threads" in tables and "turns" in tables:
+            threads = connection.execute(
+                "select id, name, tip_message_hash, datetime_utc from threads order by datetime_utc"
+            ).fetchall()
+            yield from conversations_of_rows(
+                threads,
+                context,
+                lambda thread, _: _thread(connection, thread),
+                source_id=lambda thread: thread["id"],
+                title_column="name",
+            )
+        if "responses" in tables and "conversations" in tables:
+            conversations = connection.execute(
+                "select id, name, model from conversations"
+            ).fetchall()
+            yield from conversations_of_rows(
+                conversations,
+                context,
+                lambda row, _: _old_conversation(connection, row),
+                source_id=lambda row: row["id"],
+                title_column="name",
+            )
     finally:
         connection.close()
-
-
-def _threads(connection: sqlite3.Connection, context: ReadContext) -> Iterator[ImportItem]:
-    threads = connection.execute(
-        "select id, name, tip_message_hash, datetime_utc from threads order by datetime_utc"
-    ).fetchall()
-    for thread in threads:
-        context.done += 1
-        try:
-            yield _thread(connection, thread)
-        except (sqlite3.Error, ValueError, TypeError) as error:
-            yield BrokenConversation(thread["id"], thread["name"] or "", str(error))
 
 
 def _thread(connection: sqlite3.Connection, thread: sqlite3.Row) -> ImportedConversation:
@@ -162,18 +166,6 @@ def _fragment_text(connection: sqlite3.Connection, part_id: int) -> str:
     except sqlite3.OperationalError:
         return ""
     return "".join(row[0] or "" for row in rows)
-
-
-def _old_conversations(
-    connection: sqlite3.Connection, context: ReadContext
-) -> Iterator[ImportItem]:
-    conversations = connection.execute("select id, name, model from conversations").fetchall()
-    for row in conversations:
-        context.done += 1
-        try:
-            yield _old_conversation(connection, row)
-        except (sqlite3.Error, ValueError, TypeError) as error:
-            yield BrokenConversation(row["id"], row["name"] or "", str(error))
 
 
 def _old_conversation(connection: sqlite3.Connection, row: sqlite3.Row) -> ImportedConversation:

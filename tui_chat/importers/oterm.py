@@ -17,13 +17,12 @@ from pathlib import Path
 
 from tui_chat.domain.conversation import Role
 from tui_chat.importers.records import (
-    BrokenConversation,
     ImportedConversation,
     ImportedMessage,
     ImportItem,
     ReadContext,
 )
-from tui_chat.importers.sqlite_source import open_database_of
+from tui_chat.importers.sqlite_source import conversations_of_rows, open_database_of
 
 
 def is_oterm_database(tables: dict[str, set[str]]) -> bool:
@@ -42,14 +41,13 @@ def read_oterm(path: Path, context: ReadContext) -> Iterator[ImportItem]:
         chats = connection.execute(
             "select id, name, model, system from chat order by id"
         ).fetchall()
-        context.total = len(chats)
-        for chat in chats:
-            context.done += 1
-            source_id = str(chat["id"])
-            try:
-                yield _chat(connection, chat, source_id, modified)
-            except (sqlite3.Error, ValueError, TypeError) as error:
-                yield BrokenConversation(source_id, chat["name"] or "", str(error))
+        yield from conversations_of_rows(
+            chats,
+            context,
+            lambda chat, source_id: _chat(connection, chat, source_id, modified),
+            source_id=lambda chat: str(chat["id"]),
+            title_column="name",
+        )
     finally:
         connection.close()
 

@@ -1,13 +1,20 @@
-"""Opening another program's SQLite database without any chance of changing it."""
+"""Another program's SQLite database: opened without any chance of changing it, and read one
+conversation per row."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
-from tui_chat.importers.records import SourceError
+from tui_chat.importers.records import (
+    BrokenConversation,
+    ImportedConversation,
+    ImportItem,
+    ReadContext,
+    SourceError,
+)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -54,3 +61,24 @@ def open_database_of(
         connection.close()
         raise SourceError(f"{path} is not {whose} database: its tables are another program's.")
     return connection
+
+
+def conversations_of_rows(
+    rows: Sequence[sqlite3.Row],
+    context: ReadContext,
+    build: Callable[[sqlite3.Row, str], ImportedConversation],
+    *,
+    source_id: Callable[[sqlite3.Row], str],
+    title_column: str,
+) -> Iterator[ImportItem]:
+    """One conversation per row (a chat, a thread), made by `build(row, its source id)`. A row
+    that cannot be made into one (a missing message, bad JSON) is reported as broken, with its
+    title from `title_column`, and the others go on."""
+    context.total += len(rows)
+    for row in rows:
+        context.done += 1
+        row_id = source_id(row)
+        try:
+            yield build(row, row_id)
+        except (sqlite3.Error, ValueError, TypeError) as error:
+            yield BrokenConversation(row_id, row[title_column] or "", str(error))
