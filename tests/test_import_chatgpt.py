@@ -419,3 +419,21 @@ def test_the_import_leaves_the_index_filled_for_the_next_start(tmp_path: Path) -
     assert json.loads(lines[0])["count"] == 5
     titles = sorted(json.loads(line)["entry"]["title"] for line in lines[1:])
     assert titles == [f"N{n}" for n in range(5)]
+
+
+def test_an_export_cut_short_keeps_what_came_before_and_says_both(tmp_path: Path) -> None:
+    export = write_export(
+        tmp_path / "c.json", [linear("c-1", "Whole", ["q", "a"]), linear("c-2", "Cut", ["q"])]
+    )
+    text = export.read_text()
+    export.write_text(text[: text.index('"c-2"')])
+    data = tmp_path / "data"
+
+    run = run_import(data, str(export), "--json")
+
+    assert run.code == 1
+    assert "is not complete JSON: it ends after 1 conversation;" in run.err
+    assert [d["title"] for d in json.loads(run.out)["imported"]] == ["Whole"]
+    assert list(by_title(data)) == ["Whole"]
+    lines = (data / "cache" / "index.jsonl").read_text().splitlines()
+    assert json.loads(lines[0])["count"] == 1  # listed for the next start, --json or not

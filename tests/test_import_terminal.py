@@ -33,7 +33,7 @@ def test_a_long_import_shows_a_progress_bar_then_the_summary(tmp_path: Path) -> 
     )
 
     child.expect(r"Importing ▕[█░]+▏ +\d+%  [\d,]+ conversations")
-    child.expect("1500 conversations read; 1500 imported")
+    child.expect("1,500 conversations read; 1,500 imported")
     child.expect(pexpect.EOF)
     child.close()
 

@@ -31,6 +31,7 @@ from tui_chat.importers.records import (
     ReadContext,
     SourceError,
     Unchanged,
+    conversations,
     fork_source_id,
     from_timestamp,
 )
@@ -101,11 +102,11 @@ def read_export(path: Path, context: ReadContext) -> Iterator[ImportItem]:
             reason = _short(error)
             if "premature EOF" in reason or "Incomplete JSON" in reason:  # a file cut short
                 raise SourceError(
-                    f"{path} is not complete JSON: it ends after {count} conversations; "
+                    f"{path} is not complete JSON: it ends after {conversations(count)}; "
                     "download the export again."
                 ) from None
             raise SourceError(
-                f"{path} is not a ChatGPT export's JSON ({reason}, after {count} conversations)."
+                f"{path} is not a ChatGPT export's JSON ({reason}, after {conversations(count)})."
             ) from None
         except (zipfile.BadZipFile, EOFError, OSError) as error:
             raise SourceError(f"{path} cannot be read to its end ({error}).") from None

@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import TextIO
 
 from tui_chat.importers.detect import READERS, detect_source
-from tui_chat.importers.records import ImportItem, ReadContext, SourceError, SourceName
+from tui_chat.importers.records import (
+    ImportItem,
+    ReadContext,
+    SourceError,
+    SourceName,
+    conversations,
+)
 from tui_chat.importers.run import Done, Importer, ImportSummary
 from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.storage.store import ConversationStore
@@ -41,44 +47,51 @@ class ImportRequest:
 def run_import(request: ImportRequest, store: ConversationStore, out: TextIO, err: TextIO) -> int:
     """Import, print the summary (or JSON), and return the exit code."""
     try:
+        if not request.path.exists():
+            raise SourceError(f"{request.path} does not exist.")
         source, path = (
             (request.source, request.path)
             if request.source is not None
             else detect_source(request.path)
         )
-        if not request.path.exists():
-            raise SourceError(f"{request.path} does not exist.")
-        importer = Importer(store, profile=request.profile, dry_run=request.dry_run)
-        read = importer.context_for(source)
-        bar = _ProgressBar(err, read) if err.isatty() and not request.as_json else None
-        items: Iterator[ImportItem] = READERS[source](path, read)
-        try:
-            importer.run(source, items, bar.step if bar else None)
-        finally:
-            if bar is not None:
-                bar.clear()
     except SourceError as error:
         print(f"tui-chat: {sanitize_for_terminal(str(error))}", file=err)
         return EXIT_FAILED
+    importer = Importer(store, profile=request.profile, dry_run=request.dry_run)
+    read = importer.context_for(source)
+    bar = _ProgressBar(err, read) if err.isatty() and not request.as_json else None
+    items: Iterator[ImportItem] = READERS[source](path, read)
+    failure: SourceError | None = None
+    try:
+        importer.run(source, items, bar.step if bar else None)
+    except SourceError as error:
+        failure = error  # a source cut short: what came before it is in, and said so below
+    finally:
+        if bar is not None:
+            bar.clear()
+    if failure is not None:
+        print(f"tui-chat: {sanitize_for_terminal(str(failure))}", file=err)
     summary = importer.summary
-    if not request.as_json and not request.dry_run and (summary.imported or summary.updated):
-        # The import updates the index, so the next start lists everything at once.
+    if failure is not None and not summary.seen:
+        return EXIT_FAILED
+    if not request.dry_run and (summary.imported or summary.updated):
+        # Listing records the new files in the index, so the next start lists them at once.
         store.list_entries()
     if request.as_json:
         out.write(json.dumps(_as_json(source, request.dry_run, summary), indent=2) + "\n")
     else:
         out.write(describe(source, request.dry_run, summary))
-    return EXIT_FAILED if summary.failed else EXIT_OK
+    return EXIT_FAILED if summary.failed or failure is not None else EXIT_OK
 
 
 def describe(source: str, dry_run: bool, summary: ImportSummary) -> str:
     """The summary a person reads: counts, then each failure with its reason."""
     would = "would be " if dry_run else ""
     lines = [
-        f"From {source}: {summary.seen} conversations read; "
-        f"{len(summary.imported)} {would}imported, {len(summary.updated)} {would}updated "
-        f"({sum(d.new_messages for d in summary.updated)} new messages), "
-        f"{summary.present} already present, {len(summary.failed)} failed."
+        f"From {source}: {conversations(summary.seen)} read; "
+        f"{len(summary.imported):,} {would}imported, {len(summary.updated):,} {would}updated "
+        f"({sum(d.new_messages for d in summary.updated):,} new messages), "
+        f"{summary.present:,} already present, {len(summary.failed):,} failed."
     ]
     for failure in summary.failed:
         name = f"“{_inert(failure.title)}” ({_inert(failure.source_id)})"
@@ -135,7 +148,7 @@ class _ProgressBar:
         fraction = self.read.fraction or 0.0
         filled = round(fraction * _BAR_CELLS)
         bar = "█" * filled + "░" * (_BAR_CELLS - filled)
-        self.err.write(f"\r\x1b[2KImporting ▕{bar}▏ {fraction:4.0%}  {self.count:,} conversations")
+        self.err.write(f"\r\x1b[2KImporting ▕{bar}▏ {fraction:4.0%}  {conversations(self.count)}")
         self.err.flush()
 
     def clear(self) -> None:

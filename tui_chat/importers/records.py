@@ -160,6 +160,11 @@ class Unchanged:
 ImportItem = ImportedConversation | BrokenConversation | Unchanged
 
 
+def conversations(count: int) -> str:
+    """'1 conversation', '2,000 conversations': how the importers' sentences count."""
+    return f"{count:,} conversation{'' if count == 1 else 's'}"
+
+
 def from_timestamp(value: object) -> datetime | None:
     """A UTC time from seconds since the epoch (ChatGPT, llm), None when absent or nonsense."""
     if isinstance(value, bool) or not isinstance(value, int | float):
