@@ -437,3 +437,14 @@ def test_an_export_cut_short_keeps_what_came_before_and_says_both(tmp_path: Path
     assert list(by_title(data)) == ["Whole"]
     lines = (data / "cache" / "index.jsonl").read_text().splitlines()
     assert json.loads(lines[0])["count"] == 1  # listed for the next start, --json or not
+
+
+def test_an_unzipped_export_folder_is_found_by_its_conversations_json(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    write_export(folder / "conversations.json", [linear("c-1", "Unzipped", ["q", "a"])])
+
+    run = run_import(tmp_path / "data", str(folder))
+
+    assert run.code == 0 and run.out.startswith("From chatgpt: 1 conversation read; 1 imported")
+    assert list(by_title(tmp_path / "data")) == ["Unzipped"]
