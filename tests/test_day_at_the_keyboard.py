@@ -199,9 +199,7 @@ def test_a_day_at_the_keyboard(
     assert KEY not in day.session.raw.decode("utf-8", "replace")
 
 
-def _walk_the_day(
-    day: Day, tmp_path: Path, server: FakeOpenAIServer, env: dict[str, str]
-) -> None:
+def _walk_the_day(day: Day, tmp_path: Path, server: FakeOpenAIServer, env: dict[str, str]) -> None:
     # Morning: the list is there, its top (the pinned one) is open and marked in the list
     # while the composer has the focus.
     day.wait_text(f"Conversations ({CONVERSATIONS})")
@@ -225,8 +223,10 @@ def _walk_the_day(
     assert len(server.chat_requests) == 1, "alt+Enter or ctrl+j sent the message"
     day.keys("\r")
     day.wait_file(
-        lambda f: f[pinned_id]["messages"][-2]["content"] == "first line\nsecond line\nthird line"
-        and f[pinned_id]["messages"][-1].get("finish_reason") == "stop",
+        lambda f: (
+            f[pinned_id]["messages"][-2]["content"] == "first line\nsecond line\nthird line"
+            and f[pinned_id]["messages"][-1].get("finish_reason") == "stop"
+        ),
         "the three-line message and its reply saved",
     )
 
@@ -387,8 +387,10 @@ def _walk_the_day(
     # ctrl+r regenerates it.
     day.keys("\x12")
     day.wait_file(
-        lambda f: f[stopped]["messages"][-1].get("finish_reason") == "stop"
-        and f[stopped]["messages"][-1]["content"] == "You said: tell me a long story",
+        lambda f: (
+            f[stopped]["messages"][-1].get("finish_reason") == "stop"
+            and f[stopped]["messages"][-1]["content"] == "You said: tell me a long story"
+        ),
         "the regenerated reply",
     )
 

@@ -15,8 +15,9 @@ ALLOWED = {
     "export": {"domain"},
     "engine": {"config", "domain"},
     "flow": {"domain", "engine", "storage"},
+    "importers": {"domain", "paths", "sanitize", "storage"},
     "ui": {"config", "domain", "engine", "export", "flow", "paths", "sanitize", "storage"},
-    "cli": {"config", "export", "paths", "sanitize", "storage", "ui"},
+    "cli": {"config", "export", "importers", "paths", "sanitize", "storage", "ui"},
     "__main__": {"cli"},
 }
 
