@@ -258,7 +258,10 @@ def _walk_the_day(day: Day, tmp_path: Path, server: FakeOpenAIServer, env: dict[
     day.wait_text("Search: 1 found")
     day.wait_text("5 hits")
     day.keys("\r")  # opens it at the first hit, the messages focused: n / N visit the hits
-    day.wait_text("You said: zebra again")
+    # "Hit 1 of" is said as the pane takes the focus. Not "You said: zebra again": that was on
+    # screen before Enter, and a Tab sent while the conversation loads would move the focus on
+    # from the pane once it lands.
+    day.wait_text("Hit 1 of")
     day.focus("Prev msg")
     day.keys("n")
     day.wait_text("Hit 2 of")
