@@ -220,8 +220,15 @@ class ConversationIndex:
     cache_file: Path
     _cached: dict[str, _Cached] = field(default_factory=dict)
     _loaded: bool = False
-    parsed_last_time: int = 0  # how many files the last `entries()` call had to parse
     last_signatures: dict[str, Signature] = field(default_factory=dict)
+    # Files the store just wrote, with the entries of what it wrote: not parsed again while
+    # their signature still matches (an import of 10,000 files would re-read them all).
+    _written: dict[str, tuple[Signature, ConversationEntry]] = field(default_factory=dict)
+
+    def note_written(self, path: Path, entry: ConversationEntry) -> None:
+        """The store wrote `entry`'s conversation to `path` just now."""
+        info = path.stat()
+        self._written[path.name] = ((info.st_mtime_ns, info.st_size, info.st_ino), entry)
 
     def entries(self, progress: Progress | None = None) -> list[ConversationEntry]:
         """All entries, pinned first then most recent; writes the cache when it changed.
@@ -243,17 +250,24 @@ class ConversationIndex:
                 stale.append((name, signature))
             else:
                 seen[name] = cached
-        for parsed, (name, signature) in enumerate(stale, start=1):
+        written, self._written = self._written, {}
+        parsed = 0
+        for name, signature in stale:
             checked_ns = time.time_ns()
+            known = written.get(name)
+            if known is not None and known[0] == signature:
+                # Checked now, like a parse: one written within RACY_SECONDS of now is parsed
+                # again next time, as any other.
+                seen[name] = _Cached(signature, checked_ns, known[1])
+                continue
             seen[name] = _Cached(signature, checked_ns, entry_from_file(self.folder / name))
+            parsed += 1
             if progress is not None and parsed % PROGRESS_EVERY == 0:
                 progress(parsed, len(stale))
-        parsed = len(stale)
-        dirty = dirty or parsed > 0
+        dirty = dirty or bool(stale)
         if set(seen) != set(self._cached):
             dirty = True
         self._cached = dict(_in_list_order(seen.items()))
-        self.parsed_last_time = parsed
         self.last_signatures = {name: cached.signature for name, cached in seen.items()}
         if dirty:
             self._write_cache()

@@ -23,6 +23,8 @@ _COMPACT_ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\
 # Characters TOML does not allow raw in basic strings (tab is allowed; newline only in multi-line).
 _CONTROL = frozenset(chr(i) for i in range(32)) | {"\x7f"}
 _CONTROL_BUT_TAB_NEWLINE = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+# What a one-line basic string must escape: with none of it, the text is written as it is.
+_NEEDS_ESCAPE_ON_ONE_LINE = re.compile('[\\\\"\x00-\x08\x0a-\x1f\x7f]')
 
 
 def conversation_to_toml(conv: Conversation) -> str:
@@ -60,6 +62,7 @@ def _message_lines(message: Message) -> Iterator[str]:
         yield f"cost_usd = {_float(message.cost_usd)}"
     if message.error is not None:
         yield f"error = {_string(message.error)}"
+    yield from _thinking_lines(message)
     extra = {k: v for k, v in message.extra.items() if k not in MESSAGE_KEYS}
     literals = {k: v for k, v in extra.items() if not _is_table(v) and not _is_table_array(v)}
     tables = {k: v for k, v in extra.items() if k not in literals}
@@ -70,6 +73,18 @@ def _message_lines(message: Message) -> Iterator[str]:
         yield "[messages.usage]"
         yield from _usage_lines(message.usage)
     yield from _tables(tables, ("messages",))
+
+
+def _thinking_lines(message: Message) -> Iterator[str]:
+    """The model's thinking, after the answer: a reader of the file meets the answer first, and
+    the thought reads as the model wrote it, one line per line."""
+    if not message.thinking:
+        return
+    yield f"thinking = {_string(message.thinking, multiline=True)}"
+    if message.thinking_seconds is not None:
+        yield f"thinking_seconds = {_float(message.thinking_seconds)}"
+    if message.thinking_tokens is not None:
+        yield f"thinking_tokens = {int(message.thinking_tokens)}"
 
 
 def _usage_lines(usage: Usage) -> Iterator[str]:
@@ -206,6 +221,10 @@ def _basic(text: str) -> str:
 
 
 def _escape(text: str, *, multiline: bool) -> str:
+    if _NEEDS_ESCAPE_ON_ONE_LINE.search(text) is None:
+        # One regex scan instead of a Python step per character: an import writes thousands of
+        # one-line messages and titles.
+        return text
     out: list[str] = []
     last = len(text) - 1
     for index, char in enumerate(text):
