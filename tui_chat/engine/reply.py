@@ -17,10 +17,12 @@ from tui_chat.engine.events import (
     StreamEvent,
     StreamFailed,
     TextDelta,
+    ToolCallDelta,
     UsageReport,
 )
 from tui_chat.engine.prices import PriceBook
 from tui_chat.engine.tokens import TokenCounter
+from tui_chat.engine.tool_calls import ToolCallAssembler
 
 MIN_SPEED_SPAN = 0.5  # seconds of streaming before a speed is worth showing
 
@@ -60,6 +62,7 @@ class ReplyRecorder:
         self._ended_at: float | None = None
         self.reasoning_chars = 0
         self.served_model: str | None = None
+        self._tool_calls = ToolCallAssembler(message.tool_calls)
 
     # --- events ----------------------------------------------------------------------------
 
@@ -76,6 +79,11 @@ class ReplyRecorder:
             if self._first_text_at is None:
                 self._first_text_at = self._clock()
             self.reasoning_chars += len(event.text)
+        elif isinstance(event, ToolCallDelta):
+            if self._first_text_at is None:
+                self._first_text_at = self._clock()
+            self._tool_calls.add(event)
+            self._count.feed(event.arguments)  # generated, and billed, as the text is
         elif isinstance(event, UsageReport):
             self._usage = event.usage
             self._note_model(event.model)

@@ -45,7 +45,11 @@ MESSAGE_KEYS = (
     "cost_usd",
     "error",
     "usage",
+    "tool_call_id",
+    "tool_calls",
 )
+# One `[[messages.tool_calls]]` table per call an assistant message asked for.
+TOOL_CALL_KEYS = ("id", "name", "arguments", "status", "seconds")
 USAGE_KEYS = (
     "prompt_tokens",
     "completion_tokens",
@@ -53,4 +57,4 @@ USAGE_KEYS = (
     "reasoning_tokens",
     "estimated",
 )
-ROLES: tuple[Role, ...] = ("user", "assistant", "system")
+ROLES: tuple[Role, ...] = ("user", "assistant", "system", "tool")

@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any, cast
 
 from tui_chat.domain.conversation import Conversation, Message, Role, Usage
+from tui_chat.domain.tools import TOOL_CALL_STATUSES, ToolCall, ToolCallStatus
 from tui_chat.storage.errors import ConversationFileError
 from tui_chat.storage.toml_format import (
     CONVERSATION_KEYS,
     MESSAGE_KEYS,
     ROLES,
     SCHEMA,
+    TOOL_CALL_KEYS,
     USAGE_KEYS,
 )
 
@@ -110,7 +112,8 @@ class _Reader:
         if role not in ROLES:
             raise self.error(
                 "role",
-                f"message {index + 1} has role {role!r}; it should be user, assistant or system",
+                f"message {index + 1} has role {role!r}; it should be user, assistant, system"
+                " or tool",
                 index,
             )
         if "content" not in raw:
@@ -128,7 +131,36 @@ class _Reader:
             usage=self.usage(index, raw.get("usage")),
             error=self.typed(raw, "error", str, None, index),
             extra={k: v for k, v in raw.items() if k not in MESSAGE_KEYS},
+            tool_calls=self.tool_calls(index, raw.get("tool_calls", [])),
+            tool_call_id=self.typed(raw, "tool_call_id", str, None, index),
         )
+
+    def tool_calls(self, index: int, raw: object) -> list[ToolCall]:
+        if not isinstance(raw, list) or not all(isinstance(call, dict) for call in raw):
+            raise self.error("tool_calls", "'tool_calls' should be [[messages.tool_calls]]", index)
+        calls = []
+        for call in raw:
+            status = self.typed(call, "status", str, "done", index)
+            if status not in TOOL_CALL_STATUSES:
+                raise self.error(
+                    "status", f"a tool call's status should be one of {TOOL_CALL_STATUSES}", index
+                )
+            seconds = call.get("seconds")
+            if seconds is not None and (
+                isinstance(seconds, bool) or not isinstance(seconds, int | float)
+            ):
+                raise self.error("seconds", "'seconds' should be a number", index)
+            calls.append(
+                ToolCall(
+                    id=self.typed(call, "id", str, "", index),
+                    name=self.typed(call, "name", str, "", index),
+                    arguments=self.typed(call, "arguments", str, "", index),
+                    status=cast(ToolCallStatus, status),
+                    seconds=float(seconds) if seconds is not None else None,
+                    extra={k: v for k, v in call.items() if k not in TOOL_CALL_KEYS},
+                )
+            )
+        return calls
 
     def usage(self, index: int, raw: object) -> Usage | None:
         if raw is None:

@@ -10,10 +10,12 @@ from decimal import Decimal
 from typing import Any
 
 from tui_chat.domain.conversation import Conversation, Message, Usage
+from tui_chat.domain.tools import ToolCall
 from tui_chat.storage.toml_format import (
     CONVERSATION_KEYS,
     MESSAGE_KEYS,
     SCHEMA,
+    TOOL_CALL_KEYS,
     USAGE_KEYS,
 )
 
@@ -60,6 +62,8 @@ def _message_lines(message: Message) -> Iterator[str]:
         yield f"cost_usd = {_float(message.cost_usd)}"
     if message.error is not None:
         yield f"error = {_string(message.error)}"
+    if message.tool_call_id is not None:
+        yield f"tool_call_id = {_string(message.tool_call_id)}"
     extra = {k: v for k, v in message.extra.items() if k not in MESSAGE_KEYS}
     literals = {k: v for k, v in extra.items() if not _is_table(v) and not _is_table_array(v)}
     tables = {k: v for k, v in extra.items() if k not in literals}
@@ -69,7 +73,23 @@ def _message_lines(message: Message) -> Iterator[str]:
         yield ""
         yield "[messages.usage]"
         yield from _usage_lines(message.usage)
+    for call in message.tool_calls:
+        yield ""
+        yield "[[messages.tool_calls]]"
+        yield from _tool_call_lines(call)
     yield from _tables(tables, ("messages",))
+
+
+def _tool_call_lines(call: ToolCall) -> Iterator[str]:
+    yield f"id = {_string(call.id)}"
+    yield f"name = {_string(call.name)}"
+    # The JSON text as the model sent it (one line as a rule: a basic string reads fine).
+    yield f"arguments = {_string(call.arguments)}"
+    yield f"status = {_string(call.status)}"
+    if call.seconds is not None:
+        yield f"seconds = {_float(round(call.seconds, 3))}"
+    extra = {k: v for k, v in call.extra.items() if k not in TOOL_CALL_KEYS}
+    yield from _table_body(extra, ("messages", "tool_calls"))
 
 
 def _usage_lines(usage: Usage) -> Iterator[str]:

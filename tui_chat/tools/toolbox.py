@@ -6,9 +6,10 @@ import asyncio
 import json
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
-from tui_chat.config import McpServer, ToolApproval
+from tui_chat.config import McpServer, ToolApproval, save_tool_approval
 from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.tools.connection import McpConnection
 from tui_chat.tools.specs import ToolOutcome, ToolSpec
@@ -34,7 +35,11 @@ class ToolBox:
         servers: Mapping[str, McpServer],
         *,
         notice: Callable[[str], None] | None = None,
+        config_path: Path | None = None,
     ) -> None:
+        """`notice`: told one sentence per server that fails; `config_path`: where "always"
+        approvals are saved (None: they hold for this session only)."""
+        self._config_path = config_path
         self._servers = {name: s for name, s in servers.items() if s.enabled}
         self._notice = notice or (lambda sentence: None)
         self._connections: dict[str, McpConnection] = {}
@@ -71,9 +76,21 @@ class ToolBox:
             return "always"
         return self._servers[spec.server].approval(spec.name)
 
-    def allow_always(self, spec: ToolSpec) -> None:
-        """Run `spec` unasked from now on in this session (the caller saves it to config)."""
+    async def allow_always(self, spec: ToolSpec) -> None:
+        """Run `spec` unasked from now on, saved to config.toml (said through `notice` when the
+        file cannot take it: it then holds for this session)."""
         self._always.add((spec.server, spec.name))
+        if self._config_path is None:
+            return
+        try:
+            await asyncio.to_thread(
+                save_tool_approval, self._config_path, spec.server, spec.name, "always"
+            )
+        except (OSError, ValueError) as error:
+            self._notice(
+                f"Could not save 'always' for {spec.name} in {self._config_path} ({error}); it"
+                " holds until you quit."
+            )
 
     def find(self, api_name: str) -> ToolSpec | None:
         """The tool the model calls `api_name`, if a server that is up offers it."""
