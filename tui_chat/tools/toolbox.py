@@ -41,7 +41,8 @@ class ToolBox:
         approvals are saved (None: they hold for this session only)."""
         self._config_path = config_path
         self._servers = {name: s for name, s in servers.items() if s.enabled}
-        self._notice = notice or (lambda sentence: None)
+        # Told one sentence per server that fails (the app sets it to show a notice).
+        self.notice: Callable[[str], None] = notice or (lambda sentence: None)
         self._connections: dict[str, McpConnection] = {}
         self._starting: asyncio.Task[None] | None = None
         self._told: set[str] = set()
@@ -87,7 +88,7 @@ class ToolBox:
                 save_tool_approval, self._config_path, spec.server, spec.name, "always"
             )
         except (OSError, ValueError) as error:
-            self._notice(
+            self.notice(
                 f"Could not save 'always' for {spec.name} in {self._config_path} ({error}); it"
                 " holds until you quit."
             )
@@ -132,7 +133,7 @@ class ToolBox:
         for name, connection in self._connections.items():
             if connection.problem and name not in self._told:
                 self._told.add(name)
-                self._notice(connection.problem)
+                self.notice(connection.problem)
 
     def _specs(self) -> list[ToolSpec]:
         specs: list[ToolSpec] = []

@@ -236,6 +236,13 @@ ACTIONS: tuple[Action, ...] = (
         Scope.MESSAGES,
         footer="Edit",
     ),
+    Action(
+        "messages.tool_result",
+        "toggle_tool_result",
+        "enter",
+        "show / hide the whole tool result",
+        Scope.MESSAGES,
+    ),
     Action("messages.next_hit", "next_hit", "n", "next search hit", Scope.MESSAGES),
     Action("messages.previous_hit", "previous_hit", "N", "previous search hit", Scope.MESSAGES),
     # ------------------------------------------------------------------ palette only

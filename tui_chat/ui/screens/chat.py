@@ -49,6 +49,7 @@ from tui_chat.ui.screens.chat_first_run import FirstRun, LocalServerOffers
 from tui_chat.ui.screens.chat_layout import SidebarPlacement, width_class
 from tui_chat.ui.screens.chat_listing import ConversationListing, StartUp
 from tui_chat.ui.screens.chat_search import MessageSearch
+from tui_chat.ui.screens.chat_tools import ChatTools
 from tui_chat.ui.screens.dialogs import ConfirmDialog
 from tui_chat.ui.services import Services
 from tui_chat.ui.themes import code_theme_of
@@ -109,6 +110,7 @@ class ChatScreen(
         self.start_up = StartUp()
         self.local_servers = LocalServerOffers()
         self.sidebar_placement = SidebarPlacement()
+        self.tools: ChatTools | None = None  # made on mount: it needs the app
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -140,6 +142,7 @@ class ChatScreen(
         )
 
     def on_mount(self) -> None:
+        self.tools = ChatTools(self.app, self.services.toolbox, self.action_stop_reply)
         # Before anything is drawn: Textual sets the width classes on the first resize, after
         # the first frame, which drew the sidebar 32 wide, then 26 with its rows cut.
         self.fit_width(self.app.size.width)
@@ -324,6 +327,8 @@ class ChatScreen(
             prices=services.prices,
             clock=services.clock,
             listener=self._reply_event,
+            toolbox=services.toolbox,
+            approver=self.tools.approve if self.tools is not None else None,
         )
         self.reply_worker = self.run_worker(
             self.reply_flow.run(), exclusive=True, group="reply", name="reply"
@@ -352,6 +357,8 @@ class ChatScreen(
             self._say_save_report(SaveReport(outcome=event.outcome))
         elif isinstance(event, SaveFailed):
             self._say_save_report(SaveReport(error=event.error))
+        elif self.tools is not None:
+            self.tools.flow_event(event, pane)
 
     def _reply_ended(self, event: ReplyEnded, pane: MessagePane | None) -> None:
         if self._reply_ticker is not None:

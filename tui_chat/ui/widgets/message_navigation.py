@@ -185,3 +185,19 @@ class MessageNavigation(_Base):
             self.notify("Only your own messages can be edited.", severity="warning")
             return
         self.post_message(self.EditRequested(index))
+
+    def action_toggle_tool_result(self) -> None:
+        """Show the whole result of the selected tool call, or fold it back to one line."""
+        target = self._target_message()
+        if target is None or target[1].role != "tool":
+            self.notify("Select a tool result (its ↳ line) to show or hide it.", timeout=3)
+            return
+        index = target[0]
+        block = self._blocks[index]
+        block.expanded = not block.expanded
+        block.invalidate()
+        self._follow = False
+        self._relayout(index)
+        self._ensure_visible_rendered()
+        self._scroll_to_block(index)
+        self.refresh()
