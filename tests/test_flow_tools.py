@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import tomllib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -13,6 +14,8 @@ from typing import Any
 
 import pytest
 from engine_harness import ChatHarness
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openai_server import FakeOpenAIServer, Script
 from tool_harness import time_server, tools_test_server
 
@@ -23,12 +26,15 @@ from tui_chat.engine.client import ChatClient
 from tui_chat.engine.prices import PriceBook
 from tui_chat.engine.reply import ReplyRecorder
 from tui_chat.engine.tokens import TokenCounter
+from tui_chat.export import to_json, to_markdown
 from tui_chat.flow import FlowEvent, ReplyFlow
 from tui_chat.flow.events import ToolCallChanged, ToolRoundsLimitReached
 from tui_chat.flow.send import mark_unfinished_replies
 from tui_chat.flow.tool_round import DECLINED, INTERRUPTED, MAX_ROUNDS, TOOL_OUTPUT_TOKENS, Approval
 from tui_chat.paths import AppPaths
 from tui_chat.storage.store import ConversationStore
+from tui_chat.storage.toml_read import conversation_from_toml
+from tui_chat.storage.toml_write import conversation_to_toml
 from tui_chat.tools import ToolBox, ToolSpec
 
 ASK_TIME = 'What time is it?\ncall get_current_time {"timezone": "Europe/Paris"}'
@@ -355,7 +361,7 @@ def test_tool_calls_round_trip_as_readable_toml_keeping_unknown_keys(tmp_path: P
     store.save(conversation)
     text = next(paths(tmp_path).conversations_dir.glob("*.toml")).read_text()
     assert "[[messages.tool_calls]]" in text
-    assert 'arguments = "{\\"timezone\\": \\"UTC\\"}"' in text
+    assert """arguments = '{"timezone": "UTC"}'""" in text
     assert "role = \"tool\"\ncontent = '''\n{\n  \"timezone\": \"UTC\"\n}'''" in text
     loaded = ConversationStore(paths(tmp_path)).load(conversation.id)
     assert loaded.messages[1].tool_calls == reply.tool_calls
@@ -368,3 +374,49 @@ def test_a_call_left_waiting_by_a_killed_app_opens_interrupted() -> None:
     reply.tool_calls.append(ToolCall(id="c", name="echo", arguments="{}", status="pending"))
     mark_unfinished_replies(conversation)
     assert reply.tool_calls[0].status == "interrupted"
+
+
+def conversation_with_a_tool_call() -> Conversation:
+    conversation = Conversation.new(profile="test", model="gpt-4o-mini")
+    conversation.add(Message(role="user", content="time?"))
+    reply = conversation.add(Message(role="assistant", content="", finish_reason="tool_calls"))
+    reply.tool_calls.append(
+        ToolCall("call_1", "get_current_time", '{"timezone": "UTC"}', "done", seconds=0.5)
+    )
+    conversation.add(Message(role="tool", content="# not a heading", tool_call_id="call_1"))
+    conversation.add(Message(role="assistant", content="It is noon.", finish_reason="stop"))
+    return conversation
+
+
+def test_markdown_export_shows_each_call_and_fences_its_result() -> None:
+    text = to_markdown(conversation_with_a_tool_call())
+    assert '- Called `get_current_time` with ` {"timezone": "UTC"} ` (done, 0.50 s)' in text
+    assert "## Tool result" in text
+    assert "```\n# not a heading\n```" in text  # the tool's Markdown stays inert
+
+
+def test_json_export_carries_the_calls_and_what_answers_them() -> None:
+    messages = json.loads(to_json(conversation_with_a_tool_call()))["messages"]
+    assert messages[1]["tool_calls"] == [
+        {
+            "id": "call_1",
+            "name": "get_current_time",
+            "arguments": '{"timezone": "UTC"}',
+            "status": "done",
+            "seconds": 0.5,
+        }
+    ]
+    assert messages[2]["role"] == "tool" and messages[2]["tool_call_id"] == "call_1"
+
+
+@given(arguments=st.text(), name=st.text(min_size=1))
+@settings(max_examples=150, deadline=None)
+def test_any_arguments_a_model_sends_round_trip_exactly(arguments: str, name: str) -> None:
+    conversation = Conversation(id="20261202-000000-abcd")
+    reply = conversation.add(Message(role="assistant", content="", finish_reason="tool_calls"))
+    reply.tool_calls.append(ToolCall("c", name, arguments, "done"))
+    text = conversation_to_toml(conversation)
+    loaded = conversation_from_toml(text, Path("20261202-000000-abcd.toml"))
+    clean = re.compile("[\ud800-\udfff]")
+    assert loaded.messages[0].tool_calls[0].arguments == clean.sub("\ufffd", arguments)
+    assert loaded.messages[0].tool_calls[0].name == clean.sub("\ufffd", name)

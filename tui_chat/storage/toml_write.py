@@ -83,8 +83,9 @@ def _message_lines(message: Message) -> Iterator[str]:
 def _tool_call_lines(call: ToolCall) -> Iterator[str]:
     yield f"id = {_string(call.id)}"
     yield f"name = {_string(call.name)}"
-    # The JSON text as the model sent it (one line as a rule: a basic string reads fine).
-    yield f"arguments = {_string(call.arguments)}"
+    # The JSON text as the model sent it: a literal string when it allows (JSON's quotes then
+    # read and grep as written), else a basic one.
+    yield f"arguments = {_one_line_literal(call.arguments) or _string(call.arguments)}"
     yield f"status = {_string(call.status)}"
     if call.seconds is not None:
         yield f"seconds = {_float(round(call.seconds, 3))}"
@@ -211,6 +212,14 @@ def _string(text: str, *, multiline: bool | None = None) -> str:
     if _literal_ok(text):
         return "'''\n" + text + "'''"
     return '"""\n' + _escape(text, multiline=True) + '"""'
+
+
+def _one_line_literal(text: str) -> str | None:
+    """`'text'` when a one-line literal string holds `text` exactly, else None."""
+    text = _clean(text)
+    if "'" in text or "\n" in text or _CONTROL_BUT_TAB_NEWLINE.search(text):
+        return None
+    return f"'{text}'"
 
 
 def _literal_ok(text: str) -> bool:
