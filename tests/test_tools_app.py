@@ -151,3 +151,28 @@ async def test_a_server_that_cannot_start_is_said_and_chat_goes_on(
         )
         assert "You said: hello" in pane(screen)
     assert "tools" not in openai_server.chat_requests[-1].json
+
+
+async def test_regenerate_asks_again_for_the_whole_answer_calls_included(
+    tmp_path, openai_server: FakeOpenAIServer
+) -> None:
+    app = build_app(tmp_path, openai_server, mcp_servers=[tools_test_server()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until_idle(pilot)
+        await send(pilot, 'call echo {"text": "one"}')
+        await approval_dialog(pilot)
+        await pilot.press("y")
+        screen = chat(app)
+        await wait_for(pilot, lambda: replies_done(screen, 4), what="the first answer")
+        screen.composer.focus()
+        await pilot.press("ctrl+r")
+        await approval_dialog(pilot)  # the model calls the tool again: asked again
+        await pilot.press("y")
+        await wait_for(
+            pilot,
+            lambda: replies_done(screen, 4) and len(openai_server.chat_requests) == 4,
+            what="the regenerated answer",
+        )
+        roles = [m.role for m in screen.conversation.messages]
+        assert roles == ["user", "assistant", "tool", "assistant"]
+        assert screen.conversation.messages[-1].content == "Tools said: echo: one"

@@ -431,8 +431,10 @@ class ChatScreen(
         if not messages:
             self.notify("Nothing to regenerate yet.", severity="warning")
             return
-        if messages[-1].role == "assistant":
-            messages.pop()
+        if messages[-1].role in ("assistant", "tool"):
+            # The whole last answer goes: its text, and the tool calls and results it made.
+            while messages and messages[-1].role in ("assistant", "tool"):
+                messages.pop()
             self.pane.show_conversation(self.conversation)
         if not messages or messages[-1].role != "user":
             self.notify("The last message is not a prompt; send a new one.", severity="warning")
