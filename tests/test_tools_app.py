@@ -10,6 +10,7 @@ from app_harness import (
     build_app,
     chat,
     conversation_files,
+    run_palette_command,
     send,
     visible_text,
     wait_for,
@@ -22,6 +23,7 @@ from tool_harness import exits_at_once, time_server, tools_test_server
 from tui_chat.config import load_config
 from tui_chat.ui.screens.chat import ChatScreen
 from tui_chat.ui.screens.tool_approval import ToolApprovalDialog
+from tui_chat.ui.screens.tools_list import ToolsScreen
 
 pytestmark = pytest.mark.slow  # real MCP server processes
 
@@ -176,3 +178,36 @@ async def test_regenerate_asks_again_for_the_whole_answer_calls_included(
         roles = [m.role for m in screen.conversation.messages]
         assert roles == ["user", "assistant", "tool", "assistant"]
         assert screen.conversation.messages[-1].content == "Tools said: echo: one"
+
+
+async def test_tools_palette_lists_them_and_switches_one_off_for_the_conversation(
+    tmp_path, openai_server: FakeOpenAIServer
+) -> None:
+    app = build_app(tmp_path, openai_server, mcp_servers=[time_server(), exits_at_once()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until_idle(pilot)
+        await send(pilot, "hello")  # a saved conversation to switch tools off in
+        screen = chat(app)
+        await wait_for(pilot, lambda: replies_done(screen, 2), what="the first answer")
+        await run_palette_command(pilot, "Tools", "Tools")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ToolsScreen), timeout=60, what="the list"
+        )
+        await pilot.pause()
+        shown = visible_text(app)
+        assert "time · get_current_time — Get current time in a specifi…" in shown
+        assert "time · convert_time — Convert time between timezones" in shown
+        assert "MCP server 'exits' could not start" in shown
+        await pilot.press("space")  # the first: get_current_time
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen.conversation.tools_off != [], what="switched off")
+        assert screen.conversation.tools_off == ["time/get_current_time"]
+        await send(pilot, ASK_TIME)
+        await wait_for(pilot, lambda: replies_done(screen, 6), what="the answer")
+        assert not isinstance(app.screen, ToolApprovalDialog)  # nothing was asked
+    offered = [t["function"]["name"] for t in openai_server.chat_requests[1].json["tools"]]
+    assert offered == ["convert_time"]
+    told = openai_server.chat_requests[2].json["messages"][-1]["content"]
+    assert told == "There is no tool named 'get_current_time'."
+    (saved,) = conversation_files(tmp_path).values()
+    assert saved["tools_off"] == ["time/get_current_time"]

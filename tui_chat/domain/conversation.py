@@ -152,6 +152,8 @@ class Conversation:
     tags: list[str] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Tools switched off in this conversation, as "server/tool" (see ToolSpec.key).
+    tools_off: list[str] = field(default_factory=list)
 
     @classmethod
     def new(cls, *, profile: str, model: str, system: str = "") -> Conversation:
@@ -195,6 +197,7 @@ class Conversation:
         fork = Conversation.new(profile=self.profile, model=self.model, system=self.system)
         fork.title = f"{self.display_title} (fork)"
         fork.tags = list(self.tags)
+        fork.tools_off = list(self.tools_off)
         fork.messages = [
             replace(
                 m,

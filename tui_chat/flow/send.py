@@ -138,7 +138,9 @@ class ReplyFlow:
         CancelledError after saving the partial reply (and tool calls) marked interrupted.
         """
         self._report(await self._saver.save(self.conversation))
-        tools = [spec.definition() for spec in await self.toolbox.tools()] if self.toolbox else []
+        specs = await self.toolbox.tools() if self.toolbox else []
+        specs = [spec for spec in specs if spec.key not in self.conversation.tools_off]
+        tools = [spec.definition() for spec in specs]
         rounds = 0
         while True:
             offered = tools if rounds < MAX_ROUNDS else []
@@ -150,7 +152,7 @@ class ReplyFlow:
             self._calling = reply
             try:
                 if reply.finish_reason in ("tool_calls", "stop"):
-                    await self._tool_round.run(reply, last_round=not offered)
+                    await self._tool_round.run(reply, specs, last_round=not offered)
                 else:  # cut, failed or interrupted: its calls are not run
                     self._tool_round.interrupt(reply)
             finally:

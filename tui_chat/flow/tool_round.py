@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Literal, Protocol
 
 from tui_chat.domain.conversation import Conversation, Message
@@ -19,6 +19,7 @@ from tui_chat.domain.tools import ToolCall, ToolCallStatus
 from tui_chat.engine.tokens import TokenCounter
 from tui_chat.flow.events import FlowListener, ToolCallChanged
 from tui_chat.tools import ToolBox, ToolOutcome, ToolSpec
+from tui_chat.tools.specs import no_such_tool
 
 # What the user said to one call: run it this once, run this tool unasked from now on (saved
 # to config), or do not run it.
@@ -62,16 +63,18 @@ class ToolRound:
         self.listener = listener
         self.clock = clock
 
-    async def run(self, reply: Message, *, last_round: bool) -> None:
-        """Settle every call of `reply`, appending their results after it. On cancellation the
-        call under way and those after it are marked interrupted (with results) first."""
+    async def run(self, reply: Message, offered: Sequence[ToolSpec], *, last_round: bool) -> None:
+        """Settle every call of `reply` (to one of the `offered` tools), appending their results
+        after it. On cancellation the call under way and those after it are marked interrupted
+        (with results) first."""
         index = self.conversation.messages.index(reply)
+        by_name = {spec.api_name: spec for spec in offered}
         try:
             for position, call in enumerate(reply.tool_calls):
                 if last_round:
                     self._settle(index, position, call, "skipped", SKIPPED)
                 else:
-                    await self._one(index, position, call)
+                    await self._one(index, position, call, by_name.get(call.name))
         except asyncio.CancelledError:
             self.interrupt(reply)
             raise
@@ -85,9 +88,11 @@ class ToolRound:
             if not call.settled:
                 self._settle(index, position, call, "interrupted", INTERRUPTED)
 
-    async def _one(self, index: int, position: int, call: ToolCall) -> None:
-        spec = self.toolbox.find(call.name)
-        if spec is not None and self.toolbox.approval(spec) == "ask":
+    async def _one(self, index: int, position: int, call: ToolCall, spec: ToolSpec | None) -> None:
+        if spec is None:  # not offered (switched off, or made up): nothing runs
+            self._settle(index, position, call, "failed", no_such_tool(call.name).text)
+            return
+        if self.toolbox.approval(spec) == "ask":
             if self.approver is None:
                 self._settle(index, position, call, "declined", NO_APPROVER)
                 return
@@ -97,7 +102,7 @@ class ToolRound:
                 return
             if answer == "always":
                 await self.toolbox.allow_always(spec)
-        # An unknown tool or invalid arguments: the toolbox says so as a failed outcome.
+        # Invalid arguments (or a server gone since): the toolbox says so as a failed outcome.
         call.status = "running"
         self.listener(ToolCallChanged(index, position))
         started = self.clock()

@@ -34,6 +34,7 @@ CONVERSATION_KEYS = (
     "system",
     "pinned",
     "tags",
+    "tools_off",
     "messages",
 )
 MESSAGE_KEYS = (

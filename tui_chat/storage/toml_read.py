@@ -60,6 +60,9 @@ def conversation_from_toml(text: str, path: Path) -> Conversation:
     tags = reader.typed(data, "tags", list, [])
     if not all(isinstance(tag, str) for tag in tags):
         raise reader.error("tags", "'tags' should be a list of strings")
+    tools_off = reader.typed(data, "tools_off", list, [])
+    if not all(isinstance(name, str) for name in tools_off):
+        raise reader.error("tools_off", "'tools_off' should be a list of strings")
     return Conversation(
         id=path.stem,
         title=reader.typed(data, "title", str, ""),
@@ -72,6 +75,7 @@ def conversation_from_toml(text: str, path: Path) -> Conversation:
         tags=list(tags),
         messages=messages,
         extra={k: v for k, v in data.items() if k not in CONVERSATION_KEYS},
+        tools_off=list(tools_off),
     )
 
 

@@ -41,6 +41,8 @@ def conversation_to_toml(conv: Conversation) -> str:
         f"pinned = {_bool(conv.pinned)}",
         f"tags = {_inline_array(list(conv.tags))}",
     ]
+    if conv.tools_off:
+        lines.append(f"tools_off = {_inline_array(list(conv.tools_off))}")
     extra = {k: v for k, v in conv.extra.items() if k not in CONVERSATION_KEYS}
     lines.extend(_table_body(extra, ()))
     for message in conv.messages:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui_chat.sanitize import sanitize_for_terminal
+
 
 @dataclass(frozen=True)
 class ToolSpec:
@@ -19,6 +21,11 @@ class ToolSpec:
     description: str
     input_schema: dict[str, Any] = field(hash=False)
     api_name: str
+
+    @property
+    def key(self) -> str:
+        """ "server/tool": how a conversation names the tool it switched off."""
+        return f"{self.server}/{self.name}"
 
     def definition(self) -> dict[str, Any]:
         """The Chat Completions `tools` entry for this tool."""
@@ -42,3 +49,8 @@ class ToolOutcome:
 
     text: str
     failed: bool = False
+
+
+def no_such_tool(name: str) -> ToolOutcome:
+    """What the model is told when it calls a tool it was not offered."""
+    return ToolOutcome(f"There is no tool named {sanitize_for_terminal(name)!r}.", True)

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from tui_chat.config import McpServer, ToolApproval, save_tool_approval
-from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.tools.connection import McpConnection
-from tui_chat.tools.specs import ToolOutcome, ToolSpec
+from tui_chat.tools.specs import ToolOutcome, ToolSpec, no_such_tool
 
 # Chat Completions accepts function names of this shape only.
 _API_NAME = re.compile(r"[^A-Za-z0-9_-]")
@@ -102,7 +101,7 @@ class ToolBox:
         unknown tool or a failing server come back as failed outcomes, said for the model."""
         spec = self.find(api_name)
         if spec is None:
-            return ToolOutcome(f"There is no tool named {sanitize_for_terminal(api_name)!r}.", True)
+            return no_such_tool(api_name)
         try:
             parsed = json.loads(arguments) if arguments.strip() else {}
         except ValueError as error:

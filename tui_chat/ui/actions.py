@@ -249,6 +249,14 @@ ACTIONS: tuple[Action, ...] = (
     # No key: they act on the open conversation (the list's keys act on the highlighted one).
     # They run on the chat screen, like the CHAT scope's actions.
     Action(
+        "tools",
+        "show_tools",
+        "",
+        "list the MCP tools; switch some off here",
+        Scope.PALETTE,
+        palette="Tools",
+    ),
+    Action(
         "conversation.rename",
         "rename_conversation",
         "",

@@ -9,6 +9,7 @@ its events.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Callable
 
@@ -421,6 +422,12 @@ class ChatScreen(
         ):
             self.sidebar.clear_filter(current_id=self.conversation.id)
             self.sidebar.option_list.focus()
+
+    def action_show_tools(self) -> None:
+        """Palette "Tools": the tools of the MCP servers, switchable off for this conversation."""
+        if self.tools is not None:
+            save = functools.partial(self._save, self.conversation)
+            self.run_worker(self.tools.show_tools(self.conversation, save), group="dialog")
 
     def action_regenerate(self) -> None:
         """ctrl+r: ask again for the last reply (after an error, or for a different answer)."""

@@ -9,11 +9,13 @@ from collections.abc import Callable
 
 from textual.app import App
 
+from tui_chat.domain.conversation import Conversation
 from tui_chat.domain.tools import ToolCall
 from tui_chat.flow.events import FlowEvent, ToolCallChanged, ToolRoundsLimitReached
 from tui_chat.flow.tool_round import Approval
 from tui_chat.tools import ToolBox, ToolSpec
 from tui_chat.ui.screens.tool_approval import ToolApprovalDialog
+from tui_chat.ui.screens.tools_list import ToolsScreen
 from tui_chat.ui.widgets.message_pane import MessagePane
 
 
@@ -37,6 +39,23 @@ class ChatTools:
         if answer == "always":
             self.app.notify(f"{spec.name} will run without asking (saved to config.toml).")
         return answer
+
+    async def show_tools(self, conversation: Conversation, saved: Callable[[], None]) -> None:
+        """The palette's "Tools": list them (starting the servers if need be); what the user
+        switches off is kept with the conversation (`saved` then saves it)."""
+        if not self.toolbox.configured:
+            self.app.notify(
+                "No MCP server is configured: add [mcp_servers.NAME] to config.toml (README).",
+                timeout=8,
+            )
+            return
+        specs = await self.toolbox.tools()
+        off = await self.app.push_screen_wait(
+            ToolsScreen(specs, conversation.tools_off, self.toolbox.problems())
+        )
+        if off != conversation.tools_off:
+            conversation.tools_off = off
+            saved()
 
     def flow_event(self, event: FlowEvent, pane: MessagePane) -> None:
         """Repaint a call that changed (and show its result once it has one)."""
