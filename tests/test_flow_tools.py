@@ -420,3 +420,22 @@ def test_any_arguments_a_model_sends_round_trip_exactly(arguments: str, name: st
     clean = re.compile("[\ud800-\udfff]")
     assert loaded.messages[0].tool_calls[0].arguments == clean.sub("\ufffd", arguments)
     assert loaded.messages[0].tool_calls[0].name == clean.sub("\ufffd", name)
+
+
+def test_the_prompt_count_includes_the_tool_definitions_and_calls(counter: TokenCounter) -> None:
+    conversation = conversation_with_a_tool_call()
+    definitions = [
+        ToolSpec(
+            "time", "get_current_time", "Get the time", {"type": "object"}, "get_current_time"
+        ).definition()
+    ]
+    bare = counter.count_messages("gpt-4o-mini", "", conversation.messages).tokens
+    with_tools = counter.count_messages("gpt-4o-mini", "", conversation.messages, definitions)
+    encoding, _ = counter.encoding("gpt-4o-mini")
+    assert encoding is not None
+    assert with_tools.tokens - bare == len(encoding.encode_ordinary(json.dumps(definitions)))
+    # The call's name and arguments are counted with the message that carries them.
+    without_call = conversation_with_a_tool_call()
+    without_call.messages[1].tool_calls[0].arguments = ""
+    fewer = counter.count_messages("gpt-4o-mini", "", without_call.messages).tokens
+    assert bare - fewer == len(encoding.encode_ordinary('{"timezone": "UTC"}'))

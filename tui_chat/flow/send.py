@@ -138,8 +138,10 @@ class ReplyFlow:
         CancelledError after saving the partial reply (and tool calls) marked interrupted.
         """
         self._report(await self._saver.save(self.conversation))
-        specs = await self.toolbox.tools() if self.toolbox else []
-        specs = [spec for spec in specs if spec.key not in self.conversation.tools_off]
+        specs = []
+        if self.toolbox is not None:
+            await self.toolbox.tools()  # started (once) and listed
+            specs = self.toolbox.offered(self.conversation.tools_off)
         tools = [spec.definition() for spec in specs]
         rounds = 0
         while True:

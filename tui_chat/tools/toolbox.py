@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
-from typing import Any
 
 from tui_chat.config import McpServer, ToolApproval, save_tool_approval
 from tui_chat.tools.connection import McpConnection
@@ -65,6 +64,11 @@ class ToolBox:
             await asyncio.shield(self._starting)
         self._say_new_problems()
         return self._specs()
+
+    def offered(self, off: Collection[str] = ()) -> list[ToolSpec]:
+        """The tools of the servers up now, less those switched off (`ToolSpec.key`s): what a
+        request offers, and what its token count includes. Does not start anything."""
+        return [spec for spec in self._specs() if spec.key not in off]
 
     def problems(self) -> list[str]:
         """One sentence per server that is not available."""
@@ -159,8 +163,3 @@ class ToolBox:
 
 def _api_name(name: str) -> str:
     return _API_NAME.sub("_", name)[:_API_NAME_MAX]
-
-
-def definitions(specs: list[ToolSpec]) -> list[dict[str, Any]]:
-    """The request's `tools` list."""
-    return [spec.definition() for spec in specs]

@@ -64,8 +64,12 @@ class LiveFigures(_Base):
     @work(thread=True, exclusive=True, group="count")
     def recount_conversation(self) -> None:
         conversation = self.conversation
+        offered = self.services.toolbox.offered(conversation.tools_off)
         count = self.services.counter.count_messages(
-            conversation.model, conversation.system, conversation.messages
+            conversation.model,
+            conversation.system,
+            conversation.messages,
+            [spec.definition() for spec in offered],  # sent with every request, so counted
         )
         self._conversation_tokens = count.tokens
         self._call_on_ui(self._update_status, count.approximate)
