@@ -34,6 +34,14 @@ def pane(screen: ChatScreen) -> str:
     return "\n".join(screen.pane.visible_text())
 
 
+async def send_and_await_approval(pilot: Pilot[None], prompt: str) -> ToolApprovalDialog:
+    """Once the app is idle, send `prompt` (whose `call` line makes the model call a tool) and
+    wait for the approval dialog."""
+    await wait_until_idle(pilot)
+    await send(pilot, prompt)
+    return await approval_dialog(pilot)
+
+
 async def approval_dialog(pilot: Pilot[None]) -> ToolApprovalDialog:
     await wait_for(
         pilot,
@@ -55,9 +63,7 @@ async def test_y_runs_the_call_once_and_the_pane_shows_it_collapsed(
 ) -> None:
     app = build_app(tmp_path, openai_server, mcp_servers=[time_server()])
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until_idle(pilot)
-        await send(pilot, ASK_TIME)
-        dialog = await approval_dialog(pilot)
+        dialog = await send_and_await_approval(pilot, ASK_TIME)
         shown = visible_text(app)
         assert dialog.spec.name == "get_current_time"
         assert "get_current_time from MCP server time wants to run" in shown
@@ -93,9 +99,7 @@ async def test_a_saves_always_and_the_next_call_runs_unasked(
     config_file.write_text(f"[mcp_servers.time]\ncommand = {json.dumps(server.command)}\n")
     app = build_app(tmp_path, openai_server, mcp_servers=[server])
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until_idle(pilot)
-        await send(pilot, ASK_TIME)
-        await approval_dialog(pilot)
+        await send_and_await_approval(pilot, ASK_TIME)
         await pilot.press("a")
         screen = chat(app)
         await wait_for(pilot, lambda: replies_done(screen, 4), what="the first answer")
@@ -109,9 +113,7 @@ async def test_a_saves_always_and_the_next_call_runs_unasked(
 async def test_n_declines_and_the_model_is_told(tmp_path, openai_server: FakeOpenAIServer) -> None:
     app = build_app(tmp_path, openai_server, mcp_servers=[tools_test_server()])
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until_idle(pilot)
-        await send(pilot, 'call echo {"text": "hi"}')
-        await approval_dialog(pilot)
+        await send_and_await_approval(pilot, 'call echo {"text": "hi"}')
         await pilot.press("n")
         screen = chat(app)
         await wait_for(pilot, lambda: replies_done(screen, 4), what="the answer")
@@ -125,9 +127,7 @@ async def test_esc_at_the_dialog_stops_the_reply_and_keeps_the_call_marked(
 ) -> None:
     app = build_app(tmp_path, openai_server, mcp_servers=[tools_test_server()])
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until_idle(pilot)
-        await send(pilot, 'call echo {"text": "hi"}')
-        await approval_dialog(pilot)
+        await send_and_await_approval(pilot, 'call echo {"text": "hi"}')
         await pilot.press("escape")
         screen = chat(app)
         await wait_for(pilot, lambda: not screen.streaming, what="the reply stopped")
@@ -160,9 +160,7 @@ async def test_regenerate_asks_again_for_the_whole_answer_calls_included(
 ) -> None:
     app = build_app(tmp_path, openai_server, mcp_servers=[tools_test_server()])
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until_idle(pilot)
-        await send(pilot, 'call echo {"text": "one"}')
-        await approval_dialog(pilot)
+        await send_and_await_approval(pilot, 'call echo {"text": "one"}')
         await pilot.press("y")
         screen = chat(app)
         await wait_for(pilot, lambda: replies_done(screen, 4), what="the first answer")
