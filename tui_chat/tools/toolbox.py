@@ -51,6 +51,11 @@ class ToolBox:
         """True when at least one enabled server is configured."""
         return bool(self._servers)
 
+    @property
+    def started(self) -> bool:
+        """True once the servers were asked to start (at the first `tools()` or `start()`)."""
+        return self._starting is not None
+
     def start(self) -> None:
         """Begin starting every server in the background (no-op once begun); call it on the
         event loop that will use the tools."""

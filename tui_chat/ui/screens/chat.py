@@ -331,6 +331,8 @@ class ChatScreen(
             toolbox=services.toolbox,
             approver=self.tools.approve if self.tools is not None else None,
         )
+        if self.tools is not None:
+            self.tools.reply_starting()
         self.reply_worker = self.run_worker(
             self.reply_flow.run(), exclusive=True, group="reply", name="reply"
         )

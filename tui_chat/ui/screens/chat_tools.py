@@ -28,6 +28,12 @@ class ChatTools:
         self.stop_reply = stop_reply
         toolbox.notice = self._server_trouble
 
+    def reply_starting(self) -> None:
+        """Before the first reply that offers tools, the servers start (seconds): say so, as
+        nothing else moves meanwhile."""
+        if self.toolbox.configured and not self.toolbox.started:
+            self.app.notify("Starting the MCP servers for their tools…", timeout=5)
+
     async def approve(self, call: ToolCall, spec: ToolSpec) -> Approval:
         """The flow's approver: the dialog's answer; Esc stops the whole reply (runs in the
         reply's worker, as dialogs that wait for an answer must)."""
