@@ -46,6 +46,10 @@ MESSAGE_KEYS = (
     "cost_usd",
     "error",
     "usage",
+    # The model's thinking (see Message.thinking): text, seconds and tokens.
+    "thinking",
+    "thinking_seconds",
+    "thinking_tokens",
     "tool_call_id",
     "tool_calls",
 )

@@ -64,6 +64,7 @@ def _message_lines(message: Message) -> Iterator[str]:
         yield f"cost_usd = {_float(message.cost_usd)}"
     if message.error is not None:
         yield f"error = {_string(message.error)}"
+    yield from _thinking_lines(message)
     if message.tool_call_id is not None:
         yield f"tool_call_id = {_string(message.tool_call_id)}"
     extra = {k: v for k, v in message.extra.items() if k not in MESSAGE_KEYS}
@@ -80,6 +81,18 @@ def _message_lines(message: Message) -> Iterator[str]:
         yield "[[messages.tool_calls]]"
         yield from _tool_call_lines(call)
     yield from _tables(tables, ("messages",))
+
+
+def _thinking_lines(message: Message) -> Iterator[str]:
+    """The model's thinking, after the answer: a reader of the file meets the answer first, and
+    the thought reads as the model wrote it, one line per line."""
+    if not message.thinking:
+        return
+    yield f"thinking = {_string(message.thinking, multiline=True)}"
+    if message.thinking_seconds is not None:
+        yield f"thinking_seconds = {_float(message.thinking_seconds)}"
+    if message.thinking_tokens is not None:
+        yield f"thinking_tokens = {int(message.thinking_tokens)}"
 
 
 def _tool_call_lines(call: ToolCall) -> Iterator[str]:
