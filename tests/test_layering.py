@@ -14,9 +14,10 @@ ALLOWED = {
     "config": {"storage"},
     "export": {"domain"},
     "engine": {"config", "domain"},
-    "flow": {"domain", "engine", "storage"},
+    "tools": {"config", "sanitize"},
+    "flow": {"domain", "engine", "storage", "tools"},
     "importers": {"domain", "paths", "sanitize", "storage"},
-    "ui": {"config", "domain", "engine", "export", "flow", "paths", "sanitize", "storage"},
+    "ui": {"config", "domain", "engine", "export", "flow", "paths", "sanitize", "storage", "tools"},
     "cli": {"config", "export", "importers", "paths", "sanitize", "storage", "ui"},
     "__main__": {"cli"},
 }
