@@ -51,6 +51,7 @@ from tui_chat.ui.screens.chat_listing import ConversationListing, StartUp
 from tui_chat.ui.screens.chat_search import MessageSearch
 from tui_chat.ui.screens.dialogs import ConfirmDialog
 from tui_chat.ui.services import Services
+from tui_chat.ui.start_request import StartRequest
 from tui_chat.ui.themes import code_theme_of
 from tui_chat.ui.widgets.composer import Composer
 from tui_chat.ui.widgets.key_footer import KeyFooter
@@ -82,9 +83,10 @@ class ChatScreen(
 
     BINDINGS = [*CHAT_SCREEN_BINDINGS, *LOCAL_SERVER_BINDINGS]
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, start: StartRequest | None = None) -> None:
         super().__init__()
         self.services = services
+        self.start_request = start or StartRequest()
         config = services.config
         profile = config.profile()
         self.conversation = Conversation.new(

@@ -59,10 +59,15 @@ class ConversationListing(_Base):
         thread, so the list is in the first frame; so is the one-line note of the last open
         conversation.
         """
-        self.start_up.last_open = self.services.last_open.read()
+        request = self.start_request  # from the shell: a conversation, or piped text
+        self.start_up.last_open = request.conversation_id or self.services.last_open.read()
         head = self.services.store.cached_head(MAX_LISTED)
         newest = max((e.updated for e in head[0] if e.updated), default=None) if head else None
-        self.resume_unsaved_draft_at_start(newest)
+        if request.composer_text:
+            self.start_up.user_chose = True  # the new conversation stays: nothing replaces it
+            self.composer.set_text(request.composer_text)
+        elif request.conversation_id is None:
+            self.resume_unsaved_draft_at_start(newest)
         if head is None:  # the first run, or the cache was deleted: read the folder now
             self.reload_list(open_newest=True)
             return
