@@ -83,7 +83,7 @@ def ask(request: AskRequest, paths: AppPaths, config: Config) -> int:
         listener=shell,
     )
     try:
-        reply = asyncio.run(_run(flow, client))
+        reply = asyncio.run(_run(flow, client, shell.writer))
     except KeyboardInterrupt:
         # ctrl+c cancelled the flow, which saved the partial reply marked interrupted.
         shell.end_of_reply()
@@ -91,6 +91,8 @@ def ask(request: AskRequest, paths: AppPaths, config: Config) -> int:
         shell.say(f"stopped{kept}.")
         return EXIT_INTERRUPTED
     shell.end_of_reply()
+    if reply is None:  # the reader went away (`| head -1`): not an error of ours
+        return EXIT_OK
     if request.usage:
         shell.say(usage_line(reply, conversation.model))
     if reply.error:
@@ -99,9 +101,17 @@ def ask(request: AskRequest, paths: AppPaths, config: Config) -> int:
     return EXIT_ERROR if failed else EXIT_OK
 
 
-async def _run(flow: ReplyFlow, client: ChatClient) -> Message:
+async def _run(flow: ReplyFlow, client: ChatClient, writer: ReplyWriter) -> Message | None:
+    """The flow's reply; None when the reader of stdout went away, which stops the flow (it
+    saves the partial reply, marked interrupted) rather than keep the shell waiting."""
+    reply = asyncio.create_task(flow.run())
+    writer.on_reader_gone = reply.cancel
     try:
-        return await flow.run()
+        return await reply
+    except asyncio.CancelledError:
+        if writer.closed and reply.cancelled():
+            return None
+        raise  # ctrl+c: asyncio.run turns it into KeyboardInterrupt
     finally:
         await client.aclose()
 

@@ -3,12 +3,13 @@
 Into a pipe or a file the text goes exactly as the model sent it (a script reads the answer, and
 nothing else). On a terminal, control sequences are made inert (the same rule as the app) and
 the reply ends with a newline so the shell prompt starts on its own line. A reader that went
-away (`| head -1`) ends the writing quietly; the reply is still received and saved.
+away (`| head -1`) ends the writing quietly, and its owner is told (`on_reader_gone`).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TextIO
 
 from tui_chat.sanitize import sanitize_for_terminal
@@ -21,6 +22,7 @@ class ReplyWriter:
         self.out = out
         self.to_terminal = out.isatty()
         self.closed = False  # the reader went away: nothing more is written
+        self.on_reader_gone: Callable[[], object] = lambda: None
         self._last = ""  # the last character written, to end a terminal's line
         # A CR held back until the next delta: with the LF after it, it is a line ending (which
         # the terminal shows as one); alone, sanitising shows it as ␍.
@@ -76,3 +78,4 @@ class ReplyWriter:
             os.dup2(devnull, self.out.fileno())
         finally:
             os.close(devnull)
+        self.on_reader_gone()
