@@ -133,6 +133,23 @@ def test_reply_to_a_terminal_has_its_escape_sequences_made_visible(
     assert conversation["messages"][1]["content"] == hostile  # the file keeps the exact text
 
 
+def test_markdown_is_rendered_on_a_terminal_on_request_and_a_pipe_still_gets_it_exact(
+    tmp_path: Path, openai_server: FakeOpenAIServer, env: dict[str, str]
+) -> None:
+    reply = "# Title\n\nSome **bold** text and \x1b]0;title\x07 an escape."
+    openai_server.enqueue(Script(text=reply), Script(text=reply))
+    session = TerminalSession(env, command=[installed_command(), "ask", "--markdown", "hello"])
+    try:
+        assert session.wait_exit() == 0
+    finally:
+        session.close()
+    screen = "\n".join(session.screen.display)  # what the terminal shows after the exit
+    assert "Some bold text and ␛]0;title␇ an escape." in screen
+    assert "**" not in screen and "# Title" not in screen
+    assert "\x1b]0;" not in session.raw.decode("utf-8")
+    assert ask(env, "--markdown", "hello").stdout == reply
+
+
 def test_continue_and_conversation_id_add_to_an_existing_conversation(
     tmp_path: Path, openai_server: FakeOpenAIServer, env: dict[str, str]
 ) -> None:

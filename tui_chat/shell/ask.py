@@ -52,6 +52,7 @@ class AskRequest:
     system: str | None = None
     save: bool = True
     usage: bool = False
+    markdown: bool = False  # on a terminal, show the complete reply rendered
 
 
 def message_text(prompt: str, piped: str | None) -> str:
@@ -73,7 +74,7 @@ def ask(request: AskRequest, paths: AppPaths, config: Config) -> int:
     profile = _profile(request, conversation, config)
     conversation.add(Message(role="user", content=text))
     client = ChatClient(profile)
-    shell = _ShellListener(ReplyWriter(sys.stdout), sys.stderr)
+    shell = _ShellListener(ReplyWriter(sys.stdout, markdown=request.markdown), sys.stderr)
     flow = ReplyFlow(
         conversation,
         client,

@@ -45,6 +45,12 @@ def add_shell_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
     asking.add_argument(
         "-u", "--usage", action="store_true", help="then print tokens, cost and model to stderr"
     )
+    asking.add_argument(
+        "--markdown",
+        action="store_true",
+        help="on a terminal, show the reply rendered as Markdown once complete (a pipe gets it "
+        "exact)",
+    )
 
     search = command("search", "find conversations whose title or messages hold QUERY")
     search.add_argument("query", help="the text to look for (case-insensitive)")
@@ -71,6 +77,7 @@ def run_shell_command(args: argparse.Namespace, paths: AppPaths, config: Config)
             system=args.system,
             save=args.save,
             usage=args.usage,
+            markdown=args.markdown,
         )
         return ask(request, paths, config)
     results = ConversationStore(paths).search(args.query)
