@@ -276,19 +276,37 @@ def test_server_down_is_one_sentence_and_the_prompt_is_saved(
     assert conversation["messages"][0]["content"] == "is anyone there?"
 
 
-def test_broken_config_is_a_warning_with_its_line_and_ask_goes_on_with_defaults(
-    tmp_path: Path, env: dict[str, str]
+def test_a_config_that_cannot_be_read_sends_nothing_and_keeps_the_message(
+    tmp_path: Path, openai_server: FakeOpenAIServer, env: dict[str, str]
 ) -> None:
     config = Path(env["TUI_CHAT_CONFIG"])
     config.write_text('default_profile = "local"\n[profiles.local\n')
-    done = ask(env, "hello")
-    # On defaults there is only the OpenAI profile, and this environment holds no OpenAI key.
+    # On defaults the OpenAI profile would take the words wherever these point.
+    elsewhere = {"OPENAI_BASE_URL": openai_server.base_url, "OPENAI_API_KEY": "sk-elsewhere"}
+    done = ask({**env, **elsewhere}, "a private log follows", stdin="secret line\n")
     assert done.returncode == 1
-    warning, error = done.stderr.splitlines()
-    assert warning.startswith(f"tui-chat: warning: {config}:2:")
-    assert error.startswith("tui-chat: ") and "Traceback" not in done.stderr
+    assert openai_server.chat_requests == []
     (conversation,) = saved(tmp_path)
-    assert conversation["messages"][0]["content"] == "hello"
+    assert conversation["messages"][0]["content"].endswith("<stdin>\nsecret line\n</stdin>")
+    warning, error = done.stderr.splitlines()
+    assert warning.startswith(f"tui-chat: warning: {config}:2:") and "not valid TOML" in warning
+    assert error == (
+        "tui-chat: nothing was sent: the config cannot be read, so which server should get your "
+        f"message is unknown; fix it and ask again (your message is saved in conversation "
+        f"{conversation['id']})."
+    )
+
+
+def test_config_problems_in_a_readable_file_are_warnings_and_ask_goes_on(
+    tmp_path: Path, openai_server: FakeOpenAIServer, env: dict[str, str]
+) -> None:
+    config = Path(env["TUI_CHAT_CONFIG"])
+    config.write_text(config.read_text() + '\n[keys]\nno_such_action = "f9"\n')
+    done = ask(env, "hello")
+    assert done.returncode == 0
+    assert done.stdout == "You said: hello"
+    assert done.stderr.startswith(f"tui-chat: warning: {config}:")
+    assert "no_such_action" in done.stderr
 
 
 def test_ctrl_c_mid_reply_saves_the_partial_reply_marked_interrupted(

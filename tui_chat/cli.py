@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if opens_app:
             return open_app(args, paths, config, problems)
         if args.command in SHELL_COMMANDS:
-            return run_shell_command(args, paths, config)
+            return run_shell_command(args, paths, config, problems)
         return _run(args, paths, config)
     except UserError as error:
         print(f"tui-chat: {sanitize_for_terminal(str(error))}", file=sys.stderr)

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from typing import TextIO
 
-from tui_chat.config import Config, Profile
+from tui_chat.config import Config, ConfigProblem, Profile
 from tui_chat.domain.conversation import Conversation, Message, usd
 from tui_chat.engine.client import ChatClient
 from tui_chat.engine.events import TextDelta
@@ -25,6 +25,7 @@ from tui_chat.flow import (
     Saved,
     SaveFailed,
     mark_unfinished_replies,
+    save_conversation,
 )
 from tui_chat.paths import AppPaths
 from tui_chat.sanitize import sanitize_for_terminal
@@ -64,8 +65,9 @@ def message_text(prompt: str, piped: str | None) -> str:
     return f"{prompt}\n\n<stdin>\n{piped.removesuffix(chr(10))}\n</stdin>"
 
 
-def ask(request: AskRequest, paths: AppPaths, config: Config) -> int:
-    """Send the message, stream the reply to stdout, save both; returns the exit code."""
+def ask(request: AskRequest, paths: AppPaths, config: Config, problems: list[ConfigProblem]) -> int:
+    """Send the message, stream the reply to stdout, save both; returns the exit code.
+    Raises UserError and storage errors (unknown conversation, unreadable file)."""
     text = message_text(request.prompt, request.piped)
     if not text.strip():
         raise UserError("nothing to ask: give a prompt, or pipe text in.")
@@ -73,6 +75,8 @@ def ask(request: AskRequest, paths: AppPaths, config: Config) -> int:
     conversation = _conversation(request, store, config)
     profile = _profile(request, conversation, config)
     conversation.add(Message(role="user", content=text))
+    if any(problem.whole_file for problem in problems):
+        _refuse_without_config(conversation, store if request.save else None)
     client = ChatClient(profile)
     shell = _ShellListener(ReplyWriter(sys.stdout, markdown=request.markdown), sys.stderr)
     flow = ReplyFlow(
@@ -100,6 +104,21 @@ def ask(request: AskRequest, paths: AppPaths, config: Config) -> int:
         shell.say(reply.error)
     failed = reply.finish_reason in ("error", "cut") or shell.save_failed
     return EXIT_ERROR if failed else EXIT_OK
+
+
+def _refuse_without_config(conversation: Conversation, store: ConversationStore | None) -> None:
+    """The config could not be read, so every profile is a default one: sending now could give
+    the user's words (a log, a diff) to a server they did not choose. Keep them and say so."""
+    kept = ""
+    if store is not None:
+        report = save_conversation(store, conversation)
+        if report.error is not None:
+            raise report.error
+        kept = f" (your message is saved in conversation {conversation.id})"
+    raise UserError(
+        "nothing was sent: the config cannot be read, so which server should get your message "
+        f"is unknown; fix it and ask again{kept}."
+    )
 
 
 async def _run(flow: ReplyFlow, client: ChatClient, writer: ReplyWriter) -> Message | None:

@@ -60,7 +60,9 @@ def add_shell_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
     opening.add_argument("id", help="the conversation id (see `tui-chat list` or `search`)")
 
 
-def run_shell_command(args: argparse.Namespace, paths: AppPaths, config: Config) -> int:
+def run_shell_command(
+    args: argparse.Namespace, paths: AppPaths, config: Config, problems: list[ConfigProblem]
+) -> int:
     """Run ask or search; returns the exit code. Raises UserError and storage errors, which
     cli.py says in one sentence."""
     if args.command == "ask":
@@ -79,7 +81,7 @@ def run_shell_command(args: argparse.Namespace, paths: AppPaths, config: Config)
             usage=args.usage,
             markdown=args.markdown,
         )
-        return ask(request, paths, config)
+        return ask(request, paths, config, problems)
     results = ConversationStore(paths).search(args.query)
     if args.json:
         sys.stdout.write(json.dumps([_result_json(r) for r in results], indent=2) + "\n")
