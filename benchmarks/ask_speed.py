@@ -26,7 +26,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from server_process import start_test_server
+
 PROMPT = "hi"
 EXPECTED = f"You said: {PROMPT}"  # the test server's default reply
 
@@ -44,19 +45,6 @@ for chunk in stream:
         sys.stdout.write(chunk.choices[0].delta.content)
         sys.stdout.flush()
 """
-
-
-def start_server() -> tuple[subprocess.Popen[str], str]:
-    """tests/openai_server.py in its own process; returns it and its base URL."""
-    command = [sys.executable, str(HERE.parent / "tests" / "openai_server.py"), "--port", "0"]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    assert server.stdout is not None
-    line = server.stdout.readline()
-    base_url = line.rsplit(" ", 1)[-1].strip()
-    if not base_url.startswith("http"):
-        server.terminate()
-        raise RuntimeError(f"the test server did not start: {line!r}")
-    return server, base_url
 
 
 def timed(command: list[str], env: dict[str, str]) -> float:
@@ -107,7 +95,7 @@ def main() -> int:
     parser.add_argument("--llm", help="the llm command (default: llm on PATH)")
     args = parser.parse_args()
     llm = args.llm or shutil.which("llm")
-    server, base_url = start_server()
+    server, base_url = start_test_server()
     try:
         with tempfile.TemporaryDirectory(prefix="tui-chat-ask-bench-") as folder:
             runs = contenders(Path(folder), base_url, llm)

@@ -3,9 +3,7 @@ and text piped into `tui-chat` (keys then come from the terminal)."""
 
 from __future__ import annotations
 
-import os
 import shlex
-import subprocess
 import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +12,13 @@ from typing import Any
 import pytest
 from app_harness import data_paths
 from openai_server import FakeOpenAIServer
-from terminal_session import TerminalSession, installed_command, session_env, wait_until
+from terminal_session import (
+    TerminalSession,
+    installed_command,
+    run_installed,
+    session_env,
+    wait_until,
+)
 
 from tui_chat.domain.conversation import Conversation, Message
 from tui_chat.storage.last_open import LastOpen
@@ -50,45 +54,32 @@ def quit_app(session: TerminalSession) -> None:
     assert session.wait_exit() == 0
 
 
-def test_open_id_shows_that_conversation_not_the_newest_nor_the_last_open(
-    tmp_path: Path, env: dict[str, str]
+@pytest.mark.parametrize(
+    ("how", "last_open", "shown", "hidden"),
+    [
+        # open ID: that one, not the one open at the last exit
+        ("open", "newest", "older", "newest"),
+        # -c: the most recently updated, not the one open at the last exit
+        ("-c", "older", "newest", "older"),
+    ],
+)
+def test_open_and_continue_show_the_conversation_asked_for(
+    tmp_path: Path, env: dict[str, str], how: str, last_open: str, shown: str, hidden: str
 ) -> None:
-    older = plant(tmp_path, "older", 1)
-    newest = plant(tmp_path, "newest", 2)
-    LastOpen(data_paths(tmp_path).cache_dir).write(newest.id)
-    session = TerminalSession(env, command=[installed_command(), "open", older.id])
+    planted = {"older": plant(tmp_path, "older", 1), "newest": plant(tmp_path, "newest", 2)}
+    LastOpen(data_paths(tmp_path).cache_dir).write(planted[last_open].id)
+    args = ["open", planted["older"].id] if how == "open" else ["-c"]
+    session = TerminalSession(env, command=[installed_command(), *args])
     try:
-        screen = session.wait_for_text("answer of older")
-        assert "answer of newest" not in screen
-        quit_app(session)
-    finally:
-        session.close()
-
-
-def test_continue_opens_the_most_recently_updated_conversation(
-    tmp_path: Path, env: dict[str, str]
-) -> None:
-    older = plant(tmp_path, "older", 1)
-    plant(tmp_path, "newest", 2)
-    LastOpen(data_paths(tmp_path).cache_dir).write(older.id)  # what a plain start opens
-    session = TerminalSession(env, command=[installed_command(), "-c"])
-    try:
-        screen = session.wait_for_text("answer of newest")
-        assert "answer of older" not in screen
+        screen = session.wait_for_text(f"answer of {shown}")
+        assert f"answer of {hidden}" not in screen
         quit_app(session)
     finally:
         session.close()
 
 
 def test_open_an_unknown_id_is_one_sentence(env: dict[str, str]) -> None:
-    done = subprocess.run(
-        [installed_command(), "open", "20260101-000000-dead"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        timeout=60,
-        check=False,
-    )
+    done = run_installed(env, "open", "20260101-000000-dead")
     assert done.returncode == 1
     assert done.stderr == (
         "tui-chat: There is no conversation '20260101-000000-dead' in conversations.\n"
@@ -123,16 +114,7 @@ def test_piped_text_waits_in_the_composer_and_enter_sends_it_with_the_typed_ques
 
 
 def test_piped_text_with_no_terminal_at_all_is_one_sentence(env: dict[str, str]) -> None:
-    done = subprocess.run(
-        [installed_command()],
-        input="some text",
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        timeout=60,
-        check=False,
-        start_new_session=True,  # no controlling terminal, as under cron
-    )
+    done = run_installed(env, stdin="some text", no_terminal=True)
     assert done.returncode == 1
     assert done.stderr == (
         "tui-chat: the app needs a terminal to show itself and read keys, and there is none: "

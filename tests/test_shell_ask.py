@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from app_harness import build_app, chat, data_paths, reply_finished, send, wait_for
 from openai_server import FakeOpenAIServer, Script
-from terminal_session import TerminalSession, installed_command, session_env
+from terminal_session import TerminalSession, installed_command, run_installed, session_env
 
 from tui_chat.domain.conversation import Conversation, Message
 from tui_chat.storage.store import ConversationStore
@@ -30,26 +30,8 @@ def env(tmp_path: Path, openai_server: FakeOpenAIServer) -> dict[str, str]:
     return session_env(tmp_path, openai_server)
 
 
-def run_command(
-    env: dict[str, str], *args: str, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    """The installed `tui-chat ARGS` with stdin a pipe holding `stdin`, stdout a pipe; the
-    output decoded as it came (no newline translation: the exact bytes matter)."""
-    done = subprocess.run(
-        [installed_command(), *args],
-        input=stdin.encode(),
-        capture_output=True,
-        env={**os.environ, **env},
-        timeout=60,
-        check=False,
-    )
-    return subprocess.CompletedProcess(
-        done.args, done.returncode, done.stdout.decode(), done.stderr.decode()
-    )
-
-
 def ask(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return run_command(env, "ask", *args, stdin=stdin)
+    return run_installed(env, "ask", *args, stdin=stdin)
 
 
 def start_ask(env: dict[str, str], *args: str, **popen: Any) -> subprocess.Popen[bytes]:
@@ -381,19 +363,19 @@ def test_search_finds_titles_and_messages_newest_first_with_hits_and_a_snippet(
         conversation.updated = T0 + timedelta(minutes=minute)
         store.save(conversation)
     soup, bread, _ = sorted(saved(tmp_path), key=lambda c: c["updated"])
-    listed = run_command(env, "search", "TOMATO")
+    listed = run_installed(env, "search", "TOMATO")
     assert listed.stdout.splitlines() == [
         f"{bread['id']}  {local_time(bread)}  3 hits  bread, and tomato on the side",
         "    bread, and tomato on the side",
         f"{soup['id']}  {local_time(soup)}  3 hits  Tomato soup recipe",
         "    Tomato soup recipe",
     ]
-    results = json.loads(run_command(env, "search", "tomato", "--json").stdout)
+    results = json.loads(run_installed(env, "search", "tomato", "--json").stdout)
     assert [(r["id"], r["hits"], r["message_index"], r["snippet"]) for r in results] == [
         (bread["id"], 3, 0, "bread, and tomato on the side"),
         (soup["id"], 3, 0, "Tomato soup recipe"),
     ]
-    assert run_command(env, "search", "absent").stdout == "No conversation matches.\n"
+    assert run_installed(env, "search", "absent").stdout == "No conversation matches.\n"
 
 
 def local_time(conversation: dict[str, Any]) -> str:
