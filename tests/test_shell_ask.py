@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,7 +38,7 @@ def ask(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.Complete
 def start_ask(env: dict[str, str], *args: str, **popen: Any) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [installed_command(), "ask", *args],
-        stdin=subprocess.DEVNULL,
+        stdin=popen.pop("stdin", subprocess.DEVNULL),
         stdout=popen.pop("stdout", subprocess.PIPE),
         stderr=subprocess.PIPE,
         env={**os.environ, **env},
@@ -310,6 +311,30 @@ def test_ctrl_c_mid_reply_saves_the_partial_reply_marked_interrupted(
     assert reply["finish_reason"] == "interrupted"
     assert 20 <= len(reply["content"]) < len("word " * 400)
     assert reply["content"] == received.decode()
+
+
+def reading_standard_input(process: subprocess.Popen[bytes]) -> bool:
+    """The process is blocked in read(0, ...) (Linux: /proc/PID/syscall names the call)."""
+    try:
+        call = Path(f"/proc/{process.pid}/syscall").read_text().split()
+    except OSError:
+        return False
+    return call[:2] == ["0", "0x0"]
+
+
+def test_ctrl_c_while_the_pipe_is_still_open_ends_without_a_traceback(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    process = start_ask(env, "summarise this", stdin=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not reading_standard_input(process):
+        assert time.monotonic() < deadline, "never read its standard input"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=20) == 130
+    assert process.stderr is not None
+    assert process.stderr.read() == b""
+    assert saved(tmp_path) == []
 
 
 def test_a_closed_stdout_ends_the_reply_quietly(

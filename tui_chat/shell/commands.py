@@ -67,21 +67,24 @@ def run_shell_command(
     cli.py says in one sentence."""
     if args.command == "ask":
         # Imported here: the flow and the engine are not needed to list or search.
-        from tui_chat.shell.ask import AskRequest, ask
+        from tui_chat.shell.ask import EXIT_INTERRUPTED, AskRequest, ask
 
-        request = AskRequest(
-            prompt=" ".join(args.prompt),
-            piped=read_piped(sys.stdin),
-            continue_latest=args.continue_latest,
-            conversation_id=args.conversation,
-            model=args.model,
-            profile=args.profile,
-            system=args.system,
-            save=args.save,
-            usage=args.usage,
-            markdown=args.markdown,
-        )
-        return ask(request, paths, config, problems)
+        try:
+            request = AskRequest(
+                prompt=" ".join(args.prompt),
+                piped=read_piped(sys.stdin),
+                continue_latest=args.continue_latest,
+                conversation_id=args.conversation,
+                model=args.model,
+                profile=args.profile,
+                system=args.system,
+                save=args.save,
+                usage=args.usage,
+                markdown=args.markdown,
+            )
+            return ask(request, paths, config, problems)
+        except KeyboardInterrupt:  # before the reply started (while reading a pipe, say)
+            return EXIT_INTERRUPTED
     results = ConversationStore(paths).search(args.query)
     if args.json:
         sys.stdout.write(json.dumps([_result_json(r) for r in results], indent=2) + "\n")
