@@ -313,6 +313,24 @@ def test_ctrl_c_mid_reply_saves_the_partial_reply_marked_interrupted(
     assert reply["content"] == received.decode()
 
 
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM])
+def test_a_hang_up_or_sigterm_mid_reply_saves_the_partial_reply_marked_interrupted(
+    tmp_path: Path, openai_server: FakeOpenAIServer, env: dict[str, str], signum: int
+) -> None:
+    openai_server.enqueue(Script(text="word " * 400, delay_per_chunk=0.02))
+    process = start_ask(env, "a long answer please")
+    assert process.stdout is not None
+    received = process.stdout.read(20)  # the reply is streaming
+    process.send_signal(signum)
+    received += process.stdout.read()
+    assert process.wait(timeout=20) == 128 + signum
+    (conversation,) = saved(tmp_path)
+    reply = conversation["messages"][1]
+    assert reply["finish_reason"] == "interrupted"
+    assert reply["content"] == received.decode()
+    assert 20 <= len(reply["content"]) < len("word " * 400)
+
+
 def reading_standard_input(process: subprocess.Popen[bytes]) -> bool:
     """The process is blocked in read(0, ...) (Linux: /proc/PID/syscall names the call)."""
     try:

@@ -8,6 +8,7 @@ imports Textual: the command starts as fast as a plain openai script.
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 from dataclasses import dataclass
 from typing import TextIO
@@ -88,7 +89,7 @@ def ask(request: AskRequest, paths: AppPaths, config: Config, problems: list[Con
         listener=shell,
     )
     try:
-        reply = asyncio.run(_run(flow, client, shell.writer))
+        outcome = asyncio.run(_run(flow, client, shell.writer))
     except KeyboardInterrupt:
         # ctrl+c cancelled the flow, which saved the partial reply marked interrupted.
         shell.end_of_reply()
@@ -96,8 +97,9 @@ def ask(request: AskRequest, paths: AppPaths, config: Config, problems: list[Con
         shell.say(f"stopped{kept}.")
         return EXIT_INTERRUPTED
     shell.end_of_reply()
-    if reply is None:  # the reader went away (`| head -1`): not an error of ours
-        return EXIT_OK
+    if isinstance(outcome, int):
+        return outcome
+    reply = outcome
     if request.usage:
         shell.say(usage_line(reply, conversation.model))
     if reply.error:
@@ -121,17 +123,28 @@ def _refuse_without_config(conversation: Conversation, store: ConversationStore 
     )
 
 
-async def _run(flow: ReplyFlow, client: ChatClient, writer: ReplyWriter) -> Message | None:
-    """The flow's reply; None when the reader of stdout went away, which stops the flow (it
-    saves the partial reply, marked interrupted) rather than keep the shell waiting."""
+async def _run(flow: ReplyFlow, client: ChatClient, writer: ReplyWriter) -> Message | int:
+    """The flow's reply, or the exit code when something stopped it early: the reader of stdout
+    went away (`| head -1`: no error), or the terminal hung up or the process was told to end
+    (SIGHUP, SIGTERM: 128 + the signal's number). Stopped, the flow saves the partial reply
+    marked interrupted; ctrl+c stops it too, and asyncio.run turns it into KeyboardInterrupt."""
     reply = asyncio.create_task(flow.run())
-    writer.on_reader_gone = reply.cancel
+    stopped_with: list[int] = []
+
+    def stop(code: int) -> None:
+        stopped_with.append(code)
+        reply.cancel()
+
+    writer.on_reader_gone = lambda: stop(EXIT_OK)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGHUP, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop, 128 + signum)
     try:
         return await reply
     except asyncio.CancelledError:
-        if writer.closed and reply.cancelled():
-            return None
-        raise  # ctrl+c: asyncio.run turns it into KeyboardInterrupt
+        if stopped_with and reply.cancelled():
+            return stopped_with[0]
+        raise
     finally:
         await client.aclose()
 

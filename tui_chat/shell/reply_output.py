@@ -74,7 +74,7 @@ class ReplyWriter:
         try:
             self.out.write(text)
             self.out.flush()
-        except BrokenPipeError:
+        except OSError:  # a closed pipe (EPIPE), a terminal that hung up (EIO)
             self._reader_gone()
             return
         self._last = text[-1]
@@ -84,7 +84,7 @@ class ReplyWriter:
             return
         try:
             self.out.flush()
-        except BrokenPipeError:
+        except OSError:
             self._reader_gone()
 
     def _reader_gone(self) -> None:
