@@ -2,8 +2,9 @@
 request made by a minimal openai-SDK script and, when it is installed, by `llm`.
 
 Each round runs every contender once, back to back in a shuffled order, as a fresh process from
-start to exit (wall clock), so a noisy machine slows them alike; the figures are medians over the
-rounds, and the ratio is the median of each round's ratio. Every run's output is checked to be
+spawn to exit, so a noisy machine slows them alike; the figures are medians over the rounds of
+wall-clock time and of the CPU time the process used (steadier on a busy machine), and each
+ratio is the median of the rounds' ratios. Every run's output is checked to be
 the reply. The test server runs in its own process; tui-chat saves each exchange as usual (into
 a temporary folder), and llm logs it to its database, as each does by default.
 
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from server_process import start_test_server
@@ -47,20 +49,30 @@ for chunk in stream:
 """
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
-    """Seconds from spawning `command` to its exit; fails unless it printed the reply."""
+@dataclass(frozen=True)
+class Run:
+    """One process: wall-clock seconds from spawn to exit, and the CPU seconds it used."""
+
+    wall: float
+    cpu: float
+
+
+def timed(command: list[str], env: dict[str, str]) -> Run:
+    """Run `command` once; fails unless it printed the reply."""
     started = time.perf_counter()
-    done = subprocess.run(
-        command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
+    process = subprocess.Popen(
+        command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0 or done.stdout.strip() != EXPECTED:
-        failure = f"{done.returncode} {done.stdout!r} {done.stderr!r}"
-        raise RuntimeError(f"{command[0]} failed: {failure}")
-    return elapsed
+    out, err = process.stdout.read(), process.stderr.read()  # type: ignore[union-attr]  # PIPE
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0 or out.decode().strip() != EXPECTED:
+        raise RuntimeError(f"{command[0]} failed: {process.returncode} {out!r} {err!r}")
+    return Run(wall, usage.ru_utime + usage.ru_stime)
 
 
-def contenders(work: Path, base_url: str, llm: str | None) -> dict[str, Callable[[], float]]:
+def contenders(work: Path, base_url: str, llm: str | None) -> dict[str, Callable[[], Run]]:
     """Name -> one timed run, each configured for the same server, model and prompt."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TUI_CHAT_"))}
     config = work / "config.toml"
@@ -73,7 +85,7 @@ def contenders(work: Path, base_url: str, llm: str | None) -> dict[str, Callable
     tui_chat = str(Path(sys.executable).parent / "tui-chat")
     script = work / "sdk_ask.py"
     script.write_text(SDK_SCRIPT, encoding="utf-8")
-    runs: dict[str, Callable[[], float]] = {
+    runs: dict[str, Callable[[], Run]] = {
         "tui-chat ask": lambda: timed([tui_chat, "ask", PROMPT], tui_env),
         "openai SDK script": lambda: timed([sys.executable, str(script), base_url, PROMPT], env),
     }
@@ -101,7 +113,7 @@ def main() -> int:
             runs = contenders(Path(folder), base_url, llm)
             for run in runs.values():  # warm the OS file cache and bytecode once
                 run()
-            times: dict[str, list[float]] = {name: [] for name in runs}
+            times: dict[str, list[Run]] = {name: [] for name in runs}
             order = list(runs)
             for _ in range(args.rounds):
                 random.shuffle(order)
@@ -110,14 +122,20 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=10)
-    base = "openai SDK script"
     print(f"whole process, `ask {PROMPT!r}` against the local test server, {args.rounds} rounds")
-    print(f"{'':20} {'median':>8} {'min':>8} {'max':>8}  median of per-round ratios")
-    for name, values in times.items():
-        ratios = [mine / sdk for mine, sdk in zip(values, times[base], strict=True)]
+    print(
+        f"{'':18} {'wall median':>11} {'min':>7}  {'vs SDK':>6}  {'CPU median':>10}  {'vs SDK':>6}"
+    )
+    sdk = times["openai SDK script"]
+    for name, runs_of in times.items():
+        walls = [run.wall for run in runs_of]
+        cpus = [run.cpu for run in runs_of]
+        # Ratios within each round: both sides ran back to back, under the same load.
+        wall_ratio = statistics.median(r.wall / s.wall for r, s in zip(runs_of, sdk, strict=True))
+        cpu_ratio = statistics.median(r.cpu / s.cpu for r, s in zip(runs_of, sdk, strict=True))
         print(
-            f"{name:20} {statistics.median(values):7.3f}s {min(values):7.3f}s "
-            f"{max(values):7.3f}s  {statistics.median(ratios):.2f}x the SDK script"
+            f"{name:18} {statistics.median(walls):10.3f}s {min(walls):6.3f}s  {wall_ratio:5.2f}x"
+            f"  {statistics.median(cpus):9.3f}s  {cpu_ratio:5.2f}x"
         )
     if llm is None:
         print("llm: not installed (pass --llm PATH to compare)")
