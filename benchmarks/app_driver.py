@@ -238,7 +238,7 @@ async def _stream(args: argparse.Namespace) -> None:
 
         def message_changed(index: int) -> None:
             original(index)
-            recorder = screen.recorder
+            recorder = screen.live_figures.recorder
             if recorder is None:
                 return
             tokens = recorder.completion_tokens
@@ -487,7 +487,11 @@ def count(args: argparse.Namespace) -> None:
 
         def on_frame(app_: App[Any]) -> None:
             screen = chat_screen(app_)
-            if screen is not None and not result and not screen.figures.counts_approximate:
+            if (
+                screen is not None
+                and not result
+                and not screen.live_figures.figures.counts_approximate
+            ):
                 result.update(exact_wall=time.time(), approximate=False)
                 app_.exit()
 

@@ -7,14 +7,20 @@ code, a table) into it, one ~5-character token at a time, calling `message_chang
   (a) as fast as possible: CPU seconds (time.process_time) per 1,000 tokens, in order, and the
       ratio last/first (target <= 1.5); also the median time of one throttled repaint per 1,000;
   (b) at 200 tokens/s: wall time to finish against the time the tokens take (target <= 1.1x);
-  (c) time and peak RSS to open a 2,000-message conversation and show its end (target < 1 s).
+  (c) time and peak RSS to open a 2,000-message conversation and show its end (target < 1 s);
+  (t) a reply that thinks ~4,000 tokens, then answers ~2,000: every delta goes through the
+      engine's ReplyRecorder (thinking counted as it streams) into the pane, which repaints every
+      10 tokens; CPU seconds per 1,000 tokens, first and last of the thinking and of the answer
+      (target: last/first <= 1.5, as for the answer alone); (t2) the same with the thought
+      unfolded by the user as it began, so all of it is on screen while it grows.
 
 `--baseline` runs the same harness against a stock pane (a VerticalScroll holding a header and a
 Textual `Markdown` widget per message, the reply streamed through `MarkdownStream`), cut short by
 `--cap` seconds, to give the "before" figures. `--quick` uses tiny sizes for a CI smoke run.
 Each part runs in its own process so peak RSS and caches do not leak between them.
 
-Usage: python benchmarks/stream_render.py [--baseline] [--quick] [--repeat N] [--part a|b|c]
+Usage: python benchmarks/stream_render.py [--baseline] [--quick] [--repeat N] [--part a|b|c|t|t2]
+       python benchmarks/stream_render.py --thinking   (only parts (t) and (t2))
 
 Figures on the 2-core dev machine (Textual 8.2.8), 6,481-token reply, 200 messages open:
 
@@ -23,6 +29,10 @@ Figures on the 2-core dev machine (Textual 8.2.8), 6,481-token reply, 200 messag
   (a2) repaint every 10 tokens 733 tokens in 90 s (cut at the cap)       0.87 0.85 ... 0.85 (0.97x)
   (b) 200 tokens/s             38.2 s for 32.4 s = 1.18x, CPU 37.9 s    32.46 s = 1.002x, CPU 6.4 s
   (c) open 2,000 messages      81.4 s, peak RSS 1,860 MB                 0.12 s, peak RSS 44 MB
+
+  (t) think 4,019 then answer 3,889, repaint every 10 tokens (median of 3, CPU s per 1,000):
+      thinking 0.383 0.355 0.336 0.355 (0.93x), answer 0.851 0.749 (0.88x)
+  (t2) the same, unfolded: thinking 0.403 0.435 0.414 0.409 (1.01x), answer 0.796 0.765 (0.96x)
 
 (a) for the new pane is the per-token cost only (message_changed just marks the message dirty;
 the first window holds the one throttled repaint that fell into it); (a2) shows the repaint
@@ -54,8 +64,12 @@ from textual.pilot import Pilot
 from textual.widgets import Markdown, Static
 
 from tui_chat.domain.conversation import Conversation, Message
+from tui_chat.engine.events import Finished, ReasoningDelta, TextDelta
+from tui_chat.engine.prices import PriceBook
+from tui_chat.engine.reply import ReplyRecorder
+from tui_chat.engine.tokens import TokenCounter
 from tui_chat.ui.theme_colors import derive_app_variables
-from tui_chat.ui.widgets.message_pane import MESSAGE_PANE_CSS_PATH, MessagePane
+from tui_chat.ui.widgets.message_pane import MessagePane
 
 SIZE = (100, 30)
 TOKENS_PER_SECOND = 200
@@ -72,6 +86,24 @@ PARAGRAPHS = [
     "so the reader can follow.\n\n",
     "| col | value |\n|-----|-------|\n| a   | 1     |\n| b   | 2     |\n\n",
 ]
+
+
+THOUGHTS = [
+    "The user asks how this works. Let me check what they mean before answering. ",
+    "Wait, the second step depends on the first, so I should recompute it. ",
+    "Option two looks simpler, but it fails when the input is empty; keep the first.\n\n",
+    "So far three cases considered; the answer should be short and state the trade-off. ",
+]
+
+
+def thought_text(tokens: int) -> str:
+    """A chain of thought of about `tokens` ~5-character tokens, as reasoning models write."""
+    parts: list[str] = []
+    count = 0
+    while count < tokens:
+        parts.append(THOUGHTS[len(parts) % len(THOUGHTS)])
+        count += len(tokens_of(parts[-1]))
+    return "".join(tokens_of("".join(parts))[:tokens])
 
 
 def reply_text(paragraphs: int) -> str:
@@ -116,9 +148,7 @@ class BaselinePane(VerticalScroll):
 
 
 class BenchApp(App[None]):
-    """Just the pane under test, full screen."""
-
-    CSS_PATH = [MESSAGE_PANE_CSS_PATH]
+    """Just the pane under test, full screen (it carries its own stylesheet)."""
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         # The pane's TCSS uses tui-chat's own variables, as the real app provides them.
@@ -270,7 +300,85 @@ async def part_open(args: argparse.Namespace) -> dict:
     return {"open_s": round(elapsed, 3), "peak_rss_mb": round(rss_mb(), 1), "end_visible": visible}
 
 
+async def part_thinking(args: argparse.Namespace, unfolded: bool) -> dict:
+    """(t): thinking then answer, through the ReplyRecorder into the pane, repainted every
+    PAINT_EVERY tokens; CPU per window of tokens. `unfolded`: the user unfolded the thought as
+    it began (t2), so the pane shows all of it while it grows."""
+    app = BenchApp(False)
+    conversation = conversation_of(args.messages)
+    thought = tokens_of(thought_text(args.thinking_tokens))
+    answer = tokens_of(reply_text(args.answer_paragraphs))
+    counter = TokenCounter()
+    counter.load()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(MessagePane)
+        pane.show_conversation(conversation)
+        await pilot.pause()
+        message = conversation.add(Message("assistant", "", model="gpt-4o-mini"))
+        pane.message_added()
+        index = len(conversation.messages) - 1
+        recorder = ReplyRecorder(
+            message,
+            counter=counter,
+            prices=PriceBook(autoload=False),
+            base_url=None,
+            prompt_estimate=0,
+        )
+        events = [ReasoningDelta(t) for t in thought] + [TextDelta(t) for t in answer]
+        marks = [time.process_time()]
+        for done, event in enumerate(events, start=1):
+            recorder.apply(event)
+            pane.message_changed(index)
+            if unfolded and done == 1:  # `t` as soon as there is a thought to unfold
+                pane.selected_index = index
+                pane.action_toggle_thinking()
+            await asyncio.sleep(0)
+            if done % PAINT_EVERY == 0:
+                pane._flush()
+                await pilot.pause()
+            if done % WINDOW == 0:
+                marks.append(time.process_time())
+        recorder.apply(Finished("stop", None))
+        pane.message_changed(index)
+        await pilot.pause()
+        assert pane._blocks[index].thinking.unfolded is unfolded
+    return {
+        "cpu_per_1k": [round(b - a, 4) for a, b in itertools.pairwise(marks)],
+        "thinking_tokens": len(thought),
+        "answer_tokens": len(answer),
+        "thinking_tokens_counted": message.thinking_tokens,
+    }
+
+
+def report_thinking(args: argparse.Namespace, part: str) -> None:
+    """Run (t) or (t2) `repeat` times; print the median CPU per window, thinking and answer
+    apart."""
+    good, per_1k = repeated(args, part, f"({part})")
+    if not good:
+        return
+    first = good[0]
+    # Windows wholly of thinking, and wholly of answer (the one holding the switch is neither).
+    thinking_windows = first["thinking_tokens"] // WINDOW
+    answer_from = -(-first["thinking_tokens"] // WINDOW)
+    thinking, answer = per_1k[:thinking_windows], per_1k[answer_from:]
+    how = ", unfolded as it streams" if part == "t2" else ""
+    print(
+        f"({part}) thinks {first['thinking_tokens']:,} tokens{how}, then answers "
+        f"{first['answer_tokens']:,}; repaint every {PAINT_EVERY} tokens; CPU s per "
+        f"{WINDOW:,} tokens (median of {len(good)}): {per_1k}"
+    )
+    for name, windows in (("thinking", thinking), ("answer", answer)):
+        if windows and windows[0] > 0:
+            print(
+                f"    {name}: first {windows[0]}, last {windows[-1]}, "
+                f"last/first = {windows[-1] / windows[0]:.2f} (target <= 1.5)"
+            )
+    print(f"    the thinking counted by the recorder: {first['thinking_tokens_counted']} tokens")
+
+
 def run_part(args: argparse.Namespace) -> dict:
+    if args.part in ("t", "t2"):
+        return asyncio.run(part_thinking(args, unfolded=args.part == "t2"))
     if args.part == "a":
         return asyncio.run(part_stream(args, None))
     if args.part == "a2":
@@ -296,15 +404,24 @@ def child(args: argparse.Namespace, part: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def report_stream(args: argparse.Namespace, part: str, title: str) -> None:
-    """Run a streaming part `repeat` times and print the median CPU per window of tokens."""
+def repeated(args: argparse.Namespace, part: str, title: str) -> tuple[list[dict], list[float]]:
+    """Run a streaming part `repeat` times: the runs that worked and their median CPU per
+    window of tokens (nothing, after saying so, when none worked)."""
     runs = [child(args, part) for _ in range(args.repeat)]
     good = [r for r in runs if "error" not in r]
     if not good:
         print(f"{title} failed: {runs[0]}")
-        return
+        return [], []
     width = min(len(r["cpu_per_1k"]) for r in good)
     per_1k = [round(statistics.median(r["cpu_per_1k"][i] for r in good), 4) for i in range(width)]
+    return good, per_1k
+
+
+def report_stream(args: argparse.Namespace, part: str, title: str) -> None:
+    """Run a streaming part `repeat` times and print the median CPU per window of tokens."""
+    good, per_1k = repeated(args, part, title)
+    if not good:
+        return
     print(f"{title}: CPU s per {WINDOW:,} tokens (median of {len(good)}): {per_1k}")
     if per_1k and per_1k[0] > 0:
         print(f"    last/first = {per_1k[-1] / per_1k[0]:.2f} (target <= 1.5)")
@@ -331,13 +448,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of (a) and (c); medians")
     parser.add_argument("--cap", type=float, default=120.0, help="stop a stream after seconds")
     parser.add_argument(
-        "--part", choices=["a", "a2", "b", "c"], help="run one part in this process"
+        "--part", choices=["a", "a2", "b", "c", "t", "t2"], help="run one part in this process"
     )
+    parser.add_argument("--thinking", action="store_true", help="run only (t), with medians")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.messages = 20 if args.quick else 200
     args.open_messages = 100 if args.quick else 2000
     args.paragraphs = 40 if args.quick else 400
+    args.thinking_tokens = 430 if args.quick else 4300  # ~4,000 once re-split
+    args.answer_paragraphs = 10 if args.quick else 240
     if args.quick:
         args.repeat = 1
         global WINDOW
@@ -346,6 +466,11 @@ def main() -> None:
     if args.part:
         result = run_part(args)
         print(json.dumps(result) if args.json else result)
+        return
+
+    if args.thinking:
+        report_thinking(args, "t")
+        report_thinking(args, "t2")
         return
 
     label = "baseline (stock Markdown per message)" if args.baseline else "MessagePane"
@@ -368,6 +493,10 @@ def main() -> None:
             f"{result['ratio']}x (target <= 1.1), cpu {result['cpu_s']} s"
             + ("" if result["finished"] else f" (cut at the {args.cap} s cap)")
         )
+
+    if not args.baseline:
+        report_thinking(args, "t")
+        report_thinking(args, "t2")
 
     opens = [child(args, "c") for _ in range(args.repeat)]
     good = [r for r in opens if "error" not in r]

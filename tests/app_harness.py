@@ -122,7 +122,7 @@ async def wait_until_idle(pilot: Pilot[None], *, timeout: float = 30.0) -> None:
     def idle() -> bool:
         screen = chat(app)
         return (
-            screen.start_up.background_started
+            screen.listing.start_up.background_started
             and not any(worker.is_running for worker in app.workers)
             and not screen.pane.repaint_pending
         )

@@ -83,6 +83,13 @@ def is_reasoning_model(model: str) -> bool:
     return name.startswith(REASONING_PREFIXES)
 
 
+# How servers send a model's thinking. "reasoning_content": DeepSeek, vLLM and llama.cpp, in
+# deltas whose content is null; "reasoning": OpenRouter and Ollama, in deltas whose content is
+# ""; "think": a plain server passing the model's own `<think>…</think>` block on in the content
+# (Qwen, DeepSeek-R1 without a reasoning parser), counted as ordinary completion tokens.
+REASONING_FORMS = ("reasoning_content", "reasoning", "think")
+
+
 @dataclass
 class Script:
     """What the server does with the next chat request. Defaults: a normal streamed reply."""
@@ -114,7 +121,9 @@ class Script:
     empty_choices_chunks: bool = False  # a keep-alive chunk with `choices: []` before each delta
     null_content_chunks: bool = False  # a delta with `content: null` before each delta
     comment_lines: bool = False  # SSE comments (": PROCESSING") as OpenRouter sends
-    reasoning: str | None = None  # streamed first as delta.reasoning_content (vLLM, DeepSeek)
+    # Thinking streamed before the answer, the way `reasoning_as` says (see REASONING_FORMS).
+    reasoning: str | None = None
+    reasoning_as: str = "reasoning_content"
     json_reply: bool = False  # answer a stream request with one JSON completion anyway
     delay_before_response: float = 0.0  # think before sending any byte (for timeouts)
     usage_in_x_groq: bool = False  # usage on the finish chunk under x_groq, as Groq sends it
@@ -148,6 +157,8 @@ class FakeOpenAIServer:
         models: tuple[str, ...] = DEFAULT_MODELS,
         tokens_per_second: float | None = None,
         reply_tokens: int | None = None,
+        thinking_tokens: int | None = None,
+        reasoning_as: str = "reasoning_content",
         required_key: str | None = None,
         tls: ssl.SSLContext | None = None,
     ) -> None:
@@ -167,6 +178,9 @@ class FakeOpenAIServer:
         self.context_error_figures = True
         self.tokens_per_second = tokens_per_second
         self.reply_tokens = reply_tokens
+        # Default replies think this many tokens first, sent as `reasoning_as` says.
+        self.thinking_tokens = thinking_tokens
+        self.reasoning_as = reasoning_as
         self.required_key = required_key
         self.requests: list[RecordedRequest] = []
         self.disconnected = threading.Event()
@@ -460,6 +474,17 @@ class _Handler(BaseHTTPRequestHandler):
 
         encoding = encoding_for(model)
         text = script.text if script.text is not None else fake.default_reply(messages, model)
+        reasoning, reasoning_as = script.reasoning, script.reasoning_as
+        if reasoning is None and script.text is None and fake.thinking_tokens:
+            reasoning = long_thought(fake.thinking_tokens, encoding)
+            reasoning_as = fake.reasoning_as
+        reasoning_tokens = script.reasoning_tokens
+        if reasoning and reasoning_as == "think":
+            # The server knows nothing of the tags: the block is part of the content.
+            text = f"<think>\n{reasoning}\n</think>\n\n{text}"
+            reasoning = None
+        elif reasoning and not reasoning_tokens:
+            reasoning_tokens = len(encoding.encode_ordinary(reasoning))
         finish_reason = script.finish_reason
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
         tokens = encoding.encode_ordinary(text)
@@ -469,10 +494,10 @@ class _Handler(BaseHTTPRequestHandler):
             finish_reason = "length"
         usage = {
             "prompt_tokens": prompt_tokens_of(model, messages),
-            "completion_tokens": len(tokens) + script.reasoning_tokens,
+            "completion_tokens": len(tokens) + reasoning_tokens,
             "prompt_tokens_details": {"cached_tokens": script.cached_tokens, "audio_tokens": 0},
             "completion_tokens_details": {
-                "reasoning_tokens": script.reasoning_tokens,
+                "reasoning_tokens": reasoning_tokens,
                 "audio_tokens": 0,
                 "accepted_prediction_tokens": 0,
                 "rejected_prediction_tokens": 0,
@@ -491,7 +516,12 @@ class _Handler(BaseHTTPRequestHandler):
                     "choices": [
                         {
                             "index": 0,
-                            "message": {"role": "assistant", "content": text, "refusal": None},
+                            "message": {
+                                "role": "assistant",
+                                "content": text,
+                                "refusal": None,
+                                **({reasoning_as: reasoning} if reasoning else {}),
+                            },
                             "logprobs": None,
                             "finish_reason": finish_reason,
                         }
@@ -503,23 +533,19 @@ class _Handler(BaseHTTPRequestHandler):
         include_usage = script.include_usage
         if include_usage is None:
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        if script.chunk_chars is None:
-            pieces = [encoding.decode([token]) for token in tokens]
-            # A token can end inside a multi-byte character: keep whole characters together.
-            pieces = _merge_broken_characters(pieces, text)
-        else:
-            size = max(script.chunk_chars, 1)
-            pieces = [text[i : i + size] for i in range(0, len(text), size)]
         delay = script.delay_per_chunk
         if fake.tokens_per_second and delay == 0:
             delay = 1.0 / fake.tokens_per_second
         self._stream(
             script,
-            pieces,
+            _pieces(text, script.chunk_chars, encoding),
             reply_model,
             finish_reason,
             usage if include_usage or script.usage_in_x_groq else None,
             delay,
+            thought=(reasoning_as, _pieces(reasoning, script.chunk_chars, encoding))
+            if reasoning
+            else None,
         )
 
     def _reject_over_context_window(
@@ -576,6 +602,7 @@ class _Handler(BaseHTTPRequestHandler):
         finish_reason: str,
         usage: dict[str, Any] | None,
         delay: float,
+        thought: tuple[str, list[str]] | None = None,
     ) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
@@ -603,9 +630,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._write_chunk(b": PROCESSING\n\n")
         if script.role_chunk:
             self._event(chunk({"role": "assistant", "content": "", "refusal": None}))
-        if script.reasoning:
-            for start in range(0, len(script.reasoning), 8):
-                self._event(chunk({"reasoning_content": script.reasoning[start : start + 8]}))
+        # DeepSeek marks the other field null in every delta; OpenRouter and Ollama send "".
+        answer_extra: dict[str, Any] = {}
+        if thought is not None:
+            field_name, thought_pieces = thought
+            empty = None if field_name == "reasoning_content" else ""
+            answer_extra = {field_name: None} if field_name == "reasoning_content" else {}
+            for piece in thought_pieces:
+                if delay:
+                    self._pause(delay)
+                self._event(chunk({"content": empty, field_name: piece}))
         for index, piece in enumerate(pieces):
             if index == script.cut_after_chunks:
                 self._cut()
@@ -637,7 +671,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._event(chunk({"content": None}))
             if script.comment_lines:
                 self._write_chunk(b": PROCESSING\n\n")
-            self._event(chunk({"content": piece}))
+            self._event(chunk({"content": piece, **answer_extra}))
         if script.cut_after_chunks is not None and script.cut_after_chunks >= len(pieces):
             self._cut()
             return
@@ -663,6 +697,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+
+def _pieces(text: str, chunk_chars: int | None, encoding: Any) -> list[str]:
+    """`text` cut into deltas: `chunk_chars` characters each, or one token each (None)."""
+    if chunk_chars is None:
+        pieces = [encoding.decode([token]) for token in encoding.encode_ordinary(text)]
+        # A token can end inside a multi-byte character: keep whole characters together.
+        return _merge_broken_characters(pieces, text)
+    size = max(chunk_chars, 1)
+    return [text[i : i + size] for i in range(0, len(text), size)]
 
 
 def _merge_broken_characters(pieces: list[str], text: str) -> list[str]:
@@ -712,6 +756,29 @@ def long_markdown_reply(target_tokens: int, encoding: Any) -> str:
     return encoding.decode(tokens[:target_tokens]) if len(tokens) > target_tokens else text
 
 
+_THOUGHTS = (
+    "The user asks about item {n}. Let me check what they mean before answering.",
+    "Wait, the figure for part {n} depends on the step before it, so I should recompute it.",
+    "Option {n} looks simpler, but it fails when the input is empty; keep the other one.",
+    "So far: {n} cases considered. The answer should be short and state the trade-off.",
+)
+
+
+def long_thought(target_tokens: int, encoding: Any) -> str:
+    """A deterministic chain of thought of about `target_tokens` tokens, in plain paragraphs
+    as reasoning models write it."""
+    lines: list[str] = []
+    total = 0
+    n = 0
+    while total < target_tokens:
+        line = _THOUGHTS[n % len(_THOUGHTS)].format(n=n + 1)
+        lines.append(line + ("\n\n" if n % 3 == 2 else " "))
+        total += len(encoding.encode_ordinary(lines[-1]))
+        n += 1
+    tokens = encoding.encode_ordinary("".join(lines).strip())
+    return encoding.decode(tokens[:target_tokens])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve until interrupted."""
     parser = argparse.ArgumentParser(description="A fake OpenAI-compatible server for tui-chat.")
@@ -729,6 +796,19 @@ def main(argv: list[str] | None = None) -> int:
         help="reply with a generated Markdown text of this many tokens",
     )
     parser.add_argument(
+        "--thinking-tokens",
+        type=int,
+        default=None,
+        help="think this many tokens before each default reply",
+    )
+    parser.add_argument(
+        "--reasoning-as",
+        choices=REASONING_FORMS,
+        default="reasoning_content",
+        help="how the thinking is sent: the reasoning_content field (DeepSeek, vLLM, llama.cpp),"
+        " the reasoning field (OpenRouter, Ollama) or a <think> block in the content",
+    )
+    parser.add_argument(
         "--model",
         action="append",
         default=None,
@@ -740,6 +820,8 @@ def main(argv: list[str] | None = None) -> int:
         models=tuple(args.model) if args.model else DEFAULT_MODELS,
         tokens_per_second=args.tokens_per_second,
         reply_tokens=args.reply_tokens,
+        thinking_tokens=args.thinking_tokens,
+        reasoning_as=args.reasoning_as,
     )
     # Load both encodings now, so the first reply is not late by half a second.
     encoding_for("gpt-4o")

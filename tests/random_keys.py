@@ -76,6 +76,7 @@ README_KEYS = (
     "y",
     "c",
     "e",
+    "t",
     "n",
     "home",
     "end",
@@ -371,7 +372,9 @@ async def run_random_keys(
     promises = Promises(tmp_path, server)
     gestures = Gestures(rng, keys, searches)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: chat(app).start_up.background_started, what="start-up")
+        await wait_for(
+            pilot, lambda: chat(app).listing.start_up.background_started, what="start-up"
+        )
         await settle(pilot)
         while len(run.events) < events_wanted:
             done = len(run.events)

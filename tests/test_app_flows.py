@@ -621,22 +621,26 @@ async def test_status_bar_shows_tokens_context_and_cost_moving(
         draft = app.services.counter.count_draft("gpt-4o-mini", "count these words please")
         assert draft.tokens == 4 + 4  # four words, plus a message's overhead in the request
         await wait_for(
-            pilot, lambda: screen.figures.composer_tokens == 4, what="composer count (the text)"
+            pilot,
+            lambda: screen.live_figures.figures.composer_tokens == 4,
+            what="composer count (the text)",
         )
-        assert not screen.figures.counts_approximate
-        assert screen.figures.context_window == 1000
-        before = screen.figures.next_cost_usd
+        assert not screen.live_figures.figures.counts_approximate
+        assert screen.live_figures.figures.context_window == 1000
+        before = screen.live_figures.figures.next_cost_usd
         assert before is not None and before > 0
         await pilot.press("enter")
         await wait_for(pilot, reply_finished(screen), what="reply")
-        await wait_for(pilot, lambda: screen.figures.spent.known_usd > 0, what="spend")
+        await wait_for(pilot, lambda: screen.live_figures.figures.spent.known_usd > 0, what="spend")
         reply = screen.conversation.messages[-1]
         assert reply.usage is not None and reply.cost_usd is not None
         expected = (reply.usage.prompt_tokens * 150 + reply.usage.completion_tokens * 600) / 1e6
         assert abs(reply.cost_usd - expected) < 1e-12
-        assert screen.figures.spent == Spend(reply.cost_usd, 0)
+        assert screen.live_figures.figures.spent == Spend(reply.cost_usd, 0)
         # The conversation now fills part of the 1,000-token window, shown in the gauge.
-        await wait_for(pilot, lambda: screen.figures.prompt_tokens > 20, what="context")
+        await wait_for(
+            pilot, lambda: screen.live_figures.figures.prompt_tokens > 20, what="context"
+        )
         status_text = "".join(s.text for s in screen.query_one("#status").render_line(0))
         assert "/1.0k" in status_text and "%" in status_text
 
@@ -718,7 +722,9 @@ async def test_status_says_thinking_while_a_reasoning_model_has_no_text_yet(
     async with app.run_test(size=(100, 30)) as pilot:
         screen = chat(app)
         await send(pilot, "hard question")
-        await wait_for(pilot, lambda: screen.figures.waiting_note == "thinking", what="thinking")
+        await wait_for(
+            pilot, lambda: screen.live_figures.figures.waiting_note == "thinking", what="thinking"
+        )
         assert screen.conversation.messages[-1].content == ""
         await pilot.press("escape")
         await wait_for(pilot, reply_finished(screen), what="stopped")

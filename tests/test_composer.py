@@ -10,7 +10,7 @@ LINE = "2026-11-25 05:50:36 INFO worker[42] processed request id=abcdef0123 in 1
 
 
 class ComposerApp(App[None]):
-    CSS_PATH = "../tui_chat/ui/app.tcss"
+    """Just the composer, with no stylesheet but its own."""
 
     def compose(self) -> ComposeResult:
         yield Composer(id="composer")

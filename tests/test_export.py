@@ -98,3 +98,42 @@ def test_lone_surrogates_do_not_break_an_export() -> None:
     data = json.loads(to_json(conv).encode("utf-8"))
     assert data["title"] == "half \ufffd title"
     assert data["messages"][0]["content"] == "before \ufffd after"
+
+
+def thinking_conversation() -> Conversation:
+    conv = Conversation(id="x", title="Think")
+    conv.messages.append(Message("user", "Is 91 prime?", created=T0))
+    conv.messages.append(
+        Message(
+            "assistant",
+            "No: 91 = 7 × 13.",
+            created=T0,
+            finish_reason="stop",
+            thinking="Try small primes.\n7 × 13 = 91, so no. </details> cannot end the block.",
+            thinking_seconds=12.4,
+            thinking_tokens=840,
+        )
+    )
+    return conv
+
+
+def test_markdown_folds_the_thinking_above_the_answer() -> None:
+    text = to_markdown(thinking_conversation())
+
+    assert (
+        "<details>\n<summary>Thought for 12 s, 840 tokens</summary>\n\nTry small primes.\n"
+        "7 × 13 = 91, so no. &lt;/details&gt; cannot end the block.\n\n</details>\n\n"
+        "No: 91 = 7 × 13.\n"
+    ) in text
+    assert text.count("</details>") == 1
+
+
+def test_json_carries_the_thinking_as_its_own_field() -> None:
+    reply = json.loads(to_json(thinking_conversation()))["messages"][1]
+
+    assert reply["content"] == "No: 91 = 7 × 13."
+    assert reply["thinking"] == {
+        "text": "Try small primes.\n7 × 13 = 91, so no. </details> cannot end the block.",
+        "seconds": 12.4,
+        "tokens": 840,
+    }

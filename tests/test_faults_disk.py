@@ -19,6 +19,7 @@ from openai_server import FakeOpenAIServer, Script
 from terminal_session import TerminalSession, session_env, wait_until
 
 from tui_chat.domain.conversation import Message
+from tui_chat.flow.saving import BackgroundSaver
 from tui_chat.storage.store import ConversationStore
 
 
@@ -130,7 +131,7 @@ async def test_file_changed_by_another_program_is_picked_up_and_both_sides_kept(
         assert edited != text
         path.write_text(edited, encoding="utf-8")
         screen.conversation.title = "Renamed here"
-        screen._save(screen.conversation)
+        screen.save(screen.conversation)
         await wait_for(pilot, lambda: "conflict copy" in notes(app), what="the conflict notice")
     files = sorted(data_paths(tmp_path).conversations_dir.glob("*.toml"))
     assert len(files) == 2
@@ -187,11 +188,13 @@ def test_two_tui_chat_processes_sending_in_one_conversation_lose_nothing(
         assert "conflict" in drawn
 
 
-def test_a_reply_appended_while_a_merging_save_runs_is_not_dropped(
+async def test_a_reply_appended_while_a_merging_save_runs_is_not_dropped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The app saves in a thread while the UI appends the reply it starts streaming. When that
-    save merges with another window's change, the reply appended meanwhile must survive."""
+    save merges with another window's change, the reply appended meanwhile must survive, and
+    the store changes only its own copy: the merge reaches the live conversation on its own
+    thread."""
     from tui_chat.storage import store as store_module
 
     planted = plant(tmp_path, "shared question", "shared answer")
@@ -208,12 +211,12 @@ def test_a_reply_appended_while_a_merging_save_runs_is_not_dropped(
 
     def merge_while_the_ui_appends(*args: Any) -> Any:
         result = real_merge(*args)
-        mine.messages.append(reply)  # the UI thread starts the reply during the save
+        mine.messages.append(reply)  # the UI starts the reply during the save
         return result
 
     monkeypatch.setattr(store_module, "merge_conversations", merge_while_the_ui_appends)
-    outcome = here.save(mine)
-    assert outcome.kind == "merged"
+    report = await BackgroundSaver(here).save(mine)
+    assert report.outcome is not None and report.outcome.kind == "merged"
     assert [m.content for m in mine.messages] == [
         "shared question",
         "shared answer",

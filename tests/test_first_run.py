@@ -146,7 +146,9 @@ async def test_after_a_refused_send_one_key_picks_the_server_found_and_the_words
     app = app_without_key(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = chat(app)
-        await wait_for(pilot, lambda: screen.local_servers.offers, what="the server found")
+        await wait_for(
+            pilot, lambda: screen.first_run.local_servers.offers, what="the server found"
+        )
         await send(pilot, "is it you?")
         await wait_for(pilot, lambda: "press 1 for" in notices(app), what="the offer")
         assert screen.composer.text == "is it you?"
@@ -165,8 +167,8 @@ async def test_with_nothing_listening_the_search_finds_nothing_and_shows_nothing
     app = app_without_key(tmp_path)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         screen = chat(app)
-        await wait_for(pilot, lambda: screen.local_servers.searched, what="the search")
-        assert screen.local_servers.found == []
+        await wait_for(pilot, lambda: screen.first_run.local_servers.searched, what="the search")
+        assert screen.first_run.local_servers.found == []
         assert "Found" not in pane_text(screen) and "press 1" not in pane_text(screen)
         assert not app.screen.query(Toast)
         await pilot.press("1")

@@ -536,3 +536,43 @@ async def test_a_bug_in_whoever_listens_costs_neither_the_prompt_nor_the_text_so
     assert [m["content"] for m in saved] == [PROMPT, reply.content]
     # Said once, without a key to press: the screen adds its own "ctrl+r to retry".
     assert saved[1]["error"] == "Unexpected error: RuntimeError."
+
+
+THOUGHT = "First, what do they want?\nThen: answer in Greek letters."
+
+
+@pytest.mark.parametrize("form", ["reasoning_content", "reasoning", "think"])
+async def test_the_thinking_is_saved_beside_the_reply_with_its_tokens_and_never_sent_again(
+    tmp_path: Path, run: FlowRun, openai_server: FakeOpenAIServer, form: str
+) -> None:
+    openai_server.enqueue(Script(text=REPLY, reasoning=THOUGHT, reasoning_as=form), Script())
+    conversation = ChatHarness.conversation()
+
+    reply = await run.send(conversation)
+    await run.send(conversation, "and then?")
+
+    saved = saved_file(tmp_path)["messages"][1]
+    assert saved["content"] == REPLY
+    assert saved["thinking"] == THOUGHT
+    thought_tokens = run.counter.count_text("gpt-4o-mini", THOUGHT).tokens
+    # The server's reasoning_tokens where it reports them; for a <think> block, our count.
+    assert saved["thinking_tokens"] == pytest.approx(thought_tokens, abs=2)
+    assert saved["thinking_seconds"] >= 0
+    assert reply.usage is not None and reply.usage.completion_tokens > thought_tokens
+    second_request = openai_server.chat_requests[1].json["messages"]
+    assert second_request[1] == {"role": "assistant", "content": REPLY}
+
+
+async def test_without_usage_from_the_server_the_estimate_counts_the_thinking(
+    tmp_path: Path, run: FlowRun, openai_server: FakeOpenAIServer
+) -> None:
+    openai_server.enqueue(Script(text=REPLY, reasoning=THOUGHT, include_usage=False))
+
+    reply = await run.send(ChatHarness.conversation())
+
+    usage = reply.usage
+    assert usage is not None and usage.estimated
+    assert usage.reasoning_tokens == reply.thinking_tokens and usage.reasoning_tokens > 5
+    assert usage.completion_tokens == run.counter.count_text("gpt-4o-mini", REPLY).tokens + (
+        usage.reasoning_tokens
+    )

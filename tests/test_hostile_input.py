@@ -260,7 +260,7 @@ async def test_titles_with_slashes_dots_nul_and_newlines_never_choose_the_file(
         await wait_for(pilot, reply_done(screen), what="the reply")
         conversation = screen.conversation
         conversation.title = evil  # as a hand edit or a rename could set it
-        screen._save(conversation)
+        screen.save(conversation)
     conversations = sandbox / "data" / "conversations"
     files = sorted(p.name for p in conversations.iterdir())
     assert files == [f"{conversation.id}.toml"]

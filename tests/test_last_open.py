@@ -38,8 +38,8 @@ async def settled_on(pilot: Pilot[None], screen: ChatScreen, conversation_id: st
     await wait_for(
         pilot,
         lambda: (
-            screen.start_up.background_started
-            and not screen.start_up.awaiting_check
+            screen.listing.start_up.background_started
+            and not screen.listing.start_up.awaiting_check
             and screen.conversation.id == conversation_id
             and screen.sidebar.highlighted_id == conversation_id
         ),

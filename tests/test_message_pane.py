@@ -13,7 +13,7 @@ from textual.strip import Strip
 from tui_chat.domain.conversation import Conversation, Message
 from tui_chat.ui.theme_colors import derive_app_variables
 from tui_chat.ui.widgets.message_layout import EMPTY_HINT
-from tui_chat.ui.widgets.message_pane import MESSAGE_PANE_CSS_PATH, MessagePane
+from tui_chat.ui.widgets.message_pane import MessagePane
 
 CODE_REPLY = (
     "Here is the function:\n\n"
@@ -26,9 +26,8 @@ CODE_REPLY = (
 
 
 class PaneApp(App[None]):
-    """Just the pane, focused, recording what it asks the app to do."""
-
-    CSS_PATH = [MESSAGE_PANE_CSS_PATH]
+    """Just the pane, focused, recording what it asks the app to do (no stylesheet but the
+    pane's own)."""
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         # The pane's TCSS uses tui-chat's own variables, as the real app provides them.

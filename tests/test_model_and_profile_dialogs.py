@@ -258,7 +258,7 @@ async def test_token_counts_that_cannot_be_made_exact_are_explained_once(
         status = "".join(s.text for s in screen.query_one("#status").render_line(0))
         assert "~" in status
         await pilot.press("ctrl+n")
-        screen.recount_conversation()
+        screen.live_figures.recount_conversation()
         await pilot.pause()
         assert len(notices()) == 1
 

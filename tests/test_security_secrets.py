@@ -70,7 +70,7 @@ async def test_key_never_appears_on_any_error_path_in_app_files_or_exports(
             shown.append(failed.error)
             shown.extend(screen.pane.visible_text())
         app.query_one("#messages")  # the screen is still whole
-        screen.export_markdown()
+        screen.commands.export_markdown()
         shown.extend(f"{n.title} {n.message}" for n in app._notifications)
         shown.append(repr(app.services.config))
         shown.append(repr(app.services))
@@ -162,7 +162,7 @@ async def _chat_export_and_save_theme(tmp_path: Path, openai_server: FakeOpenAIS
         screen.composer.focus()
         await pilot.press("enter")
         await wait_for(pilot, reply_done(screen), what="the reply")
-        screen.export_markdown()
+        screen.commands.export_markdown()
         app.action_pick_theme()
         await pilot.pause()
         await pilot.press("enter")  # saves the theme to config.toml (creates it)

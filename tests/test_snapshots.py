@@ -162,6 +162,21 @@ def test_80x24_layout_with_a_conversation(
     )
 
 
+def test_reply_with_folded_thinking_at_80x24(
+    snap_compare, tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    conversation = fib_conversation()
+    conversation.messages[1].content = "Two variables, one loop:\n\n```python\na, b = b, a + b\n```"
+    conversation.messages[1].thinking = "They want it iterative.\nTwo variables, one loop."
+    conversation.messages[1].thinking_seconds = 12.4
+    conversation.messages[1].thinking_tokens = 840
+    save_conversations(tmp_path, conversation)
+
+    assert snap_compare(
+        frozen_app(tmp_path, openai_server), terminal_size=(80, 24), run_before=conversation_opened
+    )
+
+
 def test_reply_mid_stream(snap_compare, tmp_path: Path, openai_server: FakeOpenAIServer) -> None:
     openai_server.enqueue(Script(text=CODE_REPLY, chunk_chars=8, stall_after_chunks=30))
 

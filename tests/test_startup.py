@@ -126,11 +126,11 @@ async def test_what_the_user_chose_before_the_check_is_not_replaced(
     seed_with_a_newer_arrival(tmp_path)
 
     async with started(tmp_path, openai_server) as (app, pilot, screen):
-        screen.start_up.background_started = True  # hold the check back until the user acts
+        screen.listing.start_up.background_started = True  # hold the check back until the user acts
         await pilot.press("ctrl+n")
         await pilot.press(*"my own")
-        screen.start_up.background_started = False
-        screen._start_background_work()
+        screen.listing.start_up.background_started = False
+        screen.listing.start_background_work()
         await wait_for(pilot, lambda: listed_titles(app)[0] == "synced in, newer", what="check")
         await wait_for(pilot, lambda: screen.services.counter.ready, what="the engine")
         assert screen.conversation.title == ""  # still the new conversation the user began

@@ -65,7 +65,9 @@ async def start_a_stalled_reply(pilot: Pilot[None], openai_server: FakeOpenAISer
     await send(pilot, "count for me")
     await wait_for(
         pilot,
-        lambda: screen.figures.streaming and screen.figures.reply_tokens > 0,
+        lambda: (
+            screen.live_figures.figures.streaming and screen.live_figures.figures.reply_tokens > 0
+        ),
         what="the reply's first text",
     )
     await wait_for(pilot, lambda: LIVE.search(status_text(app)) is not None, what="live figures")
@@ -77,9 +79,13 @@ async def test_at_80x24_the_status_bar_is_one_line_with_the_key_figures(
     async with counting_app_at_80x24(tmp_path, openai_server) as (app, pilot, screen):
         await send(pilot, "hello there")
         await wait_for(pilot, reply_finished(screen), what="the reply")
-        await wait_for(pilot, lambda: screen.figures.spent.known_usd > 0, what="the spend")
+        await wait_for(
+            pilot, lambda: screen.live_figures.figures.spent.known_usd > 0, what="the spend"
+        )
         await pilot.press(*"and a follow-up")
-        await wait_for(pilot, lambda: screen.figures.composer_tokens > 0, what="the draft count")
+        await wait_for(
+            pilot, lambda: screen.live_figures.figures.composer_tokens > 0, what="the draft count"
+        )
         await pilot.pause()
 
         idle = status_text(app)
@@ -244,14 +250,17 @@ async def test_the_context_gauge_counts_the_message_sent_and_the_reply_so_far(
         sent = app.services.counter.count_messages(
             conversation.model, conversation.system, conversation.messages[:-1]
         )
-        recorder = screen.recorder
+        recorder = screen.live_figures.recorder
         assert recorder is not None
         await wait_for(
             pilot,
-            lambda: screen.figures.prompt_tokens == sent.tokens + recorder.completion_tokens,
+            lambda: (
+                screen.live_figures.figures.prompt_tokens
+                == sent.tokens + recorder.completion_tokens
+            ),
             what="the gauge to hold the sent message and the reply so far",
         )
-        assert screen.figures.composer_tokens == 0
+        assert screen.live_figures.figures.composer_tokens == 0
         await pilot.press("escape")
         await wait_for(pilot, lambda: not screen.streaming, what="the stop")
         everything = app.services.counter.count_messages(
@@ -259,7 +268,7 @@ async def test_the_context_gauge_counts_the_message_sent_and_the_reply_so_far(
         )
         await wait_for(
             pilot,
-            lambda: screen.figures.prompt_tokens == everything.tokens,
+            lambda: screen.live_figures.figures.prompt_tokens == everything.tokens,
             what="the recount after the reply",
         )
 
@@ -303,7 +312,7 @@ async def test_the_draft_figure_counts_the_text_typed_and_the_context_the_whole_
 ) -> None:
     async with counting_app_at_80x24(tmp_path, openai_server) as (app, pilot, screen):
         await wait_for(pilot, lambda: status_text(app).startswith("✎ 0 │"), what="✎ 0 at rest")
-        empty_context = screen.figures.prompt_tokens
+        empty_context = screen.live_figures.figures.prompt_tokens
         screen.composer.focus()
         await pilot.press("a")
         # One character is one token: not 5 with the message's overhead folded in.
@@ -311,7 +320,7 @@ async def test_the_draft_figure_counts_the_text_typed_and_the_context_the_whole_
         draft = app.services.counter.count_draft(screen.conversation.model, "a")
         assert draft.tokens > draft.text_tokens == 1
         # The context gauge counts the message as it would be sent.
-        assert screen.figures.prompt_tokens == empty_context + draft.tokens
+        assert screen.live_figures.figures.prompt_tokens == empty_context + draft.tokens
         await pilot.press("backspace")
         await wait_for(pilot, lambda: status_text(app).startswith("✎ 0 │"), what="✎ 0 again")
-        assert screen.figures.prompt_tokens == empty_context
+        assert screen.live_figures.figures.prompt_tokens == empty_context

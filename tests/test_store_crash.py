@@ -113,6 +113,7 @@ def test_two_stores_on_one_folder_both_append_and_nothing_is_lost(tmp_path: Path
             conv.messages.append(Message("user", f"{name} {i}", created=moment))
             outcome = store.save(conv)
             assert outcome.kind in {"saved", "merged"}, outcome
+            conv = outcome.saved
 
     threads = [
         threading.Thread(target=append_many, args=("left", 1)),
@@ -150,7 +151,7 @@ SIDE = textwrap.dedent(
     for i in range(20):
         moment = t0 + timedelta(seconds=offset + 2 * i)
         conv.messages.append(Message("user", f"{name} {i}", created=moment))
-        store.save(conv)
+        conv = store.save(conv).saved  # merged with the other side's: go on from that
     """
 )
 

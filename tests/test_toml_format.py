@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tomllib
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -76,9 +79,13 @@ def messages(draw: st.DrawFn) -> Message:
             ),
         )
     )
+    thinking = draw(st.just("") | any_text.filter(bool))
     return Message(
         role=role,
         content=draw(any_text),
+        thinking=thinking,
+        thinking_seconds=draw(st.none() | st.floats(0, 1e5)) if thinking else None,
+        thinking_tokens=draw(st.none() | st.integers(0, 10**6)) if thinking else None,
         created=draw(moments),
         model=draw(st.none() | any_text),
         finish_reason=draw(st.none() | st.sampled_from(["stop", "length", "interrupted"])),
@@ -285,3 +292,90 @@ def test_broken_files_are_reported_with_file_and_line(
     message = str(caught.value)
     assert message.startswith(str(PATH) + (f", line {line}" if line else ""))
     assert message.endswith(".")
+
+
+THOUGHT = "The user wants fib.\nRecursion is the clearest; mention the cost.\n  - n < 2 ends it"
+
+
+def thinking_reply() -> Conversation:
+    conv = Conversation(id=PATH.stem)
+    conv.messages.append(Message("user", "Write fib."))
+    conv.messages.append(
+        Message(
+            "assistant",
+            "Here it is.",
+            finish_reason="stop",
+            thinking=THOUGHT,
+            thinking_seconds=12.4,
+            thinking_tokens=840,
+            usage=Usage(prompt_tokens=20, completion_tokens=860, reasoning_tokens=840),
+        )
+    )
+    return conv
+
+
+def test_thinking_is_saved_as_its_own_readable_key_with_its_figures() -> None:
+    text = conversation_to_toml(thinking_reply())
+
+    # One line of thought per line of the file, after the answer, as a person would read it.
+    assert "thinking = '''\n" + THOUGHT + "'''\nthinking_seconds = 12.4\n" in text
+    assert "thinking_tokens = 840\n" in text
+    assert text.index("content = ") < text.index("thinking = ")
+    back = conversation_from_toml(text, PATH).messages[1]
+    assert (back.thinking, back.thinking_seconds, back.thinking_tokens) == (THOUGHT, 12.4, 840)
+
+
+def test_a_file_from_before_thinking_loads_and_saves_unchanged() -> None:
+    conv = thinking_reply()
+    for message in conv.messages:
+        message.thinking, message.thinking_seconds, message.thinking_tokens = "", None, None
+    old_file = conversation_to_toml(conv)
+    assert "thinking" not in old_file
+
+    loaded = conversation_from_toml(old_file, PATH)
+
+    assert loaded.messages[1].thinking == ""
+    assert conversation_to_toml(loaded) == old_file
+
+
+# The last tui-chat before thinking was saved (its reader does not know the keys).
+BEFORE_THINKING = "6515d06d82529dcf18a80d63080f3edc17765bcd"
+
+
+def test_a_tui_chat_from_before_thinking_keeps_the_thinking_when_it_saves(tmp_path: Path) -> None:
+    repository = Path(__file__).resolve().parent.parent
+    older = tmp_path / "older"
+    older.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(repository), "archive", BEFORE_THINKING, "tui_chat"],
+        capture_output=True,
+        check=True,
+    )
+    subprocess.run(["tar", "-x", "-C", str(older)], input=archive.stdout, check=True)
+    file = tmp_path / f"{PATH.stem}.toml"
+    file.write_text(conversation_to_toml(thinking_reply()), encoding="utf-8")
+    # The older version loads the file and saves it again, as it does after any change.
+    resave = (
+        "import sys; from pathlib import Path\n"
+        "from tui_chat.storage.toml_read import conversation_from_toml\n"
+        "from tui_chat.storage.toml_write import conversation_to_toml\n"
+        "from tui_chat.storage.toml_format import MESSAGE_KEYS\n"
+        "assert 'thinking' not in MESSAGE_KEYS, 'not the older version'\n"
+        "path = Path(sys.argv[1])\n"
+        "conv = conversation_from_toml(path.read_text(encoding='utf-8'), path)\n"
+        "conv.title = 'renamed by the older version'\n"
+        "path.write_text(conversation_to_toml(conv), encoding='utf-8')\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", resave, str(file)],
+        cwd=older,
+        env={**os.environ, "PYTHONPATH": str(older)},
+        check=True,
+        timeout=60,
+    )
+
+    back = conversation_from_toml(file.read_text(encoding="utf-8"), file)
+    assert back.title == "renamed by the older version"
+    reply = back.messages[1]
+    assert (reply.thinking, reply.thinking_seconds, reply.thinking_tokens) == (THOUGHT, 12.4, 840)
+    assert "thinking = '''\n" + THOUGHT in file.read_text(encoding="utf-8")  # still readable

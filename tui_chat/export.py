@@ -6,6 +6,7 @@ Unknown keys kept from the file (`extra`) are left out too, since nobody checked
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
@@ -54,11 +55,29 @@ def to_markdown(conv: Conversation) -> str:
         lines += ["", "## System prompt", "", fence, conv.system, fence]
     for message in conv.messages:
         lines += ["", _heading(message), ""]
+        lines += _thinking_details(message)
         lines.append(message.content if message.content else "*(empty)*")
         notes = _notes(message)
         if notes:
             lines += ["", f"*{notes}*"]
     return _encodable("\n".join(lines).rstrip("\n") + "\n")
+
+
+def _thinking_details(message: Message) -> list[str]:
+    """The thinking folded away as on screen: an HTML `<details>` block, which GitHub, GitLab
+    and most Markdown viewers show closed. Its text is HTML-escaped, so a `</details>` the model
+    wrote cannot end the block early."""
+    if not message.thinking:
+        return []
+    return [
+        "<details>",
+        f"<summary>{message.thinking_summary}</summary>",
+        "",
+        html.escape(message.thinking, quote=False),
+        "",
+        "</details>",
+        "",
+    ]
 
 
 def _heading(message: Message) -> str:
@@ -107,6 +126,12 @@ def _message_json(message: Message) -> dict[str, Any]:
             value = None  # JSON has no NaN or infinity
         if value is not None:
             item[key] = value
+    if message.thinking:
+        item["thinking"] = {
+            "text": message.thinking,
+            "seconds": message.thinking_seconds,
+            "tokens": message.thinking_tokens,
+        }
     if message.usage is not None:
         usage = message.usage
         item["usage"] = {

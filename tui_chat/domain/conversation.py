@@ -67,13 +67,26 @@ class Message:
     cost_usd: float | None = None
     usage: Usage | None = None
     error: str | None = None
+    # What a reasoning model thought before answering (streamed apart from the answer, or a
+    # leading <think> block): shown collapsed, saved, never sent back to the model. Plain
+    # values, replaced rather than changed in place, so a shallow copy saved in a thread is safe.
+    thinking: str = ""
+    thinking_seconds: float | None = None  # from the first thought to the first word of answer
+    thinking_tokens: int | None = None  # the server's reasoning_tokens, else our count
     # Keys found in the file that this version does not know: kept so a save never drops them.
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def is_complete(self) -> bool:
-        """False for a reply that was interrupted, cut or failed."""
-        return self.role != "assistant" or self.finish_reason in (None, "stop", "length")
+    def thinking_summary(self) -> str:
+        """'Thought for 12 s, 840 tokens': the thinking in one line (the pane, the exports)."""
+        summary = "Thought"
+        seconds = self.thinking_seconds
+        if seconds is not None:
+            summary += f" for {seconds:.1f} s" if seconds < 10 else f" for {seconds:.0f} s"
+        if self.thinking_tokens is not None:
+            unit = "token" if self.thinking_tokens == 1 else "tokens"
+            summary += f", {self.thinking_tokens:,} {unit}"
+        return summary
 
 
 def usd(amount: float) -> str:
@@ -193,6 +206,9 @@ class Conversation:
                 cost_usd=m.cost_usd,
                 usage=m.usage,
                 error=m.error,
+                thinking=m.thinking,
+                thinking_seconds=m.thinking_seconds,
+                thinking_tokens=m.thinking_tokens,
                 extra=dict(m.extra),
             )
             for m in self.messages[:index]

@@ -50,7 +50,9 @@ def extra_usage(chunk: Any) -> Mapping[str, Any] | None:
 
 
 def reasoning_text(delta: Any) -> str | None:
-    extra = getattr(delta, "model_extra", None) or {}
+    """The reasoning text of a streamed delta (an SDK object: the field is in `model_extra`) or
+    of a whole response's message (a plain mapping), None when it holds none."""
+    extra = delta if isinstance(delta, Mapping) else getattr(delta, "model_extra", None) or {}
     # vLLM, Ollama, DeepSeek: reasoning_content; OpenRouter: reasoning.
     for key in ("reasoning_content", "reasoning"):
         value = extra.get(key)

@@ -39,11 +39,11 @@ from tui_chat.engine.events import (
     ReasoningDelta,
     StreamEvent,
     StreamFailed,
-    TextDelta,
     UsageReport,
 )
 from tui_chat.engine.prompt import ChatMessage, build_chat_messages
 from tui_chat.engine.servers import effective_base_url, is_openai_url, is_reasoning_model
+from tui_chat.engine.think_tags import ThinkTagSplitter
 
 if TYPE_CHECKING:
     import httpx2
@@ -212,7 +212,8 @@ class ChatClient:
     ) -> AsyncGenerator[StreamEvent, None]:
         """Stream the assistant's reply to `conversation` (system prompt plus its messages).
 
-        Yields TextDelta/ReasoningDelta events, then a UsageReport when the server sends
+        Yields TextDelta/ReasoningDelta events (a leading <think> block in the content comes
+        as ReasoningDelta), then a UsageReport when the server sends
         usage, then Finished; or StreamFailed at any point, after which it stops. Cancelling
         the consuming task closes the HTTP response at once and re-raises CancelledError.
         """
@@ -226,6 +227,8 @@ class ChatClient:
             model, build_chat_messages(conversation.system, conversation.messages)
         )
         stream: Any = None
+        # A leading <think> block in the content is thinking, not answer (see think_tags.py).
+        splitter = ThinkTagSplitter()
         try:
             try:
                 stream = await self._create(sdk, params)
@@ -254,13 +257,16 @@ class ChatClient:
                             if reasoning:
                                 yield ReasoningDelta(reasoning)
                             if delta.content:
-                                yield TextDelta(delta.content)
+                                for piece in splitter.feed(delta.content):
+                                    yield piece
                         if choice.finish_reason:
                             finish = choice.finish_reason
                 if chunks == 0 and "text/event-stream" not in content_type:
                     # Not SSE after all (a proxy's plain-text page): say so rather than
                     # leaving an empty reply marked cut.
                     raise UnexpectedResponse(content_type, "")
+                for piece in splitter.finish():
+                    yield piece
                 if isinstance(usage, Mapping):
                     yield UsageReport(usage_from_mapping(usage), served_model)
                 elif usage is not None:
@@ -269,8 +275,12 @@ class ChatClient:
             except asyncio.CancelledError:
                 raise
             except ChatError as error:
+                for piece in splitter.finish():  # the few characters held back for a tag
+                    yield piece
                 yield StreamFailed(error)
             except Exception as exc:  # every failure becomes a StreamFailed, never a crash
+                for piece in splitter.finish():
+                    yield piece
                 yield StreamFailed(self._describe(exc, model, during_stream=stream is not None))
         finally:
             if stream is not None:
@@ -320,9 +330,15 @@ class ChatClient:
             raise openai.APIError(message, response.request, body=details)
         choices = body.get("choices") or []
         choice = choices[0] if choices and isinstance(choices[0], dict) else {}
-        content = (choice.get("message") or {}).get("content")
+        message = choice.get("message") or {}
+        reasoning = reasoning_text(message)
+        if reasoning:
+            yield ReasoningDelta(reasoning)
+        content = message.get("content")
         if isinstance(content, str) and content:
-            yield TextDelta(content)
+            splitter = ThinkTagSplitter()
+            for piece in (*splitter.feed(content), *splitter.finish()):
+                yield piece
         served_model = body.get("model") if isinstance(body.get("model"), str) else None
         if isinstance(body.get("usage"), dict):
             yield UsageReport(usage_from_mapping(body["usage"]), served_model)

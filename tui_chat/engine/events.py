@@ -21,8 +21,9 @@ class TextDelta:
 
 @dataclass(frozen=True)
 class ReasoningDelta:
-    """Reasoning text some servers stream before the answer (vLLM, Ollama, DeepSeek send it as
-    `reasoning_content`). It is not part of the reply; the UI may show that the model thinks."""
+    """What the model thinks before its answer: `reasoning_content` (DeepSeek, vLLM, llama.cpp)
+    or `reasoning` (OpenRouter, Ollama) deltas, or a leading `<think>` block in the content.
+    It is kept beside the reply (`Message.thinking`), never in it."""
 
     text: str
 

@@ -58,7 +58,10 @@ class ReplyRecorder:
         self._started = clock()
         self._first_text_at: float | None = None
         self._ended_at: float | None = None
-        self.reasoning_chars = 0
+        # The thinking is counted apart (the answer's count stays the answer's), incrementally
+        # like the answer, so a long thought costs the same per token as a long answer.
+        self._thinking_count = counter.streaming(self._model)
+        self._thinking_started: float | None = None
         self.served_model: str | None = None
 
     # --- events ----------------------------------------------------------------------------
@@ -70,12 +73,16 @@ class ReplyRecorder:
         if isinstance(event, TextDelta):
             if self._first_text_at is None:
                 self._first_text_at = self._clock()
+            self._end_thinking()
             self.message.content += event.text
             self._count.feed(event.text)
         elif isinstance(event, ReasoningDelta):
             if self._first_text_at is None:
                 self._first_text_at = self._clock()
-            self.reasoning_chars += len(event.text)
+            if self._thinking_started is None:
+                self._thinking_started = self._clock()
+            self.message.thinking += event.text
+            self._thinking_count.feed(event.text)
         elif isinstance(event, UsageReport):
             self._usage = event.usage
             self._note_model(event.model)
@@ -99,18 +106,35 @@ class ReplyRecorder:
             if not self.message.model:
                 self.message.model = model
 
+    def _end_thinking(self) -> None:
+        """The answer began (or the reply ended): the thinking's time and count are known."""
+        message = self.message
+        if self._thinking_started is None or message.thinking_seconds is not None:
+            return
+        message.thinking_seconds = round(self._clock() - self._thinking_started, 1)
+        message.thinking_tokens = self._thinking_count.tokens
+
     def _end(self, reason: str) -> None:
         self._ended_at = self._clock()
+        self._end_thinking()
         self.message.finish_reason = reason
         completion = self._count.finish()
+        thinking = self._thinking_count.finish()
+        if self.message.thinking:
+            # Blank lines around a <think> block's text are layout, not thought.
+            self.message.thinking = self.message.thinking.strip()
+            self.message.thinking_tokens = thinking
         if self._usage is not None:
             usage = self._usage
+            if usage.reasoning_tokens and self.message.thinking:
+                self.message.thinking_tokens = usage.reasoning_tokens  # the server knows best
         elif reason == "error":
             usage = None  # nothing was generated, so nothing is known to be billed
         else:
             usage = Usage(
                 prompt_tokens=self.prompt_estimate,
-                completion_tokens=completion,
+                completion_tokens=completion + thinking,
+                reasoning_tokens=thinking,
                 estimated=True,
             )
         self.message.usage = usage
@@ -127,30 +151,28 @@ class ReplyRecorder:
 
     @property
     def completion_tokens(self) -> int:
-        """Tokens of the reply so far (counted incrementally; exact once done)."""
+        """Tokens of the reply so far, thinking included, as servers bill them (counted
+        incrementally; exact once done)."""
         if self.done and self._usage is not None:
             return self._usage.completion_tokens
+        return self._count.tokens + self._thinking_count.tokens
+
+    @property
+    def answer_tokens(self) -> int:
+        """Tokens of the answer alone: what a later request carries back (thinking is never
+        sent again)."""
         return self._count.tokens
 
     @property
-    def completion_tokens_approximate(self) -> bool:
-        """True while the count is an estimate (unknown model, or encodings not loaded)."""
-        if self.done and self._usage is not None:
-            return False
-        return self._count.approximate
+    def reasoning_chars(self) -> int:
+        """Characters of thinking so far (0 for a model that does not show its thoughts)."""
+        return len(self.message.thinking)
 
     @property
     def elapsed(self) -> float:
         """Seconds since the request started (frozen once done)."""
         end = self._ended_at if self._ended_at is not None else self._clock()
         return end - self._started
-
-    @property
-    def time_to_first_token(self) -> float | None:
-        """Seconds from the request to the first text (or reasoning), None before it."""
-        if self._first_text_at is None:
-            return None
-        return self._first_text_at - self._started
 
     @property
     def tokens_per_second(self) -> float | None:
@@ -165,4 +187,4 @@ class ReplyRecorder:
         span = end - self._first_text_at
         if span <= 0 or (self._ended_at is None and span < MIN_SPEED_SPAN):
             return None
-        return self._count.tokens / span
+        return (self._count.tokens + self._thinking_count.tokens) / span

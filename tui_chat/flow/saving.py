@@ -1,9 +1,10 @@
 """Saving a conversation that one thread keeps changing while another writes it.
 
-The store writes, merges and forks conflict copies; when it merges or forks it changes the
-conversation it was given. A conversation shown on screen must not be changed from a save's
-thread while the event loop reads and extends it, so `BackgroundSaver` hands the thread a
-copy and carries the store's changes back to the live conversation on the caller's thread.
+The store writes, merges and forks conflict copies; when it merges or forks it returns the
+result in its outcome (`SaveOutcome.saved`) and leaves the conversation it was given alone.
+That result is applied to the live conversation on the thread that owns it: at once by
+`save_conversation`, and by `BackgroundSaver`, which saves a copy in its thread, on the
+caller's thread once the save is done.
 """
 
 from __future__ import annotations
@@ -35,9 +36,8 @@ class SaveReport:
     error: StorageError | None = None
 
 
-def save_conversation(store: ConversationStore, conversation: Conversation) -> SaveReport:
-    """The one save path: the store's atomic, clobber-safe save of `conversation` (changed in
-    place by a merge or a conflict copy), with the disk's refusal returned, not raised."""
+def _write(store: ConversationStore, conversation: Conversation) -> SaveReport:
+    """The store's atomic, clobber-safe save, with the disk's refusal returned, not raised."""
     if not conversation.messages:
         return SaveReport()  # a new, empty conversation gets no file until something is said
     try:
@@ -46,13 +46,22 @@ def save_conversation(store: ConversationStore, conversation: Conversation) -> S
         return SaveReport(error=error)
 
 
+def save_conversation(store: ConversationStore, conversation: Conversation) -> SaveReport:
+    """The one save path, on the thread that owns `conversation`: saved, and what a merge or a
+    conflict copy made of it applied to it (the next save then goes where this one went)."""
+    report = _write(store, conversation)
+    outcome = report.outcome
+    if outcome is not None and outcome.changed:
+        _adopt(conversation, outcome.saved, asked=conversation, messages=outcome.saved.messages)
+    return report
+
+
 @dataclass
 class _Pending:
     """A save running in the save thread, and what is needed to carry its result back."""
 
     future: concurrent.futures.Future[SaveReport]
     copy: Conversation
-    before: dict[str, object]
     originals: dict[int, Message]
     copied: list[Message]
     taken: int
@@ -77,14 +86,11 @@ class BackgroundSaver:
             for original, twin in zip(conversation.messages, copy.messages, strict=True):
                 if original is message:
                     twin.finish_reason = mark
-        # All taken before the thread starts: from then on the copy is the thread's to change.
-        before = {name: getattr(copy, name) for name in _CHANGED_BY_STORE}
         originals = {id(c): o for o, c in zip(conversation.messages, copy.messages, strict=True)}
         copied = list(copy.messages)  # keeps the ids in `originals` from being reused
         pending = _Pending(
-            future=_SAVER.submit(save_conversation, self.store, copy),
+            future=_SAVER.submit(_write, self.store, copy),
             copy=copy,
-            before=before,
             originals=originals,
             copied=copied,
             taken=len(conversation.messages),
@@ -109,15 +115,23 @@ class BackgroundSaver:
 
 
 def _carry_back(live: Conversation, pending: _Pending, report: SaveReport) -> None:
-    """Apply to `live` what the store changed in the copy it saved (only a merge or a conflict
-    copy changes it); the live conversation's own message objects stay."""
+    """Apply to `live` what the store made of the copy it saved (only a merge or a conflict
+    copy makes something else); the live conversation's own message objects stay, and so do
+    the messages added to it while the save ran."""
     outcome = report.outcome
-    if outcome is None or outcome.kind not in ("merged", "conflict_copy"):
+    if outcome is None or not outcome.changed:
         return
-    copy = pending.copy
+    saved = [pending.originals.get(id(m), m) for m in outcome.saved.messages]
+    _adopt(live, outcome.saved, asked=pending.copy, messages=saved + live.messages[pending.taken :])
+
+
+def _adopt(
+    live: Conversation, saved: Conversation, *, asked: Conversation, messages: list[Message]
+) -> None:
+    """Make `live` what the store `saved` when asked to save `asked` (`live` itself or a copy
+    of it): the fields the store changed, and `messages`."""
     for name in _CHANGED_BY_STORE:
-        value = getattr(copy, name)
-        if value != pending.before[name]:
+        value = getattr(saved, name)
+        if value != getattr(asked, name):
             setattr(live, name, value)
-    merged = [pending.originals.get(id(m), m) for m in copy.messages]
-    live.messages[:] = merged + live.messages[pending.taken :]
+    live.messages[:] = messages

@@ -220,7 +220,6 @@ class ConversationIndex:
     cache_file: Path
     _cached: dict[str, _Cached] = field(default_factory=dict)
     _loaded: bool = False
-    parsed_last_time: int = 0  # how many files the last `entries()` call had to parse
     last_signatures: dict[str, Signature] = field(default_factory=dict)
 
     def entries(self, progress: Progress | None = None) -> list[ConversationEntry]:
@@ -248,12 +247,10 @@ class ConversationIndex:
             seen[name] = _Cached(signature, checked_ns, entry_from_file(self.folder / name))
             if progress is not None and parsed % PROGRESS_EVERY == 0:
                 progress(parsed, len(stale))
-        parsed = len(stale)
-        dirty = dirty or parsed > 0
+        dirty = dirty or bool(stale)
         if set(seen) != set(self._cached):
             dirty = True
         self._cached = dict(_in_list_order(seen.items()))
-        self.parsed_last_time = parsed
         self.last_signatures = {name: cached.signature for name, cached in seen.items()}
         if dirty:
             self._write_cache()

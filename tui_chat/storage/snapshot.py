@@ -9,7 +9,7 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass
 
-from tui_chat.domain.conversation import Conversation, Message
+from tui_chat.domain.conversation import Conversation
 
 
 @dataclass
@@ -46,13 +46,3 @@ def detached_copy(conversation: Conversation) -> Conversation:
             for message in conversation.messages
         ],
     )
-
-
-def appended_since(conversation: Conversation, earlier: Conversation) -> list[Message]:
-    """Messages another thread appended to `conversation` after `earlier`, a shallow copy of it,
-    was taken."""
-    now = list(conversation.messages)
-    before = earlier.messages
-    if len(now) <= len(before) or any(a is not b for a, b in zip(now, before, strict=False)):
-        return []
-    return now[len(before) :]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from tui_chat.domain.conversation import Conversation, Spend, new_conversation_id
+from tui_chat.domain.conversation import Conversation, new_conversation_id
 from tui_chat.paths import AppPaths
 from tui_chat.storage.atomic import atomic_write_bytes, make_private_dir, remove_stale_temp_files
 from tui_chat.storage.errors import (
@@ -46,7 +46,7 @@ from tui_chat.storage.merge import merge_conversations
 
 # SearchResult and StoreStats are what `search` and `stats` return; importable from here too.
 from tui_chat.storage.search import SearchResult, StoreStats, search_conversations, stats_of
-from tui_chat.storage.snapshot import Snapshot, appended_since, digest
+from tui_chat.storage.snapshot import Snapshot, digest
 from tui_chat.storage.toml_write import conversation_to_toml
 from tui_chat.storage.trash import (
     delete_trashed_files,
@@ -90,12 +90,23 @@ def validate_id(conversation_id: str) -> str:
 
 @dataclass(frozen=True)
 class SaveOutcome:
-    """What a save did. `message` is a sentence for the user, empty for an ordinary save."""
+    """What a save did. `message` is a sentence for the user, empty for an ordinary save.
+
+    `saved` is what the file now holds: the conversation given to `save` itself, unless a merge
+    or a conflict copy made another one (`changed`). The store never changes the conversation
+    it is given, which may be in use on another thread: its owner applies `saved` to it.
+    """
 
     kind: SaveKind
     conversation_id: str
+    saved: Conversation
     message: str = ""
     conflict_copy_id: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        """The file holds another version than the one given: a merge or a conflict copy."""
+        return self.kind in ("merged", "conflict_copy")
 
 
 class ConversationStore:
@@ -231,9 +242,9 @@ class ConversationStore:
         """Write `conversation` to its file, never overwriting someone else's change.
 
         If the file changed on disk since this store read or wrote it, appended messages are
-        merged (and `conversation` is updated in place to the merged result); otherwise our
-        version goes to a new conflict-copy file (and `conversation` becomes that copy: its id and
-        title change) while theirs stays. Raises StorageError when the disk refuses.
+        merged (the outcome's `saved` is the merged result); otherwise our version goes to a new
+        conflict-copy file (`saved` is that copy: its id and title differ) while theirs stays.
+        `conversation` itself is left as it is. Raises StorageError when the disk refuses.
         """
         conversation_id = validate_id(conversation.id)
         with self._exclusive():
@@ -259,7 +270,7 @@ class ConversationStore:
                     if known is not None
                     else ""
                 )
-                return SaveOutcome(kind, conversation_id, message)
+                return SaveOutcome(kind, conversation_id, conversation, message)
             if known is not None and digest(current) == known.digest:
                 return self._write_unless_same(path, conversation, current, known.digest)
 
@@ -268,22 +279,22 @@ class ConversationStore:
                 theirs = parse_conversation_bytes(current, path)
             except ConversationFileError as error:
                 return self._conflict_copy(conversation, f"its file cannot be read ({error})")
-            # Merge a snapshot: the UI may append a message (the reply it starts streaming)
-            # while this save runs in a thread, and that message must survive the merge.
-            ours = copy.copy(conversation)
-            ours.messages = list(conversation.messages)
-            merged = merge_conversations(known.base if known else None, ours, theirs)
+            # Merge a snapshot: the caller's thread may append a message (the reply it starts
+            # streaming) while this save runs; the merged result is a new object, built from it.
+            result = copy.copy(conversation)
+            result.messages = list(conversation.messages)
+            merged = merge_conversations(known.base if known else None, result, theirs)
             if merged is None:
                 self._known[conversation_id] = Snapshot.of(current, theirs)
-                return self._conflict_copy(conversation, "it was changed elsewhere too")
-            adopted = [n for n, v in merged.fields.items() if getattr(conversation, n) != v]
+                return self._conflict_copy(result, "it was changed elsewhere too")
+            adopted = [n for n, v in merged.fields.items() if getattr(result, n) != v]
             for name in adopted:
-                setattr(conversation, name, merged.fields[name])
-            conversation.messages[:] = merged.messages + appended_since(conversation, ours)
-            conversation.created = merged.created
-            conversation.updated = merged.updated
-            self._write(path, conversation, current)
-            title = conversation.display_title
+                setattr(result, name, merged.fields[name])
+            result.messages = merged.messages
+            result.created = merged.created
+            result.updated = merged.updated
+            self._write(path, result, current)
+            title = result.display_title
             count = merged.theirs_added
             if count:
                 plural = "message" if count == 1 else "messages"
@@ -292,7 +303,7 @@ class ConversationStore:
                 message = f"“{title}” was changed elsewhere; took its new {', '.join(adopted)}."
             else:
                 message = ""
-            return SaveOutcome("merged", conversation_id, message)
+            return SaveOutcome("merged", conversation_id, result, message)
 
     def _write_unless_same(
         self, path: Path, conversation: Conversation, current: bytes, known_digest: str
@@ -300,9 +311,9 @@ class ConversationStore:
         data = conversation_to_toml(conversation).encode("utf-8")
         if digest(data) == known_digest:
             self._remember(conversation, data)
-            return SaveOutcome("unchanged", conversation.id)
+            return SaveOutcome("unchanged", conversation.id, conversation)
         self._write(path, conversation, current, data)
-        return SaveOutcome("saved", conversation.id)
+        return SaveOutcome("saved", conversation.id, conversation)
 
     def _write(
         self,
@@ -331,20 +342,18 @@ class ConversationStore:
         copy_id = new_conversation_id()
         while self.path_for(copy_id).exists():
             copy_id = new_conversation_id()
-        previous_title = conversation.title
-        conversation.id = copy_id
-        if not conversation.title.endswith(CONFLICT_SUFFIX):
-            conversation.title = f"{original_title}{CONFLICT_SUFFIX}"
-        try:
-            self._write(self.path_for(copy_id), conversation, None)
-        except StorageError:
-            conversation.id, conversation.title = original_id, previous_title
-            raise
+        title = conversation.title
+        if not title.endswith(CONFLICT_SUFFIX):
+            title = f"{original_title}{CONFLICT_SUFFIX}"
+        copied = copy.copy(conversation)
+        copied.id, copied.title, copied.messages = copy_id, title, list(conversation.messages)
+        self._write(self.path_for(copy_id), copied, None)
         return SaveOutcome(
             "conflict_copy",
             original_id,
+            copied,
             f"“{original_title}” was not overwritten because {why}; your version is saved "
-            f"as “{conversation.title}”.",
+            f"as “{copied.title}”.",
             conflict_copy_id=copy_id,
         )
 
@@ -393,7 +402,3 @@ class ConversationStore:
     def stats(self) -> StoreStats:
         """Counts, tokens and all-time spend, from the files (through the index)."""
         return stats_of(self.list_entries())
-
-    def total_spend(self) -> Spend:
-        """All-time spend recorded in the files, with the replies of unknown price counted."""
-        return self.stats().spend

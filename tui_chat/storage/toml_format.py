@@ -45,6 +45,10 @@ MESSAGE_KEYS = (
     "cost_usd",
     "error",
     "usage",
+    # The model's thinking (see Message.thinking): text, seconds and tokens.
+    "thinking",
+    "thinking_seconds",
+    "thinking_tokens",
 )
 USAGE_KEYS = (
     "prompt_tokens",

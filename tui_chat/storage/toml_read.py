@@ -115,20 +115,31 @@ class _Reader:
             )
         if "content" not in raw:
             raise self.error("content", f"message {index + 1} has no content", index)
-        cost = raw.get("cost_usd")
-        if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int | float)):
-            raise self.error("cost_usd", "'cost_usd' should be a number", index)
+        cost = self.number(raw, "cost_usd", index)
+        thinking_seconds = self.number(raw, "thinking_seconds", index)
         return Message(
             role=cast(Role, role),
             content=self.typed(raw, "content", str, "", index),
             created=self.moment(raw, "created", fallback_created, index) or fallback_created,
             model=self.typed(raw, "model", str, None, index),
             finish_reason=self.typed(raw, "finish_reason", str, None, index),
-            cost_usd=float(cost) if cost is not None else None,
+            cost_usd=cost,
             usage=self.usage(index, raw.get("usage")),
             error=self.typed(raw, "error", str, None, index),
+            thinking=self.typed(raw, "thinking", str, "", index),
+            thinking_seconds=thinking_seconds,
+            thinking_tokens=self.typed(raw, "thinking_tokens", int, None, index),
             extra={k: v for k, v in raw.items() if k not in MESSAGE_KEYS},
         )
+
+    def number(self, table: dict[str, Any], key: str, index: int) -> float | None:
+        """A float that a hand edit may have written as a whole number; None when absent."""
+        value = table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(key, f"{key!r} should be a number", index)
+        return float(value)
 
     def usage(self, index: int, raw: object) -> Usage | None:
         if raw is None:

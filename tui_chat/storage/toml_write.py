@@ -60,6 +60,7 @@ def _message_lines(message: Message) -> Iterator[str]:
         yield f"cost_usd = {_float(message.cost_usd)}"
     if message.error is not None:
         yield f"error = {_string(message.error)}"
+    yield from _thinking_lines(message)
     extra = {k: v for k, v in message.extra.items() if k not in MESSAGE_KEYS}
     literals = {k: v for k, v in extra.items() if not _is_table(v) and not _is_table_array(v)}
     tables = {k: v for k, v in extra.items() if k not in literals}
@@ -70,6 +71,18 @@ def _message_lines(message: Message) -> Iterator[str]:
         yield "[messages.usage]"
         yield from _usage_lines(message.usage)
     yield from _tables(tables, ("messages",))
+
+
+def _thinking_lines(message: Message) -> Iterator[str]:
+    """The model's thinking, after the answer: a reader of the file meets the answer first, and
+    the thought reads as the model wrote it, one line per line."""
+    if not message.thinking:
+        return
+    yield f"thinking = {_string(message.thinking, multiline=True)}"
+    if message.thinking_seconds is not None:
+        yield f"thinking_seconds = {_float(message.thinking_seconds)}"
+    if message.thinking_tokens is not None:
+        yield f"thinking_tokens = {int(message.thinking_tokens)}"
 
 
 def _usage_lines(usage: Usage) -> Iterator[str]:

@@ -236,6 +236,15 @@ ACTIONS: tuple[Action, ...] = (
         Scope.MESSAGES,
         footer="Edit",
     ),
+    # A plain letter: it arrives alike in every terminal, multiplexer and SSH session.
+    Action(
+        "messages.thinking",
+        "toggle_thinking",
+        "t",
+        "show / fold the model's thinking",
+        Scope.MESSAGES,
+        footer="Thinking",
+    ),
     Action("messages.next_hit", "next_hit", "n", "next search hit", Scope.MESSAGES),
     Action("messages.previous_hit", "previous_hit", "N", "previous search hit", Scope.MESSAGES),
     # ------------------------------------------------------------------ palette only

@@ -29,7 +29,6 @@ from tui_chat.ui.terminal_hangup import HangupSafeDriver, drop_output
 from tui_chat.ui.textual_compat import KeysInOrder, recognise_alt_enter
 from tui_chat.ui.theme_colors import derive_app_variables
 from tui_chat.ui.themes import (
-    code_theme_of,
     default_theme_name,
     load_all_themes,
     register_themes,
@@ -43,7 +42,7 @@ class TuiChatApp(App[None]):
     """tui-chat: chat with OpenAI-compatible models in the terminal."""
 
     TITLE = "tui-chat"
-    CSS_PATH = [UI_DIR / "app.tcss", UI_DIR / "widgets" / "message_pane.tcss"]
+    CSS_PATH = [UI_DIR / "app.tcss"]
     BINDINGS = APP_BINDINGS
     ENABLE_COMMAND_PALETTE = True
     # Responsive classes on the screen: a slimmer sidebar at 80 columns, a roomier one at 160+.
@@ -97,12 +96,6 @@ class TuiChatApp(App[None]):
             await super().on_event(event)  # bubbled back up: the app's bindings run here
             self._keys_in_order.key_bubbled_to_app(event)
 
-    def watch_theme(self, theme: str) -> None:
-        """Code blocks follow the theme too (the pane renders them with a Pygments style)."""
-        screen = self._main_screen()
-        if screen is not None and screen.is_mounted:
-            screen.pane.code_theme = code_theme_of(self.current_theme)
-
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """tui-chat's own TCSS variables, derived for any theme (Textual's built-ins included)."""
         return derive_app_variables(self.current_theme)
@@ -138,8 +131,7 @@ class TuiChatApp(App[None]):
         own worker as it is cancelled), and the open conversation noted for the next start."""
         screen = self._main_screen()
         if screen is not None:
-            screen.keep_draft_now()
-            screen.remember_open_conversation()
+            screen.before_quit()
         await super().action_quit()
 
     def _main_screen(self) -> ChatScreen | None:
@@ -152,7 +144,7 @@ class TuiChatApp(App[None]):
     def action_toggle_sidebar(self) -> None:
         screen = self._main_screen()
         if screen is not None:
-            screen.toggle_sidebar()
+            screen.action_toggle_sidebar()
 
     def action_new_conversation(self) -> None:
         screen = self._main_screen()

@@ -102,7 +102,7 @@ class HangupSafeDriver(LinuxDriver):
             return
 
 
-def drop_output(app: App[object]) -> None:
+def drop_output(app: App[None]) -> None:
     """The terminal hung up: the app's driver drops its output from now on. Only sets a flag,
     so it is safe in a signal handler."""
     driver = app._driver

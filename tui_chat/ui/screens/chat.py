@@ -1,30 +1,29 @@
-"""The main screen: sidebar, message pane, composer and status bar, and the flows between them.
+"""The main screen: sidebar, message pane, composer and status bar, and the wiring between them.
 
 State lives in one place: `self.conversation`, the open Conversation. The message pane holds a
 reference to that same object; the store saves it; the engine reads it to build requests. A
 reply is asked for, streamed and saved by `tui_chat.flow.ReplyFlow`; the screen repaints from
-its events.
+its events. Its jobs are done by helpers it owns, each told only what it needs:
+`ConversationListing` (the list, start-up, polling), `DraftKeeper`, `LiveFigures` (counts and
+the status bar), `MessageSearch`, `FirstRun` (no API key yet), `ConversationCommands` (the
+list's and the palette's commands) and `SidebarPlacement` (the sidebar by width).
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Callable
+from datetime import datetime
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import TextArea
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.widgets import Input, TextArea
+from textual.worker import Worker, WorkerState
 
 from tui_chat.domain import Conversation, Message
 from tui_chat.engine.errors import ChatError
-from tui_chat.engine.reply import ReplyRecorder
 from tui_chat.engine.servers import effective_base_url
 from tui_chat.flow import (
     FlowEvent,
@@ -40,14 +39,14 @@ from tui_chat.flow import (
     save_conversation,
 )
 from tui_chat.storage.errors import ConversationFileError, StorageError
-from tui_chat.storage.search import SearchResult
+from tui_chat.ui.background import ThreadWork
 from tui_chat.ui.bindings import CHAT_SCREEN_BINDINGS, LOCAL_SERVER_BINDINGS
 from tui_chat.ui.screens.chat_commands import ConversationCommands
-from tui_chat.ui.screens.chat_drafts import DraftKeeping
-from tui_chat.ui.screens.chat_figures import LiveFigures
-from tui_chat.ui.screens.chat_first_run import FirstRun, LocalServerOffers
+from tui_chat.ui.screens.chat_drafts import DraftKeeper
+from tui_chat.ui.screens.chat_figures import LiveFigures, token_label
+from tui_chat.ui.screens.chat_first_run import FirstRun
 from tui_chat.ui.screens.chat_layout import SidebarPlacement, width_class
-from tui_chat.ui.screens.chat_listing import ConversationListing, StartUp
+from tui_chat.ui.screens.chat_listing import ConversationListing, newest_update
 from tui_chat.ui.screens.chat_search import MessageSearch
 from tui_chat.ui.screens.dialogs import ConfirmDialog
 from tui_chat.ui.services import Services
@@ -58,27 +57,17 @@ from tui_chat.ui.widgets.key_footer import KeyFooter
 from tui_chat.ui.widgets.message_layout import DEFAULT_HINTS, Hint
 from tui_chat.ui.widgets.message_pane import MessagePane
 from tui_chat.ui.widgets.sidebar import Sidebar
-from tui_chat.ui.widgets.status_bar import StatusBar, StatusFigures
+from tui_chat.ui.widgets.status_bar import StatusBar
 
-# While a reply is under way the elapsed time ticks even when nothing arrives: a reasoning
-# model thinking for a minute, or a stalled stream, must not look frozen.
-STATUS_TICK_SECONDS = 0.5
 # Count when the typist pauses: a status repaint between keystrokes delayed the next key's
 # frame (keystroke p95 20.8 ms -> ~6 ms at 0.5 s; see the benchmark).
 COMPOSER_COUNT_DELAY = 0.4
 STORE_POLL_SECONDS = 2.0
 BACKGROUND_WORK_FALLBACK_DELAY = 2.0
+STREAMING_WARNING = "A reply is streaming: press Esc to stop it first."
 
 
-class ChatScreen(
-    ConversationCommands,
-    ConversationListing,
-    DraftKeeping,
-    LiveFigures,
-    MessageSearch,
-    FirstRun,
-    Screen[None],
-):
+class ChatScreen(Screen[None]):
     """Where the user reads, writes and manages conversations."""
 
     BINDINGS = [*CHAT_SCREEN_BINDINGS, *LOCAL_SERVER_BINDINGS]
@@ -92,47 +81,61 @@ class ChatScreen(
         self.conversation = Conversation.new(
             profile=profile.name, model=config.model_for(profile), system=config.system_prompt
         )
-        self.recorder: ReplyRecorder | None = None
         self.reply_flow: ReplyFlow | None = None
         self.reply_worker: Worker[Message] | None = None
-        self._reply_ticker: Timer | None = None
-        self.recently_trashed: list[str] = []
-        # The last search's results, by conversation id, until the user leaves them.
-        self.search_results: dict[str, SearchResult] = {}
-        # Profile name -> the model chosen with ctrl+o in this session (new conversations use it).
-        self.models_chosen: dict[str, str] = {}
-        self.figures = StatusFigures()
-        self._composer_tokens = 0  # what sending the draft adds to the request
-        self._composer_text_tokens = 0  # the draft's text alone: the ✎ figure
-        self._conversation_tokens = 0
         self._composer_timer: Timer | None = None
-        self._last_status = 0.0
-        self._status_timer: Timer | None = None
-        self.start_up = StartUp()
-        self.local_servers = LocalServerOffers()
+        # The widgets exist from the start, so the helpers can be given the ones they use.
+        self.sidebar = Sidebar(id="sidebar")
+        self.pane = MessagePane(code_theme=code_theme_of(self.app.current_theme), id="messages")
+        self.composer = Composer(key_map=services.key_map, id="composer")
+        self.status_bar = StatusBar(id="status")
         self.sidebar_placement = SidebarPlacement()
+        threads = ThreadWork(self)
+        self.live_figures = LiveFigures(services, self.status_bar, threads, self.notify, self._open)
+        self.drafts = DraftKeeper(
+            services.drafts, services.paths, self.composer, threads, self.notify
+        )
+        self.search = MessageSearch(
+            services.store, self.sidebar, self.pane, threads, self.notify, self._open_id
+        )
+        self.first_run = FirstRun(services, threads, self.notify, self._open, self.show_empty_hints)
+        self.listing = ConversationListing(
+            services.store,
+            services.last_open,
+            self.sidebar,
+            threads,
+            self.notify,
+            open_id=self._open_id,
+            open_at_start=self._open_at_start,
+            reopen=self._reopen_after_change_elsewhere,
+            background_work=self._background_work,
+        )
+        self.commands = ConversationCommands(
+            self.app,
+            services,
+            self,
+            self.notify,
+            sidebar=self.sidebar,
+            pane=self.pane,
+            composer=self.composer,
+        )
+        self._threads = threads
+
+    def _open(self) -> Conversation:
+        return self.conversation
+
+    def _open_id(self) -> str:
+        return self.conversation.id
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
-            yield Sidebar(id="sidebar")
+            yield self.sidebar
             with Vertical(id="chat"):
-                yield MessagePane(code_theme=code_theme_of(self.app.current_theme), id="messages")
-                yield Composer(key_map=self.services.key_map, id="composer")
-                yield StatusBar(id="status")
+                yield self.pane
+                yield self.composer
+                yield self.status_bar
         yield KeyFooter()
-
-    @property
-    def sidebar(self) -> Sidebar:
-        return self.query_one(Sidebar)
-
-    @property
-    def pane(self) -> MessagePane:
-        return self.query_one(MessagePane)
-
-    @property
-    def composer(self) -> Composer:
-        return self.query_one(Composer)
 
     @property
     def streaming(self) -> bool:
@@ -145,15 +148,47 @@ class ChatScreen(
         # Before anything is drawn: Textual sets the width classes on the first resize, after
         # the first frame, which drew the sidebar 32 wide, then 26 with its rows cut.
         self.fit_width(self.app.size.width)
-        self.pane.token_label = self._token_label
+        self.watch(self.app, "theme", self._theme_changed, init=False)
+        self.pane.token_label = token_label
         self.show_empty_hints()
         self.pane.show_conversation(self.conversation)
         self.composer.focus()
-        self._update_status()
-        self._show_list_from_cache()
+        self.live_figures.update_status()
+        request = self.start_request  # from the shell: a conversation, or piped text
+        head = self.listing.read_cache(open_first=request.conversation_id)
+        if request.composer_text:
+            self.listing.user_chose()  # the new conversation stays: nothing replaces it
+            self.composer.set_text(request.composer_text)
+        elif request.conversation_id is None:
+            self._resume_unsaved_draft_at_start(newest_update(head))
+        self.listing.show_first_list(head)
         # Whatever prevents the first screen from completing, background work starts anyway.
-        self.set_timer(BACKGROUND_WORK_FALLBACK_DELAY, self._start_background_work)
-        self.set_interval(STORE_POLL_SECONDS, self.poll_store)
+        self.set_timer(BACKGROUND_WORK_FALLBACK_DELAY, self.listing.start_background_work)
+        self.set_interval(STORE_POLL_SECONDS, self.listing.poll)
+
+    def _theme_changed(self) -> None:
+        """Code blocks follow the theme too (the pane renders them with a Pygments style)."""
+        self.pane.code_theme = code_theme_of(self.app.current_theme)
+
+    def _background_work(self) -> None:
+        """Once the first screen is drawn: prepare the engine and, with no API key, look for
+        local servers."""
+        self.live_figures.prepare_engine()
+        self.first_run.look_for_local_servers()
+
+    def _resume_unsaved_draft_at_start(self, newest_listed: datetime | None) -> None:
+        draft = self.drafts.to_resume_at_start(self.conversation.id, newest_listed)
+        if draft is None:
+            return
+        self.listing.user_chose()
+        self.conversation = self.blank_conversation()
+        self.conversation.id = draft.conversation_id
+        self.pane.show_conversation(self.conversation)
+        self.composer.set_text(draft.text)
+        # After the first refresh: a toast raised while the screen mounts is never drawn.
+        self.call_after_refresh(
+            self.notify, "Your unsent message is back in the composer.", timeout=5
+        )
 
     # ------------------------------------------------------------- width
     def on_resize(self, event: Resize) -> None:
@@ -166,7 +201,7 @@ class ChatScreen(
         self.update_classes({name: name == chosen for _, name in breakpoints})
         self._show_sidebar(self.sidebar_placement.fit(width))
 
-    def toggle_sidebar(self) -> None:
+    def action_toggle_sidebar(self) -> None:
         """ctrl+b: hide or show the sidebar (on a narrow terminal: show it to choose from)."""
         self._show_sidebar(self.sidebar_placement.toggle())
         if self.sidebar.display and self.sidebar_placement.narrow:
@@ -183,7 +218,6 @@ class ChatScreen(
             self.composer.focus()
 
     # ---------------------------------------------------- open and create
-    @work(thread=True, exclusive=True, group="open")
     def open_conversation(
         self,
         conversation_id: str,
@@ -194,25 +228,38 @@ class ChatScreen(
         """Load a conversation off the event loop and show it. One opened `at_start` gives way
         to whatever the user chose while it loaded; one opened `at_hit` (from search results)
         shows its first message hit."""
-        try:
-            conversation = self.services.store.load(conversation_id)
-        except (ConversationFileError, StorageError, FileNotFoundError) as error:
-            if not quiet:
-                self._call_on_ui(
-                    self.notify,
-                    str(error),
-                    title="Cannot open this file",
-                    severity="error",
-                    timeout=10,
-                )
-            # At start-up the list's check waits for the first open, whatever its outcome.
-            self._call_on_ui(self._start_background_work)
-            return
-        mark_unfinished_replies(conversation)
-        # Exclusive workers cannot stop a thread: if the user opened another conversation while
-        # this (large) one loaded, this one must not replace it.
-        if not get_current_worker().is_cancelled:
-            self._call_on_ui(self._show_conversation, conversation, quiet, at_start, at_hit)
+
+        def load() -> None:
+            try:
+                conversation = self.services.store.load(conversation_id)
+            except (ConversationFileError, StorageError, FileNotFoundError) as error:
+                if not quiet:
+                    self._threads.to_ui(self._say_cannot_open, error)
+                # At start-up the list's check waits for the first open, whatever its outcome.
+                self._threads.to_ui(self.listing.start_background_work)
+                return
+            mark_unfinished_replies(conversation)
+            # Exclusive workers cannot stop a thread: if the user opened another conversation
+            # while this (large) one loaded, this one must not replace it.
+            if not self._threads.cancelled():
+                self._threads.to_ui(self._show_conversation, conversation, quiet, at_start, at_hit)
+
+        self._threads.start(load, group="open", exclusive=True)
+
+    def _say_cannot_open(self, error: Exception) -> None:
+        self.notify(str(error), title="Cannot open this file", severity="error", timeout=10)
+
+    def _open_at_start(self, conversation_id: str, quiet: bool) -> None:
+        self.open_conversation(conversation_id, quiet=quiet, at_start=True)
+
+    def _reopen_after_change_elsewhere(self) -> None:
+        if not self.streaming:
+            self.open_conversation(self.conversation.id, quiet=True)
+
+    def open_chosen(self, conversation_id: str) -> None:
+        """Open a conversation the user chose (start-up's own choice gives way)."""
+        self.listing.user_chose()
+        self.open_conversation(conversation_id)
 
     def _show_conversation(
         self,
@@ -221,33 +268,34 @@ class ChatScreen(
         at_start: bool = False,
         at_hit: bool = False,
     ) -> None:
-        if at_start and self.start_up.user_chose:
-            self._start_background_work()
+        if at_start and self.listing.start_up.user_chose:
+            self.listing.start_background_work()
             return
         if self.streaming:
             if not quiet:
-                self.notify("A reply is streaming: press Esc to stop it first.", severity="warning")
+                self.notify(STREAMING_WARNING, severity="warning")
             return
-        self.switch_drafts(self.conversation, conversation, at_start)
+        self.drafts.switch(self.conversation, conversation, at_start)
         self.conversation = conversation
         self.show_empty_hints()  # its profile may have a key where the last one had none
         self.pane.show_conversation(conversation)
-        self.give_pane_its_hits()
+        self.search.give_pane_its_hits()
         if at_hit:
             self.pane.select_hit(0)
             self.pane.focus()  # where n / N work
         self.sidebar.select_conversation(conversation.id)
-        self.recount_conversation()
-        self.call_after_refresh(self._start_background_work)
+        self.live_figures.recount_conversation()
+        self.call_after_refresh(self.listing.start_background_work)
 
     def action_new_conversation(self) -> None:
+        """ctrl+n: a blank conversation (from a saved one: first the one left unsent)."""
         if self.streaming:
-            self.notify("A reply is streaming: press Esc to stop it first.", severity="warning")
+            self.notify(STREAMING_WARNING, severity="warning")
             return
-        self.start_up.user_chose = True
+        self.listing.user_chose()
         # From a saved conversation, ctrl+n first brings back a new one that was left unsent
         # (its draft would otherwise wait for the next start); ctrl+n again gives a blank one.
-        draft = self.unsaved_draft() if self.conversation.messages else None
+        draft = self.drafts.unsaved(self.conversation.id) if self.conversation.messages else None
         conversation = self.blank_conversation()
         if draft is not None:
             conversation.id = draft.conversation_id  # its draft is this conversation's own
@@ -262,7 +310,9 @@ class ChatScreen(
         config = self.services.config
         profile = config.profile(self.conversation.profile)
         return Conversation.new(
-            profile=profile.name, model=self.session_model(profile), system=config.system_prompt
+            profile=profile.name,
+            model=self.commands.session_model(profile),
+            system=config.system_prompt,
         )
 
     def show_empty_hints(self) -> None:
@@ -271,7 +321,7 @@ class ChatScreen(
         message is never sent to a model the user did not expect."""
         conversation = self.conversation
         config = self.services.config
-        hints = self.first_run_hints() or list(DEFAULT_HINTS)
+        hints = self.first_run.hints() or list(DEFAULT_HINTS)
         default = config.model_for(config.profile(conversation.profile))
         if not conversation.messages and conversation.model != default:
             hints.append(
@@ -284,8 +334,8 @@ class ChatScreen(
 
     @on(Sidebar.Opened)
     def _sidebar_opened(self, event: Sidebar.Opened) -> None:
-        self.start_up.user_chose = True
-        if self.opens_at_a_hit(event.conversation_id):
+        self.listing.user_chose()
+        if self.search.opens_at_a_hit(event.conversation_id):
             # The pane takes the focus once the conversation is shown, at its first hit.
             self.open_conversation(event.conversation_id, at_hit=True)
             return
@@ -301,13 +351,12 @@ class ChatScreen(
                 "A reply is still streaming: press Esc to stop it, then send.", severity="warning"
             )
             return
-        if self.refuse_without_api_key(event.text):
+        if self.first_run.refuse_without_api_key(event.text):
             return
-        self.start_up.user_chose = True
+        self.listing.user_chose()
         self.conversation.add(Message(role="user", content=event.text))
         # Sent: no longer a draft, under the id it was typed in (a save may fork the id).
-        self.services.drafts.stage(self.conversation.id, "")
-        self._flush_drafts()
+        self.drafts.stage(self.conversation.id, "")
         # load_text, not clear(): clear() extracts the replaced text first (4 s for a 5 MB paste).
         self.composer.load_text("")
         self.pane.message_added()
@@ -335,49 +384,34 @@ class ChatScreen(
         """Repaint from the reply flow (it runs in this screen's async worker, so on the event
         loop). At exit the widgets go before the worker ends: the flow has saved by then, and
         what is gone is not repainted."""
-        pane = self._shown_pane()
+        shown = self.pane.is_attached
         if isinstance(event, ReplyUpdated):  # first: once per delta
-            if pane is not None:
-                pane.message_changed(event.index)
-                self._schedule_status()
+            if shown:
+                self.pane.message_changed(event.index)
+                self.live_figures.schedule_status()
         elif isinstance(event, ReplyEnded):
-            self._reply_ended(event, pane)
-        elif pane is None:
+            self._reply_ended(event, shown)
+        elif not shown:
             return
         elif isinstance(event, ReplyStarted):
-            self.recorder = event.recorder
-            self._conversation_tokens = event.prompt_tokens  # the gauge counts the message sent
-            self.reload_list()  # the prompt is saved
-            pane.message_added()
-            self._reply_ticker = self.set_interval(STATUS_TICK_SECONDS, self._schedule_status)
+            self.live_figures.reply_started(event.recorder, event.prompt_tokens)
+            self.listing.reload()  # the prompt is saved
+            self.pane.message_added()
         elif isinstance(event, Saved):
             self._say_save_report(SaveReport(outcome=event.outcome))
         elif isinstance(event, SaveFailed):
             self._say_save_report(SaveReport(error=event.error))
 
-    def _reply_ended(self, event: ReplyEnded, pane: MessagePane | None) -> None:
-        if self._reply_ticker is not None:
-            self._reply_ticker.stop()
-            self._reply_ticker = None
-        self.recorder = None
-        if pane is None:
+    def _reply_ended(self, event: ReplyEnded, shown: bool) -> None:
+        if not shown:
+            self.live_figures.reply_ended(None)
             return
-        # Until the recount below lands, the gauge keeps the reply it has shown.
-        self._conversation_tokens += event.completion_tokens
-        pane.message_changed(event.index)
-        self._update_status()
-        self.recount_conversation()
-        self.reload_list()
+        self.pane.message_changed(event.index)
+        self.live_figures.reply_ended(event.completion_tokens)
+        self.listing.reload()
         failure = event.failure
         if failure is not None and failure.kind == "context_length" and not event.interrupted:
             self.run_worker(self.offer_shorter_fork(failure), group="dialog")
-
-    def _shown_pane(self) -> MessagePane | None:
-        """The message pane, or None once the screen is being taken down."""
-        try:
-            return self.pane
-        except NoMatches:
-            return None
 
     async def offer_shorter_fork(self, failure: ChatError) -> None:
         """Too long for the model: offer to retry in a fork without the oldest messages, cut
@@ -420,7 +454,7 @@ class ChatScreen(
     def action_regenerate(self) -> None:
         """ctrl+r: ask again for the last reply (after an error, or for a different answer)."""
         if self.streaming:
-            self.notify("A reply is streaming: press Esc to stop it first.", severity="warning")
+            self.notify(STREAMING_WARNING, severity="warning")
             return
         messages = self.conversation.messages
         if not messages:
@@ -435,48 +469,45 @@ class ChatScreen(
         self.start_reply()
 
     # ------------------------------------------------------------- saving
-    def _save(self, conversation: Conversation) -> None:
-        """Save `conversation` (from the event loop or a thread worker) and say what the user
-        must know: the disk refused, or the file was merged with a change made elsewhere."""
+    def save(self, conversation: Conversation) -> None:
+        """Save `conversation` and say what the user must know: the disk refused, or the file
+        was merged with a change made elsewhere."""
         self._say_save_report(save_conversation(self.services.store, conversation))
 
     def _say_save_report(self, report: SaveReport) -> None:
         if report.error is not None:
-            self._notify_any_thread(
-                f"{report.error} Your text is still here; nothing was lost.", "error"
+            self.notify(
+                f"{report.error} Your text is still here; nothing was lost.",
+                severity="error",
+                timeout=10,
             )
         elif report.outcome is not None and report.outcome.message:
             # Merged with, or forked from, someone else's change: say so and show the result.
-            self._notify_any_thread(report.outcome.message, "warning")
-            self._call_on_ui(self.pane.show_conversation, self.conversation)
+            self.notify(report.outcome.message, severity="warning", timeout=10)
+            self.pane.show_conversation(self.conversation)
 
-    def _notify_any_thread(self, text: str, severity: str) -> None:
-        self._call_on_ui(self.notify, text, severity=severity, timeout=10)
+    def reload_list(self, select: str | None = None) -> None:
+        """Read the list again; highlight `select` once listed."""
+        self.listing.reload(select=select)
 
-    def _call_on_ui(self, callback: Callable[..., object], *args: object, **kwargs: object) -> None:
-        """Run `callback` on the event loop, whether called from it or from a thread worker.
+    def settings_changed(self, note: str) -> None:
+        """The open conversation's model, profile or system prompt changed: save, recount,
+        redraw, and say `note`."""
+        if self.conversation.messages:
+            self.save(self.conversation)
+            self.listing.reload()
+        self.live_figures.recount_conversation()
+        self.live_figures.update_status()
+        self.show_empty_hints()  # another profile may have, or lack, a key
+        self.notify(note)
 
-        A thread worker can finish after the user quit: then the screen's widgets are gone and
-        there is nothing left to update, so the callback is skipped rather than crashing the exit.
-        """
-
-        def if_still_shown() -> None:
-            if self.is_mounted and self.app.is_running:
-                callback(*args, **kwargs)
-
-        if threading.get_ident() == self.app._thread_id:
-            if_still_shown()
-            return
-        with contextlib.suppress(RuntimeError):  # the event loop already closed
-            self.app.call_from_thread(if_still_shown)
-
-    # ------------------------------------------------------ token counts
+    # ------------------------------------------------------ the composer
     @on(TextArea.Changed, "#composer")
     def _composer_changed(self) -> None:
         if self.composer.text:
             # Typing at start is a choice: the conversation being typed in stays, rather than
             # give way (with the words) to one opened from the list a moment later.
-            self.start_up.user_chose = True
+            self.listing.user_chose()
         # Counting and keeping the draft wait for a pause in typing: the keystroke path stays
         # cheap.
         if self._composer_timer is not None:
@@ -484,8 +515,15 @@ class ChatScreen(
         self._composer_timer = self.set_timer(COMPOSER_COUNT_DELAY, self._composer_paused)
 
     def _composer_paused(self) -> None:
-        self.count_composer()
-        self.stage_draft()
+        text = self.composer.text
+        self.live_figures.count_composer(text)
+        self.drafts.stage(self.conversation.id, text)
+
+    def action_focus_composer(self) -> None:
+        self.composer.focus()
+
+    def action_edit_in_editor(self) -> None:
+        self.commands.edit_in_editor()
 
     # ------------------------------------------------------ message pane
     @on(MessagePane.CopyRequested)
@@ -497,9 +535,9 @@ class ChatScreen(
     def _edit(self, event: MessagePane.EditRequested) -> None:
         """Put a user message back in the composer, in a fork: the original stays intact."""
         if self.streaming:
-            self.notify("A reply is streaming: press Esc to stop it first.", severity="warning")
+            self.notify(STREAMING_WARNING, severity="warning")
             return
-        self.start_up.user_chose = True
+        self.listing.user_chose()
         original = self.conversation
         message = original.messages[event.index]
         fork = original.fork_before(event.index)
@@ -508,35 +546,90 @@ class ChatScreen(
         self.composer.focus()
         self.notify("Editing in a new fork; the original conversation is kept.")
 
-    # ------------------------------------------------- sidebar actions
+    # ------------------------------------------------- the list's messages
     @on(Sidebar.SearchRequested)
     def _search(self, event: Sidebar.SearchRequested) -> None:
-        self.search_messages(event.query)
+        self.search.search(event.query)
 
     @on(Sidebar.SearchLeft)
     def _search_left(self) -> None:
-        self.forget_search()
+        self.search.forget()
 
-    @on(Sidebar.ActionRequested)
-    def _sidebar_action(self, event: Sidebar.ActionRequested) -> None:
-        conversation_id = event.conversation_id
-        if event.action == "restore":
-            self.restore_last_trashed()
-            return
-        if conversation_id is None:
-            return
-        flows = {"rename": self.rename, "delete": self.trash, "toggle_pin": self.toggle_pin}
-        # Dialogs wait for the user's answer, which needs a worker.
-        self.run_worker(flows[event.action](conversation_id), group="dialog")
+    # Dialogs wait for the user's answer, which needs a worker.
+    @on(Sidebar.RenameRequested)
+    def _rename(self, event: Sidebar.RenameRequested) -> None:
+        self.run_worker(self.commands.rename(event.conversation_id), group="dialog")
+
+    @on(Sidebar.DeleteRequested)
+    def _delete(self, event: Sidebar.DeleteRequested) -> None:
+        self.run_worker(self.commands.trash(event.conversation_id), group="dialog")
+
+    @on(Sidebar.PinToggled)
+    def _toggle_pin(self, event: Sidebar.PinToggled) -> None:
+        self.run_worker(self.commands.toggle_pin(event.conversation_id), group="dialog")
+
+    @on(Sidebar.RestoreRequested)
+    def _restore(self) -> None:
+        self.commands.restore_last_trashed()
+
+    # ------------------------------------- the palette's commands (tui_chat/ui/actions.py)
+    async def action_pick_model(self) -> None:
+        await self.commands.pick_model()
+
+    def action_rename_conversation(self) -> None:
+        self.run_worker(self.commands.rename(), group="dialog")
+
+    def action_delete_conversation(self) -> None:
+        self.run_worker(self.commands.trash(), group="dialog")
+
+    def action_restore_conversation(self) -> None:
+        self.commands.restore_last_trashed()
+
+    def action_pin_conversation(self) -> None:
+        self.run_worker(self.commands.toggle_pin(), group="dialog")
+
+    def action_export_conversation(self) -> None:
+        self.commands.export_markdown()
+
+    def action_copy_conversation(self) -> None:
+        self.commands.copy_conversation()
+
+    def action_pick_profile(self) -> None:
+        self.run_worker(self.commands.pick_profile(), group="dialog")
+
+    def action_edit_system_prompt(self) -> None:
+        self.run_worker(self.commands.edit_system_prompt(), group="dialog")
+
+    # --------------------------------------------------- first run
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A digit picks a local server only while one is offered and nothing else is being
+        typed into (see `FirstRun.digit_picks_a_server`); otherwise it is typed."""
+        if action != "use_local_server":
+            return super().check_action(action, parameters)
+        focused = self.focused
+        if isinstance(focused, Input | TextArea) and focused is not self.composer:
+            return False  # typing in the filter or a dialog's field
+        number = parameters[0] if parameters else None
+        return self.first_run.digit_picks_a_server(number, self.composer.text)
+
+    def action_use_local_server(self, number: int) -> None:
+        """Use offered local server `number` from now on (a profile saved for it)."""
+        self.settings_changed(self.first_run.use_local_server(number))
 
     # ------------------------------------------------------- shutting down
+    def before_quit(self) -> None:
+        """ctrl+q: keep the draft (a streaming reply is saved by its own worker as it is
+        cancelled), and note the open conversation for the next start."""
+        if not self.is_mounted:
+            return
+        self.drafts.keep_now(self.conversation.id)
+        self.listing.remember_open(self.conversation)
+
     def save_before_exit(self) -> None:
         """On SIGHUP and SIGTERM: keep the draft, and the partial reply marked interrupted,
-        before exiting (ctrl+q keeps the draft; the reply worker saves as it is cancelled), and
-        note the open conversation for the next start."""
-        self.keep_draft_now()
-        self.remember_open_conversation()
+        as ctrl+q does, and save the open conversation."""
+        self.before_quit()
         if self.streaming and self.reply_flow is not None:
             self._say_save_report(self.reply_flow.save_interrupted())
         else:
-            self._save(self.conversation)
+            self.save(self.conversation)

@@ -1,7 +1,6 @@
 """The first run without an API key: what a newcomer meets right after installing.
 
-Kept apart from `chat.py`, which owns the screen's layout and the send/stream/save flow, so each
-module has one job. `FirstRun` is mixed into `ChatScreen`. While the open conversation's profile
+`FirstRun` is a helper the chat screen owns. While the open conversation's profile
 has no key, the empty message pane says how to get one going; once start-up is over, servers on
 this machine's usual ports are looked for, and each one found is offered as one key (1-4) that
 saves a profile for it in config.toml and switches to it. A message sent meanwhile is not sent:
@@ -10,26 +9,19 @@ it stays in the composer, and one line says what to do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-from textual import work
-from textual.widgets import Input, TextArea
 
 from tui_chat.config import Profile, save_profile, save_setting
+from tui_chat.domain import Conversation
 from tui_chat.engine.api_keys import lacks_api_key
 from tui_chat.engine.errors import host_of
 from tui_chat.engine.local_servers import LocalServer, find_local_servers
 from tui_chat.engine.servers import effective_base_url
+from tui_chat.ui.background import Notify, ThreadWork
 from tui_chat.ui.bindings import LOCAL_SERVER_BINDINGS
+from tui_chat.ui.services import Services
 from tui_chat.ui.widgets.message_layout import Hint
-
-if TYPE_CHECKING:
-    from tui_chat.ui.screens.chat import ChatScreen
-
-    _Base = ChatScreen
-else:
-    _Base = object
 
 
 @dataclass
@@ -52,19 +44,47 @@ def _models(server: LocalServer) -> str:
     return f"{count} model" if count == 1 else f"{count} models"
 
 
-class FirstRun(_Base):
-    """Guides a run without an API key: the empty pane's text, local servers, refused sends."""
+def _offer_keys(offers: list[LocalServer]) -> str:
+    choices = ", ".join(
+        f"{number} for {server.kind.label} at {server.address} ({_models(server)})"
+        for number, server in enumerate(offers, 1)
+    )
+    return f"press {choices}"
+
+
+class FirstRun:
+    """Guides a run without an API key: the empty pane's text, local servers, refused sends.
+
+    `hints_changed` is called when what the empty pane should say has changed."""
+
+    def __init__(
+        self,
+        services: Services,
+        threads: ThreadWork,
+        notify: Notify,
+        conversation: Callable[[], Conversation],
+        hints_changed: Callable[[], None],
+    ) -> None:
+        self._services = services
+        self._threads = threads
+        self._notify = notify
+        self._conversation = conversation
+        self._hints_changed = hints_changed
+        self.local_servers = LocalServerOffers()
+
+    def _profile(self) -> Profile:
+        return self._services.config.profile(self._conversation().profile)
 
     def lacks_api_key(self) -> bool:
         """True while the open conversation's profile needs a key and has none."""
-        return lacks_api_key(self.services.config.profile(self.conversation.profile))
+        return lacks_api_key(self._profile())
 
-    def first_run_hints(self) -> list[Hint]:
+    def hints(self) -> list[Hint]:
         """What the empty pane says with no key (how to get going, local servers found), or
         nothing while the profile has a key."""
         if not self.lacks_api_key():
             return []
-        profile = self.services.config.profile(self.conversation.profile)
+        profile = self._profile()
         hints = [
             Hint(
                 f"No API key for profile '{profile.name}' ({host_of(effective_base_url(profile))})."
@@ -90,29 +110,20 @@ class FirstRun(_Base):
         """Once start-up is over (and after a refused send): ask this machine's usual ports for
         an OpenAI-compatible server, only while there is no key to use instead."""
         if self.lacks_api_key():
-            self._probe_local_servers()
+            self._threads.start(self._probe_local_servers, group="local-servers", exclusive=True)
 
-    @work(thread=True, exclusive=True, group="local-servers")
     def _probe_local_servers(self) -> None:
         servers = find_local_servers()  # blocking, at most ~1 s when a port answers slowly
-        self._call_on_ui(self._local_servers_found, servers)
+        self._threads.to_ui(self._local_servers_found, servers)
 
     def _local_servers_found(self, servers: list[LocalServer]) -> None:
         self.local_servers.found = servers
         self.local_servers.searched = True
-        self.show_empty_hints()
+        self._hints_changed()
         offers = self.local_servers.offers
-        if offers and self.conversation.messages and self.lacks_api_key():
+        if offers and self._conversation().messages and self.lacks_api_key():
             # The empty pane that lists the offers is not on screen: say it once here.
-            self.notify(f"No API key: {self._offer_keys(offers)}.", timeout=15)
-
-    @staticmethod
-    def _offer_keys(offers: list[LocalServer]) -> str:
-        choices = ", ".join(
-            f"{number} for {server.kind.label} at {server.address} ({_models(server)})"
-            for number, server in enumerate(offers, 1)
-        )
-        return f"press {choices}"
+            self._notify(f"No API key: {_offer_keys(offers)}.", timeout=15)
 
     def refuse_without_api_key(self, text: str) -> bool:
         """A send with no key and no server chosen: no request and no error reply; the text
@@ -120,47 +131,39 @@ class FirstRun(_Base):
         if not self.lacks_api_key():
             return False
         self.local_servers.refused_text = text
-        profile = self.services.config.profile(self.conversation.profile)
+        profile = self._profile()
         offers = self.local_servers.offers
         if offers:
-            what = f"{self._offer_keys(offers)}, or set {profile.api_key_env}"
+            what = f"{_offer_keys(offers)}, or set {profile.api_key_env}"
         else:
             what = (
                 f"set {profile.api_key_env} (or api_key_command in config.toml; `tui-chat paths`"
                 " shows where), or start a local server"
             )
             self.look_for_local_servers()  # one may have been started since
-        self.notify(
+        self._notify(
             f"Not sent, no API key for '{profile.name}': {what}. Your message stays here.",
             severity="warning",
             timeout=15,
         )
         return True
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """A digit picks a local server only while one is offered and the composer holds no
-        text of the user's (or just the text of the refused send); otherwise it is typed."""
-        if action == "use_local_server":
-            return self._digit_picks_a_server(parameters)
-        return super().check_action(action, parameters)
-
-    def _digit_picks_a_server(self, parameters: tuple[object, ...]) -> bool:
-        number = parameters[0] if parameters else None
+    def digit_picks_a_server(self, number: object, composer_text: str) -> bool:
+        """Whether digit `number`, pressed while the composer holds `composer_text`, picks an
+        offered server: only while one is offered and the composer holds no text of the user's
+        (or just the text of the refused send); otherwise the digit is typed."""
         offers = self.local_servers.offers
         if not (isinstance(number, int) and 1 <= number <= len(offers)) or not self.lacks_api_key():
             return False
-        focused = self.focused
-        if isinstance(focused, Input | TextArea) and focused is not self.composer:
-            return False  # typing in the filter or a dialog's field
-        text = self.composer.text
-        return text == "" or text == self.local_servers.refused_text
+        return composer_text == "" or composer_text == self.local_servers.refused_text
 
-    def action_use_local_server(self, number: int) -> None:
+    def use_local_server(self, number: int) -> str:
         """Use offered server `number` from now on: a profile for it in config.toml (the
-        default profile too), and the open conversation switched to it."""
+        default profile too), and the open conversation switched to it. Returns the sentence
+        that says so."""
         server = self.local_servers.offers[number - 1]
-        config = self.services.config
-        path = self.services.paths.config_file
+        config = self._services.config
+        path = self._services.paths.config_file
         existing = self._profile_at(server.base_url)
         profile = existing or server.as_profile(
             config.unused_profile_name(server.kind.profile_name)
@@ -177,17 +180,16 @@ class FirstRun(_Base):
         config.profiles[profile.name] = profile
         config.default_profile = profile.name
         self.local_servers = LocalServerOffers()
-        self.conversation.profile = profile.name
-        self.conversation.model = config.model_for(profile)
-        self.show_empty_hints()
-        self._after_settings_change(
-            f"Using {server.kind.label} at {server.address}, model {self.conversation.model}:"
-            f" {saved}."
+        conversation = self._conversation()
+        conversation.profile = profile.name
+        conversation.model = config.model_for(profile)
+        return (
+            f"Using {server.kind.label} at {server.address}, model {conversation.model}: {saved}."
         )
 
     def _profile_at(self, base_url: str) -> Profile | None:
         """A profile the user already has for this server (then no second one is written)."""
-        for profile in self.services.config.profiles.values():
+        for profile in self._services.config.profiles.values():
             if profile.base_url and profile.base_url.rstrip("/") == base_url:
                 return profile
         return None

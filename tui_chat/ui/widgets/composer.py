@@ -10,6 +10,7 @@ from textual.message import Message
 from tui_chat.ui.actions import KeyMap
 from tui_chat.ui.bindings import COMPOSER_BINDINGS, LOCAL_SERVER_BINDINGS, key_names
 from tui_chat.ui.textual_compat import SteadyWrapTextArea
+from tui_chat.ui.widgets.widget_css import css_beside
 
 _SCREEN_CHOICE_KEYS = frozenset(binding.key for binding in LOCAL_SERVER_BINDINGS)
 
@@ -29,6 +30,8 @@ class Composer(SteadyWrapTextArea):
     `Submitted`; whether a message may be sent now is the screen's call.
     """
 
+    DEFAULT_CSS = css_beside(__file__)  # composer.tcss (widget_css.py says why not CSS_PATH)
+
     BINDINGS: ClassVar[list[BindingType]] = COMPOSER_BINDINGS
 
     class Submitted(Message):
@@ -47,7 +50,6 @@ class Composer(SteadyWrapTextArea):
             soft_wrap=True,
             tab_behavior="focus",
             show_line_numbers=False,
-            compact=True,
             id=id,
             placeholder=f"Message  ({send} send · {newline} newline)",
         )

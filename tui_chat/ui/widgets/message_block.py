@@ -25,6 +25,7 @@ from tui_chat.ui.widgets.markdown_lines import (
     open_fence,
     split_blocks,
 )
+from tui_chat.ui.widgets.thinking_lines import ThinkingLines
 
 ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
 RETRY_HINT = "ctrl+r to retry"
@@ -78,6 +79,7 @@ class MessageBlock:
         self.width = 0  # width the cached lines were rendered at; 0 = not rendered
         self._estimate: tuple[int, int] | None = None  # (width, height)
         self._header: Strip | None = None
+        self.thinking = ThinkingLines()  # the model's thinking, between header and body
         # Finished Markdown blocks of the body, as rendered lines (blank separators included).
         self._fixed: list[Strip] = []
         self._fixed_source = ""  # the content prefix the fixed lines were rendered from
@@ -95,7 +97,9 @@ class MessageBlock:
     def height(self, width: int) -> int:
         """Lines this block takes at `width`: exact when rendered at that width, else estimated."""
         if self.width == width:
-            return 1 + len(self._fixed) + len(self._tail) + len(self._marks) + self.SEPARATOR_LINES
+            thinking = len(self.thinking.lines)
+            body = thinking + len(self._fixed) + len(self._tail) + len(self._marks)
+            return 1 + body + self.SEPARATOR_LINES
         if self._estimate is None or self._estimate[0] != width:
             self._estimate = (width, self._estimate_height(width))
         return self._estimate[1]
@@ -112,13 +116,15 @@ class MessageBlock:
                 continue
             lines += max(1, -(-len(line) // usable))
         marks = 0 if self.message.finish_reason in (None, "stop", "length") else 1
-        return 1 + lines + marks + self.SEPARATOR_LINES
+        thinking = 1 if self.message.thinking else 0  # folded, until it is rendered
+        return 1 + thinking + lines + marks + self.SEPARATOR_LINES
 
     def invalidate(self) -> None:
         """Forget the rendered lines (the width, theme or code theme changed)."""
         self.width = 0
         self._estimate = None
         self._header = None
+        self.thinking.invalidate()
         self._fixed = []
         self._fixed_source = ""
         self._tail = []
@@ -135,6 +141,9 @@ class MessageBlock:
             assert self._header is not None
             return self._header
         index -= 1
+        if index < len(self.thinking.lines):
+            return self.thinking.lines[index]
+        index -= len(self.thinking.lines)
         if index < len(self._fixed):
             return self._fixed[index]
         index -= len(self._fixed)
@@ -156,6 +165,7 @@ class MessageBlock:
         self.invalidate()
         self.width = width
         self.refresh_header(context)
+        self._refresh_thinking(context)
         self._render_body(context)
         self.refresh_marks(context)
         return True
@@ -166,6 +176,7 @@ class MessageBlock:
             self._estimate = None
             return
         self.refresh_header(context)
+        self._refresh_thinking(context)
         if self._content_seen is not self.message.content:
             self._render_body(context)
         self.refresh_marks(context)
@@ -191,6 +202,22 @@ class MessageBlock:
         header.append("  " + " · ".join(parts), styles.meta)
         lines = context.renderer.text(header, self.body_width())
         self._header = lines[0] if lines else BLANK_LINE
+
+    def _refresh_thinking(self, context: RenderContext) -> None:
+        self.thinking.refresh(
+            self.message, self.body_width(), context.renderer, context.styles.meta
+        )
+
+    def toggle_thinking(self, context: RenderContext) -> bool:
+        """Unfold or fold the thinking; False when the message has none."""
+        if not self.message.thinking:
+            return False
+        self.thinking.unfolded = not self.thinking.unfolded
+        if self.rendered:
+            self._refresh_thinking(context)
+        else:
+            self._estimate = None
+        return True
 
     def refresh_marks(self, context: RenderContext) -> None:
         """The visible status of an unfinished reply: interrupted, cut, or the error with a hint."""

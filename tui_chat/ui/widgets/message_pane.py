@@ -2,7 +2,7 @@
 
 Why one Line-API widget instead of a widget per message or a Markdown widget per reply: every
 layout pass in Textual visits every widget on the screen, and a Markdown document is many widgets,
-so a long reply made each streamed token dearer than the last (see shared/perf/README.md). Here
+so a long reply made each streamed token dearer than the last (benchmarks/stream_render.py). Here
 the screen holds exactly one widget however long the conversation is. Each message is a
 `MessageBlock` that renders itself once per width into cached Strips; `render_line` only looks
 lines up. Messages that were never on screen are not rendered at all (their height is estimated
@@ -14,21 +14,20 @@ terminal's scroll regions), so a repaint sends only the rows whose text changed,
 reply scrolls a third of a pane at a time: the pane is resent whole once every few lines, not on
 every line, which is what an SSH link has to carry.
 
-This module keeps the public interface, layout and rendering; the pane's other jobs are mixins
-in modules of their own, so each can be read alone: `stream_repaint.py` (the throttled repaint
-of a streaming reply), `message_navigation.py` (keys and actions on the selected message),
-`mouse_selection.py` (text selection), and `row_diff.py` (which cells of a row changed).
+The pane keeps the public interface, its keys, layout and rendering, and gives its other jobs to
+objects it owns, none of which knows the pane: `BlockLayout` and `Preamble`
+(`message_layout.py`, where each line comes from), `PaneStyles` (`pane_styles.py`, the CSS
+read into Rich styles for the blocks and gutters), `RepaintThrottle` and `FollowRoom`
+(`stream_repaint.py`, when to repaint a streaming reply and the room below it),
+`MessageNavigator` (`message_navigation.py`, where j / k / n / N go), and the functions of
+`mouse_selection.py` (text selection) and `row_diff.py` (which cells of a row changed).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
-from pathlib import Path
 from typing import ClassVar
 
-from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import BindingType
@@ -37,53 +36,43 @@ from textual.geometry import Size
 from textual.message import Message as TextualMessage
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.timer import Timer
 
 from tui_chat.domain.conversation import Conversation, Message
 from tui_chat.ui.bindings import MESSAGE_PANE_BINDINGS
 from tui_chat.ui.code_styles import DEFAULT_CODE_THEME
-from tui_chat.ui.widgets.markdown_lines import (
-    MARKDOWN_STYLE_ROLES,
-    MarkdownRenderer,
-    MarkdownStyles,
-)
-from tui_chat.ui.widgets.message_block import BlockStyles, MessageBlock, RenderContext
+from tui_chat.ui.widgets.markdown_lines import code_blocks
+from tui_chat.ui.widgets.message_block import MessageBlock, RenderContext
 from tui_chat.ui.widgets.message_layout import DEFAULT_HINTS, BlockLayout, Hint, Preamble
-from tui_chat.ui.widgets.message_navigation import MessageNavigation
-from tui_chat.ui.widgets.mouse_selection import MouseSelection
-from tui_chat.ui.widgets.row_diff import GUTTER
-from tui_chat.ui.widgets.stream_repaint import FLUSH_INTERVAL, StreamRepaint
-
-MESSAGE_PANE_CSS_PATH = Path(__file__).with_suffix(".tcss")
-"""The pane's stylesheet: add it to the app's CSS_PATH."""
+from tui_chat.ui.widgets.message_navigation import HitStep, MessageNavigator, Step, View
+from tui_chat.ui.widgets.mouse_selection import highlight, selected_text
+from tui_chat.ui.widgets.pane_styles import PANE_COMPONENT_CLASSES, PaneStyles
+from tui_chat.ui.widgets.row_diff import GUTTER, Row, changed_regions
+from tui_chat.ui.widgets.stream_repaint import FollowRoom, RepaintThrottle
+from tui_chat.ui.widgets.widget_css import css_beside
 
 RIGHT_MARGIN = 1
-_MARKDOWN_ROLES = sorted(set(MARKDOWN_STYLE_ROLES.values()))
 
 
-class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, can_focus=True):
+def _unfinished(message: Message) -> bool:
+    """True while `message` is a reply still being written."""
+    return message.finish_reason is None and not message.error
+
+
+class MessagePane(ScrollView, can_focus=True):
     """Shows the open conversation; follows a streaming reply unless the user scrolled up.
 
     The pane holds a reference to the app's one `Conversation`; the app tells it what changed
     (`message_added`, `message_changed`) and the pane decides when to repaint.
     """
 
+    DEFAULT_CSS = css_beside(__file__)  # message_pane.tcss (widget_css.py says why not CSS_PATH)
+
     BINDINGS: ClassVar[list[BindingType]] = MESSAGE_PANE_BINDINGS  # ui/actions.py declares them
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "message-pane--user-role",
-        "message-pane--assistant-role",
-        "message-pane--user-text",
-        "message-pane--meta",
-        "message-pane--error",
-        "message-pane--warning",
-        "message-pane--gutter-user",
-        "message-pane--gutter-assistant",
-        "message-pane--gutter-selected",
-        "message-pane--hint",
-        *(f"message-pane--{role}" for role in _MARKDOWN_ROLES),
-    }
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(PANE_COMPONENT_CLASSES)  # pane_styles.py reads them
 
     selected_index: reactive[int | None] = reactive(None, init=False)
     """The message under the keyboard cursor (highlighted in the gutter), or None."""
@@ -121,19 +110,15 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
         self._blocks: list[MessageBlock] = []
         self._layout = BlockLayout()
         self._preamble = Preamble()
-        self._block_context: RenderContext | None = None
-        self._style_key: object = None
+        self._navigator = MessageNavigator(self._layout)
+        self._throttle = RepaintThrottle()
+        self._room = FollowRoom()
+        self._styles = PaneStyles(self._component_style)
         self._follow = True
         self._adjusting = False
-        self._streaming = False  # a reply is growing: leave room below it (see _virtual_height)
-        self._padded_height = 0
-        self._dirty: set[int] = set()
         self._flush_timer: Timer | None = None
-        self._last_flush = 0.0
-        self._flush_interval = FLUSH_INTERVAL
         self._ensure_pending = False
         self._composed: LRUCache[tuple[object, ...], tuple[Strip, Strip]] = LRUCache(512)
-        self._gutter_strips: dict[str, Strip] = {}
         self._width_key: object = None
         self._width_value = 0
         self.search_hits: list[int] = []
@@ -150,7 +135,7 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
     @token_label.setter
     def token_label(self, label: Callable[[Message], str] | None) -> None:
         self._token_label = label
-        self._block_context = None
+        self._styles.forget_context()
         for block in self._blocks:
             if block.rendered:
                 block.refresh_header(self._render_context())
@@ -160,13 +145,13 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
         """Show `conversation` (or the empty state) from its end."""
         self.conversation = conversation
         self._cancel_flush()
-        self._dirty.clear()
-        self._block_context = None
+        self._throttle.forget()
+        self._styles.forget_context()
         self._blocks = [MessageBlock(m) for m in conversation.messages] if conversation else []
         self._preamble.build(self.conversation)
         self.selected_index = None
         self._follow = True
-        self._streaming = False
+        self._room.streaming = False
         self._relayout()
         self._ensure_visible_rendered()
         self.refresh()
@@ -209,14 +194,49 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
         if index >= len(self._blocks):
             self.message_added()
             return
-        self._dirty.add(index)
-        message = self._blocks[index].message
-        if message.finish_reason is not None or message.error:
+        self._throttle.mark(index)
+        if not _unfinished(self._blocks[index].message):
             self._flush()
             return
         if self._flush_timer is None:
-            delay = max(0.001, self._last_flush + self._flush_interval - time.monotonic())
-            self._flush_timer = self.set_timer(delay, self._flush)
+            self._flush_timer = self.set_timer(self._throttle.delay(), self._flush)
+
+    # -- repainting a streaming reply -------------------------------------------------------
+
+    def _cancel_flush(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+
+    def _flush(self) -> None:
+        self._cancel_flush()
+        with self._throttle.repaint() as changed:
+            dirty = [index for index in changed if index < len(self._blocks)]
+            if dirty:
+                self._apply_changes(dirty)
+
+    def _apply_changes(self, dirty: list[int]) -> None:
+        context = self._render_context()
+        rows_before = self._rows_on_screen()
+        view_before = (round(self.scroll_y), self.virtual_size)
+        for index in dirty:
+            self._blocks[index].update(context)
+        self._room.streaming = any(_unfinished(self._blocks[index].message) for index in dirty)
+        self._relayout(dirty[0])
+        self._ensure_visible_rendered()
+        if (round(self.scroll_y), self.virtual_size) != view_before:
+            self.refresh()  # the view moved: every row is redrawn anyway
+            return
+        # Repaint only the cells that changed: a growing reply changes a row or two, and every
+        # repainted cell is bytes sent to the terminal.
+        regions = changed_regions(rows_before, self._rows_on_screen(), self._line_width())
+        if regions:
+            self.refresh(*regions)
+
+    def _rows_on_screen(self) -> list[Row | None]:
+        """Gutter and text of each row on screen, to tell after a change which rows differ."""
+        top = round(self.scroll_y)
+        return [self._line_parts(top + y) for y in range(self.scrollable_content_region.height)]
 
     # -- geometry ---------------------------------------------------------------------------
 
@@ -247,7 +267,8 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
         anchor = None if self._follow else self._layout.anchor(round(self.scroll_y))
         self._recompute_tops(start)
         layout = self._layout
-        self.virtual_size = Size(self._line_width(), self._virtual_height(layout.total))
+        view = self.scrollable_content_region.height
+        self.virtual_size = Size(self._line_width(), self._room.height(layout.total, view))
         self._adjusting = True
         try:
             if self._follow:
@@ -288,30 +309,10 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
     # -- rendering ----------------------------------------------------------------------------
 
     def _render_context(self) -> RenderContext:
-        if self._block_context is None:
-            style = self.get_component_rich_style
-            roles = {role: style(f"message-pane--{role}", partial=True) for role in _MARKDOWN_ROLES}
-            markdown_styles = MarkdownStyles(roles)
-            block_styles = BlockStyles(
-                user_role=style("message-pane--user-role", partial=True),
-                assistant_role=style("message-pane--assistant-role", partial=True),
-                meta=style("message-pane--meta", partial=True),
-                error=style("message-pane--error", partial=True),
-                warning=style("message-pane--warning", partial=True),
-                user_text=style("message-pane--user-text", partial=True),
-            )
-            renderer = MarkdownRenderer(self.app.console, self.code_theme, markdown_styles)
-            self._block_context = RenderContext(
-                renderer=renderer,
-                styles=block_styles,
-                token_label=self._token_label,
-                now=datetime.now().astimezone(),
-            )
-            self._style_key = (markdown_styles.key, block_styles, self.code_theme)
-        return self._block_context
+        return self._styles.context(self.app.console, self.code_theme, self._token_label)
 
     def _invalidate_all(self) -> None:
-        self._block_context = None
+        self._styles.forget_context()
         self._preamble.invalidate()
         for block in self._blocks:
             block.invalidate()
@@ -321,15 +322,9 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._gutter_strips = {}
         self._composed.clear()
         self._width_key = None
-        if self._block_context is None:
-            return
-        old_key = self._style_key
-        self._block_context = None
-        self._render_context()
-        if self._style_key != old_key:
+        if self._styles.restyled():
             # The theme changed: every cached line carries old colours.
             self._invalidate_all()
 
@@ -363,7 +358,8 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
         gutter, body = parts
         selection = self.text_selection
         if selection is not None and (span := selection.get_span(absolute)) is not None:
-            line = self._highlight(Strip.join([gutter, body]), *span)
+            style = self.screen.get_component_rich_style("screen--selection")
+            line = highlight(Strip.join([gutter, body]), *span, style)
             line = line.crop_extend(0, line_width, None).apply_style(base)
             return line.apply_offsets(0, absolute)
         # A finished line keeps its Strip object and its absolute position while a reply grows
@@ -386,7 +382,7 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
         width = self._body_width()
         preamble = self._preamble.lines
         if absolute < len(preamble):
-            return self._gutters[""], preamble[absolute]
+            return self._styles.gutter(""), preamble[absolute]
         if not self._blocks or absolute >= self._layout.total:
             return None
         index = self._layout.index_at(absolute)
@@ -398,6 +394,10 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
         body = block.line(absolute - self._layout.tops[index], width, self._render_context())
         return self._gutter(index, block.message), body
 
+    def _full_line(self, absolute: int) -> Strip | None:
+        parts = self._line_parts(absolute)
+        return None if parts is None else Strip.join(parts)
+
     def _after_lazy_render(self) -> None:
         self._relayout()
         self._ensure_visible_rendered()
@@ -405,26 +405,177 @@ class MessagePane(MessageNavigation, MouseSelection, StreamRepaint, ScrollView, 
 
     def _gutter(self, index: int, message: Message) -> Strip:
         if index == self.selected_index:
-            return self._gutters["selected"]
-        return self._gutters["user" if message.role == "user" else "assistant"]
+            return self._styles.gutter("selected")
+        return self._styles.gutter("user" if message.role == "user" else "assistant")
+
+    # -- mouse selection (Textual calls these) ------------------------------------------------
 
     @property
-    def _gutters(self) -> dict[str, Strip]:
-        """The bar left of each line, by kind (built once per style change)."""
-        if not self._gutter_strips:
-            for kind, bar in (("user", "▏"), ("assistant", "▏"), ("selected", "┃")):
-                style = self.get_component_rich_style(f"message-pane--gutter-{kind}", partial=True)
-                # One segment, bar and space: a space shows no colour, and a segment costs bytes.
-                self._gutter_strips[kind] = Strip([Segment(bar.ljust(GUTTER), style)], GUTTER)
-            self._gutter_strips[""] = Strip.blank(GUTTER)
-        return self._gutter_strips
+    def allow_select(self) -> bool:
+        return True
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The text under a mouse selection, without the gutter bars."""
+        return selected_text(selection, self._layout.total, self._full_line), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
+
+    # -- keys: the cursor, search hits, and the actions on the message under the cursor ------
+
+    def _view(self) -> View:
+        return View(round(self.scroll_y), self.scrollable_content_region.height)
+
+    def _move(self, step: Step, *, upward: bool = False) -> None:
+        if step.scroll_to is not None:
+            self.scroll_to(y=step.scroll_to, animate=False, force=True)
+        elif step.select is not None:
+            self._select(step.select, upward=upward)
+
+    def _select(self, index: int, *, upward: bool = False) -> None:
+        """Put the cursor on block `index` and bring it into view."""
+        self.selected_index = index
+        block = self._blocks[index]
+        width = self._body_width()
+        if block.width != width:
+            block.ensure(width, self._render_context())
+            self._relayout(index)
+        target = self._navigator.reveal(index, self._view(), upward=upward)
+        if target is not None:
+            self.scroll_to(y=target, animate=False, immediate=True, force=True)
+
+    def action_select_previous(self) -> None:
+        """Select the message above (the last one when none is selected).
+
+        Within a message taller than the screen, first scroll through it a page at a time.
+        """
+        step = self._navigator.previous(self.selected_index, len(self._blocks), self._view())
+        self._move(step, upward=True)
+
+    def action_select_next(self) -> None:
+        """Select the message below (the last one when none is selected).
+
+        Within a message taller than the screen, first scroll through it a page at a time.
+        """
+        self._move(self._navigator.next(self.selected_index, len(self._blocks), self._view()))
+
+    def action_first(self) -> None:
+        """Go to the top of the conversation."""
+        self._follow = False
+        if self._blocks:
+            self.selected_index = 0
+        self.scroll_to(y=0, animate=False, immediate=True, force=True)
+
+    def action_last(self) -> None:
+        """Go to the end and follow the stream again."""
+        if self._blocks:
+            self.selected_index = len(self._blocks) - 1
+        self._follow = True
+        self._relayout()
+        self._ensure_visible_rendered()
+
+    def action_page_up(self) -> None:
+        """Scroll up one screen."""
+        self.scroll_page_up(animate=False)
+
+    def action_page_down(self) -> None:
+        """Scroll down one screen."""
+        self.scroll_page_down(animate=False)
+
+    def select_hit(self, position: int) -> None:
+        """Select and show the message of search hit `position` (0-based), and say which hit of
+        how many it is."""
+        hit = self._navigator.hit(self._hits(), position)
+        if hit is not None:
+            self._go_to_hit(
+                hit, f"Hit {hit.position + 1} of {hit.hits}: n / N for the next / previous"
+            )
+
+    def action_next_hit(self) -> None:
+        """Go to the next message that matched the search (after the last, back to the first)."""
+        self._step_hit(1)
+
+    def action_previous_hit(self) -> None:
+        """Go to the previous message that matched the search (before the first, to the last)."""
+        self._step_hit(-1)
+
+    def _hits(self) -> list[int]:
+        # The conversation may have lost messages since the search (ctrl+r drops the last reply).
+        return [index for index in self.search_hits if index < len(self._blocks)]
+
+    def _step_hit(self, step: int) -> None:
+        hit = self._navigator.step_hit(self._hits(), self.selected_index, step)
+        if hit is None:
+            self.notify("No search hits here: / in the list, type, Enter.", timeout=3)
+            return
+        note = f"Hit {hit.position + 1} of {hit.hits}"
+        if hit.wrapped and hit.hits > 1:
+            note += ", from the top" if step > 0 else ", from the end"
+        self._go_to_hit(hit, note, timeout=2)
+
+    def _go_to_hit(self, hit: HitStep, note: str, timeout: float = 3) -> None:
+        self._follow = False
+        self._select(hit.index)
+        self.notify(note, timeout=timeout)
+
+    def _target_message(self) -> tuple[int, Message] | None:
+        """The selected message, or the last one when none is."""
+        if not self._blocks:
+            return None
+        index = self.selected_index if self.selected_index is not None else len(self._blocks) - 1
+        index = min(index, len(self._blocks) - 1)
+        return index, self._blocks[index].message
+
+    def action_copy_message(self) -> None:
+        """Ask the app to copy the selected (or last) message."""
+        target = self._target_message()
+        if target is None:
+            return
+        self.post_message(self.CopyRequested(target[1].content, "message"))
+
+    def action_copy_code(self) -> None:
+        """Ask the app to copy the code block(s) of the selected (or last) message."""
+        target = self._target_message()
+        if target is None:
+            return
+        blocks = code_blocks(target[1].content)
+        if not blocks:
+            self.notify("No code block in this message.", severity="warning")
+            return
+        what = "code block" if len(blocks) == 1 else f"{len(blocks)} code blocks"
+        self.post_message(self.CopyRequested("\n".join(blocks), what))
+
+    def action_toggle_thinking(self) -> None:
+        """Unfold (or fold again) the thinking of the selected (or last) reply, and show it."""
+        target = self._target_message()
+        if target is None:
+            return
+        index = target[0]
+        if not self._blocks[index].toggle_thinking(self._render_context()):
+            self.notify("This message has no thinking to show.", severity="warning")
+            return
+        self._relayout(index)
+        self._select(index)
+        self._ensure_visible_rendered()
+        self.refresh()
+
+    def action_edit_message(self) -> None:
+        """Ask the app to put the selected user message back in the composer."""
+        target = self._target_message()
+        if target is None:
+            return
+        index, message = target
+        if message.role != "user":
+            self.notify("Only your own messages can be edited.", severity="warning")
+            return
+        self.post_message(self.EditRequested(index))
 
     # -- for tests and the benchmark ----------------------------------------------------------
 
     @property
     def repaint_pending(self) -> bool:
         """True while a change is waiting for the next throttled repaint."""
-        return bool(self._dirty)
+        return self._throttle.pending
 
     @property
     def following(self) -> bool:

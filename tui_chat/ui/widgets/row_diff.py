@@ -8,15 +8,33 @@ reasoned about) without the pane's state. A row is a gutter `GUTTER` cells wide,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.cells import cell_len
+from textual.geometry import Region
 from textual.strip import Strip
 
 GUTTER = 2  # a coloured bar and a space left of every message line
 
+Row = tuple[Strip, Strip]
+"""A pane row as (gutter, text); None stands for a row past the end of the conversation."""
 
-def changed_span(
-    old: tuple[Strip, Strip] | None, new: tuple[Strip, Strip] | None
-) -> tuple[int, int] | None:
+
+def changed_regions(
+    before: Sequence[Row | None], after: Sequence[Row | None], width: int
+) -> list[Region]:
+    """The regions of a pane `width` cells wide to repaint when its rows went from `before` to
+    `after` (row y of each is screen line y): the changed cells of each row, nothing else."""
+    regions = []
+    for y, (old, new) in enumerate(zip(before, after, strict=True)):
+        span = changed_span(old, new)
+        if span is not None and span[0] < width:
+            start, end = span
+            regions.append(Region(start, y, min(end, width) - start, 1))
+    return regions
+
+
+def changed_span(old: Row | None, new: Row | None) -> tuple[int, int] | None:
     """The columns [start, end) of a row that differ between two (gutter, text) pairs, or None.
 
     A streamed word usually changes a few cells in the middle of a row: the text before it is

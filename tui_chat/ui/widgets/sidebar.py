@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -18,20 +19,28 @@ from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.storage.search import Hit, SearchResult
 from tui_chat.ui.bindings import SIDEBAR_BINDINGS
 from tui_chat.ui.textual_compat import KeyOrderInput
+from tui_chat.ui.widgets.widget_css import css_beside
 
 MAX_LISTED = 300
 
 
 class ListedConversation(Protocol):
-    """What the sidebar needs of a store entry (tui_chat.storage's ConversationEntry)."""
+    """What the sidebar reads of a store entry (tui_chat.storage's ConversationEntry)."""
 
-    id: str
-    title: str
-    updated: datetime | None
-    model: str
-    message_count: int
-    pinned: bool
-    error: str | None
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def updated(self) -> datetime | None: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def message_count(self) -> int: ...
+    @property
+    def pinned(self) -> bool: ...
+    @property
+    def error(self) -> str | None: ...
 
 
 # How a search's match stands out in its row: no colour, so it reads in every theme and on the
@@ -102,28 +111,30 @@ def search_result_prompt(result: SearchResult) -> Content:
 class ConversationList(OptionList):
     """The list of conversations; option ids are conversation ids.
 
-    Its keys act on the highlighted conversation by posting `Sidebar.ActionRequested`.
+    Its keys act on the highlighted conversation: each posts its own `Sidebar` message.
     """
 
     BINDINGS = SIDEBAR_BINDINGS
 
-    def _request(self, action: str) -> None:
-        highlighted = None
-        if self.highlighted is not None and self.option_count:
-            highlighted = self.get_option_at_index(self.highlighted).id
-        self.post_message(Sidebar.ActionRequested(action, highlighted))
+    def _highlighted_id(self) -> str | None:
+        if self.highlighted is None or not self.option_count:
+            return None
+        return self.get_option_at_index(self.highlighted).id
 
     def action_rename(self) -> None:
-        self._request("rename")
+        if (conversation_id := self._highlighted_id()) is not None:
+            self.post_message(Sidebar.RenameRequested(conversation_id))
 
     def action_delete(self) -> None:
-        self._request("delete")
+        if (conversation_id := self._highlighted_id()) is not None:
+            self.post_message(Sidebar.DeleteRequested(conversation_id))
 
     def action_restore(self) -> None:
-        self._request("restore")
+        self.post_message(Sidebar.RestoreRequested())
 
     def action_toggle_pin(self) -> None:
-        self._request("toggle_pin")
+        if (conversation_id := self._highlighted_id()) is not None:
+            self.post_message(Sidebar.PinToggled(conversation_id))
 
     def action_focus_filter(self) -> None:
         self.query_ancestor(Sidebar).focus_filter()
@@ -132,28 +143,43 @@ class ConversationList(OptionList):
 class Sidebar(Vertical):
     """Filter box and conversation list. Posts messages; the screen acts on them."""
 
+    DEFAULT_CSS = css_beside(__file__)  # sidebar.tcss (widget_css.py says why not CSS_PATH)
+
+    @dataclass
     class Opened(Message):
         """The user chose a conversation to open."""
 
-        def __init__(self, conversation_id: str) -> None:
-            super().__init__()
-            self.conversation_id = conversation_id
+        conversation_id: str
 
-    class ActionRequested(Message):
-        """rename, delete, pin or restore, on the highlighted conversation (None for restore)."""
+    @dataclass
+    class RenameRequested(Message):
+        """The user asked to give a conversation a new title."""
 
-        def __init__(self, action: str, conversation_id: str | None) -> None:
-            super().__init__()
-            self.action = action
-            self.conversation_id = conversation_id
+        conversation_id: str
 
+    @dataclass
+    class DeleteRequested(Message):
+        """The user asked to move a conversation to the trash (the screen asks first)."""
+
+        conversation_id: str
+
+    @dataclass
+    class PinToggled(Message):
+        """The user asked to pin a conversation to the top of the list, or to unpin it."""
+
+        conversation_id: str
+
+    @dataclass
+    class RestoreRequested(Message):
+        """The user asked for the conversation deleted last in this session back."""
+
+    @dataclass
     class SearchRequested(Message):
         """Enter in the filter box: search message text across all conversations."""
 
-        def __init__(self, query: str) -> None:
-            super().__init__()
-            self.query = query
+        query: str
 
+    @dataclass
     class SearchLeft(Message):
         """The search results gave way to the list (Esc, or the filter was changed)."""
 

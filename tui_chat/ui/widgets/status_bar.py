@@ -18,6 +18,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from tui_chat.domain import Spend
+from tui_chat.ui.widgets.widget_css import css_beside
 
 GAUGE_CELLS = 8
 SEPARATOR = Content(" │ ")
@@ -244,6 +245,8 @@ class StatusBar(Widget):
     of the whole screen each time cost CPU and bytes over SSH. The bar is one line at every
     width (it drops figures rather than wrap), so a change of figures never needs a layout.
     """
+
+    DEFAULT_CSS = css_beside(__file__)  # status_bar.tcss (widget_css.py says why not CSS_PATH)
 
     figures: reactive[StatusFigures] = reactive(StatusFigures)
 
