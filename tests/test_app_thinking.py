@@ -93,9 +93,11 @@ async def test_while_the_model_thinks_the_line_shows_its_last_words_and_the_coun
         assert "\x1b" not in line and "\x07" not in line
         assert screen.conversation.messages[1].content == ""
         # The thinking is counted while it streams, as the answer would be.
-        await wait_for(pilot, lambda: screen.figures.reply_tokens > 10, what="the live count")
+        await wait_for(
+            pilot, lambda: screen.live_figures.figures.reply_tokens > 10, what="the live count"
+        )
         # ...but not in the context gauge: the thinking is never sent with the next message.
-        assert screen.figures.prompt_tokens < screen.figures.reply_tokens
+        assert screen.live_figures.figures.prompt_tokens < screen.live_figures.figures.reply_tokens
         await pilot.press("escape")
         await wait_for(pilot, reply_finished(screen), what="stopped")
         # Stopped mid-thought: what was thought is kept, summed up like a finished one.

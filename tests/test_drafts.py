@@ -165,9 +165,7 @@ async def saved_conversation_with_draft(
 async def test_a_draft_typed_before_ctrl_q_is_back_in_the_composer_at_the_next_start(
     tmp_path: Path, openai_server: FakeOpenAIServer
 ) -> None:
-    conversation_id = await saved_conversation_with_draft(
-        tmp_path, openai_server, "half a thought"
-    )
+    conversation_id = await saved_conversation_with_draft(tmp_path, openai_server, "half a thought")
     assert draft_texts(tmp_path) == {f"{conversation_id}.txt": "half a thought"}
     again = make_app(tmp_path, openai_server.base_url)
     async with again.run_test(size=(100, 30)) as pilot:

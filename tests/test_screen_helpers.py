@@ -21,6 +21,7 @@ from tui_chat.ui.screens.chat_first_run import FirstRun
 from tui_chat.ui.screens.chat_listing import ConversationListing
 from tui_chat.ui.screens.chat_search import MessageSearch
 from tui_chat.ui.services import Services
+from tui_chat.ui.theme_colors import derive_app_variables
 from tui_chat.ui.widgets.message_pane import MessagePane
 from tui_chat.ui.widgets.sidebar import Sidebar
 from tui_chat.ui.widgets.status_bar import StatusBar
@@ -37,6 +38,10 @@ class Holder(App[None]):
 
     def compose(self) -> ComposeResult:
         yield from self.held
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        # The widgets' own TCSS uses tui-chat's variables, as the real app provides them.
+        return derive_app_variables(self.current_theme)
 
 
 class Notes:

@@ -12,11 +12,14 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 from tui_chat import __version__
 from tui_chat.config import Config, load_config
 from tui_chat.export import to_json, to_markdown
+from tui_chat.importers.command import ImportRequest, run_import
+from tui_chat.importers.records import SOURCES
 from tui_chat.paths import AppPaths, resolve_paths
 from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.shell.commands import SHELL_COMMANDS, add_shell_commands, open_app, run_shell_command
@@ -85,6 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
     export = command("export", "print one conversation to stdout")
     export.add_argument("id", help="the conversation id (see `tui-chat list`)")
     export.add_argument("--format", choices=("markdown", "json"), default="markdown")
+
+    importing = command(
+        "import", "import conversations from a ChatGPT export, Elia, oterm, llm or aichat"
+    )
+    importing.add_argument("path", help="the export, database, session file or sessions folder")
+    importing.add_argument(
+        "--from", dest="source", choices=SOURCES, help="the tool that wrote PATH (default: detect)"
+    )
+    importing.add_argument("--dry-run", action="store_true", help="say what would happen only")
+    importing.add_argument("--json", action="store_true", help="the summary as JSON")
 
     command("paths", "show where config, conversations, trash and cache live")
     command("stats", "count conversations, messages, tokens and all-time spend")
@@ -178,6 +191,11 @@ def _run(args: argparse.Namespace, paths: AppPaths, config: Config) -> int:
             out.write(f"files that cannot be read: {stats.broken_files} (see `tui-chat list`)\n")
     elif args.command == "trash":
         return _trash(args, store, out)
+    elif args.command == "import":
+        request = ImportRequest(
+            Path(args.path), args.source, args.dry_run, args.json, config.profile().name
+        )
+        return run_import(request, store, out, sys.stderr)
     return EXIT_OK
 
 

@@ -221,6 +221,14 @@ class ConversationIndex:
     _cached: dict[str, _Cached] = field(default_factory=dict)
     _loaded: bool = False
     last_signatures: dict[str, Signature] = field(default_factory=dict)
+    # Files the store just wrote, with the entries of what it wrote: not parsed again while
+    # their signature still matches (an import of 10,000 files would re-read them all).
+    _written: dict[str, tuple[Signature, ConversationEntry]] = field(default_factory=dict)
+
+    def note_written(self, path: Path, entry: ConversationEntry) -> None:
+        """The store wrote `entry`'s conversation to `path` just now."""
+        info = path.stat()
+        self._written[path.name] = ((info.st_mtime_ns, info.st_size, info.st_ino), entry)
 
     def entries(self, progress: Progress | None = None) -> list[ConversationEntry]:
         """All entries, pinned first then most recent; writes the cache when it changed.
@@ -242,9 +250,18 @@ class ConversationIndex:
                 stale.append((name, signature))
             else:
                 seen[name] = cached
-        for parsed, (name, signature) in enumerate(stale, start=1):
+        written, self._written = self._written, {}
+        parsed = 0
+        for name, signature in stale:
             checked_ns = time.time_ns()
+            known = written.get(name)
+            if known is not None and known[0] == signature:
+                # Checked now, like a parse: one written within RACY_SECONDS of now is parsed
+                # again next time, as any other.
+                seen[name] = _Cached(signature, checked_ns, known[1])
+                continue
             seen[name] = _Cached(signature, checked_ns, entry_from_file(self.folder / name))
+            parsed += 1
             if progress is not None and parsed % PROGRESS_EVERY == 0:
                 progress(parsed, len(stale))
         dirty = dirty or bool(stale)

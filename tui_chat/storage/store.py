@@ -37,6 +37,7 @@ from tui_chat.storage.index import (
     ConversationEntry,
     ConversationIndex,
     Progress,
+    entry_for,
     parse_conversation_bytes,
     read_conversation,
     read_file_bytes,
@@ -304,6 +305,33 @@ class ConversationStore:
             else:
                 message = ""
             return SaveOutcome("merged", conversation_id, result, message)
+
+    def add_new(self, conversation: Conversation) -> None:
+        """Write a conversation that has no file yet, for a bulk import of thousands.
+
+        Unlike `save`, it is not remembered as a base for merges (an import holds none of them
+        open, and remembering 10,000 would hold them all in memory) and not made durable one by
+        one: call `sync()` once at the end. The index learns the entry without parsing the file
+        again. Raises StorageError when the disk refuses or the id already has a file.
+        """
+        conversation_id = validate_id(conversation.id)
+        data = conversation_to_toml(conversation).encode("utf-8")
+        with self._exclusive():
+            self._ensure_folders()
+            path = self.path_for(conversation_id)
+            if path.exists():
+                raise StorageError(f"Could not save {path}: a file of that name exists.", path)
+            try:
+                atomic_write_bytes(path, data, mode=FILE_MODE, durable=False)
+                with self._index_lock:
+                    self._index.note_written(path, entry_for(conversation, path))
+            except OSError as error:
+                raise StorageError.from_os_error("save", path, error) from None
+
+    def sync(self) -> None:
+        """Make everything `add_new` wrote durable, at once (POSIX; elsewhere a no-op)."""
+        if hasattr(os, "sync"):
+            os.sync()
 
     def _write_unless_same(
         self, path: Path, conversation: Conversation, current: bytes, known_digest: str

@@ -23,6 +23,8 @@ _COMPACT_ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\
 # Characters TOML does not allow raw in basic strings (tab is allowed; newline only in multi-line).
 _CONTROL = frozenset(chr(i) for i in range(32)) | {"\x7f"}
 _CONTROL_BUT_TAB_NEWLINE = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+# What a one-line basic string must escape: with none of it, the text is written as it is.
+_NEEDS_ESCAPE_ON_ONE_LINE = re.compile('[\\\\"\x00-\x08\x0a-\x1f\x7f]')
 
 
 def conversation_to_toml(conv: Conversation) -> str:
@@ -219,6 +221,10 @@ def _basic(text: str) -> str:
 
 
 def _escape(text: str, *, multiline: bool) -> str:
+    if _NEEDS_ESCAPE_ON_ONE_LINE.search(text) is None:
+        # One regex scan instead of a Python step per character: an import writes thousands of
+        # one-line messages and titles.
+        return text
     out: list[str] = []
     last = len(text) - 1
     for index, char in enumerate(text):
