@@ -74,8 +74,10 @@ class Sizes:
 
 
 FULL = Sizes()
+# Each figure's code path once, as few app processes as that takes (each start is ~1 s of CPU):
+# one folder size beside the empty one, two windows of two replies with a ctrl+n between.
 QUICK = Sizes(
-    startup_counts=(0, 20, 200),
+    startup_counts=(0, 200),
     startup_rounds=1,
     typing=0.5,
     first_runs=1,
@@ -90,9 +92,9 @@ QUICK = Sizes(
     open_runs=1,
     saves=2,
     count_runs=1,
-    session_replies=20,
-    session_every=10,
-    session_per_conversation=10,
+    session_replies=4,
+    session_every=2,
+    session_per_conversation=2,
     session_reply_tokens=50,
 )
 
