@@ -93,6 +93,9 @@ class ConfigProblem:
     message: str
     line: int | None = None
     key: str | None = None
+    # The whole file was set aside (bad TOML, unreadable): every setting is a default, the
+    # profiles and their servers included.
+    whole_file: bool = False
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else str(self.path)
@@ -294,9 +297,13 @@ def load_config(
         from tui_chat.storage.toml_read import toml_error_position
 
         line, reason = toml_error_position(error)
-        return Config(source=path), [ConfigProblem(path, f"not valid TOML: {reason}", line=line)]
+        return Config(source=path), [
+            ConfigProblem(path, f"not valid TOML: {reason}", line=line, whole_file=True)
+        ]
     except (OSError, UnicodeDecodeError) as error:
-        return Config(source=path), [ConfigProblem(path, f"cannot be read: {error}")]
+        return Config(source=path), [
+            ConfigProblem(path, f"cannot be read: {error}", whole_file=True)
+        ]
 
     checker = _Checker(path, text)
     top = checker.table(data, _TOP_LEVEL_TYPES, "")

@@ -81,7 +81,8 @@ def _ignore(event: FlowEvent) -> None:
 
 
 class ReplyFlow:
-    """Asks `client` for the next reply to `conversation` and keeps it saved in `store`.
+    """Asks `client` for the next reply to `conversation` and keeps it saved in `store` (None:
+    nothing is written, as `tui-chat ask --no-save` promises).
 
     The conversation's last message is the prompt (the caller adds it, and shows it at once).
     The flow changes the conversation only on the thread that runs `run()`; saves happen in a
@@ -93,7 +94,7 @@ class ReplyFlow:
         conversation: Conversation,
         client: ReplySource,
         *,
-        store: ConversationStore,
+        store: ConversationStore | None,
         counter: TokenCounter,
         prices: PriceBook,
         clock: Callable[[], float] = time.monotonic,
@@ -114,7 +115,7 @@ class ReplyFlow:
         self.listener: FlowListener = listener or _ignore
         self.periodic_save_seconds = periodic_save_seconds
         self.recorder: ReplyRecorder | None = None
-        self._saver = BackgroundSaver(store)
+        self._saver = BackgroundSaver(store) if store is not None else None
         self.toolbox = toolbox if toolbox is not None and toolbox.configured else None
         self._tool_round = (
             ToolRound(
@@ -137,7 +138,7 @@ class ReplyFlow:
         Never raises for API or disk failures (they are recorded and reported); re-raises
         CancelledError after saving the partial reply (and tool calls) marked interrupted.
         """
-        self._report(await self._saver.save(self.conversation))
+        self._report(await self._save_in_thread())
         specs = []
         if self.toolbox is not None:
             await self.toolbox.tools()  # started (once) and listed
@@ -197,7 +198,7 @@ class ReplyFlow:
                     if now - last_save >= self.periodic_save_seconds:
                         last_save = now
                         in_progress = (reply, IN_PROGRESS) if not recorder.done else None
-                        self._report(await self._saver.save(conversation, in_progress=in_progress))
+                        self._report(await self._save_in_thread(in_progress))
         except asyncio.CancelledError:
             recorder.interrupt()
             raise
@@ -233,9 +234,16 @@ class ReplyFlow:
             self._tool_round.interrupt(self._calling)  # a call waiting for approval, or running
         return self._save_now()
 
+    async def _save_in_thread(self, in_progress: tuple[Message, str] | None = None) -> SaveReport:
+        if self._saver is None:
+            return SaveReport()
+        return await self._saver.save(self.conversation, in_progress=in_progress)
+
     def _save_now(self) -> SaveReport:
+        if self._saver is None:
+            return SaveReport()
         self._saver.settle(self.conversation)
-        return save_conversation(self.store, self.conversation)
+        return save_conversation(self._saver.store, self.conversation)
 
     def _report(self, report: SaveReport) -> None:
         if report.error is not None:

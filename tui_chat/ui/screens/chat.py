@@ -52,6 +52,7 @@ from tui_chat.ui.screens.chat_search import MessageSearch
 from tui_chat.ui.screens.chat_tools import ChatTools
 from tui_chat.ui.screens.dialogs import ConfirmDialog
 from tui_chat.ui.services import Services
+from tui_chat.ui.start_request import StartRequest
 from tui_chat.ui.themes import code_theme_of
 from tui_chat.ui.widgets.composer import Composer
 from tui_chat.ui.widgets.key_footer import KeyFooter
@@ -73,9 +74,10 @@ class ChatScreen(Screen[None]):
 
     BINDINGS = [*CHAT_SCREEN_BINDINGS, *LOCAL_SERVER_BINDINGS]
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, start: StartRequest | None = None) -> None:
         super().__init__()
         self.services = services
+        self.start_request = start or StartRequest()
         config = services.config
         profile = config.profile()
         self.conversation = Conversation.new(
@@ -156,8 +158,13 @@ class ChatScreen(Screen[None]):
         self.pane.show_conversation(self.conversation)
         self.composer.focus()
         self.live_figures.update_status()
-        head = self.listing.read_cache()
-        self._resume_unsaved_draft_at_start(newest_update(head))
+        request = self.start_request  # from the shell: a conversation, or piped text
+        head = self.listing.read_cache(open_first=request.conversation_id)
+        if request.composer_text:
+            self.listing.user_chose()  # the new conversation stays: nothing replaces it
+            self.composer.set_text(request.composer_text)
+        elif request.conversation_id is None:
+            self._resume_unsaved_draft_at_start(newest_update(head))
         self.listing.show_first_list(head)
         # Whatever prevents the first screen from completing, background work starts anyway.
         self.set_timer(BACKGROUND_WORK_FALLBACK_DELAY, self.listing.start_background_work)
