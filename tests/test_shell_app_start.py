@@ -120,3 +120,31 @@ def test_piped_text_with_no_terminal_at_all_is_one_sentence(env: dict[str, str])
         "tui-chat: the app needs a terminal to show itself and read keys, and there is none: "
         "use `tui-chat ask` to send piped text from a script.\n"
     )
+
+
+def test_escape_sequences_in_piped_or_pasted_text_are_shown_inert_never_acted_on(
+    tmp_path: Path, openai_server: FakeOpenAIServer, env: dict[str, str]
+) -> None:
+    # A log piped in, and a paste, each carrying what would clear the screen, set the title
+    # and the clipboard if it reached the terminal.
+    piped = "log start \x1b[2J\x1b]0;PIPED\x07\x1b]52;c;cGlwZWQ=\x07 log end\n"
+    pasted = "paste start \x1b[H\x1b]52;c;cGFzdGVk\x07 paste end"
+    pipeline = f"printf %s {shlex.quote(piped)} | {shlex.quote(installed_command())}"
+    session = TerminalSession(env, command=["/bin/sh", "-c", pipeline])
+    try:
+        session.wait_for_text("log end")
+        session.type(f"\x1b[200~{pasted}\x1b[201~")  # a bracketed paste, as terminals send it
+        screen = session.wait_for_text("paste end")
+        assert "␛[2J" in screen and "log start" in screen  # shown, as visible pictures
+        session.type("\r")
+        wait_until(lambda: len(openai_server.chat_requests) == 1, session, "the message sent")
+        quit_app(session)
+    finally:
+        session.close()
+    raw = bytes(session.raw)
+    for payload in (b"\x1b[2J", b"\x1b]0;PIPED", b"\x1b]52;c;cGlwZWQ=", b"\x1b]52;c;cGFzdGVk"):
+        assert payload not in raw, payload
+    assert session.screen.title != "PIPED"
+    # What was sent is what was shown: the pictures, not the raw control bytes.
+    sent = openai_server.chat_requests[0].json["messages"][-1]["content"]
+    assert "\x1b" not in sent and "log start ␛[2J" in sent and "paste end" in sent
