@@ -16,7 +16,9 @@ from typing import Any
 
 from openai_server import FakeOpenAIServer
 from textual._xterm_parser import XTermParser
+from textual.app import App
 from textual.command import CommandList, CommandPalette
+from textual.notifications import Notification
 from textual.pilot import Pilot
 
 from tui_chat.config import Config, McpServer, ModelPrice, Profile
@@ -206,3 +208,9 @@ def visible_text(app: TuiChatApp) -> str:
     svg = app.export_screenshot()
     rows = re.findall(r"<text [^>]*>([^<]*)</text>", svg)
     return html.unescape("".join(rows)).replace("\xa0", " ")
+
+
+def notifications(app: App[Any]) -> list[Notification]:
+    """The toasts the app shows now. Textual has no public reader: `App._notifications` is
+    private (checked against 8.2.8, the version pyproject pins), so tests read it here only."""
+    return list(app._notifications)

@@ -13,6 +13,7 @@ from app_harness import (
     chat,
     conversation_files,
     make_app,
+    notifications,
     plant,
     reply_finished,
     reply_streamed,
@@ -103,7 +104,7 @@ async def test_sending_while_a_reply_streams_is_refused_and_the_text_kept(
         await wait_for(pilot, lambda: screen.streaming, what="streaming")
         await send(pilot, "second, too early")
         assert screen.composer.text == "second, too early"
-        assert any("streaming" in n.message for n in app._notifications)
+        assert any("streaming" in n.message for n in notifications(app))
         await pilot.press("escape")
         await wait_for(pilot, reply_finished(screen), what="the stop")
         assert [m.content for m in screen.conversation.messages if m.role == "user"] == ["first"]
@@ -295,7 +296,7 @@ def seed_a_search(tmp_path: Path) -> None:
 
 
 def notices(app: TuiChatApp) -> list[str]:
-    return [notification.message for notification in app._notifications]
+    return [notification.message for notification in notifications(app)]
 
 
 async def test_a_word_found_twice_in_a_conversation_lists_it_once_and_n_visits_each_hit(
@@ -454,7 +455,7 @@ async def test_y_copies_the_selected_message_and_c_its_code(
         await wait_for(pilot, lambda: app.clipboard == reply, what="copy")
         await pilot.press("c")
         await wait_for(pilot, lambda: app.clipboard.strip() == "print('hi')", what="copy code")
-        assert any("Copied" in n.message for n in app._notifications)
+        assert any("Copied" in n.message for n in notifications(app))
 
 
 async def test_ctrl_o_switches_model_from_the_servers_list(
@@ -713,7 +714,7 @@ async def test_notifications_are_inert_text_not_markup_or_escapes(
         )
 
         def ours() -> list[Notification]:  # start-up may have said something of its own
-            return [note for note in app._notifications if "bad key" in note.message]
+            return [note for note in notifications(app) if "bad key" in note.message]
 
         await wait_for(pilot, lambda: bool(ours()), what="the notification")
         (note,) = ours()

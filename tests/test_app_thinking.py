@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app_harness import chat, make_app, reply_finished, run_palette_command, send, wait_for
+from app_harness import (
+    chat,
+    make_app,
+    notifications,
+    reply_finished,
+    run_palette_command,
+    send,
+    wait_for,
+)
 from openai_server import FakeOpenAIServer, Script
 
 from tui_chat.ui.app import TuiChatApp
@@ -71,7 +79,7 @@ async def test_t_unfolds_the_thinking_of_the_selected_reply_and_folds_it_again(
         await pilot.press("k", "t")  # the question has no thinking: says so, changes nothing
         await wait_for(
             pilot,
-            lambda: any("no thinking" in n.message for n in app._notifications),
+            lambda: any("no thinking" in n.message for n in notifications(app)),
             what="the notice",
         )
 

@@ -11,6 +11,7 @@ from app_harness import (
     chat,
     conversation_files,
     make_app,
+    notifications,
     reply_finished,
     send,
     wait_for,
@@ -309,7 +310,7 @@ async def test_a_disk_that_refuses_drafts_is_said_once_and_the_text_stays(
         await pilot.press(*"words to keep")
         await wait_for(
             pilot,
-            lambda: any("draft" in n.message for n in app._notifications),
+            lambda: any("draft" in n.message for n in notifications(app)),
             what="the warning",
         )
         flushes = 0
@@ -325,7 +326,7 @@ async def test_a_disk_that_refuses_drafts_is_said_once_and_the_text_stays(
         # The pause in typing after " and more" tries the disk again, and it refuses again.
         await wait_for(pilot, lambda: flushes >= 1, what="the next draft write")
         await wait_until_idle(pilot)
-        said = [n.message for n in app._notifications if "draft" in n.message]
+        said = [n.message for n in notifications(app) if "draft" in n.message]
         assert len(said) == 1 and "Could not save the draft" in said[0]
         assert screen.composer.text == "words to keep and more"
         typed_in = screen.conversation.id

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app_harness import FAKE_API_KEY, wait_for
+from app_harness import FAKE_API_KEY, notifications, wait_for
 from app_harness import chat as chat_screen
 from app_harness import reply_finished as reply_done
 from openai_server import FakeOpenAIServer
@@ -28,7 +28,7 @@ def app_from_config(tmp_path: Path, text: str, mode: int = 0o600) -> TuiChatApp:
 
 
 def warnings(app: Any) -> str:
-    return "\n".join(f"{n.title}: {n.message}" for n in app._notifications)
+    return "\n".join(f"{n.title}: {n.message}" for n in notifications(app))
 
 
 async def test_broken_toml_starts_on_defaults_and_names_file_and_line(tmp_path: Path) -> None:

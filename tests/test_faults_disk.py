@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_harness import build_app, data_paths, plant, wait_for
+from app_harness import build_app, data_paths, notifications, plant, wait_for
 from app_harness import chat as chat_screen
 from app_harness import reply_finished as reply_done
 from disk_faults import read_only
@@ -28,7 +28,7 @@ def contents(path: Path) -> list[str]:
 
 
 def notes(app: Any) -> str:
-    return "\n".join(str(n.message) for n in app._notifications)
+    return "\n".join(str(n.message) for n in notifications(app))
 
 
 async def send(pilot: Any, text: str, count: int) -> None:

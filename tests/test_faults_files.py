@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from app_harness import build_app, data_paths, plant, wait_for, wait_until_idle
+from app_harness import build_app, data_paths, notifications, plant, wait_for, wait_until_idle
 from app_harness import chat as chat_screen
 from app_harness import reply_finished as reply_done
 from openai_server import FakeOpenAIServer
@@ -152,7 +152,7 @@ async def test_app_lists_broken_files_with_their_errors_and_keeps_working(
         await pilot.press("enter")
         await wait_for(
             pilot,
-            lambda: any("invalid-toml" in str(n.message) for n in app._notifications),
+            lambda: any("invalid-toml" in str(n.message) for n in notifications(app)),
             what="the error notice",
         )
         assert screen.conversation.id == folder.good_id
@@ -163,7 +163,7 @@ async def test_app_lists_broken_files_with_their_errors_and_keeps_working(
         await pilot.press("p")
         await wait_for(
             pilot,
-            lambda: any("Cannot change" in str(n.title) for n in app._notifications),
+            lambda: any("Cannot change" in str(n.title) for n in notifications(app)),
             what="the refusal",
         )
 

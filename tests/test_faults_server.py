@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_harness import FAKE_API_KEY, build_app, reply_streamed, wait_for
+from app_harness import FAKE_API_KEY, build_app, notifications, reply_streamed, wait_for
 from app_harness import chat as chat_screen
 from app_harness import reply_finished as reply_done
 from openai_server import FakeOpenAIServer, Script
@@ -39,7 +39,7 @@ def saved_file(tmp_path: Path) -> dict[str, Any]:
 
 
 def everything_the_user_sees(app: TuiChatApp, screen: ChatScreen) -> str:
-    notes = " ".join(str(n.message) for n in app._notifications)
+    notes = " ".join(str(n.message) for n in notifications(app))
     return "\n".join(screen.pane.visible_text()) + "\n" + notes
 
 
@@ -201,7 +201,7 @@ async def test_server_fault_is_explained_inline_and_ctrl_r_retries_without_loss(
         assert reply.finish_reason == "stop"
         saved = saved_file(tmp_path)
         assert [m["content"] for m in saved["messages"]] == [PROMPT, reply.content]
-    assert FAKE_API_KEY not in " ".join(str(n.message) for n in app._notifications)
+    assert FAKE_API_KEY not in " ".join(str(n.message) for n in notifications(app))
     assert FAKE_API_KEY not in shown
     assert fault.says[0] in shown, f"the reason is not on screen:\n{shown}"
 
@@ -228,7 +228,7 @@ async def test_endless_reply_stopped_with_esc_keeps_the_text_and_retries(
         stopped = screen.conversation.messages[1]
         assert stopped.finish_reason == "interrupted"
         assert endless.startswith(stopped.content) and len(stopped.content) < len(endless)
-        assert any("partial text is kept" in str(n.message) for n in app._notifications)
+        assert any("partial text is kept" in str(n.message) for n in notifications(app))
         assert saved_file(tmp_path)["messages"][1]["content"] == stopped.content
 
         await pilot.press("ctrl+r")

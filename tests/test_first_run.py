@@ -12,7 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_harness import chat, conversation_files, make_app, reply_finished, send, wait_for
+from app_harness import (
+    chat,
+    conversation_files,
+    make_app,
+    notifications,
+    reply_finished,
+    send,
+    wait_for,
+)
 from openai_server import FakeOpenAIServer
 from textual.widgets._toast import Toast
 
@@ -41,7 +49,7 @@ def pane_text(screen: ChatScreen) -> str:
 
 
 def notices(app: TuiChatApp) -> str:
-    return "\n".join(str(n.message) for n in app._notifications)
+    return "\n".join(str(n.message) for n in notifications(app))
 
 
 def config_file(tmp_path: Path) -> Path:

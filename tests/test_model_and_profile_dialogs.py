@@ -12,6 +12,7 @@ from app_harness import (
     FAKE_API_KEY,
     chat,
     make_app,
+    notifications,
     reply_finished,
     send,
     visible_text,
@@ -246,7 +247,7 @@ async def test_token_counts_that_cannot_be_made_exact_are_explained_once(
     app = make_app(tmp_path, openai_server.base_url)
 
     def notices() -> list[str]:
-        return [n.message for n in app._notifications if n.title == "Token counts"]
+        return [n.message for n in notifications(app) if n.title == "Token counts"]
 
     async with app.run_test(size=(100, 30)) as pilot:
         screen = chat(app)

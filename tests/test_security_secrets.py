@@ -15,7 +15,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from app_harness import FAKE_API_KEY, FAKE_API_KEY_ENV, build_app, wait_for
+from app_harness import FAKE_API_KEY, FAKE_API_KEY_ENV, build_app, notifications, wait_for
 from app_harness import chat as chat_screen
 from app_harness import reply_finished as reply_done
 from openai_server import FakeOpenAIServer, Script
@@ -71,7 +71,7 @@ async def test_key_never_appears_on_any_error_path_in_app_files_or_exports(
             shown.extend(screen.pane.visible_text())
         app.query_one("#messages")  # the screen is still whole
         screen.commands.export_markdown()
-        shown.extend(f"{n.title} {n.message}" for n in app._notifications)
+        shown.extend(f"{n.title} {n.message}" for n in notifications(app))
         shown.append(repr(app.services.config))
         shown.append(repr(app.services))
     assert len(openai_server.chat_requests) == len(LEAKY_FAULTS)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from app_harness import chat, make_app, wait_for
+from app_harness import chat, make_app, notifications, wait_for
 from openai_server import FakeOpenAIServer
 from textual.pilot import Pilot
 
@@ -79,7 +79,7 @@ async def test_the_newest_conversation_opens_from_the_cached_list(
         await wait_for(pilot, lambda: screen.services.counter.ready, what="the check and counts")
         assert listed_titles(app) == ["newest", "middle", "oldest"]
         assert screen.sidebar.border_title == "Conversations (3)"
-        assert not list(app._notifications)
+        assert not notifications(app)
 
 
 async def test_changes_made_while_closed_show_once_the_folder_is_checked(
@@ -105,7 +105,7 @@ async def test_changes_made_while_closed_show_once_the_folder_is_checked(
         # The newest file could not be opened: the next newest is, without an error toast.
         await wait_for(pilot, lambda: screen.conversation.title == "middle", what="middle open")
         assert screen.sidebar.border_title == "Conversations (3)"
-        assert not list(app._notifications)
+        assert not notifications(app)
 
 
 async def test_a_newer_conversation_synced_in_while_closed_is_the_one_opened(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_harness import make_app, wait_for
+from app_harness import make_app, notifications, wait_for
 from openai_server import FakeOpenAIServer
 
 from tui_chat.config import load_config
@@ -39,7 +39,7 @@ async def test_broken_user_theme_is_named_and_the_app_falls_back_to_the_default(
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         assert app.theme == "tui-chat-dark"
-        messages = [notification.message for notification in app._notifications]
+        messages = [notification.message for notification in notifications(app)]
         assert any(str(broken) in m and "'primary'" in m for m in messages), messages
 
 

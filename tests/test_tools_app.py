@@ -10,6 +10,7 @@ from app_harness import (
     build_app,
     chat,
     conversation_files,
+    notifications,
     run_palette_command,
     send,
     visible_text,
@@ -147,7 +148,7 @@ async def test_a_server_that_cannot_start_is_said_and_chat_goes_on(
         await send(pilot, "hello")
         screen = chat(app)
         await wait_for(pilot, lambda: replies_done(screen, 2), what="a plain answer")
-        notices = [n.message for n in app._notifications]
+        notices = [n.message for n in notifications(app)]
         assert "Starting the MCP servers for their tools…" in notices
         assert any(
             "MCP server 'exits' could not start (boom: no config file)" in n for n in notices
