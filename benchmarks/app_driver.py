@@ -122,10 +122,10 @@ def startup(args: argparse.Namespace) -> None:
     """Print the wall-clock times of the first frame written with the conversation list filled
     (`ready`) and of the first with the newest conversation drawn too (`opened`; the same frame
     when there is nothing to open). The bare app is ready at its first frame. `--whole`: also
-    when the whole list was listed (`whole`; a cold start shows the head of it first)."""
+    the first frame with the whole list (`whole`; a cold start shows the head of it first)."""
     meter = FrameMeter().install()
     result: dict[str, Any] = {}
-    state = {"listed": -1, "opened": False, "whole": not args.whole}
+    state = {"listed": -1, "opened": False, "whole": False}
 
     def on_frame(app: App[Any]) -> None:
         now = time.time()
@@ -135,7 +135,9 @@ def startup(args: argparse.Namespace) -> None:
             )
         if "ready" in result and (state["opened"] or state["listed"] == 0):
             result.setdefault("opened", now)
-        if "opened" in result and state["whole"]:
+        if state["whole"]:
+            result.setdefault("whole", now)
+        if "opened" in result and ("whole" in result or not args.whole):
             app.exit()
 
     meter.listeners.append(on_frame)
@@ -152,8 +154,7 @@ def startup(args: argparse.Namespace) -> None:
             show_entries(self, entries, **options)
             if state["listed"] < 0:
                 state["listed"] = self.option_list.option_count
-            if options.get("count") is None and "whole" not in result:  # not just the head
-                result["whole"] = time.time()
+            if options.get("count") is None:  # the whole list, not just its head
                 state["whole"] = True
 
         def opened(self: ChatScreen, conversation: Any, *options: Any) -> None:
