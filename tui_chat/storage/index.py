@@ -12,6 +12,9 @@ coarse clock), so an entry read less than `RACY_SECONDS` after its mtime is chec
 The cache is JSON Lines in list order (a header line, then one line per file, pinned first, newest
 first), so the head of the list can be drawn from its first lines at start-up (`cached_head`)
 before the folder is checked: 0.005 s for 300 of 10,000 entries, against 0.2 s for all of them.
+With no cache (a synced folder on a new machine), files are parsed most recently modified first
+and the head of the list is handed over after the first HEAD_FILES, so it can be shown while the
+rest is read (~1 ms a file): a guess at the head, exact once every file is read.
 """
 
 from __future__ import annotations
