@@ -36,6 +36,7 @@ sys.path.insert(0, str(HERE))
 
 import datasets  # noqa: E402
 import pty_bandwidth  # noqa: E402
+from server_process import start_test_server  # noqa: E402
 
 from tui_chat.domain.conversation import Message  # noqa: E402
 from tui_chat.engine.encodings import load_encoding  # noqa: E402
@@ -76,8 +77,10 @@ class Sizes:
 
 
 FULL = Sizes()
+# Each figure's code path once, as few app processes as that takes (each start is ~1 s of CPU):
+# one folder size beside the empty one, two windows of two replies with a ctrl+n between.
 QUICK = Sizes(
-    startup_counts=(0, 20, 200),
+    startup_counts=(0, 200),
     startup_rounds=1,
     startup_cold_large=(),
     typing=0.5,
@@ -93,9 +96,9 @@ QUICK = Sizes(
     open_runs=1,
     saves=2,
     count_runs=1,
-    session_replies=20,
-    session_every=10,
-    session_per_conversation=10,
+    session_replies=4,
+    session_every=2,
+    session_per_conversation=2,
     session_reply_tokens=50,
 )
 
@@ -136,20 +139,12 @@ class Bench:
     def _server(self, tokens: int | None, rate: float | None) -> tuple[subprocess.Popen[str], str]:
         """A test server answering with a generated reply of `tokens` tokens (None: its short
         default reply), as fast as it can or at `rate` tokens a second."""
-        command = [sys.executable, str(HERE.parent / "tests" / "openai_server.py")]
-        command += ["--port", "0"]
+        options: list[str] = []
         if tokens is not None:
-            command += ["--reply-tokens", str(tokens)]
+            options += ["--reply-tokens", str(tokens)]
         if rate is not None:
-            command += ["--tokens-per-second", str(rate)]
-        server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-        assert server.stdout is not None
-        line = server.stdout.readline()
-        base_url = line.rsplit(" ", 1)[-1].strip()
-        if not base_url.startswith("http"):
-            server.terminate()
-            raise RuntimeError(f"the test server did not start: {line!r}")
-        return server, base_url
+            options += ["--tokens-per-second", str(rate)]
+        return start_test_server(*options)
 
     def stop_server(self) -> None:
         if self.server is not None:

@@ -7,6 +7,8 @@ test module imports from another test module or from conftest.
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +19,7 @@ from textual._xterm_parser import XTermParser
 from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 
-from tui_chat.config import Config, ModelPrice, Profile
+from tui_chat.config import Config, McpServer, ModelPrice, Profile
 from tui_chat.domain.conversation import Conversation, Message
 from tui_chat.paths import AppPaths
 from tui_chat.storage.store import ConversationStore
@@ -40,9 +42,11 @@ def make_app(
     api_key: str | None = FAKE_API_KEY,
     prices: dict[str, ModelPrice] | None = None,
     keys: dict[str, str] | None = None,
+    mcp_servers: list[McpServer] | None = None,
     **profile_overrides: Any,
 ) -> TuiChatApp:
-    """An app whose files live in tmp_path and whose only profile points at the test server."""
+    """An app whose files live in tmp_path and whose only profile points at the test server
+    (and, with `mcp_servers`, whose config names those MCP servers)."""
     paths = data_paths(tmp_path)
     values: dict[str, Any] = {
         "name": "test",
@@ -61,6 +65,7 @@ def make_app(
         profiles={"test": profile},
         prices=dict(prices or {}),
         keys=dict(keys or {}),
+        mcp_servers={server.name: server for server in mcp_servers or ()},
     )
     return TuiChatApp(Services.create(paths, config, []))
 
@@ -193,3 +198,11 @@ def conversation_files(tmp_path: Path) -> dict[str, dict[str, Any]]:
     return {
         p.stem: tomllib.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.toml"))
     }
+
+
+def visible_text(app: TuiChatApp) -> str:
+    """The characters on the app's screen as the terminal shows them (from a screenshot),
+    dialogs included."""
+    svg = app.export_screenshot()
+    rows = re.findall(r"<text [^>]*>([^<]*)</text>", svg)
+    return html.unescape("".join(rows)).replace("\xa0", " ")

@@ -18,6 +18,13 @@ from engine_harness import ChatHarness
 from openai_server import FakeOpenAIServer
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The heavy tests first, the rest after them in their usual order. On several workers
+    (`-n auto --dist loadgroup`, pytest-xdist) each takes the next test in this order as it frees
+    up: a 70-second test started last would run alone while the other workers sit idle."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def _no_user_openai_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never see the developer's key or base URL (and so never reach api.openai.com)."""

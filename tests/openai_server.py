@@ -8,8 +8,11 @@ and Retry-After; `GET /v1/models`. Usage is counted with tiktoken by OpenAI's ch
 written out here independently of the engine's counter so tests can compare the two.
 
 Tests queue `Script`s describing what the next request gets (errors, cut or stalled streams,
-odd shapes). With nothing queued, the reply is "You said: <last user message>" (or a long
-generated Markdown reply when `reply_tokens` is set), so the app works end to end.
+odd shapes, tool calls). With nothing queued, the reply is "You said: <last user message>" (or a
+long generated Markdown reply when `reply_tokens` is set), so the app works end to end. When
+the request offers `tools`, a user message with lines `call NAME {json arguments}` gets those
+tool calls streamed back (finish_reason "tool_calls"), and once the results come back as `tool`
+messages the reply is "Tools said: <their contents>".
 
 Standalone: python tests/openai_server.py --port 8765 [--tokens-per-second 50]
 [--reply-tokens 2000]
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import select
 import socket
 import ssl
@@ -27,6 +31,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -129,6 +134,23 @@ class Script:
     usage_in_x_groq: bool = False  # usage on the finish chunk under x_groq, as Groq sends it
     cached_tokens: int = 0
     reasoning_tokens: int = 0
+    # Tool calls to stream after the text, as (name, arguments JSON text): the id and name come
+    # in each call's first delta, the arguments in pieces of `chunk_chars`, as OpenAI sends them.
+    tool_calls: list[tuple[str, str]] | None = None
+
+
+_CALL_LINE = re.compile(r"^call (\S+) (\{.*\})\s*$", re.MULTILINE)
+
+
+def tool_calls_asked(body: dict[str, Any]) -> list[tuple[str, str]]:
+    """The calls a user asks for with `call NAME {json}` lines, when the request offers tools
+    and the last message is the user's (after tool results, the model answers in text)."""
+    messages = body.get("messages") or []
+    if not body.get("tools") or not messages or messages[-1].get("role") != "user":
+        return []
+    return [
+        (m.group(1), m.group(2)) for m in _CALL_LINE.finditer(messages[-1].get("content") or "")
+    ]
 
 
 @dataclass
@@ -264,6 +286,13 @@ class FakeOpenAIServer:
     def default_reply(self, messages: list[dict[str, Any]], model: str) -> str:
         if self.reply_tokens:
             return long_markdown_reply(self.reply_tokens, encoding_for(model))
+        if messages and messages[-1].get("role") == "tool":
+            results = []
+            for message in reversed(messages):
+                if message.get("role") != "tool":
+                    break
+                results.insert(0, str(message.get("content")))
+            return "Tools said: " + " | ".join(results)
         last_user = next(
             (m.get("content") for m in reversed(messages) if m.get("role") == "user"), ""
         )
@@ -473,7 +502,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
 
         encoding = encoding_for(model)
-        text = script.text if script.text is not None else fake.default_reply(messages, model)
+        tool_calls = script.tool_calls if script.tool_calls is not None else tool_calls_asked(body)
+        if tool_calls:
+            text = script.text or ""
+        else:
+            text = script.text if script.text is not None else fake.default_reply(messages, model)
         reasoning, reasoning_as = script.reasoning, script.reasoning_as
         if reasoning is None and script.text is None and fake.thinking_tokens:
             reasoning = long_thought(fake.thinking_tokens, encoding)
@@ -485,16 +518,17 @@ class _Handler(BaseHTTPRequestHandler):
             reasoning = None
         elif reasoning and not reasoning_tokens:
             reasoning_tokens = len(encoding.encode_ordinary(reasoning))
-        finish_reason = script.finish_reason
+        finish_reason = "tool_calls" if tool_calls else script.finish_reason
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
         tokens = encoding.encode_ordinary(text)
         if isinstance(limit, int) and len(tokens) > limit:
             tokens = tokens[:limit]
             text = encoding.decode(tokens)
             finish_reason = "length"
+        call_tokens = sum(len(encoding.encode_ordinary(name + args)) for name, args in tool_calls)
         usage = {
             "prompt_tokens": prompt_tokens_of(model, messages),
-            "completion_tokens": len(tokens) + reasoning_tokens,
+            "completion_tokens": len(tokens) + call_tokens + reasoning_tokens,
             "prompt_tokens_details": {"cached_tokens": script.cached_tokens, "audio_tokens": 0},
             "completion_tokens_details": {
                 "reasoning_tokens": reasoning_tokens,
@@ -546,6 +580,7 @@ class _Handler(BaseHTTPRequestHandler):
             thought=(reasoning_as, _pieces(reasoning, script.chunk_chars, encoding))
             if reasoning
             else None,
+            tool_calls=tool_calls,
         )
 
     def _reject_over_context_window(
@@ -603,6 +638,7 @@ class _Handler(BaseHTTPRequestHandler):
         usage: dict[str, Any] | None,
         delay: float,
         thought: tuple[str, list[str]] | None = None,
+        tool_calls: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
@@ -672,6 +708,16 @@ class _Handler(BaseHTTPRequestHandler):
             if script.comment_lines:
                 self._write_chunk(b": PROCESSING\n\n")
             self._event(chunk({"content": piece, **answer_extra}))
+        size = max(script.chunk_chars or 4, 1)
+        for index, (name, arguments) in enumerate(tool_calls):
+            first = {"index": index, "id": f"call_{index}_{name}", "type": "function"}
+            first["function"] = {"name": name, "arguments": ""}
+            self._event(chunk({"tool_calls": [first]}))
+            for start in range(0, len(arguments), size):
+                if delay:
+                    self._pause(delay)
+                piece = {"index": index, "function": {"arguments": arguments[start : start + size]}}
+                self._event(chunk({"tool_calls": [piece]}))
         if script.cut_after_chunks is not None and script.cut_after_chunks >= len(pieces):
             self._cut()
             return

@@ -7,6 +7,7 @@ would see rather than raw escape sequences.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -27,6 +28,27 @@ def installed_command() -> str:
     if not script.exists():
         raise RuntimeError(f"tui-chat is not installed in {script.parent}: run pip install -e .")
     return str(script)
+
+
+def run_installed(
+    env: dict[str, str], *args: str, stdin: str = "", no_terminal: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """The installed `tui-chat ARGS` with stdin a pipe holding `stdin` and stdout a pipe, `env`
+    added to the environment; its output decoded as it came (no newline translation: the exact
+    bytes matter). `no_terminal`: in a session of its own, without a controlling terminal, as
+    under cron."""
+    done = subprocess.run(
+        [installed_command(), *args],
+        input=stdin.encode(),
+        capture_output=True,
+        env={**os.environ, **env},
+        timeout=60,
+        check=False,
+        start_new_session=no_terminal,
+    )
+    return subprocess.CompletedProcess(
+        done.args, done.returncode, done.stdout.decode(), done.stderr.decode()
+    )
 
 
 class TerminalSession:

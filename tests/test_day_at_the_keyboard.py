@@ -416,8 +416,11 @@ def _walk_the_day(day: Day, tmp_path: Path, server: FakeOpenAIServer, env: dict[
     day.wait_file(lambda f: f[stopped].get("system") == "Answer in one line.", "the system prompt")
     day.palette("export", "Export to Markdown")
     day.wait(lambda: any((day.data / "exports").glob("*.md")), "the Markdown export")
+    copies_before = day.session.raw.count(b"\x1b]52;c;")
     day.palette("copy conv", "Copy conversation")
-    day.wait_text("Copied the whole conversation")
+    # The copy reaches the terminal as OSC 52. Its toast is not waited for: it lasts seconds and
+    # a reader starved by other work can miss it.
+    day.wait(lambda: day.session.raw.count(b"\x1b]52;c;") > copies_before, "an OSC 52 copy")
     day.palette("profile", "Switch profile")
     day.keys("nope\r")
     day.wait_text("There is no profile named 'nope'")

@@ -27,7 +27,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from datasets import small_conversations  # noqa: E402  (benchmarks/ is not a package)
 
-pytestmark = pytest.mark.slow
+# One worker takes the whole module under pytest-xdist's `--dist loadgroup`, so
+# the 10,000-conversation history below is built once, not once per worker (~5 s each).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hangup")]
 
 CONVERSATIONS = 10_000
 # Seconds after the process starts: importing, building the app, the first frame, the list

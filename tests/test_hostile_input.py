@@ -247,9 +247,12 @@ def every_file(root: Path) -> set[Path]:
 async def test_titles_with_slashes_dots_nul_and_newlines_never_choose_the_file(
     tmp_path: Path, openai_server: FakeOpenAIServer
 ) -> None:
-    sandbox = tmp_path / "sandbox"
-    sandbox.mkdir()
-    before_outside = every_file(tmp_path.parent) - every_file(tmp_path)
+    # The app's folders one level below tmp_path: every file outside them that a title climbing
+    # out of data/conversations could reach is in tmp_path, watched here, not among the other
+    # tests' leftovers (walking those took a minute, and grows with the suite).
+    sandbox = tmp_path / "outside" / "sandbox"
+    sandbox.mkdir(parents=True)
+    before_outside = every_file(tmp_path) - every_file(sandbox)
     evil = "../../../sandbox/evil\x00name\n/etc/passwd\\..\\x"
     app = build_app(sandbox, openai_server)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -270,7 +273,7 @@ async def test_titles_with_slashes_dots_nul_and_newlines_never_choose_the_file(
     # Nothing was written anywhere else: only the conversation and the index cache, in data/.
     written = {p.relative_to(sandbox).parts[:2] for p in every_file(sandbox)}
     assert written <= {("data", "conversations"), ("data", "cache")}, written
-    assert every_file(tmp_path.parent) - every_file(tmp_path) == before_outside
+    assert every_file(tmp_path) - every_file(sandbox) == before_outside
 
 
 def test_an_id_field_inside_the_file_never_chooses_where_it_is_saved(tmp_path: Path) -> None:

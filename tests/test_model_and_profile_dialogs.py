@@ -4,13 +4,19 @@ cannot be models, a profile that does not exist, token counts that cannot be mad
 
 from __future__ import annotations
 
-import html
-import re
 import socket
 from pathlib import Path
 
 import pytest
-from app_harness import FAKE_API_KEY, chat, make_app, reply_finished, send, wait_for
+from app_harness import (
+    FAKE_API_KEY,
+    chat,
+    make_app,
+    reply_finished,
+    send,
+    visible_text,
+    wait_for,
+)
 from openai_server import FakeOpenAIServer
 from terminal_session import TerminalSession, config_env
 from textual import events
@@ -40,13 +46,6 @@ def dialog_rows(dialog: ChoiceDialog) -> list[str]:
 def open_choice_dialog(app: TuiChatApp) -> ChoiceDialog | None:
     """The choice dialog on top of the app, if one is open."""
     return app.screen if isinstance(app.screen, ChoiceDialog) else None
-
-
-def visible_text(app: TuiChatApp) -> str:
-    """The characters on the app's screen as the terminal shows them (from a screenshot)."""
-    svg = app.export_screenshot()
-    rows = re.findall(r"<text [^>]*>([^<]*)</text>", svg)
-    return html.unescape("".join(rows)).replace("\xa0", " ")
 
 
 def pane_text(screen: ChatScreen, lines: int = 8) -> str:

@@ -4,6 +4,7 @@ its own rate, unknown and local models unpriced (never $0), config overrides win
 from __future__ import annotations
 
 import pytest
+from fresh_python import fresh_python_output
 
 from tui_chat.config import ModelPrice
 from tui_chat.domain.conversation import Usage
@@ -69,6 +70,23 @@ def test_local_server_models_have_no_price(book):
     assert book.cost("llama3.1:8b", Usage(100, 100), OLLAMA) is None
     # Even an OpenAI model name served by a local proxy is not priced as OpenAI's.
     assert book.cost("gpt-4o-mini", Usage(100, 100), "http://127.0.0.1:4000/v1") is None
+
+
+def test_a_server_on_this_machine_is_priced_without_loading_the_price_table():
+    # `tui-chat ask` against Ollama need not import genai-prices (~0.07 s of CPU a run): no
+    # provider it knows is on loopback. A configured price still applies.
+    code = (
+        "import sys\n"
+        "from tui_chat.config import ModelPrice\n"
+        "from tui_chat.domain.conversation import Usage\n"
+        "from tui_chat.engine.prices import PriceBook\n"
+        "book = PriceBook({'mine': ModelPrice(input=1, output=2)})\n"
+        "usage = Usage(prompt_tokens=1_000_000, completion_tokens=1_000_000)\n"
+        "for url in ('http://localhost:11434/v1', 'http://127.0.0.1:8080/v1', 'http://[::1]:1/v1'):\n"
+        "    print(book.cost('gpt-4o-mini', usage, url), book.cost('mine', usage, url))\n"
+        "print('genai_prices' in sys.modules)\n"
+    )
+    assert fresh_python_output(code).splitlines() == ["None 3.0"] * 3 + ["False"]
 
 
 def test_other_providers_are_found_by_their_base_url(book):

@@ -16,12 +16,15 @@ import pytest
 from app_harness import chat, make_app, reply_streamed, wait_for, wait_until_idle
 from openai_server import FakeOpenAIServer, Script
 from textual.pilot import Pilot
+from tool_harness import tools_test_server
 
-from tui_chat.domain import Conversation, Message, Usage
+from tui_chat.domain import Conversation, Message, ToolCall, Usage
+from tui_chat.flow.tool_round import DECLINED
 from tui_chat.paths import AppPaths
 from tui_chat.storage.store import ConversationStore
 from tui_chat.ui.app import TuiChatApp
 from tui_chat.ui.screens.help import HelpScreen
+from tui_chat.ui.screens.tool_approval import ToolApprovalDialog
 
 FROZEN = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
 
@@ -261,3 +264,83 @@ def test_help_screen_lists_keys_at_80x24(
     assert snap_compare(
         frozen_app(tmp_path, openai_server), terminal_size=(80, 24), run_before=help_open
     )
+
+
+def tool_conversation() -> Conversation:
+    """A question answered with two tool calls, one run and one declined."""
+    conversation = Conversation(
+        id="20250115-093000-7001",
+        title="Time in Paris and Tokyo",
+        created=FROZEN,
+        updated=FROZEN,
+        profile="test",
+        model="gpt-4o-mini",
+    )
+    asked = Message(
+        role="assistant",
+        content="",
+        created=FROZEN,
+        model="gpt-4o-mini",
+        finish_reason="tool_calls",
+        usage=Usage(prompt_tokens=120, completion_tokens=40),
+        tool_calls=[
+            ToolCall("call_1", "get_current_time", '{"timezone": "Europe/Paris"}', "done", 0.25),
+            ToolCall("call_2", "get_current_time", '{"timezone": "Asia/Tokyo"}', "declined"),
+        ],
+    )
+    result = '{\n  "timezone": "Europe/Paris",\n  "datetime": "2025-01-15T10:30:00+01:00"\n}'
+    conversation.messages = [
+        Message(role="user", content="What time is it in Paris and Tokyo?", created=FROZEN),
+        asked,
+        Message(role="tool", content=result, created=FROZEN, tool_call_id="call_1"),
+        Message(role="tool", content=DECLINED, created=FROZEN, tool_call_id="call_2"),
+        Message(
+            role="assistant",
+            content="It is 10:30 in Paris; you declined the Tokyo lookup.",
+            created=FROZEN,
+            model="gpt-4o-mini",
+            finish_reason="stop",
+            usage=Usage(prompt_tokens=180, completion_tokens=14),
+        ),
+    ]
+    return conversation
+
+
+def test_tool_calls_collapsed_at_80x24(
+    snap_compare, tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    save_conversations(tmp_path, tool_conversation())
+
+    async def opened(pilot: Pilot[None]) -> None:
+        await settled(pilot)
+        await wait_for(
+            pilot, lambda: len(chat(pilot.app).conversation.messages) == 5, what="the calls"
+        )
+        await wait_until_idle(pilot)
+        await steady_cursor(pilot)
+
+    assert snap_compare(
+        frozen_app(tmp_path, openai_server), terminal_size=(80, 24), run_before=opened
+    )
+
+
+@pytest.mark.slow  # a real MCP server process
+def test_tool_approval_dialog_at_80x24(
+    snap_compare, tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    async def asking(pilot: Pilot[None]) -> None:
+        await settled(pilot)
+        screen = chat(pilot.app)
+        screen.composer.set_text('Say hi through the tool.\ncall echo {"text": "hi"}')
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: isinstance(pilot.app.screen, ToolApprovalDialog),
+            timeout=60,
+            what="the approval dialog",
+        )
+        await wait_for(pilot, lambda: not screen.pane.repaint_pending, what="the repaint")
+        await steady_cursor(pilot)
+
+    app = frozen_app(tmp_path, openai_server, mcp_servers=[tools_test_server()])
+    assert snap_compare(app, terminal_size=(80, 24), run_before=asking)

@@ -22,6 +22,7 @@ from tui_chat.importers.command import ImportRequest, run_import
 from tui_chat.importers.records import SOURCES
 from tui_chat.paths import AppPaths, resolve_paths
 from tui_chat.sanitize import sanitize_for_terminal
+from tui_chat.shell.commands import SHELL_COMMANDS, add_shell_commands, open_app, run_shell_command
 from tui_chat.storage.errors import (
     ConversationFileError,
     ConversationNotFound,
@@ -31,13 +32,10 @@ from tui_chat.storage.errors import (
 from tui_chat.storage.index import ConversationEntry
 from tui_chat.storage.store import ConversationStore
 from tui_chat.ui.actions import ACTION_IDS  # plain data: no Textual import
+from tui_chat.user_error import UserError
 
 EXIT_OK = 0
 EXIT_ERROR = 1
-
-
-class UserError(Exception):
-    """Something the user can fix; shown as one sentence, no traceback."""
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -69,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"tui-chat {__version__}")
+    parser.add_argument(
+        "-c",
+        "--continue",
+        dest="open_latest",
+        action="store_true",
+        help="start the app on the most recently updated conversation",
+    )
     _global_options(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -108,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     restore = actions.add_parser("restore", help="move one back to the conversations")
     _global_options(restore, suppress=True)
     restore.add_argument("id", help="its name in the trash (see `tui-chat trash list`)")
+    add_shell_commands(command)
     return parser
 
 
@@ -117,13 +123,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     paths = resolve_paths(data_dir=args.data_dir, config_file=args.config)
     config, problems = load_config(paths.config_file, action_ids=ACTION_IDS)
-    if args.command is None:
-        from tui_chat.ui.app import run_app  # Textual loads only when the app starts
-
-        return run_app(paths, config, problems)
-    for problem in problems:
-        print(f"tui-chat: warning: {sanitize_for_terminal(str(problem))}", file=sys.stderr)
+    opens_app = args.command in (None, "open")
+    if not opens_app:  # the app shows them itself
+        for problem in problems:
+            print(f"tui-chat: warning: {sanitize_for_terminal(str(problem))}", file=sys.stderr)
     try:
+        if opens_app:
+            return open_app(args, paths, config, problems)
+        if args.command in SHELL_COMMANDS:
+            return run_shell_command(args, paths, config, problems)
         return _run(args, paths, config)
     except UserError as error:
         print(f"tui-chat: {sanitize_for_terminal(str(error))}", file=sys.stderr)

@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 DEFAULT_PROFILE_NAME = "openai"
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -54,6 +54,37 @@ class ModelPrice:
     context_window: int | None = None
 
 
+ToolApproval = Literal["ask", "always"]
+TOOL_APPROVALS: tuple[ToolApproval, ...] = ("ask", "always")
+
+
+@dataclass(frozen=True)
+class McpServer:
+    """An MCP server whose tools the model may call: a command run over stdio, or a URL
+    (streamable HTTP). Configured the way other MCP clients spell it, as `[mcp_servers.NAME]`.
+
+    `env` and `headers` may hold keys: they are kept out of repr() (Textual's crash screen prints
+    frames' locals) and never shown or written into a conversation.
+    """
+
+    name: str
+    command: str | None = None
+    args: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict, repr=False, hash=False)
+    url: str | None = None
+    headers: dict[str, str] = field(default_factory=dict, repr=False, hash=False)
+    enabled: bool = True
+    # Tool name -> "ask" (the default for any tool not named) or "always" (runs unasked).
+    approvals: dict[str, ToolApproval] = field(default_factory=dict, hash=False)
+    # Seconds to start and list tools, and for one call: past them the server is given up on.
+    startup_timeout: float = 30.0
+    call_timeout: float = 60.0
+
+    def approval(self, tool: str) -> ToolApproval:
+        """How a call to `tool` is approved: asked for each call unless set to "always"."""
+        return self.approvals.get(tool, "ask")
+
+
 @dataclass(frozen=True)
 class ConfigProblem:
     """Something wrong in a config file, said so a user can find and fix it."""
@@ -62,6 +93,9 @@ class ConfigProblem:
     message: str
     line: int | None = None
     key: str | None = None
+    # The whole file was set aside (bad TOML, unreadable): every setting is a default, the
+    # profiles and their servers included.
+    whole_file: bool = False
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else str(self.path)
@@ -81,6 +115,7 @@ class Config:
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys, e.g. "quit": "ctrl+x"
     profiles: dict[str, Profile] = field(default_factory=dict)
     prices: dict[str, ModelPrice] = field(default_factory=dict)
+    mcp_servers: dict[str, McpServer] = field(default_factory=dict)
     source: Path | None = None
 
     def __post_init__(self) -> None:
@@ -119,6 +154,7 @@ _TOP_LEVEL_TYPES: dict[str, type | tuple[type, ...]] = {
     "keys": dict,
     "profiles": dict,
     "prices": dict,
+    "mcp_servers": dict,
 }
 _PROFILE_TYPES: dict[str, type | tuple[type, ...]] = {
     "base_url": str,
@@ -146,6 +182,18 @@ _PRICE_TYPES: dict[str, type | tuple[type, ...]] = {
     "cached_input": (int, float),
     "context_window": int,
 }
+_MCP_SERVER_TYPES: dict[str, type | tuple[type, ...]] = {
+    "command": str,
+    "args": list,
+    "env": dict,
+    "url": str,
+    "headers": dict,
+    "enabled": bool,
+    "tools": dict,
+    "startup_timeout": (int, float),
+    "call_timeout": (int, float),
+}
+_MCP_TOOL_TYPES: dict[str, type | tuple[type, ...]] = {"approve": str}
 
 
 _KEY_PART = re.compile(r'"([^"]*)"|\'([^\']*)\'|([^.\s"\']+)')
@@ -249,9 +297,13 @@ def load_config(
         from tui_chat.storage.toml_read import toml_error_position
 
         line, reason = toml_error_position(error)
-        return Config(source=path), [ConfigProblem(path, f"not valid TOML: {reason}", line=line)]
+        return Config(source=path), [
+            ConfigProblem(path, f"not valid TOML: {reason}", line=line, whole_file=True)
+        ]
     except (OSError, UnicodeDecodeError) as error:
-        return Config(source=path), [ConfigProblem(path, f"cannot be read: {error}")]
+        return Config(source=path), [
+            ConfigProblem(path, f"cannot be read: {error}", whole_file=True)
+        ]
 
     checker = _Checker(path, text)
     top = checker.table(data, _TOP_LEVEL_TYPES, "")
@@ -295,6 +347,11 @@ def load_config(
             checker.problem(f'prices."{model}"', "a price needs both input and output")
             continue
         prices[model] = ModelPrice(**values)
+    mcp_servers: dict[str, McpServer] = {}
+    for name, raw in top.get("mcp_servers", {}).items():
+        server = _mcp_server(checker, name, raw)
+        if server is not None:
+            mcp_servers[name] = server
 
     config = Config(
         default_profile=top.get("default_profile", DEFAULT_PROFILE_NAME),
@@ -305,6 +362,7 @@ def load_config(
         keys=keys,
         profiles=profiles,
         prices=prices,
+        mcp_servers=mcp_servers,
         source=path,
     )
     if any(p.api_key for p in profiles.values()) and _mode_is_wider_than_0600(path):
@@ -314,9 +372,64 @@ def load_config(
                 "holds an API key but other users can read it: run chmod 600 on it",
             )
         )
+    elif any(s.env or s.headers for s in mcp_servers.values()) and _mode_is_wider_than_0600(path):
+        checker.problems.append(
+            ConfigProblem(
+                path,
+                "holds MCP server env or headers (they may be keys) but other users can read it:"
+                " run chmod 600 on it",
+            )
+        )
     if config.default_profile not in config.profiles:
         checker.problem("default_profile", f"no profile named {config.default_profile!r}")
     return config, checker.problems
+
+
+def _mcp_server(checker: _Checker, name: str, raw: object) -> McpServer | None:
+    """One `[mcp_servers.NAME]` table, or None (with a problem said) when it cannot be used."""
+    where = f'mcp_servers."{name}"'
+    if not isinstance(raw, dict):
+        checker.problem(where, "an MCP server should be a table")
+        return None
+    values = checker.table(raw, _MCP_SERVER_TYPES, f"{where}.")
+    for key in ("args",):
+        if not all(isinstance(item, str) for item in values.get(key, ())):
+            checker.problem(f"{where}.{key}", f"{key!r} should be a list of strings")
+            return None
+    for key in ("env", "headers"):
+        if not all(isinstance(item, str) for item in values.get(key, {}).values()):
+            checker.problem(f"{where}.{key}", f"every value of {key!r} should be a string")
+            return None
+    for key in ("startup_timeout", "call_timeout"):
+        if key in values and values[key] <= 0:
+            checker.problem(f"{where}.{key}", "should be more than 0; using the default")
+            del values[key]
+    if ("command" in values) == ("url" in values):
+        checker.problem(where, "an MCP server needs either command (stdio) or url (HTTP)")
+        return None
+    approvals: dict[str, ToolApproval] = {}
+    for tool, settings in values.pop("tools", {}).items():
+        tool_where = f'{where}.tools."{tool}"'
+        if not isinstance(settings, dict):
+            checker.problem(tool_where, "a tool's settings should be a table")
+            continue
+        approve = checker.table(settings, _MCP_TOOL_TYPES, f"{tool_where}.").get("approve")
+        if approve is None:
+            continue
+        if approve not in TOOL_APPROVALS:
+            checker.problem(
+                f"{tool_where}.approve", f'approve should be "ask" or "always", not {approve!r}'
+            )
+            continue
+        approvals[tool] = cast(ToolApproval, approve)
+    return McpServer(
+        name=name,
+        args=tuple(values.pop("args", ())),
+        env=dict(values.pop("env", {})),
+        headers=dict(values.pop("headers", {})),
+        approvals=approvals,
+        **values,
+    )
 
 
 def _mode_is_wider_than_0600(path: Path) -> bool:
@@ -366,6 +479,56 @@ def save_profile(path: Path, profile: Profile, *, make_default: bool = False) ->
         lines.extend(written)
 
     _edit_config(path, edit)
+
+
+def save_tool_approval(path: Path, server: str, tool: str, approve: ToolApproval) -> None:
+    """Set `approve` of one MCP tool in config.toml (`[mcp_servers.S.tools.T]`), keeping the
+    rest of the user's text as `save_setting` does: the line is replaced in that table when the
+    file has one, else the table is added at the end.
+
+    Raises ValueError when the file spells the tool in a form this cannot edit (an inline table):
+    the file is then left as it was.
+    """
+    import tomli_w
+
+    parts = ("mcp_servers", server, "tools", tool)
+    written = tomli_w.dumps({"mcp_servers": {server: {"tools": {tool: {"approve": approve}}}}})
+    header, line = written.strip().splitlines()
+
+    def edit(lines: list[str]) -> None:
+        start = next((i for i, text in enumerate(lines) if _table_header(text) == parts), None)
+        if start is None:
+            if lines and lines[-1].strip():
+                lines.append("")
+            lines.extend((header, line))
+        else:
+            end = next(
+                (i for i in range(start + 1, len(lines)) if _HEADER.match(lines[i])), len(lines)
+            )
+            at = next(
+                (i for i in range(start + 1, end) if re.match(r"\s*approve\s*=", lines[i])), None
+            )
+            if at is None:
+                lines.insert(start + 1, line)
+            else:
+                lines[at] = line
+        try:
+            tools = tomllib.loads("\n".join(lines))["mcp_servers"][server]["tools"]
+            saved = tools[tool]["approve"]
+        except (tomllib.TOMLDecodeError, KeyError, TypeError):
+            saved = None
+        if saved != approve:
+            raise ValueError(
+                f"config.toml spells the tool {tool!r} of {server!r} in a form tui-chat cannot "
+                f'edit: set approve = "{approve}" under it by hand'
+            )
+
+    _edit_config(path, edit)
+
+
+def _table_header(line: str) -> tuple[str, ...] | None:
+    match = _HEADER.match(line)
+    return _key_parts(match.group(1)) if match else None
 
 
 def _edit_config(path: Path, edit: Callable[[list[str]], None]) -> None:

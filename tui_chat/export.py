@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from tui_chat.domain.conversation import Conversation, Message
+from tui_chat.domain.tools import ToolCall
 
 EXPORT_FORMAT = 1
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -56,11 +57,25 @@ def to_markdown(conv: Conversation) -> str:
     for message in conv.messages:
         lines += ["", _heading(message), ""]
         lines += _thinking_details(message)
-        lines.append(message.content if message.content else "*(empty)*")
+        if message.role == "tool":
+            # A tool's output is data, not prose: fenced, so its Markdown stays inert.
+            fence = _fence_for(message.content)
+            lines += [fence, message.content, fence]
+        elif message.content or not message.tool_calls:
+            lines.append(message.content if message.content else "*(empty)*")
+        lines += [_call_line(call) for call in message.tool_calls]
         notes = _notes(message)
         if notes:
             lines += ["", f"*{notes}*"]
     return _encodable("\n".join(lines).rstrip("\n") + "\n")
+
+
+def _call_line(call: ToolCall) -> str:
+    """`- Called `get_current_time` with `{"timezone": "UTC"}` (done, 0.56 s)`."""
+    # A code span's backticks must outnumber any run inside it (CommonMark).
+    fence = _fence_for(call.arguments) if "`" in call.arguments else "`"
+    took = f", {call.seconds:.2f} s" if call.seconds is not None else ""
+    return f"- Called `{call.name}` with {fence} {call.arguments} {fence} ({call.status}{took})"
 
 
 def _thinking_details(message: Message) -> list[str]:
@@ -81,7 +96,9 @@ def _thinking_details(message: Message) -> list[str]:
 
 
 def _heading(message: Message) -> str:
-    who = {"user": "User", "assistant": "Assistant", "system": "System"}[message.role]
+    who = {"user": "User", "assistant": "Assistant", "system": "System", "tool": "Tool result"}[
+        message.role
+    ]
     if message.role == "assistant" and message.model:
         who = f"{who} ({message.model})"
     return f"## {who} · {message.created:%Y-%m-%d %H:%M}"
@@ -120,7 +137,7 @@ def _message_json(message: Message) -> dict[str, Any]:
         "content": message.content,
         "created": message.created.isoformat(),
     }
-    for key in ("model", "finish_reason", "cost_usd", "error"):
+    for key in ("model", "finish_reason", "cost_usd", "error", "tool_call_id"):
         value = getattr(message, key)
         if isinstance(value, float) and not math.isfinite(value):
             value = None  # JSON has no NaN or infinity
@@ -141,4 +158,15 @@ def _message_json(message: Message) -> dict[str, Any]:
             "reasoning_tokens": usage.reasoning_tokens,
             "estimated": usage.estimated,
         }
+    if message.tool_calls:
+        item["tool_calls"] = [
+            {
+                "id": call.id,
+                "name": call.name,
+                "arguments": call.arguments,
+                "status": call.status,
+                "seconds": call.seconds,
+            }
+            for call in message.tool_calls
+        ]
     return item

@@ -10,6 +10,7 @@ from tui_chat.domain.conversation import (
     new_conversation_id,
     utc_now,
 )
+from tui_chat.domain.tools import ToolCall, ToolCallStatus
 
 __all__ = [
     "Conversation",
@@ -17,6 +18,8 @@ __all__ = [
     "Message",
     "Role",
     "Spend",
+    "ToolCall",
+    "ToolCallStatus",
     "Usage",
     "new_conversation_id",
     "utc_now",

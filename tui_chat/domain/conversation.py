@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-Role = Literal["user", "assistant", "system"]
+from tui_chat.domain.tools import ToolCall
+
+# "tool": the result of one of the tool calls of the assistant message before it.
+Role = Literal["user", "assistant", "system", "tool"]
 
 # "stop" and "length" come from the API; "interrupted" means the user stopped the reply or the
 # process was ended mid-stream; "error" means the request failed (see Message.error); "cut" means
-# the server closed the stream without a finish chunk.
+# the server closed the stream without a finish chunk; "tool_calls" means the reply asks for the
+# tool calls it carries (their results follow as "tool" messages).
 FinishReason = str
 
 TITLE_MAX_CHARS = 60
@@ -75,6 +79,19 @@ class Message:
     thinking_tokens: int | None = None  # the server's reasoning_tokens, else our count
     # Keys found in the file that this version does not know: kept so a save never drops them.
     extra: dict[str, Any] = field(default_factory=dict)
+    # An assistant message: the tools it asked to call. A "tool" message: the call it answers.
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_call_id: str | None = None
+
+    @property
+    def is_complete(self) -> bool:
+        """False for a reply that was interrupted, cut or failed."""
+        return self.role != "assistant" or self.finish_reason in (
+            None,
+            "stop",
+            "length",
+            "tool_calls",
+        )
 
     @property
     def thinking_summary(self) -> str:
@@ -153,6 +170,8 @@ class Conversation:
     tags: list[str] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Tools switched off in this conversation, as "server/tool" (see ToolSpec.key).
+    tools_off: list[str] = field(default_factory=list)
 
     @classmethod
     def new(cls, *, profile: str, model: str, system: str = "") -> Conversation:
@@ -196,20 +215,12 @@ class Conversation:
         fork = Conversation.new(profile=self.profile, model=self.model, system=self.system)
         fork.title = f"{self.display_title} (fork)"
         fork.tags = list(self.tags)
+        fork.tools_off = list(self.tools_off)
         fork.messages = [
-            Message(
-                role=m.role,
-                content=m.content,
-                created=m.created,
-                model=m.model,
-                finish_reason=m.finish_reason,
-                cost_usd=m.cost_usd,
-                usage=m.usage,
-                error=m.error,
-                thinking=m.thinking,
-                thinking_seconds=m.thinking_seconds,
-                thinking_tokens=m.thinking_tokens,
+            replace(
+                m,
                 extra=dict(m.extra),
+                tool_calls=[replace(c, extra=dict(c.extra)) for c in m.tool_calls],
             )
             for m in self.messages[:index]
         ]

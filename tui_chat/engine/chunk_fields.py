@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tui_chat.domain.conversation import Usage
+from tui_chat.engine.events import ToolCallDelta
 
 
 def usage_from(raw: Any) -> Usage:
@@ -59,3 +60,21 @@ def reasoning_text(delta: Any) -> str | None:
         if isinstance(value, str) and value:
             return value
     return None
+
+
+def tool_call_deltas(delta: Any) -> list[ToolCallDelta]:
+    """The pieces of tool calls in a delta (`delta.tool_calls`, the SDK's typed field)."""
+    pieces = []
+    for position, raw in enumerate(getattr(delta, "tool_calls", None) or ()):
+        function = getattr(raw, "function", None)
+        index = getattr(raw, "index", None)
+        pieces.append(
+            ToolCallDelta(
+                # Some servers leave index out when they send whole calls: their order is it.
+                index=index if isinstance(index, int) else position,
+                id=getattr(raw, "id", None) or None,
+                name=getattr(function, "name", None) or None,
+                arguments=getattr(function, "arguments", None) or "",
+            )
+        )
+    return pieces

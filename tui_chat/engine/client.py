@@ -20,13 +20,19 @@ import importlib
 import json
 import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tui_chat.config import Profile
 from tui_chat.domain.conversation import Conversation
 from tui_chat.engine.api_keys import resolve_api_key
-from tui_chat.engine.chunk_fields import extra_usage, reasoning_text, usage_from, usage_from_mapping
+from tui_chat.engine.chunk_fields import (
+    extra_usage,
+    reasoning_text,
+    tool_call_deltas,
+    usage_from,
+    usage_from_mapping,
+)
 from tui_chat.engine.errors import (
     ChatError,
     UnexpectedResponse,
@@ -39,6 +45,7 @@ from tui_chat.engine.events import (
     ReasoningDelta,
     StreamEvent,
     StreamFailed,
+    ToolCallDelta,
     UsageReport,
 )
 from tui_chat.engine.prompt import ChatMessage, build_chat_messages
@@ -188,14 +195,22 @@ class ChatClient:
 
     # --- requests ------------------------------------------------------------------------
 
-    def request_params(self, model: str, messages: list[ChatMessage]) -> dict[str, Any]:
-        """The Chat Completions parameters for `model`, adapted to its family and server."""
+    def request_params(
+        self,
+        model: str,
+        messages: list[ChatMessage],
+        tools: Sequence[Mapping[str, Any]] = (),
+    ) -> dict[str, Any]:
+        """The Chat Completions parameters for `model`, adapted to its family and server;
+        `tools`: the `tools` definitions the model may call (none: the key is left out)."""
         params: dict[str, Any] = {
             "model": model,
             "messages": messages,
             "stream": True,
             "stream_options": {"include_usage": True},
         }
+        if tools:
+            params["tools"] = [dict(tool) for tool in tools]
         reasoning = is_reasoning_model(model)
         if self.profile.max_tokens is not None:
             # OpenAI's reasoning models reject max_tokens; Ollama and others ignore
@@ -208,7 +223,11 @@ class ChatClient:
         return params
 
     async def stream_reply(
-        self, conversation: Conversation, *, model: str | None = None
+        self,
+        conversation: Conversation,
+        *,
+        model: str | None = None,
+        tools: Sequence[Mapping[str, Any]] = (),
     ) -> AsyncGenerator[StreamEvent, None]:
         """Stream the assistant's reply to `conversation` (system prompt plus its messages).
 
@@ -224,7 +243,7 @@ class ChatClient:
             yield StreamFailed(error)
             return
         params = self.request_params(
-            model, build_chat_messages(conversation.system, conversation.messages)
+            model, build_chat_messages(conversation.system, conversation.messages), tools
         )
         stream: Any = None
         # A leading <think> block in the content is thinking, not answer (see think_tags.py).
@@ -259,6 +278,8 @@ class ChatClient:
                             if delta.content:
                                 for piece in splitter.feed(delta.content):
                                     yield piece
+                            for call_piece in tool_call_deltas(delta):
+                                yield call_piece
                         if choice.finish_reason:
                             finish = choice.finish_reason
                 if chunks == 0 and "text/event-stream" not in content_type:
@@ -339,6 +360,12 @@ class ChatClient:
             splitter = ThinkTagSplitter()
             for piece in (*splitter.feed(content), *splitter.finish()):
                 yield piece
+        calls = (choice.get("message") or {}).get("tool_calls") or ()
+        for index, call in enumerate(c for c in calls if isinstance(c, dict)):
+            function = call.get("function") or {}
+            yield ToolCallDelta(
+                index, call.get("id"), function.get("name"), function.get("arguments") or ""
+            )
         served_model = body.get("model") if isinstance(body.get("model"), str) else None
         if isinstance(body.get("usage"), dict):
             yield UsageReport(usage_from_mapping(body["usage"]), served_model)

@@ -1,7 +1,7 @@
 """What a streaming reply reports, in order: text (and reasoning) deltas, usage, then the end.
 
-A stream yields any number of `TextDelta`/`ReasoningDelta`, at most one `UsageReport`, and then
-exactly one of `Finished` or `StreamFailed`.
+A stream yields any number of `TextDelta`/`ReasoningDelta`/`ToolCallDelta`, at most one
+`UsageReport`, and then exactly one of `Finished` or `StreamFailed`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,17 @@ class ReasoningDelta:
 
 
 @dataclass(frozen=True)
+class ToolCallDelta:
+    """A piece of a tool call the reply asks for. The call at `index` gets its `id` and `name` in
+    its first piece; its `arguments` (JSON text) arrive in pieces to join in order."""
+
+    index: int
+    id: str | None
+    name: str | None
+    arguments: str
+
+
+@dataclass(frozen=True)
 class UsageReport:
     """Token usage as the server reported it (`usage.estimated` is False)."""
 
@@ -52,4 +63,4 @@ class StreamFailed:
     error: ChatError
 
 
-StreamEvent = TextDelta | ReasoningDelta | UsageReport | Finished | StreamFailed
+StreamEvent = TextDelta | ReasoningDelta | ToolCallDelta | UsageReport | Finished | StreamFailed

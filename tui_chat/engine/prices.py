@@ -19,7 +19,7 @@ from typing import Any
 
 from tui_chat.config import ModelPrice
 from tui_chat.domain.conversation import Usage
-from tui_chat.engine.servers import bare_model_name, is_openai_url
+from tui_chat.engine.servers import bare_model_name, is_loopback_url, is_openai_url
 
 PER_MILLION = 1_000_000
 
@@ -97,7 +97,9 @@ class PriceBook:
         return self._snapshot is not None or self.autoload
 
     def _from_genai(self, model: str, base_url: str | None) -> tuple[Any, Any] | None:
-        if not self.ready:
+        # genai-prices finds a provider by its API's URL, and none is on loopback: a local
+        # server is unpriced without loading the table (~0.07 s of each `tui-chat ask`).
+        if not self.ready or is_loopback_url(base_url):
             return None
         snapshot = self._genai_snapshot()
         try:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from tui_chat.domain.conversation import Message
+from tui_chat.engine.tool_calls import assistant_tool_calls, tool_results
 
-ChatMessage = dict[str, str]
+ChatMessage = dict[str, Any]
 
 
 def is_sent(message: Message) -> bool:
@@ -14,21 +16,37 @@ def is_sent(message: Message) -> bool:
 
     A failed reply holds an error text, not model output; an empty assistant message (a reply
     interrupted before its first token) would only confuse the model. Interrupted and cut
-    replies with text are sent: the user saw them and may refer to them.
+    replies with text are sent: the user saw them and may refer to them. A reply that asked
+    for tools is sent with its calls; tool results are sent right after it (see below).
     """
+    if message.role == "tool":
+        return False  # sent with the assistant message whose call it answers
     if message.role != "assistant":
         return True
-    return message.finish_reason != "error" and bool(message.content)
+    return message.finish_reason != "error" and bool(message.content or message.tool_calls)
 
 
 def build_chat_messages(system: str, messages: Sequence[Message]) -> list[ChatMessage]:
-    """The Chat Completions `messages` list: the system prompt (when set), then the history."""
+    """The Chat Completions `messages` list: the system prompt (when set), then the history.
+
+    An assistant message with tool calls is followed by one `tool` message per call, in the
+    order of the calls, as the API requires.
+    """
     chat: list[ChatMessage] = []
     if system.strip():
         chat.append({"role": "system", "content": system})
-    chat.extend(
-        {"role": message.role, "content": message.content}
-        for message in messages
-        if is_sent(message)
-    )
+    for position, message in enumerate(messages):
+        if not is_sent(message):
+            continue
+        if message.role == "assistant" and message.tool_calls:
+            chat.append(
+                {
+                    "role": "assistant",
+                    "content": message.content or None,
+                    "tool_calls": assistant_tool_calls(message.tool_calls),
+                }
+            )
+            chat.extend(tool_results(message, messages[position + 1 :]))
+        else:
+            chat.append({"role": message.role, "content": message.content})
     return chat

@@ -17,10 +17,12 @@ from tui_chat.engine.events import (
     StreamEvent,
     StreamFailed,
     TextDelta,
+    ToolCallDelta,
     UsageReport,
 )
 from tui_chat.engine.prices import PriceBook
 from tui_chat.engine.tokens import TokenCounter
+from tui_chat.engine.tool_calls import ToolCallAssembler
 
 MIN_SPEED_SPAN = 0.5  # seconds of streaming before a speed is worth showing
 
@@ -63,6 +65,7 @@ class ReplyRecorder:
         self._thinking_count = counter.streaming(self._model)
         self._thinking_started: float | None = None
         self.served_model: str | None = None
+        self._tool_calls = ToolCallAssembler(message.tool_calls)
 
     # --- events ----------------------------------------------------------------------------
 
@@ -83,6 +86,11 @@ class ReplyRecorder:
                 self._thinking_started = self._clock()
             self.message.thinking += event.text
             self._thinking_count.feed(event.text)
+        elif isinstance(event, ToolCallDelta):
+            if self._first_text_at is None:
+                self._first_text_at = self._clock()
+            self._tool_calls.add(event)
+            self._count.feed(event.arguments)  # generated, and billed, as the text is
         elif isinstance(event, UsageReport):
             self._usage = event.usage
             self._note_model(event.model)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from urllib.parse import urlsplit
@@ -26,6 +27,20 @@ def is_openai_url(base_url: str | None) -> bool:
         return True
     host = (urlsplit(base_url).hostname or "").lower()
     return host == "api.openai.com" or host.endswith(".openai.azure.com")
+
+
+def is_loopback_url(base_url: str | None) -> bool:
+    """True for a server on this machine (localhost, 127.0.0.0/8, ::1): Ollama, llama.cpp, LM
+    Studio, a local proxy. No provider that bills for tokens answers there."""
+    host = urlsplit(base_url).hostname if base_url else None
+    if host is None:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name
+        return False
 
 
 def bare_model_name(model: str) -> str:

@@ -11,8 +11,9 @@ The encodings are built offline (see encodings.py).
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -137,8 +138,15 @@ class TokenCounter:
             return TokenCount(estimate_tokens(text), True)
         return TokenCount(self._count_cached(encoding, text), approximate)
 
-    def count_messages(self, model: str, system: str, messages: Sequence[Message]) -> TokenCount:
-        """Prompt tokens of a request sending `system` and `messages` to `model`.
+    def count_messages(
+        self,
+        model: str,
+        system: str,
+        messages: Sequence[Message],
+        tools: Sequence[Mapping[str, Any]] = (),
+    ) -> TokenCount:
+        """Prompt tokens of a request sending `system`, `messages` and the definitions of
+        `tools` to `model`.
 
         Counts exactly the messages `ChatClient` sends (the same filtering) with OpenAI's
         recipe. Each message's count is cached, so recounting a long conversation is cheap.
@@ -158,9 +166,18 @@ class TokenCounter:
         for message in chat:
             total += TOKENS_PER_MESSAGE
             for key, value in message.items():
-                total += count(value)
+                if isinstance(value, str):
+                    total += count(value)
+                elif key == "tool_calls":  # what the model generated, sent back
+                    for call in value:
+                        total += count(call["function"]["name"])
+                        total += count(call["function"]["arguments"])
                 if key == "name":
                     total += TOKENS_PER_NAME
+        if tools:
+            # The API renders tool definitions its own way (unpublished): their JSON text is
+            # a close estimate, until the server's usage replaces it.
+            total += count(json.dumps(list(tools), ensure_ascii=False))
         return TokenCount(total, approximate)
 
     def count_draft(self, model: str, text: str) -> DraftCount:

@@ -5,6 +5,10 @@ in this order: `Saved` or `SaveFailed` for the prompt, `ReplyStarted`, any numbe
 `ReplyUpdated` (with `Saved`/`SaveFailed` of periodic saves between them), then the final
 `Saved`/`SaveFailed` and `ReplyEnded`. The last two come even when the flow is cancelled: the
 reply is saved first, so a listener whose widgets are already gone loses nothing.
+
+A reply that asks for tools is followed by `ToolCallChanged` events as each call is approved,
+run and answered, and then by the next reply's `ReplyStarted` ... `ReplyEnded`, until a reply
+asks for no tools (or `ToolRoundsLimitReached`).
 """
 
 from __future__ import annotations
@@ -70,5 +74,31 @@ class ReplyEnded:
         return self.reply.finish_reason == "interrupted"
 
 
-FlowEvent = Saved | SaveFailed | ReplyStarted | ReplyUpdated | ReplyEnded
+@dataclass(frozen=True)
+class ToolCallChanged:
+    """Call `call_index` of the reply at `message_index` changed status (see ToolCall); once
+    it is settled, its result is the message at `result_index`."""
+
+    message_index: int
+    call_index: int
+    result_index: int | None = None
+
+
+@dataclass(frozen=True)
+class ToolRoundsLimitReached:
+    """The model asked for tools `limit` rounds in a row: its last calls were not run, and it
+    was asked to answer with what it has."""
+
+    limit: int
+
+
+FlowEvent = (
+    Saved
+    | SaveFailed
+    | ReplyStarted
+    | ReplyUpdated
+    | ReplyEnded
+    | ToolCallChanged
+    | ToolRoundsLimitReached
+)
 FlowListener = Callable[[FlowEvent], None]

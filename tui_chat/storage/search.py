@@ -113,7 +113,7 @@ def search_conversations(
     raw_ok = not any(ch in '"\\' or ord(ch) < 32 or ord(ch) == 127 for ch in query)
     # Newest first whatever the list's order (it puts pinned conversations first), so the limit
     # keeps the most recent.
-    entries = sorted(list_entries(), key=_recency, reverse=True)
+    entries = sorted(list_entries(), key=recency, reverse=True)
     results: list[SearchResult] = []
     for entry in entries:
         if entry.error:
@@ -169,9 +169,14 @@ def _pattern(query: str) -> re.Pattern[str]:
     return re.compile(re.escape(query), re.IGNORECASE)
 
 
-def _recency(entry: ConversationEntry) -> tuple[bool, float]:
-    # Files with no date sort last.
+def recency(entry: ConversationEntry) -> tuple[bool, float]:
+    """Sort key: the most recently updated last (files with no date first)."""
     return (entry.updated is not None, entry.updated.timestamp() if entry.updated else 0.0)
+
+
+def most_recent(entries: Iterable[ConversationEntry]) -> ConversationEntry | None:
+    """The most recently updated conversation whose file could be read (`-c` continues it)."""
+    return max((entry for entry in entries if not entry.error), key=recency, default=None)
 
 
 def _hit(message_index: int | None, text: str, match: re.Match[str]) -> Hit:

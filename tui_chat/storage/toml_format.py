@@ -34,6 +34,7 @@ CONVERSATION_KEYS = (
     "system",
     "pinned",
     "tags",
+    "tools_off",
     "messages",
 )
 MESSAGE_KEYS = (
@@ -49,7 +50,11 @@ MESSAGE_KEYS = (
     "thinking",
     "thinking_seconds",
     "thinking_tokens",
+    "tool_call_id",
+    "tool_calls",
 )
+# One `[[messages.tool_calls]]` table per call an assistant message asked for.
+TOOL_CALL_KEYS = ("id", "name", "arguments", "status", "seconds")
 USAGE_KEYS = (
     "prompt_tokens",
     "completion_tokens",
@@ -57,4 +62,4 @@ USAGE_KEYS = (
     "reasoning_tokens",
     "estimated",
 )
-ROLES: tuple[Role, ...] = ("user", "assistant", "system")
+ROLES: tuple[Role, ...] = ("user", "assistant", "system", "tool")

@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any, cast
 
 from tui_chat.domain.conversation import Conversation, Message, Role, Usage
+from tui_chat.domain.tools import TOOL_CALL_STATUSES, ToolCall, ToolCallStatus
 from tui_chat.storage.errors import ConversationFileError
 from tui_chat.storage.toml_format import (
     CONVERSATION_KEYS,
     MESSAGE_KEYS,
     ROLES,
     SCHEMA,
+    TOOL_CALL_KEYS,
     USAGE_KEYS,
 )
 
@@ -58,6 +60,9 @@ def conversation_from_toml(text: str, path: Path) -> Conversation:
     tags = reader.typed(data, "tags", list, [])
     if not all(isinstance(tag, str) for tag in tags):
         raise reader.error("tags", "'tags' should be a list of strings")
+    tools_off = reader.typed(data, "tools_off", list, [])
+    if not all(isinstance(name, str) for name in tools_off):
+        raise reader.error("tools_off", "'tools_off' should be a list of strings")
     return Conversation(
         id=path.stem,
         title=reader.typed(data, "title", str, ""),
@@ -70,6 +75,7 @@ def conversation_from_toml(text: str, path: Path) -> Conversation:
         tags=list(tags),
         messages=messages,
         extra={k: v for k, v in data.items() if k not in CONVERSATION_KEYS},
+        tools_off=list(tools_off),
     )
 
 
@@ -110,7 +116,8 @@ class _Reader:
         if role not in ROLES:
             raise self.error(
                 "role",
-                f"message {index + 1} has role {role!r}; it should be user, assistant or system",
+                f"message {index + 1} has role {role!r}; it should be user, assistant, system"
+                " or tool",
                 index,
             )
         if "content" not in raw:
@@ -130,6 +137,8 @@ class _Reader:
             thinking_seconds=thinking_seconds,
             thinking_tokens=self.typed(raw, "thinking_tokens", int, None, index),
             extra={k: v for k, v in raw.items() if k not in MESSAGE_KEYS},
+            tool_calls=self.tool_calls(index, raw.get("tool_calls", [])),
+            tool_call_id=self.typed(raw, "tool_call_id", str, None, index),
         )
 
     def number(self, table: dict[str, Any], key: str, index: int) -> float | None:
@@ -140,6 +149,33 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(key, f"{key!r} should be a number", index)
         return float(value)
+
+    def tool_calls(self, index: int, raw: object) -> list[ToolCall]:
+        if not isinstance(raw, list) or not all(isinstance(call, dict) for call in raw):
+            raise self.error("tool_calls", "'tool_calls' should be [[messages.tool_calls]]", index)
+        calls = []
+        for call in raw:
+            status = self.typed(call, "status", str, "done", index)
+            if status not in TOOL_CALL_STATUSES:
+                raise self.error(
+                    "status", f"a tool call's status should be one of {TOOL_CALL_STATUSES}", index
+                )
+            seconds = call.get("seconds")
+            if seconds is not None and (
+                isinstance(seconds, bool) or not isinstance(seconds, int | float)
+            ):
+                raise self.error("seconds", "'seconds' should be a number", index)
+            calls.append(
+                ToolCall(
+                    id=self.typed(call, "id", str, "", index),
+                    name=self.typed(call, "name", str, "", index),
+                    arguments=self.typed(call, "arguments", str, "", index),
+                    status=cast(ToolCallStatus, status),
+                    seconds=float(seconds) if seconds is not None else None,
+                    extra={k: v for k, v in call.items() if k not in TOOL_CALL_KEYS},
+                )
+            )
+        return calls
 
     def usage(self, index: int, raw: object) -> Usage | None:
         if raw is None:

@@ -10,10 +10,12 @@ from decimal import Decimal
 from typing import Any
 
 from tui_chat.domain.conversation import Conversation, Message, Usage
+from tui_chat.domain.tools import ToolCall
 from tui_chat.storage.toml_format import (
     CONVERSATION_KEYS,
     MESSAGE_KEYS,
     SCHEMA,
+    TOOL_CALL_KEYS,
     USAGE_KEYS,
 )
 
@@ -41,6 +43,8 @@ def conversation_to_toml(conv: Conversation) -> str:
         f"pinned = {_bool(conv.pinned)}",
         f"tags = {_inline_array(list(conv.tags))}",
     ]
+    if conv.tools_off:
+        lines.append(f"tools_off = {_inline_array(list(conv.tools_off))}")
     extra = {k: v for k, v in conv.extra.items() if k not in CONVERSATION_KEYS}
     lines.extend(_table_body(extra, ()))
     for message in conv.messages:
@@ -63,6 +67,8 @@ def _message_lines(message: Message) -> Iterator[str]:
     if message.error is not None:
         yield f"error = {_string(message.error)}"
     yield from _thinking_lines(message)
+    if message.tool_call_id is not None:
+        yield f"tool_call_id = {_string(message.tool_call_id)}"
     extra = {k: v for k, v in message.extra.items() if k not in MESSAGE_KEYS}
     literals = {k: v for k, v in extra.items() if not _is_table(v) and not _is_table_array(v)}
     tables = {k: v for k, v in extra.items() if k not in literals}
@@ -72,6 +78,10 @@ def _message_lines(message: Message) -> Iterator[str]:
         yield ""
         yield "[messages.usage]"
         yield from _usage_lines(message.usage)
+    for call in message.tool_calls:
+        yield ""
+        yield "[[messages.tool_calls]]"
+        yield from _tool_call_lines(call)
     yield from _tables(tables, ("messages",))
 
 
@@ -85,6 +95,19 @@ def _thinking_lines(message: Message) -> Iterator[str]:
         yield f"thinking_seconds = {_float(message.thinking_seconds)}"
     if message.thinking_tokens is not None:
         yield f"thinking_tokens = {int(message.thinking_tokens)}"
+
+
+def _tool_call_lines(call: ToolCall) -> Iterator[str]:
+    yield f"id = {_string(call.id)}"
+    yield f"name = {_string(call.name)}"
+    # The JSON text as the model sent it: a literal string when it allows (JSON's quotes then
+    # read and grep as written), else a basic one.
+    yield f"arguments = {_one_line_literal(call.arguments) or _string(call.arguments)}"
+    yield f"status = {_string(call.status)}"
+    if call.seconds is not None:
+        yield f"seconds = {_float(round(call.seconds, 3))}"
+    extra = {k: v for k, v in call.extra.items() if k not in TOOL_CALL_KEYS}
+    yield from _table_body(extra, ("messages", "tool_calls"))
 
 
 def _usage_lines(usage: Usage) -> Iterator[str]:
@@ -206,6 +229,14 @@ def _string(text: str, *, multiline: bool | None = None) -> str:
     if _literal_ok(text):
         return "'''\n" + text + "'''"
     return '"""\n' + _escape(text, multiline=True) + '"""'
+
+
+def _one_line_literal(text: str) -> str | None:
+    """`'text'` when a one-line literal string holds `text` exactly, else None."""
+    text = _clean(text)
+    if "'" in text or "\n" in text or _CONTROL_BUT_TAB_NEWLINE.search(text):
+        return None
+    return f"'{text}'"
 
 
 def _literal_ok(text: str) -> bool:

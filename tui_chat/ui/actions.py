@@ -236,6 +236,13 @@ ACTIONS: tuple[Action, ...] = (
         Scope.MESSAGES,
         footer="Edit",
     ),
+    Action(
+        "messages.tool_result",
+        "toggle_tool_result",
+        "enter",
+        "show / hide the whole tool result",
+        Scope.MESSAGES,
+    ),
     # A plain letter: it arrives alike in every terminal, multiplexer and SSH session.
     Action(
         "messages.thinking",
@@ -250,6 +257,14 @@ ACTIONS: tuple[Action, ...] = (
     # ------------------------------------------------------------------ palette only
     # No key: they act on the open conversation (the list's keys act on the highlighted one).
     # They run on the chat screen, like the CHAT scope's actions.
+    Action(
+        "tools",
+        "show_tools",
+        "",
+        "list the MCP tools; switch some off here",
+        Scope.PALETTE,
+        palette="Tools",
+    ),
     Action(
         "conversation.rename",
         "rename_conversation",

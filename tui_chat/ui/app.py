@@ -24,6 +24,7 @@ from tui_chat.ui.exit_guard import ExitGuard
 from tui_chat.ui.screens.chat import ChatScreen
 from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.services import Services
+from tui_chat.ui.start_request import StartRequest
 from tui_chat.ui.terminal_hangup import HangupSafeDriver, drop_output
 from tui_chat.ui.textual_compat import KeysInOrder, recognise_alt_enter
 from tui_chat.ui.theme_colors import derive_app_variables
@@ -47,10 +48,11 @@ class TuiChatApp(App[None]):
     # Responsive classes on the screen: a slimmer sidebar at 80 columns, a roomier one at 160+.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (160, "-wide")]
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, start: StartRequest | None = None) -> None:
         # Under Pilot (`run_test`) Textual uses its headless driver whatever is given here.
         super().__init__(driver_class=HangupSafeDriver)
         self.services = services
+        self.start = start or StartRequest()
         self._keys_in_order = KeysInOrder(self, super().on_event)
         self.exit_guard = ExitGuard(
             save=self._save_before_exit,
@@ -73,7 +75,7 @@ class TuiChatApp(App[None]):
             self._startup_warnings.append(f"Theme {configured!r} not found; using {chosen!r}.")
 
     def get_default_screen(self) -> Screen[None]:
-        return ChatScreen(self.services)
+        return ChatScreen(self.services, self.start)
 
     def on_load(self) -> None:
         """Before the terminal is touched: from here on SIGHUP and SIGTERM save and exit
@@ -194,8 +196,13 @@ class TuiChatApp(App[None]):
         self.exit_guard.app_closed()
 
 
-def run_app(paths: AppPaths, config: Config, problems: list[ConfigProblem]) -> int:
-    """Start the app full-screen; returns the process exit code."""
-    app = TuiChatApp(Services.create(paths, config, problems))
+def run_app(
+    paths: AppPaths,
+    config: Config,
+    problems: list[ConfigProblem],
+    start: StartRequest | None = None,
+) -> int:
+    """Start the app full-screen (on what `start` asks); returns the process exit code."""
+    app = TuiChatApp(Services.create(paths, config, problems), start)
     app.run()
     return app.return_code or 0

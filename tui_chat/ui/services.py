@@ -14,6 +14,7 @@ from tui_chat.paths import AppPaths
 from tui_chat.storage.drafts import DraftStore
 from tui_chat.storage.last_open import LastOpen
 from tui_chat.storage.store import ConversationStore
+from tui_chat.tools import ToolBox
 from tui_chat.ui.actions import KeyMap
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ class Services:
     prices: PriceBook
     # The clock for live streaming figures (elapsed, tokens/s); tests freeze it for snapshots.
     clock: Callable[[], float] = time.monotonic
+    # The tools of [mcp_servers]; servers start at the first send that needs them.
+    toolbox: ToolBox = field(default_factory=lambda: ToolBox({}))
     _clients: dict[str, ChatClient] = field(default_factory=dict)
 
     @classmethod
@@ -48,6 +51,7 @@ class Services:
             last_open=LastOpen(paths.cache_dir),
             counter=TokenCounter(),
             prices=PriceBook(config.prices, autoload=False),  # loaded in a worker
+            toolbox=ToolBox(config.mcp_servers, config_path=paths.config_file),
         )
 
     @property
@@ -66,6 +70,7 @@ class Services:
         return client
 
     async def aclose(self) -> None:
+        await self.toolbox.aclose()  # the servers' processes end with the app
         for client in self._clients.values():
             await client.aclose()
         self._clients.clear()

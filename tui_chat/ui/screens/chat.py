@@ -11,6 +11,7 @@ list's and the palette's commands) and `SidebarPlacement` (the sidebar by width)
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from textual import on
@@ -48,8 +49,10 @@ from tui_chat.ui.screens.chat_first_run import FirstRun
 from tui_chat.ui.screens.chat_layout import SidebarPlacement, width_class
 from tui_chat.ui.screens.chat_listing import ConversationListing, newest_update
 from tui_chat.ui.screens.chat_search import MessageSearch
+from tui_chat.ui.screens.chat_tools import ChatTools
 from tui_chat.ui.screens.dialogs import ConfirmDialog
 from tui_chat.ui.services import Services
+from tui_chat.ui.start_request import StartRequest
 from tui_chat.ui.themes import code_theme_of
 from tui_chat.ui.widgets.composer import Composer
 from tui_chat.ui.widgets.key_footer import KeyFooter
@@ -71,9 +74,10 @@ class ChatScreen(Screen[None]):
 
     BINDINGS = [*CHAT_SCREEN_BINDINGS, *LOCAL_SERVER_BINDINGS]
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, start: StartRequest | None = None) -> None:
         super().__init__()
         self.services = services
+        self.start_request = start or StartRequest()
         config = services.config
         profile = config.profile()
         self.conversation = Conversation.new(
@@ -124,6 +128,7 @@ class ChatScreen(Screen[None]):
 
     def _open_id(self) -> str:
         return self.conversation.id
+        self.tools: ChatTools | None = None  # made on mount: it needs the app
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -143,6 +148,7 @@ class ChatScreen(Screen[None]):
         )
 
     def on_mount(self) -> None:
+        self.tools = ChatTools(self.app, self.services.toolbox, self.action_stop_reply)
         # Before anything is drawn: Textual sets the width classes on the first resize, after
         # the first frame, which drew the sidebar 32 wide, then 26 with its rows cut.
         self.fit_width(self.app.size.width)
@@ -152,8 +158,13 @@ class ChatScreen(Screen[None]):
         self.pane.show_conversation(self.conversation)
         self.composer.focus()
         self.live_figures.update_status()
-        head = self.listing.read_cache()
-        self._resume_unsaved_draft_at_start(newest_update(head))
+        request = self.start_request  # from the shell: a conversation, or piped text
+        head = self.listing.read_cache(open_first=request.conversation_id)
+        if request.composer_text:
+            self.listing.user_chose()  # the new conversation stays: nothing replaces it
+            self.composer.set_text(request.composer_text)
+        elif request.conversation_id is None:
+            self._resume_unsaved_draft_at_start(newest_update(head))
         self.listing.show_first_list(head)
         # Whatever prevents the first screen from completing, background work starts anyway.
         self.set_timer(BACKGROUND_WORK_FALLBACK_DELAY, self.listing.start_background_work)
@@ -368,7 +379,11 @@ class ChatScreen(Screen[None]):
             prices=services.prices,
             clock=services.clock,
             listener=self._reply_event,
+            toolbox=services.toolbox,
+            approver=self.tools.approve if self.tools is not None else None,
         )
+        if self.tools is not None:
+            self.tools.reply_starting()
         self.reply_worker = self.run_worker(
             self.reply_flow.run(), exclusive=True, group="reply", name="reply"
         )
@@ -394,6 +409,8 @@ class ChatScreen(Screen[None]):
             self._say_save_report(SaveReport(outcome=event.outcome))
         elif isinstance(event, SaveFailed):
             self._say_save_report(SaveReport(error=event.error))
+        elif self.tools is not None:
+            self.tools.flow_event(event, self.pane)
 
     def _reply_ended(self, event: ReplyEnded, shown: bool) -> None:
         if not shown:
@@ -444,6 +461,12 @@ class ChatScreen(Screen[None]):
             self.sidebar.clear_filter(current_id=self.conversation.id)
             self.sidebar.option_list.focus()
 
+    def action_show_tools(self) -> None:
+        """Palette "Tools": the tools of the MCP servers, switchable off for this conversation."""
+        if self.tools is not None:
+            save = functools.partial(self.save, self.conversation)
+            self.run_worker(self.tools.show_tools(self.conversation, save), group="dialog")
+
     def action_regenerate(self) -> None:
         """ctrl+r: ask again for the last reply (after an error, or for a different answer)."""
         if self.streaming:
@@ -453,8 +476,10 @@ class ChatScreen(Screen[None]):
         if not messages:
             self.notify("Nothing to regenerate yet.", severity="warning")
             return
-        if messages[-1].role == "assistant":
-            messages.pop()
+        if messages[-1].role in ("assistant", "tool"):
+            # The whole last answer goes: its text, and the tool calls and results it made.
+            while messages and messages[-1].role in ("assistant", "tool"):
+                messages.pop()
             self.pane.show_conversation(self.conversation)
         if not messages or messages[-1].role != "user":
             self.notify("The last message is not a prompt; send a new one.", severity="warning")

@@ -109,8 +109,12 @@ class LiveFigures:
 
     def _count_conversation(self) -> None:
         conversation = self._conversation()
+        offered = self._services.toolbox.offered(conversation.tools_off)
         count = self._services.counter.count_messages(
-            conversation.model, conversation.system, conversation.messages
+            conversation.model,
+            conversation.system,
+            conversation.messages,
+            [spec.definition() for spec in offered],  # sent with every request, so counted
         )
         self._threads.to_ui(self._conversation_counted, count)
 

@@ -89,14 +89,14 @@ class ConversationListing:
         self.start_up.user_chose = True
 
     # ------------------------------------------------------------ start-up
-    def read_cache(self) -> CachedHead:
+    def read_cache(self, open_first: str | None = None) -> CachedHead:
         """The head of the list as the index last recorded it, and the note of the
-        conversation open at the last exit.
+        conversation open at the last exit (`open_first` instead: the shell asked for it).
 
         Reading at most MAX_LISTED lines of the cache takes ~5 ms: it is done on the event
         loop, not in a thread, so the list is in the first frame; so is the one-line note.
         """
-        self.start_up.last_open = self._last_open.read()
+        self.start_up.last_open = open_first or self._last_open.read()
         return self._store.cached_head(MAX_LISTED)
 
     def show_first_list(self, head: CachedHead) -> None:

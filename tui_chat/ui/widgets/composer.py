@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import ClassVar
 
 from textual.binding import BindingType
 from textual.message import Message
+from textual.widgets.text_area import Edit, EditResult
 
+from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.ui.actions import KeyMap
 from tui_chat.ui.bindings import COMPOSER_BINDINGS, LOCAL_SERVER_BINDINGS, key_names
 from tui_chat.ui.textual_compat import SteadyWrapTextArea
@@ -71,6 +74,17 @@ class Composer(SteadyWrapTextArea):
         self.insert("\n")
 
     def set_text(self, text: str) -> None:
-        """Replace the text and put the cursor at its end (after edit-and-resend or $EDITOR)."""
-        self.load_text(text)
+        """Replace the text and put the cursor at its end (after edit-and-resend, $EDITOR, or
+        text piped into `tui-chat`)."""
+        self.load_text(sanitize_for_terminal(text))
         self.move_cursor(self.document.end)
+
+    def edit(self, edit: Edit) -> EditResult:
+        """Every typed or pasted change: control characters arrive as visible pictures (␛), as
+        everywhere else tui-chat shows text. The text area would draw an ESC raw, and the
+        terminal would act on it (clear the screen, set the clipboard). What is sent is what
+        was shown."""
+        safe = sanitize_for_terminal(edit.text)
+        if safe != edit.text:
+            edit = dataclasses.replace(edit, text=safe)
+        return super().edit(edit)

@@ -26,8 +26,9 @@ from tui_chat.ui.widgets.markdown_lines import (
     split_blocks,
 )
 from tui_chat.ui.widgets.thinking_lines import ThinkingLines
+from tui_chat.ui.widgets.tool_call_lines import call_line, result_summary
 
-ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
+ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System", "tool": "Tool result"}
 RETRY_HINT = "ctrl+r to retry"
 # Lines of a still-open code block rendered together; bounds the work of one streaming update.
 FENCE_CHUNK_LINES = 24
@@ -87,6 +88,7 @@ class MessageBlock:
         self._marks: list[Strip] = []
         self._content_seen: str | None = None
         self._chunks: _StreamChunks | None = None
+        self.expanded = False  # a tool result: shown whole (Enter), else one line
 
     # -- size ---------------------------------------------------------------------------------
 
@@ -117,7 +119,9 @@ class MessageBlock:
             lines += max(1, -(-len(line) // usable))
         marks = 0 if self.message.finish_reason in (None, "stop", "length") else 1
         thinking = 1 if self.message.thinking else 0  # folded, until it is rendered
-        return 1 + thinking + lines + marks + self.SEPARATOR_LINES
+        if self.message.role == "tool" and not self.expanded:
+            lines = 1
+        return 1 + thinking + lines + marks + len(self.message.tool_calls) + self.SEPARATOR_LINES
 
     def invalidate(self) -> None:
         """Forget the rendered lines (the width, theme or code theme changed)."""
@@ -240,16 +244,31 @@ class MessageBlock:
             text = Text("✗ ", styles.error)
             text.append(sanitize_for_terminal(message.error or "the request failed"), styles.error)
             text.append(f"  ({RETRY_HINT})", styles.meta)
+        calls = [
+            line
+            for call in message.tool_calls
+            for line in context.renderer.text(
+                call_line(call, styles.meta, styles.warning), self.body_width()
+            )
+        ]
         if text is None:
-            self._marks = []
+            self._marks = calls
             return
-        self._marks = context.renderer.text(text, self.body_width())
+        self._marks = calls + context.renderer.text(text, self.body_width())
 
     def _render_body(self, context: RenderContext) -> None:
         content = self.message.content
         self._content_seen = content
         renderer = context.renderer
         width = self.body_width()
+        if self.message.role == "tool":
+            summary = result_summary(self.message, self.expanded, context.styles.meta)
+            safe = sanitize_for_terminal(content) if self.expanded else ""
+            self._fixed = renderer.text(summary, width)
+            self._fixed += renderer.plain(safe, width, context.styles.user_text) if safe else []
+            self._fixed_source = content
+            self._tail = []
+            return
         if self.message.role != "assistant":
             # The user's words are shown as typed (wrapped), never reinterpreted as Markdown.
             safe = sanitize_for_terminal(content)

@@ -559,6 +559,22 @@ class MessagePane(ScrollView, can_focus=True):
         self._ensure_visible_rendered()
         self.refresh()
 
+    def action_toggle_tool_result(self) -> None:
+        """Show the whole result of the selected tool call, or fold it back to one line."""
+        target = self._target_message()
+        if target is None or target[1].role != "tool":
+            self.notify("Select a tool result (its ↳ line) to show or hide it.", timeout=3)
+            return
+        index = target[0]
+        block = self._blocks[index]
+        block.expanded = not block.expanded
+        block.invalidate()
+        self._follow = False
+        self._relayout(index)
+        self._select(index)
+        self._ensure_visible_rendered()
+        self.refresh()
+
     def action_edit_message(self) -> None:
         """Ask the app to put the selected user message back in the composer."""
         target = self._target_message()
