@@ -121,10 +121,11 @@ class BareApp(App[None]):
 def startup(args: argparse.Namespace) -> None:
     """Print the wall-clock times of the first frame written with the conversation list filled
     (`ready`) and of the first with the newest conversation drawn too (`opened`; the same frame
-    when there is nothing to open). The bare app is ready at its first frame."""
+    when there is nothing to open). The bare app is ready at its first frame. `--whole`: also
+    the first frame with the whole list (`whole`; a cold start shows the head of it first)."""
     meter = FrameMeter().install()
     result: dict[str, Any] = {}
-    state = {"listed": -1, "opened": False}
+    state = {"listed": -1, "opened": False, "whole": False}
 
     def on_frame(app: App[Any]) -> None:
         now = time.time()
@@ -134,6 +135,9 @@ def startup(args: argparse.Namespace) -> None:
             )
         if "ready" in result and (state["opened"] or state["listed"] == 0):
             result.setdefault("opened", now)
+        if state["whole"]:
+            result.setdefault("whole", now)
+        if "opened" in result and ("whole" in result or not args.whole):
             app.exit()
 
     meter.listeners.append(on_frame)
@@ -150,6 +154,8 @@ def startup(args: argparse.Namespace) -> None:
             show_entries(self, entries, **options)
             if state["listed"] < 0:
                 state["listed"] = self.option_list.option_count
+            if options.get("count") is None:  # the whole list, not just its head
+                state["whole"] = True
 
         def opened(self: ChatScreen, conversation: Any, *options: Any) -> None:
             show_conversation(self, conversation, *options)
@@ -514,6 +520,7 @@ def main() -> None:
     )
     parser.add_argument("--bare", action="store_true")
     parser.add_argument("--app", action="store_true")
+    parser.add_argument("--whole", action="store_true")
     parser.add_argument("--tokens", type=int, default=8000)
     parser.add_argument("--window", type=int, default=1000)
     parser.add_argument("--width", type=int, default=SIZE[0])

@@ -53,6 +53,9 @@ class Sizes:
 
     startup_counts: tuple[int, int, int] = (0, 1000, 10000)
     startup_rounds: int = 5
+    # Cold only (a synced folder on a new machine): does the first reading grow linearly?
+    startup_cold_large: tuple[int, ...] = (50_000,)
+    startup_cold_large_rounds: int = 3
     typing: float = 3.0
     first_runs: int = 5
     reply_tokens: int = 8000
@@ -79,6 +82,7 @@ FULL = Sizes()
 QUICK = Sizes(
     startup_counts=(0, 200),
     startup_rounds=1,
+    startup_cold_large=(),
     typing=0.5,
     first_runs=1,
     reply_tokens=400,
@@ -182,6 +186,9 @@ class Bench:
             paths = AppPaths(config_file=self.work / "config" / "config.toml", data_dir=folder)
             ConversationStore(paths).list_entries()  # builds the index cache: a warm start
             folders[count] = folder
+        for count in self.sizes.startup_cold_large:
+            folders[count] = self.work / f"start-{count}"
+            datasets.small_conversations(folders[count], count)
         smallest, largest = self.sizes.startup_counts[0], self.sizes.startup_counts[-1]
         runs: dict[str, list[float]] = {}
         ratio_bare: list[float] = []
@@ -191,23 +198,49 @@ class Bench:
             result = self.child("startup", folder, *options)
             seconds = result["ready"] - result["spawned"]
             runs.setdefault(key, []).append(seconds)
-            runs.setdefault(f"{key}-opened", []).append(result["opened"] - result["spawned"])
+            for moment in ("opened", "whole"):
+                if moment in result:
+                    runs.setdefault(f"{key}-{moment}", []).append(
+                        result[moment] - result["spawned"]
+                    )
             return seconds
+
+        def cold(n: int) -> None:
+            shutil.rmtree(folders[n] / "cache", ignore_errors=True)
+            timed(f"cold-{n}", folders[n], "--whole")
 
         for _ in range(self.sizes.startup_rounds):
             bare = timed("bare", folders[smallest], "--bare")
             warm = {n: timed(f"warm-{n}", folders[n]) for n in self.sizes.startup_counts}
             for n in self.sizes.startup_counts[1:]:
-                shutil.rmtree(folders[n] / "cache", ignore_errors=True)
-                timed(f"cold-{n}", folders[n])
+                cold(n)
             ratio_bare.append(warm[smallest] / bare)
             ratio_size.append(warm[largest] / warm[smallest])
+        for _ in range(self.sizes.startup_cold_large_rounds):
+            for n in self.sizes.startup_cold_large:
+                cold(n)
         median = {key: statistics.median(values) for key, values in runs.items()}
         self.add("start-up, bare Textual app (same stock widgets)", f"{median['bare']:.3f} s")
         for n in self.sizes.startup_counts:
             self.add(f"start-up, {n:,} conversations, cache warm", f"{median[f'warm-{n}']:.3f} s")
-        for n in self.sizes.startup_counts[1:]:
-            self.add(f"start-up, {n:,} conversations, cache cold", f"{median[f'cold-{n}']:.3f} s")
+        for n in (*self.sizes.startup_counts[1:], *self.sizes.startup_cold_large):
+            self.add(
+                f"start-up, {n:,} conversations, cache cold, newest listed",
+                f"{median[f'cold-{n}']:.3f} s",
+            )
+            self.add(
+                f"start-up, {n:,} conversations, cache cold, whole list read",
+                f"{median[f'cold-{n}-whole']:.3f} s",
+            )
+        for n in self.sizes.startup_cold_large:
+            r = median[f"cold-{n}-whole"] / median[f"cold-{largest}-whole"]
+            limit = n / largest
+            self.add(
+                f"start-up ratio, {n:,} / {largest:,} cold, whole list read",
+                f"{r:.2f}x",
+                f"≤ {limit:.0f}x",
+                r <= limit,
+            )
         self.add(
             f"start-up, {largest:,} conversations warm, newest conversation drawn too",
             f"{median[f'warm-{largest}-opened']:.3f} s",

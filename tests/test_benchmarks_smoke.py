@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 EXPECTED_ROWS = (
     "start-up, bare Textual app",
     "start-up, 0 conversations, cache warm",
-    "start-up, 200 conversations, cache cold",
+    "start-up, 200 conversations, cache cold, newest listed",
+    "start-up, 200 conversations, cache cold, whole list read",
     "start-up ratio, 0 conversations / bare app",
     "streaming, last 100 / first 100 tokens",
     "terminal bytes per reply byte at 80x24",

@@ -10,16 +10,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from app_harness import chat, make_app, notifications, wait_for
+from app_harness import chat, data_paths, make_app, notifications, wait_for
 from openai_server import FakeOpenAIServer
 from textual.pilot import Pilot
 
 from tui_chat.domain import Conversation, Message
 from tui_chat.paths import AppPaths
 from tui_chat.storage.store import ConversationStore
+from tui_chat.storage.toml_write import conversation_to_toml
 from tui_chat.ui.app import TuiChatApp
 from tui_chat.ui.screens import chat as chat_module
 from tui_chat.ui.screens.chat import ChatScreen
+from tui_chat.ui.widgets.sidebar import MAX_LISTED, Sidebar
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -135,3 +137,50 @@ async def test_what_the_user_chose_before_the_check_is_not_replaced(
         await wait_for(pilot, lambda: screen.services.counter.ready, what="the engine")
         assert screen.conversation.title == ""  # still the new conversation the user began
         assert screen.composer.text == "my own"
+
+
+def write_many(folder: Path, count: int) -> None:
+    """`count` conversations written straight to files (no index, as synced onto a new machine),
+    each modified a minute after the one before; the oldest is pinned."""
+    folder.mkdir(parents=True)
+    past = time.time() - 3600 - 60 * count
+    for n in range(count):
+        conversation = Conversation(
+            id=f"20261120-{n:06d}-abcd", title=f"chat {n}", updated=T0 + timedelta(minutes=n)
+        )
+        conversation.pinned = n == 0
+        conversation.add(Message("user", f"question {n}"))
+        path = folder / f"{conversation.id}.toml"
+        path.write_text(conversation_to_toml(conversation), encoding="utf-8")
+        os.utime(path, (past + 60 * n, past + 60 * n))
+
+
+async def test_a_first_reading_shows_the_newest_before_the_rest_then_the_whole_list(
+    tmp_path: Path, openai_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    count = 1_200
+    write_many(data_paths(tmp_path).conversations_dir, count)
+    # What the list showed each time the reading said how far it got: it was not done then.
+    while_reading: list[list[str]] = []
+    show_progress = Sidebar.show_progress
+
+    def noting(sidebar: Sidebar, parsed: int, to_parse: int) -> None:
+        while_reading.append(listed_titles(sidebar.app))
+        show_progress(sidebar, parsed, to_parse)
+
+    monkeypatch.setattr(Sidebar, "show_progress", noting)
+    async with started(tmp_path, openai_server) as (app, pilot, screen):
+        await wait_for(
+            pilot,
+            lambda: (
+                screen.sidebar.border_title == f"Conversations ({count:,})"
+                and not screen.listing.start_up.reading_folder
+            ),
+            what="the whole list",
+        )
+        assert while_reading, "the reading was long enough to report its progress"
+        assert while_reading[0][0] == f"chat {count - 1}"
+        # The first of the whole list opens in the end, as at a warm start: the pinned one.
+        await wait_for(pilot, lambda: screen.conversation.title == "chat 0", what="chat 0 open")
+        newest_first = [f"chat {n}" for n in range(count - 1, count - MAX_LISTED, -1)]
+        assert listed_titles(app)[:MAX_LISTED] == ["★ chat 0", *newest_first]  # pinned first

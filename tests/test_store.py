@@ -211,6 +211,31 @@ def test_a_long_first_reading_reports_progress(
     assert heard == []  # nothing to parse: the index had them all
 
 
+def test_a_long_first_reading_shows_the_most_recently_modified_first(
+    store: ConversationStore, paths: AppPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tui_chat.storage.index as index
+
+    monkeypatch.setattr(index, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(index, "HEAD_FILES", 2)
+    for n in range(6):
+        conv = make_conversation(f"c{n}", f"Title {n}")
+        conv.updated = T0 + timedelta(hours=n)
+        conv.pinned = n == 0  # the oldest, pinned: first in the list once all are read
+        store.save(conv)
+        past = time.time() - 3600 + n  # modified in the order they were updated
+        os.utime(paths.conversations_dir / f"c{n}.toml", (past, past))
+    heads: list[tuple[list[str], int]] = []
+    entries = ConversationStore(paths).list_entries(
+        head=lambda head, count: heads.append(([e.id for e in head], count))
+    )
+    assert heads == [(["c5", "c4"], 6)]  # once, before the rest was read
+    assert [e.id for e in entries] == ["c0", "c5", "c4", "c3", "c2", "c1"]
+    heads.clear()
+    ConversationStore(paths).list_entries(head=lambda head, count: heads.append(([], count)))
+    assert heads == []  # nothing to read: the index had them all
+
+
 def test_cache_lines_cannot_point_outside_the_folder(
     store: ConversationStore, paths: AppPaths
 ) -> None:

@@ -12,6 +12,9 @@ coarse clock), so an entry read less than `RACY_SECONDS` after its mtime is chec
 The cache is JSON Lines in list order (a header line, then one line per file, pinned first, newest
 first), so the head of the list can be drawn from its first lines at start-up (`cached_head`)
 before the folder is checked: 0.005 s for 300 of 10,000 entries, against 0.2 s for all of them.
+With no cache (a synced folder on a new machine), files are parsed most recently modified first
+and the head of the list is handed over after the first HEAD_FILES, so it can be shown while the
+rest is read (~1 ms a file): a guess at the head, exact once every file is read.
 """
 
 from __future__ import annotations
@@ -41,6 +44,10 @@ MAX_FILE_BYTES = 256_000_000
 Signature = tuple[int, int, int]  # (mtime_ns, size, inode)
 Progress = Callable[[int, int], None]  # (files parsed so far, files to parse)
 PROGRESS_EVERY = 250  # files; parsing one takes ~0.5 ms, so about every eighth of a second
+# (the newest entries parsed, files in the folder): what to show while the rest is read
+Head = Callable[[list["ConversationEntry"], int], None]
+# More than a screenful of the list: the newest of a long first reading, shown before the rest.
+HEAD_FILES = 100
 
 
 @dataclass(frozen=True)
@@ -230,11 +237,16 @@ class ConversationIndex:
         info = path.stat()
         self._written[path.name] = ((info.st_mtime_ns, info.st_size, info.st_ino), entry)
 
-    def entries(self, progress: Progress | None = None) -> list[ConversationEntry]:
+    def entries(
+        self, progress: Progress | None = None, head: Head | None = None
+    ) -> list[ConversationEntry]:
         """All entries, pinned first then most recent; writes the cache when it changed.
 
-        `progress(parsed, to_parse)` is called every PROGRESS_EVERY files parsed, when there
-        are more than that to parse (a first start on a synced folder of thousands of files).
+        When there are more than PROGRESS_EVERY files to parse (a first start on a synced
+        folder of thousands of files), `progress(parsed, to_parse)` is called every
+        PROGRESS_EVERY files parsed, and `head(entries, count)` once, with the entries known
+        after the HEAD_FILES most recently modified files are parsed (files are parsed newest
+        first) and the count of all files: the list to show while the rest is read.
         """
         dirty = False
         if not self._loaded:
@@ -251,6 +263,11 @@ class ConversationIndex:
             else:
                 seen[name] = cached
         written, self._written = self._written, {}
+        # Newest first by modification time (already known from the scan), so that the head of
+        # a long reading is most likely the head of the list; the id breaks ties, as in the list.
+        stale.sort(key=lambda file: (file[1][0], file[0]), reverse=True)
+        long_reading = len(stale) > PROGRESS_EVERY
+        count = len(seen) + len(stale)
         parsed = 0
         for name, signature in stale:
             checked_ns = time.time_ns()
@@ -262,6 +279,10 @@ class ConversationIndex:
                 continue
             seen[name] = _Cached(signature, checked_ns, entry_from_file(self.folder / name))
             parsed += 1
+            if not long_reading:
+                continue
+            if head is not None and parsed == HEAD_FILES:
+                head([cached.entry for _, cached in _in_list_order(seen.items())], count)
             if progress is not None and parsed % PROGRESS_EVERY == 0:
                 progress(parsed, len(stale))
         dirty = dirty or bool(stale)

@@ -36,6 +36,7 @@ from tui_chat.storage.index import (
     SUFFIX,
     ConversationEntry,
     ConversationIndex,
+    Head,
     Progress,
     entry_for,
     parse_conversation_bytes,
@@ -163,13 +164,16 @@ class ConversationStore:
 
     # ------------------------------------------------------------ listing
 
-    def list_entries(self, progress: Progress | None = None) -> list[ConversationEntry]:
+    def list_entries(
+        self, progress: Progress | None = None, head: Head | None = None
+    ) -> list[ConversationEntry]:
         """Every conversation file, pinned first then most recent; broken files carry `error`.
 
-        `progress(parsed, to_parse)` hears how a long first reading of the folder goes.
+        `progress(parsed, to_parse)` hears how a long first reading of the folder goes, and
+        `head(entries, count)` gets the newest entries of it once, to show while it goes on.
         """
         with self._index_lock:
-            entries = self._index.entries(progress)
+            entries = self._index.entries(progress, head)
             if self._last_scan is None:
                 self._last_scan = dict(self._index.last_signatures)
             return entries

@@ -44,7 +44,9 @@ class StartUp:
     already chosen something else (opened, created or sent)."""
 
     background_started: bool = False
-    awaiting_check: bool = False  # the list came from the cache; no checked list shown yet
+    # The list came from the cache, or from the head of a first reading; no checked list shown yet.
+    awaiting_check: bool = False
+    reading_folder: bool = False  # that first reading goes on: its whole list is the check
     opened_from_cache: str | None = None
     user_chose: bool = False
     last_open: str | None = None  # the conversation open at the last exit
@@ -105,7 +107,11 @@ class ConversationListing:
         if head is None:  # the first run, or the cache was deleted: read the folder now
             self.reload(open_newest=True)
             return
-        entries, count = head
+        self._show_head(*head)
+
+    def _show_head(self, entries: list[ConversationEntry], count: int) -> None:
+        """Show the head of the list before every file is checked, and open from it; the
+        checked list replaces it."""
         self._sidebar.show_entries(entries, current_id=self._open_id(), count=count)
         self.start_up.awaiting_check = True
         self.start_up.opened_from_cache = self._to_open_at_start(entries)
@@ -126,7 +132,7 @@ class ConversationListing:
         if self.start_up.background_started:
             return
         self.start_up.background_started = True
-        if self.start_up.awaiting_check:
+        if self.start_up.awaiting_check and not self.start_up.reading_folder:
             self.reload()
         self._background_work()
 
@@ -142,15 +148,21 @@ class ConversationListing:
     def reload(self, open_newest: bool = False, select: str | None = None) -> None:
         """Read the conversation list off the event loop; a long first reading (thousands of
         files, no index yet) shows its progress in the sidebar. `select`: the conversation to
-        highlight once listed (the neighbour of a deleted one, a restored one)."""
+        highlight once listed (the neighbour of a deleted one, a restored one). `open_newest`:
+        nothing is listed yet (start-up without a cache), so a long reading shows its newest
+        conversations, and opens one, while it reads the rest."""
         self._threads.start(lambda: self._read(open_newest, select), group="list", exclusive=True)
 
     def _read(self, open_newest: bool, select: str | None) -> None:
         def progress(parsed: int, to_parse: int) -> None:
             self._threads.to_ui(self._sidebar.show_progress, parsed, to_parse)
 
+        def head(entries: list[ConversationEntry], count: int) -> None:
+            if not self._threads.cancelled():  # a newer reading has shown its list already
+                self._threads.to_ui(self._show_reading_head, entries, count)
+
         try:
-            entries = self._store.list_entries(progress)
+            entries = self._store.list_entries(progress, head if open_newest else None)
         except StorageError as error:
             self._threads.to_ui(self._say_unreadable, error)
             return
@@ -159,6 +171,10 @@ class ConversationListing:
         if self._threads.cancelled():
             return
         self._threads.to_ui(self._show_entries, entries, open_newest, select)
+
+    def _show_reading_head(self, entries: list[ConversationEntry], count: int) -> None:
+        self.start_up.reading_folder = True
+        self._show_head(entries, count)
 
     def _say_unreadable(self, error: StorageError) -> None:
         self._notify(str(error), severity="error", timeout=10)
@@ -172,13 +188,13 @@ class ConversationListing:
         start_up = self.start_up
         if start_up.awaiting_check:
             # The first checked list: files may have come, gone or changed while tui-chat was
-            # closed, so the one to open may not be the one the cache named.
-            start_up.awaiting_check = False
-            if (
+            # closed, or the head of a first reading missed the newest, so the one to open may
+            # not be the one opened from the head.
+            start_up.awaiting_check = start_up.reading_folder = False
+            open_newest = (
                 not start_up.user_chose
                 and self._to_open_at_start(entries) != start_up.opened_from_cache
-            ):
-                open_newest = True
+            )
         self._after_listing(self._to_open_at_start(entries) if open_newest else None)
 
     def _after_listing(self, open_id: str | None, quiet: bool = False) -> None:
