@@ -19,7 +19,7 @@ from tui_chat import __version__
 from tui_chat.config import Config, load_config
 from tui_chat.export import to_json, to_markdown
 from tui_chat.importers.command import ImportRequest, run_import
-from tui_chat.importers.records import SOURCES
+from tui_chat.importers.records import SOURCES, conversations
 from tui_chat.paths import AppPaths, resolve_paths
 from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.shell.commands import SHELL_COMMANDS, add_shell_commands, open_app, run_shell_command
@@ -30,7 +30,7 @@ from tui_chat.storage.errors import (
     StorageError,
 )
 from tui_chat.storage.index import ConversationEntry
-from tui_chat.storage.store import ConversationStore
+from tui_chat.storage.store import ConversationStore, id_typed_by_user
 from tui_chat.ui.actions import ACTION_IDS  # plain data: no Textual import
 from tui_chat.user_error import UserError
 
@@ -166,7 +166,7 @@ def _run(args: argparse.Namespace, paths: AppPaths, config: Config) -> int:
         else:
             _print_table(entries, out)
     elif args.command == "export":
-        conv, _ = store.read_entry(_as_id(args.id))
+        conv, _ = store.read_entry(id_typed_by_user(args.id))
         text = to_markdown(conv) if args.format == "markdown" else to_json(conv)
         out.write(_for_terminal(text, out))
     elif args.command == "paths":
@@ -203,23 +203,19 @@ def _trash(args: argparse.Namespace, store: ConversationStore, out: TextIO) -> i
     if args.trash_action == "list":
         _print_table(store.list_trash(), out)
     elif args.trash_action == "restore":
-        restored = store.restore(_as_id(args.id))
+        restored = store.restore(id_typed_by_user(args.id))
         out.write(f"Restored as {restored}.\n")
     elif args.trash_action == "empty":
         trashed = len(store.list_trash())
         if not trashed:
             out.write("The trash is empty.\n")
             return EXIT_OK
-        if not args.yes and not _confirmed(f"Delete {_conversations(trashed)} for good?"):
+        if not args.yes and not _confirmed(f"Delete {conversations(trashed)} for good?"):
             out.write("Nothing deleted.\n")
             return EXIT_ERROR
         count = store.empty_trash()
-        out.write(f"Deleted {_conversations(count)} for good.\n")
+        out.write(f"Deleted {conversations(count)} for good.\n")
     return EXIT_OK
-
-
-def _conversations(count: int) -> str:
-    return f"{count} conversation{'s' if count != 1 else ''}"
 
 
 def _confirmed(question: str) -> bool:
@@ -237,11 +233,6 @@ def _confirmed(question: str) -> bool:
         print(file=sys.stderr)
         answer = ""
     return answer.strip().casefold() in ("y", "yes")
-
-
-def _as_id(text: str) -> str:
-    """Accept a file name too (`tui-chat export 2026….toml`), as people copy it from `ls`."""
-    return text.removesuffix(".toml")
 
 
 def _for_terminal(text: str, out: TextIO) -> str:

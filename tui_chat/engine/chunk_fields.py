@@ -62,19 +62,27 @@ def reasoning_text(delta: Any) -> str | None:
     return None
 
 
+def _field(value: Any, name: str) -> Any:
+    """A field of an SDK object or of a plain mapping (a whole JSON response)."""
+    return value.get(name) if isinstance(value, Mapping) else getattr(value, name, None)
+
+
 def tool_call_deltas(delta: Any) -> list[ToolCallDelta]:
-    """The pieces of tool calls in a delta (`delta.tool_calls`, the SDK's typed field)."""
+    """The pieces of tool calls in a streamed delta (`delta.tool_calls`, the SDK's typed field)
+    or in a whole response's message (a plain mapping)."""
     pieces = []
-    for position, raw in enumerate(getattr(delta, "tool_calls", None) or ()):
-        function = getattr(raw, "function", None)
-        index = getattr(raw, "index", None)
+    for position, raw in enumerate(_field(delta, "tool_calls") or ()):
+        if raw is None or isinstance(raw, str | int | float):
+            continue  # not a call at all: a broken server's JSON
+        function = _field(raw, "function")
+        index = _field(raw, "index")
         pieces.append(
             ToolCallDelta(
                 # Some servers leave index out when they send whole calls: their order is it.
                 index=index if isinstance(index, int) else position,
-                id=getattr(raw, "id", None) or None,
-                name=getattr(function, "name", None) or None,
-                arguments=getattr(function, "arguments", None) or "",
+                id=_field(raw, "id") or None,
+                name=_field(function, "name") or None,
+                arguments=_field(function, "arguments") or "",
             )
         )
     return pieces

@@ -45,7 +45,6 @@ from tui_chat.engine.events import (
     ReasoningDelta,
     StreamEvent,
     StreamFailed,
-    ToolCallDelta,
     UsageReport,
 )
 from tui_chat.engine.prompt import ChatMessage, build_chat_messages
@@ -360,12 +359,8 @@ class ChatClient:
             splitter = ThinkTagSplitter()
             for piece in (*splitter.feed(content), *splitter.finish()):
                 yield piece
-        calls = (choice.get("message") or {}).get("tool_calls") or ()
-        for index, call in enumerate(c for c in calls if isinstance(c, dict)):
-            function = call.get("function") or {}
-            yield ToolCallDelta(
-                index, call.get("id"), function.get("name"), function.get("arguments") or ""
-            )
+        for call_piece in tool_call_deltas(message):
+            yield call_piece
         served_model = body.get("model") if isinstance(body.get("model"), str) else None
         if isinstance(body.get("usage"), dict):
             yield UsageReport(usage_from_mapping(body["usage"]), served_model)

@@ -468,7 +468,7 @@ def describe_models_error(
     elif isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         if status == 401:
-            kind, why = "auth", f"it rejected the API key {mask_key(api_key)} (401)"
+            kind, why = "auth", f"it rejected {_the_key(api_key)} (401)"
         elif status == 403:
             kind, why = "forbidden", "it refused access to the list (403)"
         elif status == 404:

@@ -184,7 +184,7 @@ class ReplyFlow:
         self.recorder = recorder
         self.listener(ReplyStarted(index, prompt.tokens, recorder))
         failure: ChatError | None = None
-        last_save = time.monotonic()
+        last_save = self.clock()
         try:
             events = self.client.stream_reply(conversation, model=conversation.model, tools=tools)
             # aclosing: a cancel that lands during a periodic save still closes the response now.
@@ -194,7 +194,7 @@ class ReplyFlow:
                     if isinstance(event, StreamFailed):
                         failure = event.error
                     self.listener(ReplyUpdated(index, event))
-                    now = time.monotonic()
+                    now = self.clock()
                     if now - last_save >= self.periodic_save_seconds:
                         last_save = now
                         in_progress = (reply, IN_PROGRESS) if not recorder.done else None

@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 
 from tui_chat.domain.conversation import Conversation, Message
 from tui_chat.domain.tools import ToolCall, ToolCallStatus
-from tui_chat.engine.tokens import TokenCounter
+from tui_chat.engine.tokens import CHARS_PER_TOKEN_ESTIMATE, TokenCounter, estimate_tokens
 from tui_chat.flow.events import FlowListener, ToolCallChanged
 from tui_chat.tools import ToolBox, ToolOutcome, ToolSpec
 from tui_chat.tools.specs import no_such_tool
@@ -117,11 +117,12 @@ class ToolRound:
         model = self.conversation.model
         encoding, _ = self.counter.encoding(model)
         text = outcome.text
-        if encoding is None:  # encodings not loaded yet: about 4 characters a token
-            if len(text) <= TOOL_OUTPUT_TOKENS * 4:
+        if encoding is None:  # encodings not loaded yet: the usual estimate
+            limit = TOOL_OUTPUT_TOKENS * CHARS_PER_TOKEN_ESTIMATE
+            if len(text) <= limit:
                 return text
-            total = len(text) // 4
-            kept = text[: TOOL_OUTPUT_TOKENS * 4]
+            total = estimate_tokens(text)
+            kept = text[:limit]
         else:
             tokens = encoding.encode_ordinary(text)
             if len(tokens) <= TOOL_OUTPUT_TOKENS:

@@ -28,6 +28,7 @@ from tui_chat.importers.records import (
     ImportItem,
     ReadContext,
     SourceError,
+    short_reason,
 )
 
 _SUFFIXES = (".yaml", ".yml")
@@ -82,11 +83,7 @@ def read_aichat(path: Path, context: ReadContext) -> Iterator[ImportItem]:
             yield _session(file, name)
         except (OSError, yaml.YAMLError, ValueError, TypeError, AttributeError) as error:
             # UnicodeDecodeError is a ValueError: a binary file among the sessions.
-            yield BrokenConversation(name, name, _short(error))
-
-
-def _short(error: Exception) -> str:
-    return " ".join(str(error).split())[:200] or type(error).__name__
+            yield BrokenConversation(name, name, short_reason(error))
 
 
 def _session(file: Path, name: str) -> ImportedConversation:

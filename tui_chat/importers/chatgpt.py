@@ -34,6 +34,7 @@ from tui_chat.importers.records import (
     conversations,
     fork_source_id,
     from_timestamp,
+    short_reason,
 )
 
 EXPORT_MEMBER = "conversations.json"
@@ -99,7 +100,7 @@ def read_export(path: Path, context: ReadContext) -> Iterator[ImportItem]:
                 context.done = raw.tell()
                 yield from _conversation_items(item, count, images, context.known_versions)
         except ijson.JSONError as error:
-            reason = _short(error)
+            reason = short_reason(error)
             if "premature EOF" in reason or "Incomplete JSON" in reason:  # a file cut short
                 raise SourceError(
                     f"{path} is not complete JSON: it ends after {conversations(count)}; "
@@ -112,10 +113,6 @@ def read_export(path: Path, context: ReadContext) -> Iterator[ImportItem]:
             raise SourceError(f"{path} cannot be read to its end ({error}).") from None
     if count == 0:
         raise SourceError(f"{path} holds no conversations.")
-
-
-def _short(error: Exception) -> str:
-    return str(error).splitlines()[0][:120] if str(error) else type(error).__name__
 
 
 def _conversation_items(

@@ -39,8 +39,6 @@ _DATABASE_TESTS: tuple[tuple[SourceName, Callable[[dict[str, set[str]]], bool]],
 def detect_source(path: Path) -> tuple[SourceName, Path]:
     """The source that wrote `path`, and the file to read (an unzipped export's folder gives
     its conversations.json). Raises SourceError naming what was looked for."""
-    if not path.exists():
-        raise SourceError(f"{path} does not exist.")
     if path.is_dir():
         if (path / EXPORT_MEMBER).is_file():
             return "chatgpt", path / EXPORT_MEMBER

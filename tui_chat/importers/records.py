@@ -165,6 +165,13 @@ def conversations(count: int) -> str:
     return f"{count:,} conversation{'' if count == 1 else 's'}"
 
 
+def short_reason(error: Exception) -> str:
+    """An exception as the reason a summary gives: its first line, its spaces evened, at most
+    200 characters."""
+    lines = str(error).splitlines()
+    return " ".join(lines[0].split())[:200] if lines else type(error).__name__
+
+
 def from_timestamp(value: object) -> datetime | None:
     """A UTC time from seconds since the epoch (ChatGPT, llm), None when absent or nonsense."""
     if isinstance(value, bool) or not isinstance(value, int | float):

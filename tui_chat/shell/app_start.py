@@ -16,7 +16,7 @@ from tui_chat.config import Config, ConfigProblem
 from tui_chat.paths import AppPaths
 from tui_chat.storage.errors import ConversationNotFound
 from tui_chat.storage.search import most_recent
-from tui_chat.storage.store import ConversationStore, validate_id
+from tui_chat.storage.store import ConversationStore, id_typed_by_user
 from tui_chat.user_error import UserError
 
 CONTROLLING_TERMINAL = "/dev/tty"
@@ -35,7 +35,7 @@ def start_app(
     was a pipe); returns the exit code. Raises UserError (no terminal to show piped text on) and
     ConversationNotFound."""
     if open_id is not None:
-        open_id = validate_id(open_id.removesuffix(".toml"))
+        open_id = id_typed_by_user(open_id)
         if not ConversationStore(paths).path_for(open_id).exists():
             raise ConversationNotFound(open_id)
     elif open_latest:

@@ -32,7 +32,7 @@ from tui_chat.paths import AppPaths
 from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.shell.reply_output import ReplyWriter
 from tui_chat.storage.search import most_recent
-from tui_chat.storage.store import ConversationStore, validate_id
+from tui_chat.storage.store import ConversationStore, id_typed_by_user
 from tui_chat.user_error import UserError
 
 EXIT_OK = 0
@@ -152,7 +152,7 @@ async def _run(flow: ReplyFlow, client: ChatClient, writer: ReplyWriter) -> Mess
 def _conversation(request: AskRequest, store: ConversationStore, config: Config) -> Conversation:
     """The conversation to add the message to: a given one, the latest, or a new one."""
     if request.conversation_id is not None:
-        conversation = store.load(validate_id(request.conversation_id.removesuffix(".toml")))
+        conversation = store.load(id_typed_by_user(request.conversation_id))
     elif request.continue_latest:
         latest = most_recent(store.list_entries())
         if latest is None:

@@ -90,6 +90,12 @@ def validate_id(conversation_id: str) -> str:
     return conversation_id
 
 
+def id_typed_by_user(text: str) -> str:
+    """The id in what a user typed: a file name is accepted too (`2026….toml`), as people copy
+    it from `ls`. Raises InvalidConversationId."""
+    return validate_id(text.removesuffix(SUFFIX))
+
+
 @dataclass(frozen=True)
 class SaveOutcome:
     """What a save did. `message` is a sentence for the user, empty for an ordinary save.
