@@ -35,3 +35,9 @@ def sanitize_for_terminal(text: str) -> str:
     if not _UNSAFE.search(text):
         return text
     return _UNSAFE.sub(_picture, text)
+
+
+def one_line(text: str) -> str:
+    """`text` made inert and put on one line, its blank space evened: a title, a model name or
+    a tool's arguments shown in a single row."""
+    return " ".join(sanitize_for_terminal(text).split())

@@ -186,16 +186,15 @@ class ConversationListing:
         if select is not None:
             self._sidebar.select_conversation(select)
         start_up = self.start_up
+        needed = open_newest or start_up.awaiting_check
+        to_open = self._to_open_at_start(entries) if needed else None
         if start_up.awaiting_check:
             # The first checked list: files may have come, gone or changed while tui-chat was
             # closed, or the head of a first reading missed the newest, so the one to open may
             # not be the one opened from the head.
             start_up.awaiting_check = start_up.reading_folder = False
-            open_newest = (
-                not start_up.user_chose
-                and self._to_open_at_start(entries) != start_up.opened_from_cache
-            )
-        self._after_listing(self._to_open_at_start(entries) if open_newest else None)
+            open_newest = not start_up.user_chose and to_open != start_up.opened_from_cache
+        self._after_listing(to_open if open_newest else None)
 
     def _after_listing(self, open_id: str | None, quiet: bool = False) -> None:
         if open_id is not None:

@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, TextArea
 from textual.widgets.option_list import Option
 
-from tui_chat.sanitize import sanitize_for_terminal
+from tui_chat.sanitize import one_line, sanitize_for_terminal
 from tui_chat.ui.textual_compat import KeyOrderInput, KeyOrderTextArea
 
 # A dialog box holds 64 cells of text at 80 columns: a quoted title this long leaves room for the
@@ -27,8 +27,7 @@ DIALOG_TITLE_CELLS = 40
 
 def dialog_title(title: str, cells: int = DIALOG_TITLE_CELLS) -> str:
     """A title made inert and put on one line, shortened with … to fit in a dialog's question."""
-    one_line = " ".join(sanitize_for_terminal(title).split())
-    return Content(one_line).truncate(cells, ellipsis=True).plain
+    return Content(one_line(title)).truncate(cells, ellipsis=True).plain
 
 
 class _Dialog(ModalScreen[str | None]):

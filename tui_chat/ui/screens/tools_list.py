@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, SelectionList
 from textual.widgets.selection_list import Selection
 
-from tui_chat.sanitize import sanitize_for_terminal
+from tui_chat.sanitize import one_line, sanitize_for_terminal
 from tui_chat.tools import ToolSpec
 
 PROMPT_CELLS = 60  # a tool's line, cut to fit the box at 80 columns
@@ -23,7 +23,7 @@ def tool_prompt(spec: ToolSpec) -> Content:
     """`time · get_current_time — Get current time in a specific timezone`: the server, the
     tool and, dimmed, the first line of its description, on one line."""
     first_line = next((ln for ln in spec.description.splitlines() if ln.strip()), "")
-    description = " ".join(sanitize_for_terminal(first_line).split())
+    description = one_line(first_line)
     head = f"{sanitize_for_terminal(spec.server)} · {sanitize_for_terminal(spec.name)}"
     prompt = Content(head)
     if description:

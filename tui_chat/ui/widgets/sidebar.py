@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-from tui_chat.sanitize import sanitize_for_terminal
+from tui_chat.sanitize import one_line
 from tui_chat.storage.search import Hit, SearchResult
 from tui_chat.ui.bindings import SIDEBAR_BINDINGS
 from tui_chat.ui.textual_compat import KeyOrderInput
@@ -67,22 +67,18 @@ def relative_time(moment: datetime | None, now: datetime | None = None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d")
 
 
-def _one_line(text: str) -> str:
-    return " ".join(sanitize_for_terminal(text).split())
-
-
 def entry_prompt(entry: ListedConversation) -> Content:
     """Two lines per conversation: the title, then age · model · message count (or the error)."""
     if entry.error:
-        title = Content.styled(f"⚠ {_one_line(entry.title or entry.id)}", "$error")
-        detail = Content.styled(_one_line(entry.error), "$text-muted")
+        title = Content.styled(f"⚠ {one_line(entry.title or entry.id)}", "$error")
+        detail = Content.styled(one_line(entry.error), "$text-muted")
         return Content("\n").join([title, detail])
     pin = "★ " if entry.pinned else ""
-    title = Content(f"{pin}{_one_line(entry.title) or 'New conversation'}")
+    title = Content(f"{pin}{one_line(entry.title) or 'New conversation'}")
     age = relative_time(entry.updated)
     detail = Content.styled(
         # The count before the model: at 80 columns a long model name is what wraps.
-        f"{age} · {entry.message_count} msg · {_one_line(entry.model)}",
+        f"{age} · {entry.message_count} msg · {one_line(entry.model)}",
         "$text-muted",
     )
     return Content("\n").join([title, detail])
@@ -96,7 +92,7 @@ def search_result_prompt(result: SearchResult) -> Content:
     """Two lines per conversation found: the title, then how many hits and the first message
     hit's snippet (the title's own, highlighted, when only the title matched)."""
     title_hit = result.hits[0] if result.hits[0].message_index is None else None
-    title = _highlighted(title_hit) if title_hit else Content(_one_line(result.title))
+    title = _highlighted(title_hit) if title_hit else Content(one_line(result.title))
     count = len(result.hits)
     hits = f"{count} hit{'s' if count > 1 else ''}"
     first = result.first_message_hit
@@ -116,24 +112,26 @@ class ConversationList(OptionList):
 
     BINDINGS = SIDEBAR_BINDINGS
 
-    def _highlighted_id(self) -> str | None:
+    @property
+    def highlighted_id(self) -> str | None:
+        """The id of the highlighted row, None on an empty list."""
         if self.highlighted is None or not self.option_count:
             return None
         return self.get_option_at_index(self.highlighted).id
 
     def action_rename(self) -> None:
-        if (conversation_id := self._highlighted_id()) is not None:
+        if (conversation_id := self.highlighted_id) is not None:
             self.post_message(Sidebar.RenameRequested(conversation_id))
 
     def action_delete(self) -> None:
-        if (conversation_id := self._highlighted_id()) is not None:
+        if (conversation_id := self.highlighted_id) is not None:
             self.post_message(Sidebar.DeleteRequested(conversation_id))
 
     def action_restore(self) -> None:
         self.post_message(Sidebar.RestoreRequested())
 
     def action_toggle_pin(self) -> None:
-        if (conversation_id := self._highlighted_id()) is not None:
+        if (conversation_id := self.highlighted_id) is not None:
             self.post_message(Sidebar.PinToggled(conversation_id))
 
     def action_focus_filter(self) -> None:
@@ -212,10 +210,7 @@ class Sidebar(Vertical):
 
     @property
     def highlighted_id(self) -> str | None:
-        option_list = self.option_list
-        if option_list.highlighted is None or option_list.option_count == 0:
-            return None
-        return option_list.get_option_at_index(option_list.highlighted).id
+        return self.option_list.highlighted_id
 
     def show_entries(
         self,

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from tui_chat.domain.conversation import Message
 from tui_chat.domain.tools import ToolCall, ToolCallStatus
-from tui_chat.sanitize import sanitize_for_terminal
+from tui_chat.sanitize import one_line
 
 STATUS_WORDS: dict[ToolCallStatus, str] = {
     "pending": "waiting for your approval",
@@ -25,11 +25,6 @@ STATUS_WORDS: dict[ToolCallStatus, str] = {
 }
 EXPAND_HINT = "Enter shows it"
 COLLAPSE_HINT = "Enter hides it"
-
-
-def one_line(text: str) -> str:
-    """`text` made inert and put on one line (arguments, for the collapsed line)."""
-    return " ".join(sanitize_for_terminal(text).split())
 
 
 def call_line(call: ToolCall, meta: Style, warning: Style) -> Text:
