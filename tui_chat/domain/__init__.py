@@ -1,5 +1,6 @@
 """The domain: conversations and messages, free of any UI, storage format or API client."""
 
+from tui_chat.domain.attachments import Attachment, AttachmentKind
 from tui_chat.domain.conversation import (
     Conversation,
     FinishReason,
@@ -13,6 +14,8 @@ from tui_chat.domain.conversation import (
 from tui_chat.domain.tools import ToolCall, ToolCallStatus
 
 __all__ = [
+    "Attachment",
+    "AttachmentKind",
     "Conversation",
     "FinishReason",
     "Message",

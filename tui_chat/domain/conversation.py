@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from tui_chat.domain.attachments import Attachment
 from tui_chat.domain.tools import ToolCall
 
 # "tool": the result of one of the tool calls of the assistant message before it.
@@ -82,6 +83,8 @@ class Message:
     # An assistant message: the tools it asked to call. A "tool" message: the call it answers.
     tool_calls: list[ToolCall] = field(default_factory=list)
     tool_call_id: str | None = None
+    # Files attached to a user message, in the order they were attached.
+    attachments: list[Attachment] = field(default_factory=list)
 
     @property
     def is_complete(self) -> bool:
@@ -221,6 +224,7 @@ class Conversation:
                 m,
                 extra=dict(m.extra),
                 tool_calls=[replace(c, extra=dict(c.extra)) for c in m.tool_calls],
+                attachments=[replace(a, extra=dict(a.extra)) for a in m.attachments],
             )
             for m in self.messages[:index]
         ]
