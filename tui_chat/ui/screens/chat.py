@@ -279,6 +279,8 @@ class ChatScreen(Screen[None]):
             if not quiet:
                 self.notify(STREAMING_WARNING, severity="warning")
             return
+        if conversation.id != self.conversation.id:
+            self._keep_unsent_fork()
         self.drafts.switch(self.conversation, conversation, at_start)
         self.conversation = conversation
         self.show_empty_hints()  # its profile may have a key where the last one had none
@@ -290,6 +292,19 @@ class ChatScreen(Screen[None]):
         self.sidebar.select_conversation(conversation.id)
         self.live_figures.recount_conversation()
         self.call_after_refresh(self.listing.start_background_work)
+
+    def _keep_unsent_fork(self) -> None:
+        """Leaving a fork (edit-and-resend) with words typed and not sent: it is saved, so it
+        comes back with the messages it was made from; its draft alone would bring back a
+        blank conversation. (An emptied composer leaves nothing behind: the history is the
+        original's.)"""
+        conversation = self.conversation
+        if (
+            conversation.messages
+            and self.composer.text.strip()
+            and not self.services.store.path_for(conversation.id).exists()
+        ):
+            self.save(conversation)
 
     def action_new_conversation(self) -> None:
         """ctrl+n: a blank conversation (from a saved one: first the one left unsent)."""
@@ -640,6 +655,7 @@ class ChatScreen(Screen[None]):
         cancelled), and note the open conversation for the next start."""
         if not self.is_mounted:
             return
+        self._keep_unsent_fork()
         self.drafts.keep_now(self.conversation.id)
         self.listing.remember_open(self.conversation)
 
