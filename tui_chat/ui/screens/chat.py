@@ -53,6 +53,7 @@ from tui_chat.ui.screens.chat_tools import ChatTools
 from tui_chat.ui.screens.dialogs import ConfirmDialog
 from tui_chat.ui.services import Services
 from tui_chat.ui.start_request import StartRequest
+from tui_chat.ui.textual_compat import withdraw_notification
 from tui_chat.ui.themes import code_theme_of
 from tui_chat.ui.widgets.composer import Composer
 from tui_chat.ui.widgets.key_footer import KeyFooter
@@ -100,7 +101,14 @@ class ChatScreen(Screen[None]):
         self.search = MessageSearch(
             services.store, self.sidebar, self.pane, threads, self.notify, self._open_id
         )
-        self.first_run = FirstRun(services, threads, self.notify, self._open, self.show_empty_hints)
+        self.first_run = FirstRun(
+            services,
+            threads,
+            self.notify,
+            self._open,
+            self.show_empty_hints,
+            withdraw=lambda notice: withdraw_notification(self.app, notice),
+        )
         self.listing = ConversationListing(
             services.store,
             services.last_open,
@@ -532,6 +540,7 @@ class ChatScreen(Screen[None]):
         self.live_figures.recount_conversation()
         self.live_figures.update_status()
         self.show_empty_hints()  # another profile may have, or lack, a key
+        self.first_run.settings_changed()
         self.notify(note)
 
     # ------------------------------------------------------ the composer
