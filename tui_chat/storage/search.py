@@ -16,7 +16,12 @@ from datetime import datetime
 from tui_chat.domain.conversation import Conversation, Spend
 from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.storage.errors import ConversationFileError
-from tui_chat.storage.index import ConversationEntry, parse_conversation_bytes, read_file_bytes
+from tui_chat.storage.index import (
+    ConversationEntry,
+    parse_conversation_bytes,
+    read_file_bytes,
+    recency,
+)
 
 SNIPPET_COLUMNS = 76
 """A snippet's widest, in terminal columns: one line of an 80-column terminal, with room for an
@@ -167,16 +172,6 @@ def stats_of(entries: list[ConversationEntry]) -> StoreStats:
 def _pattern(query: str) -> re.Pattern[str]:
     # The query is literal text, not a regular expression.
     return re.compile(re.escape(query), re.IGNORECASE)
-
-
-def recency(entry: ConversationEntry) -> tuple[bool, float]:
-    """Sort key: the most recently updated last (files with no date first)."""
-    return (entry.updated is not None, entry.updated.timestamp() if entry.updated else 0.0)
-
-
-def most_recent(entries: Iterable[ConversationEntry]) -> ConversationEntry | None:
-    """The most recently updated conversation whose file could be read (`-c` continues it)."""
-    return max((entry for entry in entries if not entry.error), key=recency, default=None)
 
 
 def _hit(message_index: int | None, text: str, match: re.Match[str]) -> Hit:

@@ -184,6 +184,13 @@ class ConversationStore:
                 self._last_scan = dict(self._index.last_signatures)
             return entries
 
+    def most_recent(self) -> ConversationEntry | None:
+        """The most recently updated conversation that can be read, found from the index cache
+        and the files' modification times, parsing only the few files changed since
+        (`tui-chat -c`, before the app starts)."""
+        with self._index_lock:
+            return self._index.most_recent()
+
     def cached_head(self, limit: int) -> tuple[list[ConversationEntry], int] | None:
         """The first `limit` entries of the list and the count of all, as last recorded, without
         reading the folder: what to draw at start-up while `list_entries` checks the files.
