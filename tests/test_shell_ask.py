@@ -204,6 +204,20 @@ def test_model_system_and_profile_options(
     assert len(openai_server.chat_requests) == 1
 
 
+def test_prompt_words_may_come_before_between_and_after_options(
+    tmp_path: Path, openai_server: FakeOpenAIServer, env: dict[str, str]
+) -> None:
+    done = ask(env, "why", "-m", "gpt-4o", "is", "the", "-u", "sky", "blue?")
+    assert done.returncode == 0, done.stderr
+    assert sent_messages(openai_server)[-1] == {"role": "user", "content": "why is the sky blue?"}
+    assert openai_server.chat_requests[-1].json["model"] == "gpt-4o"
+    assert "gpt-4o" in done.stderr  # -u, after a word of the prompt, was still an option
+    done = ask(env, "hi", "--no-such-option", "there")
+    assert done.returncode == 2
+    assert "unrecognized arguments: --no-such-option" in done.stderr
+    assert len(openai_server.chat_requests) == 1
+
+
 def test_no_save_keeps_nothing_on_disk(
     tmp_path: Path, openai_server: FakeOpenAIServer, env: dict[str, str]
 ) -> None:
