@@ -133,6 +133,23 @@ def test_markdown_is_rendered_on_a_terminal_on_request_and_a_pipe_still_gets_it_
     assert ask(env, "--markdown", "hello").stdout == reply
 
 
+def test_markdown_is_rendered_on_a_terminal_while_the_reply_still_streams(
+    openai_server: FakeOpenAIServer, env: dict[str, str]
+) -> None:
+    head = "# Title\n\nSome **bold** text, then a list:\n\n- one\n- two\n\n"
+    tail = "".join(f"Line {n} of a long answer.\n\n" for n in range(60))
+    # The reply stops coming after its head, as a slow model would: it is not complete.
+    openai_server.enqueue(Script(text=head + tail, chunk_chars=8, stall_after_chunks=8))
+    session = TerminalSession(env, command=[installed_command(), "ask", "--markdown", "hello"])
+    try:
+        screen = session.wait_for_text("Some bold text, then a list:")
+        assert "**" not in screen and "# Title" not in screen
+        session.wait_for_text("• two")
+        assert session.process.isalive()  # shown before the reply was complete
+    finally:
+        session.close()
+
+
 def test_continue_and_conversation_id_add_to_an_existing_conversation(
     tmp_path: Path, openai_server: FakeOpenAIServer, env: dict[str, str]
 ) -> None:

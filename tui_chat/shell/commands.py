@@ -48,7 +48,7 @@ def add_shell_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
     asking.add_argument(
         "--markdown",
         action="store_true",
-        help="on a terminal, show the reply rendered as Markdown once complete (a pipe gets it "
+        help="on a terminal, show the reply rendered as Markdown as it streams (a pipe gets it "
         "exact)",
     )
 
