@@ -204,10 +204,12 @@ class ChatScreen(Screen[None]):
 
     # ------------------------------------------------------------- width
     def on_resize(self, event: Resize) -> None:
-        self.fit_width(event.size.width)
+        # The width classes are Textual's to set on a resize (Screen._on_resize runs first).
+        self._show_sidebar(self.sidebar_placement.fit(event.size.width))
 
     def fit_width(self, width: int) -> None:
-        """Set the width class (as Textual does on a resize) and show or hide the sidebar."""
+        """Set the width class as Textual does on a resize, for the frames before its first
+        one, and show or hide the sidebar."""
         breakpoints = self.app.HORIZONTAL_BREAKPOINTS or []
         chosen = width_class(width, breakpoints)
         self.update_classes({name: name == chosen for _, name in breakpoints})
