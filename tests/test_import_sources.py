@@ -65,6 +65,28 @@ def test_oterm_chats_keep_system_prompt_and_name_their_images(fixtures: Path) ->
     assert [m.content for m in chats["Untitled chat"].messages] == ["Untitled chat", "Imported."]
 
 
+def test_chats_of_two_oterm_databases_with_the_same_ids_are_both_imported(
+    fixtures: Path,
+) -> None:
+    data = fixtures.parent / "data"
+    other = fixtures / "other_machine_store.db"
+    shutil.copy(fixtures / "oterm_store.db", other)
+    with sqlite3.connect(other) as connection:  # its chat 1 is another conversation
+        connection.execute("update chat set name = 'Another machine' where id = 1")
+        connection.execute("update message set text = 'Hello from elsewhere ' || id")
+
+    assert run_import(data, str(fixtures / "oterm_store.db")).code == 0
+    run = run_import(data, str(other))
+
+    assert run.code == 0, run.err
+    chats = by_title(data)
+    assert len(chats["Llama talk"].messages) == 4  # nothing of the other machine's added
+    assert chats["Llama talk"].messages[1].content != "Hello from elsewhere 2"
+    assert chats["Another machine"].messages[0].content.startswith("Hello from elsewhere")
+    again = run_import(data, str(other))  # and each is known as imported from then on
+    assert "0 imported" in again.out, again.out
+
+
 @pytest.mark.parametrize("database", ["llm_logs.db", "llm_0.19_logs.db"])
 def test_llm_threads_new_and_old_tables(fixtures: Path, database: str) -> None:
     data = fixtures.parent / "data"
@@ -166,7 +188,7 @@ def test_a_broken_oterm_chat_does_not_stop_the_others(fixtures: Path) -> None:
 
     assert run.code == 1
     assert list(by_title(data)) == ["Untitled chat"]
-    assert "1 failed" in run.out and "“Llama talk” (1):" in run.out
+    assert "1 failed" in run.out and "“Llama talk” (1@" in run.out
 
 
 @pytest.mark.parametrize(
