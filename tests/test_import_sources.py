@@ -133,6 +133,27 @@ def test_aichat_sessions_folder_with_compressed_messages_images_and_tools(fixtur
     assert texts[4] == "It is a tabby cat."
 
 
+def test_an_aichat_folder_is_listed_once_to_detect_and_import_it(
+    fixtures: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui_chat.importers import aichat
+
+    listed: list[Path] = []
+    listing = aichat.session_files
+
+    def counted(path: Path) -> list[Path]:
+        listed.append(path)
+        return listing(path)
+
+    monkeypatch.setattr(aichat, "session_files", counted)
+    data = fixtures.parent / "data"
+
+    assert run_import(data, str(fixtures / "aichat_sessions")).code == 0
+
+    assert listed == [fixtures / "aichat_sessions"]  # by the reader; detection stopped early
+    assert len(imported(data)) == 2
+
+
 def test_one_aichat_session_file_alone(fixtures: Path) -> None:
     data = fixtures.parent / "data"
 
