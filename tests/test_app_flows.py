@@ -453,6 +453,17 @@ async def edit_second_question_in_a_fork(pilot: Any) -> tuple[str, str]:
     return original_id, screen.conversation.id
 
 
+def assert_the_fork_is_back_whole(pilot: Any, fork_id: str) -> None:
+    """The fork is open with the messages it was made from and the words typed in it."""
+    screen = chat(pilot.app)
+    assert screen.conversation.id == fork_id
+    assert [m.content for m in screen.conversation.messages] == [
+        "first question",
+        "first answer",
+    ]
+    assert screen.composer.text == "second question changed"
+
+
 async def test_an_unsent_fork_left_for_another_conversation_comes_back_with_its_history(
     tmp_path: Path, openai_server: FakeOpenAIServer
 ) -> None:
@@ -474,11 +485,7 @@ async def test_an_unsent_fork_left_for_another_conversation_comes_back_with_its_
         )
         screen.open_conversation(fork_id)  # ...and to the fork again, from the list
         await wait_for(pilot, lambda: screen.conversation.id == fork_id, what="the fork")
-        assert [m.content for m in screen.conversation.messages] == [
-            "first question",
-            "first answer",
-        ]
-        assert screen.composer.text == "second question changed"
+        assert_the_fork_is_back_whole(pilot, fork_id)
 
 
 async def test_an_unsent_fork_open_at_quit_is_back_with_its_history_at_the_next_start(
@@ -492,14 +499,8 @@ async def test_an_unsent_fork_open_at_quit_is_back_with_its_history_at_the_next_
         await pilot.press("ctrl+q")
     again = make_app(tmp_path, openai_server.base_url)
     async with again.run_test(size=(100, 30)) as pilot:
-        screen = chat(again)
         await wait_until_idle(pilot)
-        assert screen.conversation.id == fork_id
-        assert [m.content for m in screen.conversation.messages] == [
-            "first question",
-            "first answer",
-        ]
-        assert screen.composer.text == "second question changed"
+        assert_the_fork_is_back_whole(pilot, fork_id)
 
 
 async def test_y_copies_the_selected_message_and_c_its_code(
