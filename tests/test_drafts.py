@@ -3,12 +3,14 @@ window, on disk and through the real app."""
 
 from __future__ import annotations
 
+import errno
 import stat
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+import pytest
 from app_harness import (
     chat,
     conversation_files,
@@ -167,6 +169,20 @@ def test_an_open_windows_unsaved_draft_is_offered_to_no_other_until_it_is_killed
     assert [p.name for p in folder.glob(".window-*")] == [f".window-{here.window}"]
     here.close()
     assert DraftStore(folder).load("typed-here") == "this window"  # closing keeps the words
+
+
+def test_a_draft_is_still_written_where_the_file_system_refuses_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tui_chat.storage.drafts as drafts
+
+    def refuse(descriptor: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")  # as some network mounts answer
+
+    monkeypatch.setattr(drafts.fcntl, "flock", refuse)
+    store = DraftStore(tmp_path / "drafts")
+    store.save("conv", "words on a network mount")
+    assert DraftStore(tmp_path / "drafts").load("conv") == "words on a network mount"
 
 
 # ------------------------------------------------------------------ the app

@@ -234,31 +234,41 @@ class DraftStore:
     # ----------------------------------------------------------------- helpers
     def _hold(self, conversation_id: str) -> None:
         """List `conversation_id` among the drafts this open window holds (with the lock
-        taken)."""
+        taken). A file system that refuses the lock (some network mounts) leaves the draft
+        unheld, as drafts were before windows held them: it is still written."""
         if fcntl is None or self._closed or conversation_id in self._held:
             return
-        if self._held_file is None:
-            make_private_dir(self.folder)
-            # Locked before it bears its name: a window finding it unlocked takes it for a
-            # closed window's and removes it.
-            descriptor, temp_name = tempfile.mkstemp(prefix=".held.", dir=self.folder)
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                os.replace(temp_name, self.folder / f"{_HELD_PREFIX}{self.window}")
-            except OSError:
-                os.close(descriptor)
-                with contextlib.suppress(OSError):
-                    os.unlink(temp_name)
-                raise
-            self._held_file = descriptor
-        # Appended, never rewritten: a window reading it meanwhile never finds it emptied.
-        os.write(self._held_file, f"+{conversation_id}\n".encode())
+        try:
+            if self._held_file is None:
+                self._held_file = self._locked_list()
+            # Appended, never rewritten: a window reading it meanwhile never finds it emptied.
+            os.write(self._held_file, f"+{conversation_id}\n".encode())
+        except OSError:
+            return
         self._held.add(conversation_id)
+
+    def _locked_list(self) -> int:
+        """This window's `.window-<window>` file, created and locked; its descriptor."""
+        assert fcntl is not None  # only called where flock exists
+        make_private_dir(self.folder)
+        # Locked before it bears its name: a window finding it unlocked takes it for a closed
+        # window's and removes it.
+        descriptor, temp_name = tempfile.mkstemp(prefix=".held.", dir=self.folder)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.replace(temp_name, self.folder / f"{_HELD_PREFIX}{self.window}")
+        except OSError:
+            os.close(descriptor)
+            with contextlib.suppress(OSError):
+                os.unlink(temp_name)
+            raise
+        return descriptor
 
     def _let_go(self, conversation_id: str) -> None:
         if self._held_file is None or conversation_id not in self._held:
             return
-        os.write(self._held_file, f"-{conversation_id}\n".encode())
+        with contextlib.suppress(OSError):  # still listed: at worst kept for this window
+            os.write(self._held_file, f"-{conversation_id}\n".encode())
         self._held.discard(conversation_id)
 
     def _held_by_other_windows(self) -> set[str]:
