@@ -184,6 +184,19 @@ class ConversationStore:
                 self._last_scan = dict(self._index.last_signatures)
             return entries
 
+    def never_saved(self, conversation_id: str) -> bool:
+        """No file of this id, here or in the trash: a conversation made in memory and not
+        written yet (a fork not sent), not one deleted."""
+        if self.path_for(conversation_id).exists():
+            return False
+        try:
+            find_trashed(self.trash_folder, conversation_id)
+        except ConversationNotFound:
+            return True
+        except (StorageError, OSError):
+            pass  # a trash that cannot be read: not known to be new, so not written
+        return False
+
     def most_recent(self) -> ConversationEntry | None:
         """The most recently updated conversation that can be read, found from the index cache
         and the files' modification times, parsing only the few files changed since

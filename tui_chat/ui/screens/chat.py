@@ -312,7 +312,7 @@ class ChatScreen(Screen[None]):
         if (
             conversation.messages
             and self.composer.text.strip()
-            and not self.services.store.path_for(conversation.id).exists()
+            and self.services.store.never_saved(conversation.id)
         ):
             self.save(conversation)
 
