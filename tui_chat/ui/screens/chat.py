@@ -476,9 +476,9 @@ class ChatScreen(Screen[None]):
         if not messages:
             self.notify("Nothing to regenerate yet.", severity="warning")
             return
-        if messages[-1].role in ("assistant", "tool"):
-            # The whole last answer goes: its text, and the tool calls and results it made.
-            while messages and messages[-1].role in ("assistant", "tool"):
+        if messages[-1].role == "assistant":
+            # The whole last answer goes: its text, and the tool calls (with results) it made.
+            while messages and messages[-1].role == "assistant":
                 messages.pop()
             self.pane.show_conversation(self.conversation)
         if not messages or messages[-1].role != "user":

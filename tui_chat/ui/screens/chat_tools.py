@@ -64,11 +64,9 @@ class ChatTools:
             saved()
 
     def flow_event(self, event: FlowEvent, pane: MessagePane) -> None:
-        """Repaint a call that changed (and show its result once it has one)."""
+        """Repaint a call that changed."""
         if isinstance(event, ToolCallChanged):
             pane.message_changed(event.message_index)
-            if event.result_index is not None:
-                pane.message_added()
         elif isinstance(event, ToolRoundsLimitReached):
             self.app.notify(
                 f"The model called tools {event.limit} rounds in a row: it was asked to answer"
