@@ -11,6 +11,7 @@ from app_harness import (
     build_app,
     chat,
     conversation_files,
+    help_text,
     notifications,
     run_palette_command,
     send,
@@ -24,6 +25,7 @@ from tool_harness import exits_at_once, time_server, tools_test_server
 
 from tui_chat.config import load_config
 from tui_chat.ui.screens.chat import ChatScreen
+from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.screens.tool_approval import ToolApprovalDialog
 from tui_chat.ui.screens.tools_list import ToolsScreen
 
@@ -70,7 +72,7 @@ async def test_y_runs_the_call_once_and_the_pane_shows_it_collapsed(
         assert dialog.spec.name == "get_current_time"
         assert "get_current_time from MCP server time wants to run" in shown
         assert '"timezone": "Europe/Paris"' in shown
-        assert "y run once · a always run get_current_time" in shown
+        assert "y run once · a always (saved to config) · n decline · Esc stop" in shown
         await pilot.press("y")
         screen = chat(app)
         await wait_for(pilot, lambda: replies_done(screen, 3), what="the answer after the tool")
@@ -114,6 +116,31 @@ async def test_a_saves_always_and_the_next_call_runs_unasked(
     config, problems = load_config(config_file)
     assert problems == []
     assert config.mcp_servers["time"].approval("get_current_time") == "always"
+
+
+async def test_the_dialog_keys_come_from_keys_in_config_and_show_as_remapped(
+    tmp_path, openai_server: FakeOpenAIServer
+) -> None:
+    keys = {"tool_approval.once": "o", "tool_approval.decline": "x"}
+    app = build_app(tmp_path, openai_server, mcp_servers=[tools_test_server()], keys=keys)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await send_and_await_approval(pilot, 'call echo {"text": "hi"}')
+        shown = visible_text(app)
+        assert "o run once" in shown and "x decline" in shown and "y run once" not in shown
+        await pilot.press("y")  # no longer the key: still asked
+        await pilot.pause()
+        assert isinstance(app.screen, ToolApprovalDialog)
+        await pilot.press("o")
+        screen = chat(app)
+        await wait_for(pilot, lambda: replies_done(screen, 3), what="the answer")
+        assert "⚙ echo · ✓ done" in pane(screen)
+        screen.composer.focus()
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="the keys screen")
+        shown = help_text(app.screen)
+        assert "Tool approval (before a tool runs)" in shown
+        assert re.search(r"\n  o +run the tool call, this once\n", shown)
+        assert re.search(r"\n  x +decline the call \(the model is told\)\n", shown)
 
 
 async def test_n_declines_and_the_model_is_told(tmp_path, openai_server: FakeOpenAIServer) -> None:

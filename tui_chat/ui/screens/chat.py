@@ -148,7 +148,9 @@ class ChatScreen(Screen[None]):
         )
 
     def on_mount(self) -> None:
-        self.tools = ChatTools(self.app, self.services.toolbox, self.action_stop_reply)
+        self.tools = ChatTools(
+            self.app, self.services.toolbox, self.services.key_map, self.action_stop_reply
+        )
         # Before anything is drawn: Textual sets the width classes on the first resize, after
         # the first frame, which drew the sidebar 32 wide, then 26 with its rows cut.
         self.fit_width(self.app.size.width)
