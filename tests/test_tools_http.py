@@ -5,14 +5,13 @@ gets one sentence while chat goes on."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from app_harness import build_app, chat, notifications, send, wait_for, wait_until_idle
 from openai_server import FakeOpenAIServer
 from terminal_session import TerminalSession, config_env, wait_until
-from tool_harness import free_port, http_tools_server, silent_listener
+from tool_harness import configure, free_port, http_tools_server, silent_listener
 
 from tui_chat.config import McpServer
 from tui_chat.tools import ToolBox
@@ -21,17 +20,6 @@ pytestmark = pytest.mark.slow  # a real MCP server process, a real terminal
 
 KEY_ENV = "TUI_CHAT_TOOLS_HTTP_KEY"
 SECRET = "mcp-header-secret-4c1d"  # what the header holds: it must show nowhere
-
-
-def with_http_server(env: dict[str, str], url: str) -> None:
-    """Add `[mcp_servers.web]` with `url` and an Authorization header to the session's config."""
-    config = Path(env["TUI_CHAT_CONFIG"])
-    config.write_text(
-        config.read_text(encoding="utf-8")
-        + f"\n[mcp_servers.web]\nurl = {json.dumps(url)}\n"
-        + f'headers = {{ Authorization = "Bearer {SECRET}" }}\n',
-        encoding="utf-8",
-    )
 
 
 def test_an_http_server_lists_and_runs_tools_and_its_header_stays_out_of_sight(
@@ -43,7 +31,8 @@ def test_an_http_server_lists_and_runs_tools_and_its_header_stays_out_of_sight(
     app_dir.mkdir()
     env = config_env(app_dir, openai_server.base_url, KEY_ENV, "sk-http-tools-not-a-key")
     with http_tools_server(record) as url:
-        with_http_server(env, url)
+        headers = {"Authorization": f"Bearer {SECRET}"}
+        configure(env, McpServer(name="web", url=url, headers=headers))
         session = TerminalSession(env)
         try:
             session.wait_for_text("Conversations", timeout=60)

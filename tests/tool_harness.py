@@ -5,6 +5,7 @@ PyPI, the small test server in mcp_test_server.py (over stdio, or over streamabl
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import socket
 import subprocess
@@ -83,3 +84,19 @@ def silent_listener() -> Iterator[str]:
         listener.bind(("127.0.0.1", 0))
         listener.listen(8)
         yield f"http://127.0.0.1:{listener.getsockname()[1]}/mcp"
+
+
+def configure(env: dict[str, str], server: McpServer) -> None:
+    """Add `server` to the config.toml of a `TerminalSession`'s `env`, as a user writes it."""
+    lines = [f"[mcp_servers.{server.name}]"]
+    if server.command is not None:
+        lines += [f"command = {json.dumps(server.command)}", f"args = {json.dumps(server.args)}"]
+    if server.url is not None:
+        lines.append(f"url = {json.dumps(server.url)}")
+    if server.headers:
+        pairs = ", ".join(f"{name} = {json.dumps(value)}" for name, value in server.headers.items())
+        lines.append(f"headers = {{ {pairs} }}")
+    config = Path(env["TUI_CHAT_CONFIG"])
+    config.write_text(
+        config.read_text(encoding="utf-8") + "\n" + "\n".join(lines) + "\n", encoding="utf-8"
+    )

@@ -241,7 +241,7 @@ ACTIONS: tuple[Action, ...] = (
         "messages.tool_result",
         "toggle_tool_result",
         "enter",
-        "show / fold the results of its tool calls",
+        "show / fold the reply's tool results",
         Scope.MESSAGES,
     ),
     # A plain letter: it arrives alike in every terminal, multiplexer and SSH session.
@@ -286,7 +286,7 @@ ACTIONS: tuple[Action, ...] = (
         "tool_approval.stop",
         "stop",
         "escape",
-        "stop the reply (the call is kept, marked)",
+        "stop the reply (the call is not run)",
         Scope.TOOL_APPROVAL,
         footer="stop",
         key_display="Esc",

@@ -215,10 +215,7 @@ class MessageBlock:
         if not self.message.thinking:
             return False
         self.thinking.unfolded = not self.thinking.unfolded
-        if self.rendered:
-            self._refresh_thinking(context)
-        else:
-            self._estimate = None
+        self._refolded(context, self._refresh_thinking)
         return True
 
     def toggle_tool_results(self, context: RenderContext) -> bool:
@@ -226,11 +223,16 @@ class MessageBlock:
         if not self.tool_calls.has_results(self.message.tool_calls):
             return False
         self.tool_calls.unfolded = not self.tool_calls.unfolded
+        self._refolded(context, self.refresh_marks)
+        return True
+
+    def _refolded(self, context: RenderContext, refresh: Callable[[RenderContext], None]) -> None:
+        """A part was folded or unfolded: `refresh` renders it again, or (not rendered yet)
+        the height is estimated again."""
         if self.rendered:
-            self.refresh_marks(context)
+            refresh(context)
         else:
             self._estimate = None
-        return True
 
     def refresh_marks(self, context: RenderContext) -> None:
         """The visible status of an unfinished reply: interrupted, cut, or the error with a hint."""

@@ -566,7 +566,7 @@ class MessagePane(ScrollView, can_focus=True):
             return
         index = target[0]
         if not self._blocks[index].toggle_tool_results(self._render_context()):
-            self.notify("This message has no tool result to show.", timeout=3)
+            self.notify("Select the reply with the ⚙ lines to show its tool results.", timeout=3)
             return
         self._follow = False
         self._relayout(index)
