@@ -194,3 +194,12 @@ def test_a_tui_chat_from_before_tools_opens_the_file_and_keeps_calls_and_results
     reloaded = ConversationStore(paths(tmp_path)).load(CONVERSATION_ID)
     assert reloaded.messages[-1].content == "from the older machine"
     assert reloaded.messages[1].tool_calls == conversation.messages[1].tool_calls
+
+
+def test_a_word_only_a_tool_returned_is_found_by_search_at_the_reply_that_called_it(
+    tmp_path: Path,
+) -> None:
+    store = ConversationStore(paths(tmp_path))
+    store.save(conversation_with_results())
+    (result,) = store.search('"timezone": "utc"')  # in the first call's result only
+    assert result.message_indexes == [1]
