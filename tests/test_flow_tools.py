@@ -24,6 +24,7 @@ from tui_chat.domain.conversation import Conversation, Message
 from tui_chat.domain.tools import ToolCall
 from tui_chat.engine.client import ChatClient
 from tui_chat.engine.prices import PriceBook
+from tui_chat.engine.prompt import build_chat_messages
 from tui_chat.engine.reply import ReplyRecorder
 from tui_chat.engine.tokens import TokenCounter
 from tui_chat.export import to_json, to_markdown
@@ -453,3 +454,15 @@ def test_the_prompt_count_includes_the_tool_definitions_and_calls(counter: Token
     without_result.messages[1].tool_calls[0].result = ""
     fewer = counter.count_messages("gpt-4o-mini", "", without_result.messages).tokens
     assert bare - fewer == len(encoding.encode_ordinary("# not a heading"))
+
+
+def test_edit_and_resend_forks_with_the_calls_and_their_results_and_sends_them() -> None:
+    conversation = conversation_with_a_tool_call()
+    conversation.add(Message(role="user", content="and in Tokyo?"))
+    fork = conversation.fork_before(3)  # the question edited: what came before it is kept
+    (call,) = fork.messages[1].tool_calls
+    assert call == conversation.messages[1].tool_calls[0] and call.result == "# not a heading"
+    call.result = "changed in the fork"
+    assert conversation.messages[1].tool_calls[0].result == "# not a heading"
+    sent = build_chat_messages("", fork.messages)
+    assert sent[2] == {"role": "tool", "tool_call_id": "call_1", "content": "changed in the fork"}
