@@ -35,7 +35,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 import datasets  # noqa: E402
 
-from tui_chat.config import McpServer, Profile  # noqa: E402
+from tui_chat.config import McpServer, Profile, load_config  # noqa: E402
 from tui_chat.domain.conversation import Conversation, Message  # noqa: E402
 from tui_chat.domain.tools import ToolCall  # noqa: E402
 from tui_chat.engine.client import ChatClient  # noqa: E402
@@ -102,6 +102,23 @@ def startup(work: Path, base_url: str, rounds: int) -> None:
     print(f"start-up, no MCP server: median {statistics.median(nones):.3f} s")
     print(f"start-up, 2 MCP servers configured, unused: median {statistics.median(withs):.3f} s")
     print(f"start-up ratio, servers / none: median {ratio:.3f}x (target <= 1.05x)")
+    # What the servers add in the process itself, free of the other processes' noise: reading
+    # their tables and making the ToolBox (nothing starts, nothing of the SDK is imported).
+    added = configured_cost(Path(plain["TUI_CHAT_CONFIG"]), config)
+    print(f"start-up work the 2 servers add in-process: median {added * 1000:.3f} ms")
+
+
+def configured_cost(plain: Path, with_servers: Path, repeats: int = 201) -> float:
+    """Median seconds that reading `with_servers` and making its ToolBox take more than the
+    same for `plain`."""
+
+    def seconds(config_file: Path) -> float:
+        started = time.perf_counter()
+        config, _ = load_config(config_file)
+        ToolBox(config.mcp_servers, config_path=config_file)
+        return time.perf_counter() - started
+
+    return statistics.median(seconds(with_servers) - seconds(plain) for _ in range(repeats))
 
 
 async def approve_once(call: ToolCall, spec: ToolSpec) -> Approval:
