@@ -17,10 +17,8 @@ def is_sent(message: Message) -> bool:
     A failed reply holds an error text, not model output; an empty assistant message (a reply
     interrupted before its first token) would only confuse the model. Interrupted and cut
     replies with text are sent: the user saw them and may refer to them. A reply that asked
-    for tools is sent with its calls; tool results are sent right after it (see below).
+    for tools is sent with its calls, and their results right after it (see below).
     """
-    if message.role == "tool":
-        return False  # sent with the assistant message whose call it answers
     if message.role != "assistant":
         return True
     return message.finish_reason != "error" and bool(message.content or message.tool_calls)
@@ -30,12 +28,12 @@ def build_chat_messages(system: str, messages: Sequence[Message]) -> list[ChatMe
     """The Chat Completions `messages` list: the system prompt (when set), then the history.
 
     An assistant message with tool calls is followed by one `tool` message per call, in the
-    order of the calls, as the API requires.
+    order of the calls, as the API requires: each call's result is kept on the call.
     """
     chat: list[ChatMessage] = []
     if system.strip():
         chat.append({"role": "system", "content": system})
-    for position, message in enumerate(messages):
+    for message in messages:
         if not is_sent(message):
             continue
         if message.role == "assistant" and message.tool_calls:
@@ -46,7 +44,7 @@ def build_chat_messages(system: str, messages: Sequence[Message]) -> list[ChatMe
                     "tool_calls": assistant_tool_calls(message.tool_calls),
                 }
             )
-            chat.extend(tool_results(message, messages[position + 1 :]))
+            chat.extend(tool_results(message.tool_calls))
         else:
             chat.append({"role": message.role, "content": message.content})
     return chat

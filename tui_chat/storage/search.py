@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from tui_chat.domain.conversation import Conversation, Spend
+from tui_chat.domain.conversation import Conversation, Message, Spend
 from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.storage.errors import ConversationFileError
 from tui_chat.storage.index import (
@@ -149,12 +149,20 @@ def conversation_hits(conversation: Conversation, query: str) -> tuple[Hit, ...]
         return ()
     pattern = _pattern(query)
     texts: list[tuple[int | None, str]] = [(None, conversation.title)]
-    texts += [(index, message.content) for index, message in enumerate(conversation.messages)]
+    texts += [
+        (index, _searched_text(message)) for index, message in enumerate(conversation.messages)
+    ]
     return tuple(
         _hit(index, text, match)
         for index, text in texts
         if (match := pattern.search(text)) is not None
     )
+
+
+def _searched_text(message: Message) -> str:
+    """A message's text and the results of its tool calls: what it shows, unfolded."""
+    results = [call.result for call in message.tool_calls if call.result]
+    return "\n".join([message.content, *results]) if results else message.content
 
 
 def stats_of(entries: list[ConversationEntry]) -> StoreStats:

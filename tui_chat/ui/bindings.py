@@ -52,6 +52,7 @@ CHAT_SCREEN_BINDINGS = bindings_for(Scope.CHAT)
 COMPOSER_BINDINGS = bindings_for(Scope.COMPOSER)
 SIDEBAR_BINDINGS = bindings_for(Scope.LIST)
 MESSAGE_PANE_BINDINGS = bindings_for(Scope.MESSAGES)
+TOOL_APPROVAL_BINDINGS = bindings_for(Scope.TOOL_APPROVAL)
 
 
 def key_names(keys: str, *, joiner: str = ", ") -> str:

@@ -156,7 +156,9 @@ class ChatScreen(Screen[None]):
         )
 
     def on_mount(self) -> None:
-        self.tools = ChatTools(self.app, self.services.toolbox, self.action_stop_reply)
+        self.tools = ChatTools(
+            self.app, self.services.toolbox, self.services.key_map, self.action_stop_reply
+        )
         # Before anything is drawn: Textual sets the width classes on the first resize, after
         # the first frame, which drew the sidebar 32 wide, then 26 with its rows cut.
         self.fit_width(self.app.size.width)
@@ -501,9 +503,9 @@ class ChatScreen(Screen[None]):
         if not messages:
             self.notify("Nothing to regenerate yet.", severity="warning")
             return
-        if messages[-1].role in ("assistant", "tool"):
-            # The whole last answer goes: its text, and the tool calls and results it made.
-            while messages and messages[-1].role in ("assistant", "tool"):
+        if messages[-1].role == "assistant":
+            # The whole last answer goes: its text, and the tool calls (with results) it made.
+            while messages and messages[-1].role == "assistant":
                 messages.pop()
             self.pane.show_conversation(self.conversation)
         if not messages or messages[-1].role != "user":
