@@ -213,7 +213,7 @@ def test_a_symlink_loop_is_refused(tmp_path, blobs):
 def test_text_over_the_limit_is_refused_with_the_limit_stated(tmp_path, blobs):
     (tmp_path / "big.log").write_bytes(b"x" * 2_000_001)
     assert refusal("big.log", tmp_path, blobs) == (
-        "big.log is 2.0 MB: text files are attached up to 2.0 MB."
+        "big.log is 2,000,001 bytes: text files are attached up to 2 MB."
     )
     (tmp_path / "fits.log").write_bytes(b"x" * 2_000_000)
     assert read_attachment("fits.log", cwd=tmp_path, blobs=blobs).size == 2_000_000
@@ -222,7 +222,7 @@ def test_text_over_the_limit_is_refused_with_the_limit_stated(tmp_path, blobs):
 def test_an_image_over_20_mb_is_refused(tmp_path, blobs):
     (tmp_path / "huge.png").write_bytes(padded(png(4, 4), 20_000_001))
     assert refusal("huge.png", tmp_path, blobs) == (
-        "huge.png is 20 MB: images are attached up to 20 MB."
+        "huge.png is 20,000,001 bytes: images are attached up to 20 MB."
     )
     assert not blobs.folder.exists()
 

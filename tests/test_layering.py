@@ -25,6 +25,7 @@ ALLOWED = {
     "ui": {"config", "domain", "engine", "export", "flow", "paths", "sanitize", "storage", "tools"},
     # The shell's commands run the flow; `open` and piped text start the UI (imported late).
     "shell": {
+        "attachments",
         "config",
         "domain",
         "engine",

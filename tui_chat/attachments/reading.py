@@ -122,6 +122,8 @@ def _read_capped(handle: BinaryIO, shown: str, limits: AttachLimits) -> bytes:
         kind = "images" if is_image else "text files"
         # A file that grew while read (or a /proc file, whose size says 0) is cut off unread.
         size = format_size(status.st_size) if status.st_size > limit else "over the limit"
+        if size == format_size(limit):  # just over: rounded, it would read as the limit
+            size = f"{status.st_size:,} bytes"
         raise AttachmentRefused(
             f"{shown} is {size}: {kind} are attached up to {format_size(limit)}."
         )
