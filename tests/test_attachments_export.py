@@ -53,7 +53,7 @@ def with_files() -> Conversation:
 def test_markdown_shows_a_text_file_under_its_name_in_a_fence_it_cannot_close():
     text = to_markdown(with_files())
     assert (
-        "Is this clear?\n\nAttached file ` README.md ` (1.2 KB):\n\n````\n" + README + "\n````\n"
+        "Is this clear?\n\nAttached file ` README.md ` (1.2 KB):\n\n````\n" + README + "````\n"
     ) in text
     # A name's backticks and newline cannot break the line it is on.
     assert "Attached file ``` odd `name` .txt ``` (4 B, cp1252):\n\n```\ncafé\n```\n" in text
