@@ -9,6 +9,7 @@ import stat
 import time
 
 import pytest
+from attachment_samples import image_file
 from image_files import png
 
 from tui_chat.domain.attachments import Attachment
@@ -18,16 +19,8 @@ from tui_chat.storage.errors import StorageError
 
 
 def image_attachment(data: bytes, name: str = "shot.png") -> Attachment:
-    return Attachment(
-        kind="image",
-        name=name,
-        path=f"/home/me/{name}",
-        sha256=hashlib.sha256(data).hexdigest(),
-        size=len(data),
-        media_type="image/png",
-        width=8,
-        height=8,
-    )
+    """A PNG attachment whose hash and size are those of `data`."""
+    return image_file(8, 8, name, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
 
 
 def test_images_live_in_the_data_folders_attachments_folder(tmp_path):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tui_chat.domain.attachments import Attachment
 from tui_chat.sanitize import one_line
-from tui_chat.storage.atomic import atomic_write_bytes, make_private_dir
+from tui_chat.storage.atomic import atomic_write_bytes, delete_file, make_private_dir
 from tui_chat.storage.errors import StorageError
 from tui_chat.storage.index import scan
 
@@ -81,14 +81,11 @@ class ImageStore:
             if path.name.split(".", 1)[0] in referenced:
                 continue
             try:
-                if path.stat().st_mtime >= cutoff:
-                    continue
-                path.unlink()
+                recent = path.stat().st_mtime >= cutoff
             except FileNotFoundError:
                 continue
-            except OSError as error:
-                raise StorageError.from_os_error("delete", path, error) from None
-            removed += 1
+            if not recent:
+                removed += delete_file(path)
         return removed
 
 
