@@ -123,3 +123,13 @@ def test_a_model_without_images_is_one_sentence_and_the_message_is_kept(
     prompt = conversation["messages"][0]
     assert prompt["content"] == "what is it?"
     assert prompt["attachments"][0]["name"] == "screen.png"
+
+
+def test_no_save_continuing_a_conversation_still_sends_its_earlier_images(
+    tmp_path, openai_server, env, work
+):
+    assert ask(env, work, "what is it?", "--attach", "screen.png").returncode == 0
+    done = ask(env, work, "-c", "--no-save", "and this?", "--attach", "notes.txt")
+    assert done.returncode == 0, done.stderr
+    images = [p.data for p in openai_server.chat_requests[-1].parts if p.type == "image_url"]
+    assert images == [png(32, 16)]

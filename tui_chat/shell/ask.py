@@ -21,6 +21,7 @@ from tui_chat.attachments.reading import read_attachment
 from tui_chat.config import Config, ConfigProblem, Profile
 from tui_chat.domain.attachments import Attachment
 from tui_chat.domain.conversation import Conversation, Message, usd
+from tui_chat.engine.attachment_parts import ImageLoader
 from tui_chat.engine.client import ChatClient
 from tui_chat.engine.events import TextDelta
 from tui_chat.engine.prices import PriceBook
@@ -88,13 +89,28 @@ def ask(request: AskRequest, paths: AppPaths, config: Config, problems: list[Con
 
 @contextlib.contextmanager
 def _image_folder(paths: AppPaths, save: bool) -> Iterator[ImageStore]:
-    """The data folder's images; with --no-save a temporary folder, removed afterwards, since
-    nothing may be kept on disk."""
+    """Where the images attached now are put: the data folder's; with --no-save a temporary
+    folder, removed afterwards, since nothing may be kept on disk."""
     if save:
         yield ImageStore(paths.attachments_dir)
         return
     with tempfile.TemporaryDirectory(prefix="tui-chat-") as folder:
         yield ImageStore(Path(folder) / "attachments")
+
+
+def _image_loader(images: ImageStore, paths: AppPaths) -> ImageLoader:
+    """Reads the images attached now from `images`, and those of a continued conversation's
+    earlier messages from the data folder (they differ with --no-save)."""
+    kept = ImageStore(paths.attachments_dir)
+    if kept.folder == images.folder:
+        return images.read
+
+    def load(attachment: Attachment) -> bytes:
+        if images.path_of(attachment).exists():
+            return images.read(attachment)
+        return kept.read(attachment)
+
+    return load
 
 
 def _attachments(paths: tuple[str, ...], images: ImageStore) -> list[Attachment]:
@@ -118,7 +134,7 @@ def _ask(
     conversation.add(Message(role="user", content=text, attachments=attachments))
     if any(problem.whole_file for problem in problems):
         _refuse_without_config(conversation, store if request.save else None)
-    client = ChatClient(profile, load_image=images.read)
+    client = ChatClient(profile, load_image=_image_loader(images, paths))
     shell = _ShellListener(ReplyWriter(sys.stdout, markdown=request.markdown), sys.stderr)
     flow = ReplyFlow(
         conversation,
