@@ -128,6 +128,7 @@ def test_what_is_sent_is_what_was_attached_even_when_the_file_changes(tmp_path, 
 
 def test_a_missing_file_is_named_in_the_sentence(tmp_path, blobs):
     assert refusal("gone.txt", tmp_path, blobs) == "There is no file gone.txt."
+    assert refusal("  ", tmp_path, blobs) == "No file was named."
 
 
 def test_a_path_through_a_file_is_refused(tmp_path, blobs):

@@ -41,6 +41,15 @@ def test_an_image_is_stored_once_under_its_hash_privately(tmp_path):
     assert store.read(attachment) == data
 
 
+def test_a_damaged_stored_copy_is_replaced_when_the_image_is_attached_again(tmp_path):
+    store = ImageStore(tmp_path / "attachments")
+    data = png(8, 8)
+    attachment = image_attachment(data)
+    store.put(data, attachment).write_bytes(data[:20])  # cut short by a full disk, say
+    store.put(data, attachment)
+    assert store.read(attachment) == data
+
+
 def test_a_missing_stored_image_is_said_in_one_sentence(tmp_path):
     store = ImageStore(tmp_path / "attachments")
     attachment = image_attachment(png(8, 8), name="shot\x1b[2J.png")

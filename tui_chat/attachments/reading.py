@@ -63,6 +63,8 @@ def read_attachment(
 ) -> Attachment:
     """Read the file at `path` (relative to `cwd`, `~` allowed) as an attachment; an image's
     bytes are put in `blobs`. Raises AttachmentRefused with the reason in one sentence."""
+    if not path.strip():
+        raise AttachmentRefused("No file was named.")
     full = resolve_path(path, cwd)
     shown = shown_name(path)
     data = _read_regular_file(full, shown, limits)

@@ -6,6 +6,7 @@ file on disk changes or goes away; conversation files only name it (`<sha256>.<e
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import time
@@ -36,10 +37,12 @@ class ImageStore:
 
     def put(self, data: bytes, attachment: Attachment) -> Path:
         """Store `data` for `attachment` (whose `sha256` must be the data's); a no-op when the
-        same image is stored already. Raises StorageError."""
+        same image is stored already (a file of another size there is damaged: replaced).
+        Raises StorageError."""
         target = self.path_of(attachment)
-        if target.exists():
-            return target
+        with contextlib.suppress(FileNotFoundError):
+            if target.stat().st_size == len(data):
+                return target
         try:
             make_private_dir(self.folder)
             atomic_write_bytes(target, data)
