@@ -90,3 +90,16 @@ def test_unreferenced_images_are_removed_but_recent_ones_wait_for_their_message(
 
 def test_no_attachments_folder_means_nothing_to_remove(tmp_path):
     assert ImageStore(tmp_path / "never-made").remove_unreferenced(set()) == 0
+
+
+def test_a_hand_edited_hash_cannot_make_it_read_a_file_outside_its_folder(tmp_path):
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(png(2, 2))
+    store = ImageStore(tmp_path / "attachments")
+    store.folder.mkdir()
+    forged = image_file(2, 2, "x.png", sha256="../secret")
+    with pytest.raises(StorageError) as refused:
+        store.read(forged)
+    assert str(refused.value) == (
+        "The image x.png has no valid sha256 in its conversation file, so it is not sent."
+    )

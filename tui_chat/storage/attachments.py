@@ -23,6 +23,7 @@ from tui_chat.storage.index import scan
 # an image attached in a composer is stored before its message is sent and saved.
 UNSENT_GRACE_SECONDS = 24 * 3600
 _HASH = re.compile(rb"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
+_SHA256 = re.compile("[0-9a-f]{64}")
 
 
 class ImageStore:
@@ -55,6 +56,12 @@ class ImageStore:
         longer match the hash recorded when it was attached."""
         path = self.path_of(attachment)
         name = one_line(attachment.name)
+        if not _SHA256.fullmatch(attachment.sha256):
+            # A hand-edited file could name any path here ("../../.ssh/id_rsa"): never read it.
+            raise StorageError(
+                f"The image {name} has no valid sha256 in its conversation file, so it is not "
+                "sent."
+            )
         try:
             data = path.read_bytes()
         except FileNotFoundError:
