@@ -95,6 +95,14 @@ def test_paths_are_relative_to_the_folder_given_and_tilde_is_home(tmp_path, blob
         ("photo.jpg", jpeg(4032, 3024), "image/jpeg", (4032, 3024)),
         ("exif.jpeg", jpeg(800, 600, metadata_bytes=30_000), "image/jpeg", (800, 600)),
         ("pic.webp", webp(1920, 1080), "image/webp", (1920, 1080)),
+        ("lossless.webp", webp(640, 400, "VP8L"), "image/webp", (640, 400)),
+        ("lossy.webp", webp(300, 200, "VP8"), "image/webp", (300, 200)),
+        (
+            "progressive.jpg",
+            jpeg(1024, 768).replace(b"\xff\xc0", b"\xff\xc2"),
+            "image/jpeg",
+            (1024, 768),
+        ),
     ],
 )
 def test_an_image_is_known_by_its_bytes_and_stored_by_hash(
