@@ -1,12 +1,13 @@
 """Attaching files, timed: reading and counting a 1 MB text file, reading and storing a 20 MB
-image and building the data URL it is sent as, and listing a folder of 10,000 files for `@`.
+image and building the data URL it is sent as, listing a folder of 10,000 files for `@`, and
+the scan `trash empty` makes of 10,000 conversation files for the images they use.
 
 Everything runs in this process on generated files in a temporary folder; figures are medians
 of --rounds runs (min and max beside them), so a busy machine shows as spread, not as a failure.
 Each round of the text figure counts a file never counted before (one changed byte), so the
 token cache cannot answer it; the cached recount is printed separately.
 
-Usage: python benchmarks/attach_speed.py [--rounds N] [--files N]
+Usage: python benchmarks/attach_speed.py [--rounds N] [--files N] [--conversations N]
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from datasets import small_conversations  # noqa: E402
 from image_files import padded, png  # noqa: E402  (tests/ is not a package)
 
 from tui_chat.attachments.completion import list_completions  # noqa: E402
@@ -30,7 +32,7 @@ from tui_chat.attachments.reading import read_attachment  # noqa: E402
 from tui_chat.domain.conversation import Message  # noqa: E402
 from tui_chat.engine.prompt import build_chat_messages  # noqa: E402
 from tui_chat.engine.tokens import TokenCounter  # noqa: E402
-from tui_chat.storage.attachments import ImageStore  # noqa: E402
+from tui_chat.storage.attachments import ImageStore, referenced_hashes  # noqa: E402
 
 MODEL = "gpt-4o"
 TEXT_BYTES = 1_000_000
@@ -58,7 +60,7 @@ def timed(action: Callable[[], object]) -> float:
 def row(label: str, seconds: list[float]) -> None:
     median = statistics.median(seconds) * 1000
     print(
-        f"{label:<58} median {median:8.1f} ms  (min {min(seconds) * 1000:.1f}, "
+        f"{label:<64} median {median:8.1f} ms  (min {min(seconds) * 1000:.1f}, "
         f"max {max(seconds) * 1000:.1f}, n={len(seconds)})",
         flush=True,
     )
@@ -123,16 +125,26 @@ def listing_figures(folder: Path, rounds: int, files: int) -> None:
     row(f"@ completion, {files:,} files, prefix 'file012'", narrowed)
 
 
+def trash_figures(folder: Path, rounds: int, conversations: int) -> None:
+    data = folder / "data"
+    small_conversations(data, conversations)
+    folders = (data / "conversations", data / "trash")
+    scans = [timed(lambda: referenced_hashes(folders)) for _ in range(rounds)]
+    row(f"trash empty: find used images in {conversations:,} conversation files", scans)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--conversations", type=int, default=10_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="attach-bench-") as name:
         folder = Path(name)
         text_figures(folder, args.rounds)
         image_figures(folder, args.rounds)
         listing_figures(folder, args.rounds, args.files)
+        trash_figures(folder, args.rounds, args.conversations)
     return 0
 
 

@@ -69,6 +69,8 @@ def test_attach_benchmark_prints_its_figures() -> None:
             "1",
             "--files",
             "300",
+            "--conversations",
+            "50",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -82,6 +84,7 @@ def test_attach_benchmark_prints_its_figures() -> None:
         "attach 19.9 MB image: read + hash + store",
         "send it: read stored copy + check hash + base64 data URL",
         "@ completion, 300 files, empty prefix",
+        "trash empty: find used images in 50 conversation files",
     ):
         assert any(line.startswith(row) for line in done.stdout.splitlines()), row
     assert "folder of 300 files and 20 folders: 200 offered at most" in done.stdout
