@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import time
 from collections.abc import Collection, Iterable
@@ -43,6 +44,8 @@ class ImageStore:
         target = self.path_of(attachment)
         with contextlib.suppress(FileNotFoundError):
             if target.stat().st_size == len(data):
+                # Fresh again: attached anew, it waits unsent under the grace of a new file.
+                os.utime(target)
                 return target
         try:
             make_private_dir(self.folder)
