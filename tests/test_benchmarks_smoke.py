@@ -85,6 +85,7 @@ def test_attach_benchmark_prints_its_figures() -> None:
         "send it: read stored copy + check hash + base64 data URL",
         "@ completion, 300 files, empty prefix",
         "trash empty: find used images in 50 conversation files",
+        "trash empty: count 50 trashed files by name (now)",
     ):
         assert any(line.startswith(row) for line in done.stdout.splitlines()), row
     assert "folder of 300 files and 20 folders: 200 offered at most" in done.stdout
