@@ -184,6 +184,7 @@ def _run(args: argparse.Namespace, paths: AppPaths, config: Config) -> int:
             ("conversations", paths.conversations_dir),
             ("trash", paths.trash_dir),
             ("drafts", paths.drafts_dir),
+            ("attachments", paths.attachments_dir),
             ("exports", paths.exports_dir),
             ("cache", paths.cache_dir),
             ("user themes", paths.user_themes_dir),
@@ -214,15 +215,22 @@ def _trash(args: argparse.Namespace, store: ConversationStore, out: TextIO) -> i
         restored = store.restore(id_typed_by_user(args.id))
         out.write(f"Restored as {restored}.\n")
     elif args.trash_action == "empty":
-        trashed = len(store.list_trash())
-        if not trashed:
-            out.write("The trash is empty.\n")
-            return EXIT_OK
-        if not args.yes and not _confirmed(f"Delete {conversations(trashed)} for good?"):
+        trashed = store.count_trash()
+        if (
+            trashed
+            and not args.yes
+            and not _confirmed(f"Delete {conversations(trashed)} for good?")
+        ):
             out.write("Nothing deleted.\n")
             return EXIT_ERROR
-        count = store.empty_trash()
-        out.write(f"Deleted {conversations(count)} for good.\n")
+        # Also with nothing in the trash: images attached but never sent go once unused.
+        emptied = store.empty_trash()
+        deleted = [conversations(emptied.conversations)] if trashed else []
+        if emptied.images:
+            deleted.append(f"{emptied.images} unused image" + "s" * (emptied.images > 1))
+        out.write(
+            f"Deleted {' and '.join(deleted)} for good.\n" if deleted else "The trash is empty.\n"
+        )
     return EXIT_OK
 
 

@@ -13,6 +13,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from tui_chat.attachments.sizes import format_size
+from tui_chat.domain.attachments import Attachment
 from tui_chat.domain.conversation import Conversation, Message
 from tui_chat.domain.tools import ToolCall
 
@@ -61,6 +63,8 @@ def to_markdown(conv: Conversation) -> str:
             lines.append(message.content if message.content else "*(empty)*")
         for call in message.tool_calls:
             lines += _call_lines(call)
+        for attachment in message.attachments:
+            lines += ["", *_attachment_lines(attachment)]
         notes = _notes(message)
         if notes:
             lines += ["", f"*{notes}*"]
@@ -70,15 +74,36 @@ def to_markdown(conv: Conversation) -> str:
 def _call_lines(call: ToolCall) -> list[str]:
     """`- Called `get_current_time` with `{"timezone": "UTC"}` (done, 0.56 s)`, then its result
     folded away as on screen, in a `<details>` block under the call."""
-    # A code span's backticks must outnumber any run inside it (CommonMark).
-    fence = _fence_for(call.arguments) if "`" in call.arguments else "`"
     took = f", {call.seconds:.2f} s" if call.seconds is not None else ""
-    line = f"- Called `{call.name}` with {fence} {call.arguments} {fence} ({call.status}{took})"
+    line = f"- Called `{call.name}` with {_code_span(call.arguments)} ({call.status}{took})"
     if call.result is None:
         return [line]
     # A tool's output is data, not prose: fenced, so its Markdown (and HTML) stays inert.
     fence = _fence_for(call.result)
     return [line, "", *_details("Result", [fence, call.result, fence])]
+
+
+def _attachment_lines(attachment: Attachment) -> list[str]:
+    """A text file under its name in a fenced block (its Markdown stays inert); an image by
+    the name it is stored under in the data folder."""
+    name = _code_span(" ".join(attachment.name.split()))
+    size = format_size(attachment.size)
+    if attachment.kind == "image":
+        return [
+            f"Attached image {name} ({attachment.width}×{attachment.height}, {size}), stored as "
+            f"`attachments/{attachment.stored_name}`"
+        ]
+    encoding = f", {attachment.encoding}" if attachment.encoding else ""
+    fence = _fence_for(attachment.text)
+    text = attachment.text.removesuffix("\n")  # the fence's own line break ends the last line
+    return [f"Attached file {name} ({size}{encoding}):", "", fence, text, fence]
+
+
+def _code_span(text: str) -> str:
+    """`text` as inline code: a span's backticks must outnumber any run inside it, and the
+    spaces inside them are dropped when shown (CommonMark)."""
+    fence = _fence_for(text) if "`" in text else "`"
+    return f"{fence} {text} {fence}"
 
 
 def _thinking_details(message: Message) -> list[str]:
@@ -156,6 +181,8 @@ def _message_json(message: Message) -> dict[str, Any]:
             "reasoning_tokens": usage.reasoning_tokens,
             "estimated": usage.estimated,
         }
+    if message.attachments:
+        item["attachments"] = [_attachment_json(a) for a in message.attachments]
     if message.tool_calls:
         item["tool_calls"] = [
             {
@@ -168,4 +195,25 @@ def _message_json(message: Message) -> dict[str, Any]:
             }
             for call in message.tool_calls
         ]
+    return item
+
+
+def _attachment_json(attachment: Attachment) -> dict[str, Any]:
+    """A text file with its words; an image by its stored name, never its bytes."""
+    item: dict[str, Any] = {
+        "kind": attachment.kind,
+        "name": attachment.name,
+        "path": attachment.path,
+        "sha256": attachment.sha256,
+        "size": attachment.size,
+    }
+    if attachment.kind == "image":
+        item.update(
+            media_type=attachment.media_type,
+            width=attachment.width,
+            height=attachment.height,
+            stored_as=f"attachments/{attachment.stored_name}",
+        )
+    else:
+        item.update(encoding=attachment.encoding or "utf-8", text=attachment.text)
     return item

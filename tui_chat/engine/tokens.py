@@ -17,7 +17,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tui_chat.domain.attachments import Attachment
 from tui_chat.domain.conversation import Message
+from tui_chat.engine.attachment_parts import framed_text
 from tui_chat.engine.encodings import (
     ENCODING_NAMES,
     EncodingLoadError,
@@ -25,6 +27,7 @@ from tui_chat.engine.encodings import (
     encoding_name_for,
     load_encoding,
 )
+from tui_chat.engine.image_tokens import image_tokens
 from tui_chat.engine.prompt import build_chat_messages, is_sent
 
 if TYPE_CHECKING:
@@ -138,6 +141,15 @@ class TokenCounter:
             return TokenCount(estimate_tokens(text), True)
         return TokenCount(self._count_cached(encoding, text), approximate)
 
+    def attachment_tokens(self, attachment: Attachment, model: str) -> TokenCount:
+        """Prompt tokens `attachment` adds to a request to `model`: a text file's framed words
+        (as `framed_text` sends them; counted once per content, name and encoding, through the
+        same cache as `count_messages`), an image by OpenAI's tile rule (`image_tokens`)."""
+        if attachment.kind == "image":
+            tokens, guessed = image_tokens(attachment.width or 0, attachment.height or 0, model)
+            return TokenCount(tokens, guessed)
+        return self.count_text(model, framed_text(attachment))
+
     def count_messages(
         self,
         model: str,
@@ -168,24 +180,41 @@ class TokenCounter:
             for key, value in message.items():
                 if isinstance(value, str):
                     total += count(value)
+                elif key == "content" and isinstance(value, list):  # typed text and files
+                    total += sum(count(part["text"]) for part in value if "text" in part)
                 elif key == "tool_calls":  # what the model generated, sent back
                     for call in value:
                         total += count(call["function"]["name"])
                         total += count(call["function"]["arguments"])
                 if key == "name":
                     total += TOKENS_PER_NAME
+        # Images are left out of `chat` (their base64 is not what they cost): the tile rule.
+        for sent in messages:
+            if is_sent(sent):
+                for attachment in sent.attachments:
+                    if attachment.kind == "image":
+                        image = self.attachment_tokens(attachment, model)
+                        total += image.tokens
+                        approximate = approximate or image.approximate
         if tools:
             # The API renders tool definitions its own way (unpublished): their JSON text is
             # a close estimate, until the server's usage replaces it.
             total += count(json.dumps(list(tools), ensure_ascii=False))
         return TokenCount(total, approximate)
 
-    def count_draft(self, model: str, text: str) -> DraftCount:
-        """Tokens a draft adds to the next request: its text plus a message's overhead (the
-        text alone in `text_tokens`)."""
+    def count_draft(
+        self, model: str, text: str, attachments: Sequence[Attachment] = ()
+    ) -> DraftCount:
+        """Tokens a draft adds to the next request: its text, its attachments and a message's
+        overhead (the text alone in `text_tokens`)."""
         count = self.count_text(model, text)
         overhead = TOKENS_PER_MESSAGE + self.count_text(model, "user").tokens
-        return DraftCount(count.tokens + overhead, count.approximate, text_tokens=count.tokens)
+        files = [self.attachment_tokens(attachment, model) for attachment in attachments]
+        return DraftCount(
+            count.tokens + overhead + sum(file.tokens for file in files),
+            count.approximate or any(file.approximate for file in files),
+            text_tokens=count.tokens,
+        )
 
     def oldest_messages_to_drop(
         self, model: str, messages: Sequence[Message], over_by_tokens: int
@@ -200,6 +229,7 @@ class TokenCounter:
             if is_sent(message):
                 freed += TOKENS_PER_MESSAGE + self.count_text(model, message.role).tokens
                 freed += self.count_text(model, message.content).tokens
+                freed += sum(self.attachment_tokens(a, model).tokens for a in message.attachments)
             if freed >= over_by_tokens:
                 return dropped
         return max(len(messages) - 1, 0)
