@@ -1,0 +1,106 @@
+"""`@` completion in the composer: the files and folders an `@path` being typed could name.
+
+`PathCompletion` is a helper the chat screen owns. Each time the composer's text or cursor
+changes it looks at the `@path` ending at the cursor (a look at the current line only); the
+folder it points into is listed in a thread worker (a folder of 10,000 files must not hold up
+the next keystroke), and a listing that a newer one has replaced, or whose prefix is no longer
+the one typed, is dropped. Accepting a folder continues into it; accepting a file attaches it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.widgets.text_area import Location
+
+from tui_chat.attachments.completion import list_completions
+from tui_chat.ui.background import ThreadWork
+from tui_chat.ui.widgets.composer import CompletionCommand, Composer, Mention
+from tui_chat.ui.widgets.path_menu import PathMenu
+
+
+class PathCompletion:
+    """Opens, fills and closes the `@` list as the user types, and acts on its keys."""
+
+    def __init__(
+        self,
+        composer: Composer,
+        menu: PathMenu,
+        threads: ThreadWork,
+        attach: Callable[[str], None],
+        cwd: Path,
+    ) -> None:
+        """`attach(path)`: attach the file chosen; `cwd`: where relative paths start."""
+        self._composer = composer
+        self._menu = menu
+        self._threads = threads
+        self._attach = attach
+        self._cwd = cwd
+        self._listed: str | None = None  # the prefix listed (or being listed) now
+        self._closed_at: Location | None = None  # Esc closed the list of the @ at this place
+
+    def cursor_moved(self) -> None:
+        """The composer's text or cursor changed: follow the `@path` at the cursor, if any."""
+        mention = self._composer.mention_at_cursor()
+        if mention is None or mention.start == self._closed_at:
+            self._close()
+            if mention is None:
+                self._closed_at = None
+            return
+        if mention.prefix == self._listed:
+            return
+        self._listed = mention.prefix
+        self._list(mention.prefix)
+
+    def _list(self, prefix: str) -> None:
+        cwd = self._cwd
+
+        def job() -> None:
+            found = list_completions(prefix, cwd)
+            if not self._threads.cancelled():
+                self._threads.to_ui(self._listed_now, prefix, [c.text for c in found])
+
+        self._threads.start(job, group="completion", exclusive=True)
+
+    def _listed_now(self, prefix: str, entries: list[str]) -> None:
+        mention = self._composer.mention_at_cursor()
+        if mention is None or mention.prefix != prefix or mention.start == self._closed_at:
+            return  # typed on meanwhile: a newer listing is on its way
+        self._menu.open_with(entries, prefix)
+        self._composer.completing = True
+
+    def command(self, command: CompletionCommand) -> None:
+        """A completion key pressed in the composer while the list is open."""
+        if command == "next":
+            self._menu.move(1)
+        elif command == "previous":
+            self._menu.move(-1)
+        elif command == "close":
+            mention = self._composer.mention_at_cursor()
+            self._closed_at = mention.start if mention is not None else None
+            self._close()
+        else:
+            self._accept()
+
+    def _accept(self) -> None:
+        mention = self._composer.mention_at_cursor()
+        chosen = self._menu.chosen
+        if mention is None or chosen is None:
+            self._close()
+            return
+        if chosen.endswith("/"):
+            self._replace(mention, f"@{chosen}")  # a folder: list what is in it next
+            return
+        self._close()
+        self._replace(mention, f"@{chosen} ")
+        self._attach(chosen)
+
+    def _replace(self, mention: Mention, text: str) -> None:
+        self._composer.replace_mention(mention, text)
+
+    def _close(self) -> None:
+        self._listed = None
+        if self._menu.is_open:
+            self._menu.close()
+        self._composer.completing = False
