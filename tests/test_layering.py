@@ -14,7 +14,10 @@ ALLOWED = {
     "storage": {"domain", "paths", "sanitize"},
     "config": {"storage"},
     "export": {"domain"},
-    "engine": {"config", "domain"},
+    # The engine makes attachment names inert before they reach the model.
+    "engine": {"config", "domain", "sanitize"},
+    # Reading files to attach; images go to the store.
+    "attachments": {"domain", "paths", "sanitize", "storage", "user_error"},
     "tools": {"config", "sanitize"},
     "flow": {"domain", "engine", "storage", "tools"},
     "importers": {"domain", "paths", "sanitize", "storage"},

@@ -43,6 +43,11 @@ class AppPaths:
         return self.data_dir / "exports"
 
     @property
+    def attachments_dir(self) -> Path:
+        """Attached images, one file per content (`<sha256>.<ext>`), referenced by conversations."""
+        return self.data_dir / "attachments"
+
+    @property
     def cache_dir(self) -> Path:
         """Rebuildable caches (the conversation index): safe to delete at any time."""
         return self.data_dir / "cache"

@@ -17,7 +17,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tui_chat.domain.attachments import Attachment
 from tui_chat.domain.conversation import Message
+from tui_chat.engine.attachment_parts import framed_text
 from tui_chat.engine.encodings import (
     ENCODING_NAMES,
     EncodingLoadError,
@@ -25,6 +27,7 @@ from tui_chat.engine.encodings import (
     encoding_name_for,
     load_encoding,
 )
+from tui_chat.engine.image_tokens import image_tokens
 from tui_chat.engine.prompt import build_chat_messages, is_sent
 
 if TYPE_CHECKING:
@@ -72,6 +75,9 @@ class TokenCounter:
     def __init__(self) -> None:
         self._encodings: dict[str, tiktoken.Encoding] = {}
         self._cache: dict[tuple[str, str], int] = {}
+        # A text attachment's count by (sha256, name, encoding name): a 1 MB file is counted
+        # once, and its megabyte is not kept a second time as a key (the name is framed in).
+        self._attachment_cache: dict[tuple[str, str, str], int] = {}
         self._lock = threading.Lock()
         # Why an encoding could not be loaded (counts stay estimates); the UI says it once.
         self.load_error: str | None = None
@@ -137,6 +143,25 @@ class TokenCounter:
         if encoding is None:
             return TokenCount(estimate_tokens(text), True)
         return TokenCount(self._count_cached(encoding, text), approximate)
+
+    def attachment_tokens(self, attachment: Attachment, model: str) -> TokenCount:
+        """Prompt tokens `attachment` adds to a request to `model`: a text file's framed words
+        (as `framed_text` sends them), an image by OpenAI's tile rule (`image_tokens`)."""
+        if attachment.kind == "image":
+            tokens, guessed = image_tokens(attachment.width or 0, attachment.height or 0, model)
+            return TokenCount(tokens, guessed)
+        encoding, approximate = self.encoding(model)
+        if encoding is None:
+            return TokenCount(estimate_tokens(framed_text(attachment)), True)
+        key = (attachment.sha256, attachment.name, encoding.name)
+        found = self._attachment_cache.get(key)
+        if found is None:
+            found = len(encoding.encode_ordinary(framed_text(attachment)))
+            with self._lock:
+                if len(self._attachment_cache) >= _CACHE_LIMIT:
+                    self._attachment_cache.clear()
+                self._attachment_cache[key] = found
+        return TokenCount(found, approximate)
 
     def count_messages(
         self,
