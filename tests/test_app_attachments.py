@@ -3,10 +3,20 @@ the composer shows and removes them, and a sent message carries them and shows o
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
-from app_harness import chat, make_app, notifications, reply_finished, wait_for, wait_until_idle
+from app_harness import (
+    chat,
+    make_app,
+    notifications,
+    reply_finished,
+    visible_text,
+    wait_for,
+    wait_until_idle,
+)
+from image_files import padded, png
 from openai_server import FakeOpenAIServer
 from textual.pilot import Pilot
 
@@ -142,3 +152,108 @@ async def test_the_strip_takes_the_focus_and_its_key_removes_a_file(
         await wait_for(pilot, reply_finished(screen), what="the reply")
         assert screen.conversation.messages[0].attachments == []
         assert any("Removed notebook.md" in n.message for n in notifications(app))
+
+
+def make_bad_file(folder: Path, kind: str) -> str:
+    """A file (or a thing in its place) the app must refuse, and the @token that names it."""
+    if kind == "binary":
+        (folder / "blob.bin").write_bytes(b"\x00\x01\x02ELF" * 100)
+        return "@blob.bin"
+    if kind == "too large":
+        (folder / "huge.log").write_text("x" * 2_000_001, encoding="utf-8")
+        return "@huge.log"
+    if kind == "image too large":
+        (folder / "big.png").write_bytes(padded(png(4, 4), 20_000_001))
+        return "@big.png"
+    if kind == "fifo":
+        os.mkfifo(folder / "pipe")
+        return "@pipe"
+    if kind == "device":
+        return "@/dev/zero"
+    if kind == "symlink loop":
+        (folder / "loop-a").symlink_to(folder / "loop-b")
+        (folder / "loop-b").symlink_to(folder / "loop-a")
+        return "@loop-a"
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [
+        ("binary", "blob.bin"),
+        ("too large", "huge.log"),
+        ("image too large", "big.png"),
+        ("fifo", "named pipe"),
+        ("device", "device"),
+        ("symlink loop", "loops"),
+    ],
+)
+async def test_a_file_named_on_send_that_cannot_be_attached_is_said_and_nothing_is_lost(
+    tmp_path: Path, work: Path, openai_server: FakeOpenAIServer, kind: str, words: str
+) -> None:
+    token = make_bad_file(work, kind)
+    text = f"what is in {token} ?"
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        await wait_until_idle(pilot)
+        screen.composer.set_text(text)
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: any(n.title == "Not attached" for n in notifications(app)),
+            what="the refusal",
+        )
+        await wait_until_idle(pilot)
+        said = next(n.message for n in notifications(app) if n.title == "Not attached")
+        assert words in said
+        assert "\n" not in said
+        # Nothing was sent, and the words are all still there.
+        assert screen.composer.text == text
+        assert screen.conversation.messages == []
+        assert openai_server.chat_requests == []
+
+
+async def test_a_file_gone_between_listing_and_taking_it_is_said_and_the_text_stays(
+    tmp_path: Path, work: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        await wait_until_idle(pilot)
+        await type_text(pilot, "see @notes")
+        await wait_for(pilot, lambda: menu_entries(app) == ["notes.txt"], what="listed")
+        (work / "notes.txt").unlink()
+        await pilot.press("tab")
+        await wait_for(
+            pilot,
+            lambda: any(n.title == "Not attached" for n in notifications(app)),
+            what="the refusal",
+        )
+        said = next(n.message for n in notifications(app) if n.title == "Not attached")
+        assert said == "There is no file notes.txt."
+        assert attached_names(app) == []
+        assert screen.composer.text == "see @notes.txt "
+
+
+async def test_a_name_with_escape_sequences_and_a_newline_is_shown_inert(
+    tmp_path: Path, work: Path, openai_server: FakeOpenAIServer
+) -> None:
+    name = "evil\x1b]52;c;aGk=\x07\nname.txt"
+    (work / name).write_text("harmless words\n", encoding="utf-8")
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        await wait_until_idle(pilot)
+        await type_text(pilot, "@evil")
+        await wait_for(pilot, lambda: menu_entries(app) == [name], what="listed")
+        listed = str(screen.path_menu.get_option_at_index(0).prompt)
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: len(attached_names(app)) == 1, what="attached")
+        strip_line = str(screen.attachment_strip.get_option_at_index(0).prompt)
+        for shown in (listed, strip_line):
+            assert "\x1b" not in shown and "\x07" not in shown and "\n" not in shown
+            assert "␛]52;c;aGk=␇ name.txt" in shown
+        on_screen = visible_text(app)
+        assert "\x1b" not in on_screen
+        assert "␛]52" in on_screen
