@@ -257,3 +257,39 @@ async def test_a_name_with_escape_sequences_and_a_newline_is_shown_inert(
         on_screen = visible_text(app)
         assert "\x1b" not in on_screen
         assert "␛]52" in on_screen
+
+
+def pane_text(app: TuiChatApp) -> str:
+    return "\n".join(chat(app).pane.visible_text())
+
+
+async def test_a_sent_message_shows_a_line_per_file_and_a_unfolds_the_text(
+    tmp_path: Path, work: Path, openai_server: FakeOpenAIServer
+) -> None:
+    (work / "shot.png").write_bytes(png(64, 48))
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        await wait_until_idle(pilot)
+        screen.composer.set_text("compare @notes.txt with @shot.png")
+        await pilot.press("enter")
+        await wait_for(pilot, reply_finished(screen), what="the reply")
+        sent = screen.conversation.messages[0]
+        assert [a.name for a in sent.attachments] == ["notes.txt", "shot.png"]
+        assert screen.composer.text == ""
+        assert not screen.attachment_strip.display  # sent: nothing waits any more
+        await wait_for(pilot, lambda: "▸ 📎 notes.txt" in pane_text(app), what="the file line")
+        await wait_for(pilot, lambda: " tokens" in pane_text(app), what="its count")
+        text = pane_text(app)
+        assert "📷 shot.png · 64×48 · " in text
+        assert "The build fails on step 3." not in text
+        screen.pane.focus()
+        await pilot.press("home", "a")
+        await wait_for(
+            pilot, lambda: "The build fails on step 3." in pane_text(app), what="unfolded"
+        )
+        assert "▾ 📎 notes.txt" in pane_text(app)
+        await pilot.press("a")
+        await wait_for(
+            pilot, lambda: "The build fails on step 3." not in pane_text(app), what="folded"
+        )

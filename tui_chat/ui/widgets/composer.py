@@ -98,7 +98,7 @@ class Composer(SteadyWrapTextArea):
             tab_behavior="focus",
             show_line_numbers=False,
             id=id,
-            placeholder=f"Message  ({send} send · {newline} newline · @ attach a file)",
+            placeholder=f"Message  ({send} send · {newline} newline)",
         )
         self.completing = False
         """Whether the @ list is open (the screen says so): the completion keys act only then."""
