@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tomllib
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -12,10 +9,17 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from older_version import resave_with_older_version
 
+from tui_chat.domain.attachments import IMAGE_MEDIA_TYPES, Attachment
 from tui_chat.domain.conversation import Conversation, Message, Usage
 from tui_chat.storage.errors import ConversationFileError
-from tui_chat.storage.toml_format import CONVERSATION_KEYS, MESSAGE_KEYS, USAGE_KEYS
+from tui_chat.storage.toml_format import (
+    ATTACHMENT_KEYS,
+    CONVERSATION_KEYS,
+    MESSAGE_KEYS,
+    USAGE_KEYS,
+)
 from tui_chat.storage.toml_read import conversation_from_toml
 from tui_chat.storage.toml_write import conversation_to_toml
 
@@ -63,6 +67,29 @@ extra_values = st.one_of(
 
 
 @st.composite
+def attachments_drawn(draw: st.DrawFn) -> Attachment:
+    kind = draw(st.sampled_from(["text", "image"]))
+    image = kind == "image"
+    return Attachment(
+        kind=kind,
+        name=draw(any_text),
+        path=draw(any_text),
+        sha256=draw(st.from_regex(r"[0-9a-f]{64}", fullmatch=True)),
+        size=draw(st.integers(0, 2**40)),
+        text="" if image else draw(any_text),
+        encoding=None if image else draw(st.none() | st.sampled_from(["cp1252", "utf-16"])),
+        media_type=draw(st.sampled_from(list(IMAGE_MEDIA_TYPES.values()))) if image else None,
+        width=draw(st.integers(1, 10**5)) if image else None,
+        height=draw(st.integers(1, 10**5)) if image else None,
+        extra=draw(
+            st.dictionaries(
+                plain_keys.filter(lambda k: k not in ATTACHMENT_KEYS), extra_values, max_size=2
+            )
+        ),
+    )
+
+
+@st.composite
 def messages(draw: st.DrawFn) -> Message:
     role = draw(st.sampled_from(["user", "assistant", "system"]))
     usage = draw(
@@ -80,6 +107,7 @@ def messages(draw: st.DrawFn) -> Message:
         )
     )
     thinking = draw(st.just("") | any_text.filter(bool))
+    attachments = draw(st.lists(attachments_drawn(), max_size=2))
     return Message(
         role=role,
         content=draw(any_text),
@@ -92,6 +120,7 @@ def messages(draw: st.DrawFn) -> Message:
         cost_usd=draw(st.none() | st.floats(min_value=0, max_value=1e6)),
         usage=usage,
         error=draw(st.none() | any_text),
+        attachments=attachments,
         extra=draw(
             st.dictionaries(
                 plain_keys.filter(lambda k: k not in MESSAGE_KEYS),
@@ -228,16 +257,16 @@ def test_unknown_keys_survive_a_save() -> None:
         '[[messages]]\nrole = "user"\ncontent = "hi"\ncreated = 2026-01-01 00:00:00+00:00\n'
         "rating = 5\n\n[messages.usage]\nprompt_tokens = 3\ncompletion_tokens = 0\n"
         "audio_tokens = 7\n\n[messages.usage.details]\nimages = 1\n\n"
-        '[[messages.attachments]]\nname = "a.png"\n'
+        '[[messages.reactions]]\nemoji = "+1"\n'
     )
     conv = conversation_from_toml(text, PATH)
     assert conv.extra == {"folder": "work", "sync": {"device": "laptop"}}
-    assert conv.messages[0].extra == {"rating": 5, "attachments": [{"name": "a.png"}]}
+    assert conv.messages[0].extra == {"rating": 5, "reactions": [{"emoji": "+1"}]}
     again = tomllib.loads(conversation_to_toml(conv))
     assert again["folder"] == "work"
     assert again["sync"] == {"device": "laptop"}
     assert again["messages"][0]["rating"] == 5
-    assert again["messages"][0]["attachments"] == [{"name": "a.png"}]
+    assert again["messages"][0]["reactions"] == [{"emoji": "+1"}]
     assert again["messages"][0]["usage"] == {
         "prompt_tokens": 3,
         "completion_tokens": 0,
@@ -343,36 +372,9 @@ BEFORE_THINKING = "6515d06d82529dcf18a80d63080f3edc17765bcd"
 
 
 def test_a_tui_chat_from_before_thinking_keeps_the_thinking_when_it_saves(tmp_path: Path) -> None:
-    repository = Path(__file__).resolve().parent.parent
-    older = tmp_path / "older"
-    older.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(repository), "archive", BEFORE_THINKING, "tui_chat"],
-        capture_output=True,
-        check=True,
-    )
-    subprocess.run(["tar", "-x", "-C", str(older)], input=archive.stdout, check=True)
     file = tmp_path / f"{PATH.stem}.toml"
     file.write_text(conversation_to_toml(thinking_reply()), encoding="utf-8")
-    # The older version loads the file and saves it again, as it does after any change.
-    resave = (
-        "import sys; from pathlib import Path\n"
-        "from tui_chat.storage.toml_read import conversation_from_toml\n"
-        "from tui_chat.storage.toml_write import conversation_to_toml\n"
-        "from tui_chat.storage.toml_format import MESSAGE_KEYS\n"
-        "assert 'thinking' not in MESSAGE_KEYS, 'not the older version'\n"
-        "path = Path(sys.argv[1])\n"
-        "conv = conversation_from_toml(path.read_text(encoding='utf-8'), path)\n"
-        "conv.title = 'renamed by the older version'\n"
-        "path.write_text(conversation_to_toml(conv), encoding='utf-8')\n"
-    )
-    subprocess.run(
-        [sys.executable, "-c", resave, str(file)],
-        cwd=older,
-        env={**os.environ, "PYTHONPATH": str(older)},
-        check=True,
-        timeout=60,
-    )
+    resave_with_older_version(BEFORE_THINKING, file, tmp_path, "thinking")
 
     back = conversation_from_toml(file.read_text(encoding="utf-8"), file)
     assert back.title == "renamed by the older version"

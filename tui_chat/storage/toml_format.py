@@ -11,7 +11,9 @@ diff and edit these files:
   reads and greps as written); otherwise a basic string (`\"\"\"`) with the fewest escapes. tomli-w
   cannot be used for this: it turns CRLF into LF inside multi-line strings, while here a carriage
   return is written as the escape `\\r`, so any text round-trips exactly;
-* keys this version does not know, at the top level and in messages, are written back unchanged.
+* keys this version does not know, at the top level and in messages, are written back unchanged;
+* an attached text file is kept whole as a multi-line string, an image only by its hash: a
+  conversation file never holds base64.
 
 Reading uses the standard `tomllib`. Lone surrogates (which cannot be encoded as UTF-8, so cannot be
 in any file) are replaced with U+FFFD when saving; every other string round-trips exactly.
@@ -52,9 +54,24 @@ MESSAGE_KEYS = (
     "thinking_tokens",
     "tool_call_id",
     "tool_calls",
+    "attachments",
 )
 # One `[[messages.tool_calls]]` table per call an assistant message asked for.
 TOOL_CALL_KEYS = ("id", "name", "arguments", "status", "seconds")
+# One `[[messages.attachments]]` table per attached file: a text file's words in `text` (a
+# multi-line string), an image by its hash (the bytes are in the data folder's attachments/).
+ATTACHMENT_KEYS = (
+    "kind",
+    "name",
+    "path",
+    "sha256",
+    "size",
+    "encoding",
+    "media_type",
+    "width",
+    "height",
+    "text",
+)
 USAGE_KEYS = (
     "prompt_tokens",
     "completion_tokens",

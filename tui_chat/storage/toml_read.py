@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
+from tui_chat.domain.attachments import Attachment, AttachmentKind
 from tui_chat.domain.conversation import Conversation, Message, Role, Usage
 from tui_chat.domain.tools import TOOL_CALL_STATUSES, ToolCall, ToolCallStatus
 from tui_chat.storage.errors import ConversationFileError
 from tui_chat.storage.toml_format import (
+    ATTACHMENT_KEYS,
     CONVERSATION_KEYS,
     MESSAGE_KEYS,
     ROLES,
@@ -139,6 +142,7 @@ class _Reader:
             extra={k: v for k, v in raw.items() if k not in MESSAGE_KEYS},
             tool_calls=self.tool_calls(index, raw.get("tool_calls", [])),
             tool_call_id=self.typed(raw, "tool_call_id", str, None, index),
+            attachments=self.attachments(index, raw.get("attachments", [])),
         )
 
     def number(self, table: dict[str, Any], key: str, index: int) -> float | None:
@@ -177,6 +181,38 @@ class _Reader:
             )
         return calls
 
+    def attachments(self, index: int, raw: object) -> list[Attachment]:
+        if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+            raise self.error(
+                "attachments", "'attachments' should be [[messages.attachments]]", index
+            )
+        attachments = []
+        for which, item in enumerate(raw):
+            kind = item.get("kind")
+            if kind not in ("text", "image"):
+                raise self.error(
+                    "kind",
+                    f"an attachment's kind is {kind!r}; it should be text or image",
+                    index,
+                    ("[[messages.attachments]]", which),
+                )
+            attachments.append(
+                Attachment(
+                    kind=cast(AttachmentKind, kind),
+                    name=self.typed(item, "name", str, "", index),
+                    path=self.typed(item, "path", str, "", index),
+                    sha256=self.typed(item, "sha256", str, "", index),
+                    size=self.typed(item, "size", int, 0, index),
+                    text=self.typed(item, "text", str, "", index),
+                    encoding=self.typed(item, "encoding", str, None, index),
+                    media_type=self.typed(item, "media_type", str, None, index),
+                    width=self.typed(item, "width", int, None, index),
+                    height=self.typed(item, "height", int, None, index),
+                    extra={k: v for k, v in item.items() if k not in ATTACHMENT_KEYS},
+                )
+            )
+        return attachments
+
     def usage(self, index: int, raw: object) -> Usage | None:
         if raw is None:
             return None
@@ -191,11 +227,16 @@ class _Reader:
             extra={k: v for k, v in raw.items() if k not in USAGE_KEYS},
         )
 
-    def error(self, key: str, reason: str, index: int = -1) -> ConversationFileError:
-        return ConversationFileError(self.path, self.line_of(key, index), reason)
+    def error(
+        self, key: str, reason: str, index: int = -1, table: tuple[str, int] | None = None
+    ) -> ConversationFileError:
+        return ConversationFileError(self.path, self.line_of(key, index, table), reason)
 
-    def line_of(self, key: str, index: int = -1) -> int | None:
-        """Best-effort line of `key` at the top level (index -1) or in message `index`."""
+    def line_of(
+        self, key: str, index: int = -1, table: tuple[str, int] | None = None
+    ) -> int | None:
+        """Best-effort line of `key` at the top level (index -1) or in message `index`; with
+        `table` (a header such as `[[messages.attachments]]` and which of them), in that one."""
         if self._lines is None:
             self._lines = self.text.splitlines()
         start = 0
@@ -204,6 +245,11 @@ class _Reader:
             if index >= len(headers):
                 return None
             start = headers[index] + 1
+            if table is not None:
+                header, which = table
+                lines = enumerate(self._lines[start:], start)
+                own = (n for n, line in lines if line.strip() == header)
+                start = next(itertools.islice(own, which, None), start - 1) + 1
         pattern = re.compile(rf"\s*(\[+\s*)?(messages\.)?{re.escape(key)}\s*(=|\])")
         for number in range(start, len(self._lines)):
             line = self._lines[number]

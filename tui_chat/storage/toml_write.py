@@ -9,9 +9,11 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from tui_chat.domain.attachments import Attachment
 from tui_chat.domain.conversation import Conversation, Message, Usage
 from tui_chat.domain.tools import ToolCall
 from tui_chat.storage.toml_format import (
+    ATTACHMENT_KEYS,
     CONVERSATION_KEYS,
     MESSAGE_KEYS,
     SCHEMA,
@@ -82,6 +84,10 @@ def _message_lines(message: Message) -> Iterator[str]:
         yield ""
         yield "[[messages.tool_calls]]"
         yield from _tool_call_lines(call)
+    for attachment in message.attachments:
+        yield ""
+        yield "[[messages.attachments]]"
+        yield from _attachment_lines(attachment)
     yield from _tables(tables, ("messages",))
 
 
@@ -108,6 +114,26 @@ def _tool_call_lines(call: ToolCall) -> Iterator[str]:
         yield f"seconds = {_float(round(call.seconds, 3))}"
     extra = {k: v for k, v in call.extra.items() if k not in TOOL_CALL_KEYS}
     yield from _table_body(extra, ("messages", "tool_calls"))
+
+
+def _attachment_lines(attachment: Attachment) -> Iterator[str]:
+    yield f"kind = {_basic(attachment.kind)}"
+    yield f"name = {_string(attachment.name)}"
+    yield f"path = {_string(attachment.path)}"
+    yield f"sha256 = {_basic(attachment.sha256)}"
+    yield f"size = {int(attachment.size)}"
+    if attachment.encoding is not None:
+        yield f"encoding = {_string(attachment.encoding)}"
+    if attachment.media_type is not None:
+        yield f"media_type = {_string(attachment.media_type)}"
+    if attachment.width is not None:
+        yield f"width = {int(attachment.width)}"
+    if attachment.height is not None:
+        yield f"height = {int(attachment.height)}"
+    if attachment.kind == "text":
+        yield f"text = {_string(attachment.text, multiline=True)}"
+    extra = {k: v for k, v in attachment.extra.items() if k not in ATTACHMENT_KEYS}
+    yield from _table_body(extra, ("messages", "attachments"))
 
 
 def _usage_lines(usage: Usage) -> Iterator[str]:
