@@ -3,12 +3,16 @@ the composer shows and removes them, and a sent message carries them and shows o
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
+import stat
 from pathlib import Path
 
 import pytest
 from app_harness import (
     chat,
+    conversation_files,
     make_app,
     notifications,
     reply_finished,
@@ -293,3 +297,55 @@ async def test_a_sent_message_shows_a_line_per_file_and_a_unfolds_the_text(
         await wait_for(
             pilot, lambda: "The build fails on step 3." not in pane_text(app), what="folded"
         )
+
+
+async def test_sent_files_are_saved_text_inline_and_image_by_hash_without_base64(
+    tmp_path: Path, work: Path, openai_server: FakeOpenAIServer
+) -> None:
+    image = png(640, 480)
+    (work / "shot.png").write_bytes(image)
+    (work / "second.txt").write_text("Second file.\n", encoding="utf-8")
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        await wait_until_idle(pilot)
+        screen.composer.set_text("read @notes.txt and @second.txt, then look at @shot.png.")
+        await pilot.press("enter")
+        await wait_for(pilot, reply_finished(screen), what="the reply")
+        await wait_until_idle(pilot)
+    (saved,) = conversation_files(tmp_path).values()
+    files = saved["messages"][0]["attachments"]
+    assert [f["name"] for f in files] == ["notes.txt", "second.txt", "shot.png"]
+    assert files[0]["text"] == NOTES
+    assert files[1]["text"] == "Second file.\n"
+    digest = hashlib.sha256(image).hexdigest()
+    assert files[2]["sha256"] == digest
+    assert "text" not in files[2]
+    stored = tmp_path / "data" / "attachments" / f"{digest}.png"
+    assert stored.read_bytes() == image
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    raw = next((tmp_path / "data" / "conversations").glob("*.toml")).read_text()
+    assert base64.b64encode(image[:30]).decode()[:20] not in raw
+
+
+async def test_a_file_left_waiting_at_quit_is_named_by_the_draft_and_sent_after_a_restart(
+    tmp_path: Path, work: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until_idle(pilot)
+        await type_text(pilot, "why? @notes")
+        await wait_for(pilot, lambda: menu_entries(app) == ["notes.txt"], what="listed")
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: attached_names(app) == ["notes.txt"], what="attached")
+        await pilot.press("ctrl+q")
+    again = make_app(tmp_path, openai_server.base_url)
+    async with again.run_test(size=SIZE) as pilot:
+        screen = chat(again)
+        await wait_for(
+            pilot, lambda: screen.composer.text == "why? @notes.txt ", what="the draft back"
+        )
+        await wait_until_idle(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, reply_finished(screen), what="the reply")
+        assert [a.text for a in screen.conversation.messages[0].attachments] == [NOTES]
