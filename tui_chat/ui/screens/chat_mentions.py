@@ -67,7 +67,7 @@ class PathCompletion:
         mention = self._composer.mention_at_cursor()
         if mention is None or mention.prefix != prefix or mention.start == self._closed_at:
             return  # typed on meanwhile: a newer listing is on its way
-        self._menu.open_with(entries, prefix)
+        self._menu.open_with(entries, prefix, self._composer.cursor_screen_offset)
         self._composer.completing = True
 
     def command(self, command: CompletionCommand) -> None:

@@ -10,10 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual.geometry import Offset
 from textual.widgets import OptionList
 
 from tui_chat.sanitize import one_line
 from tui_chat.ui.widgets.widget_css import css_beside
+
+# Entries shown at once (path_menu.tcss's max-height, less the border); the rest scroll.
+VISIBLE_ENTRIES = 6
 
 
 class PathMenu(OptionList, can_focus=False):
@@ -32,8 +36,12 @@ class PathMenu(OptionList, can_focus=False):
     def is_open(self) -> bool:
         return bool(self.display)
 
-    def open_with(self, entries: Sequence[str], typed: str) -> None:
-        """Offer `entries` (completions of `typed`); with none, say that nothing matches."""
+    def open_with(self, entries: Sequence[str], typed: str, cursor: Offset) -> None:
+        """Offer `entries` (completions of `typed`) just above `cursor` (the composer's, on
+        the screen), or below it where there is no room; with none, say that nothing matches.
+
+        The list floats over the messages (an overlay): showing it moves nothing else, so the
+        message pane is not laid out again under the user's typing."""
         self.entries = list(entries)
         if entries:
             self.set_options(
@@ -44,7 +52,12 @@ class PathMenu(OptionList, can_focus=False):
             self.set_options([Text(f"no file or folder starts with {one_line(typed) or '…'}")])
             self.highlighted = None
         self.border_title = f"@ file  ({self._hint})"
+        # Its height: the lines shown (the CSS caps them) and the border.
+        height = min(max(len(entries), 1), VISIBLE_ENTRIES) + 2
+        top = cursor.y - height if cursor.y >= height else cursor.y + 1
+        self.absolute_offset = Offset(max(0, cursor.x - 2), top)
         self.display = True
+        self.refresh(layout=True)
 
     def close(self) -> None:
         self.display = False
