@@ -10,6 +10,7 @@ from openai_server import FakeOpenAIServer
 
 from tui_chat.config import Profile
 from tui_chat.domain.conversation import Conversation, Message
+from tui_chat.engine.attachment_parts import ImageLoader
 from tui_chat.engine.client import ChatClient
 from tui_chat.engine.errors import ChatError
 from tui_chat.engine.events import StreamEvent, StreamFailed, TextDelta
@@ -33,9 +34,14 @@ class ChatHarness:
         values.update(overrides)
         return Profile(**values)
 
-    def client(self, *, max_retries: int = 0, **overrides: Any) -> ChatClient:
-        """A client with SDK retries off unless asked (keeps error tests fast)."""
-        client = ChatClient(self.profile(**overrides), max_retries=max_retries)
+    def client(
+        self, *, max_retries: int = 0, load_image: ImageLoader | None = None, **overrides: Any
+    ) -> ChatClient:
+        """A client with SDK retries off unless asked (keeps error tests fast); `load_image`
+        reads attached images (an ImageStore's `read`)."""
+        client = ChatClient(
+            self.profile(**overrides), max_retries=max_retries, load_image=load_image
+        )
         self.clients.append(client)
         return client
 

@@ -12,7 +12,9 @@ odd shapes, tool calls). With nothing queued, the reply is "You said: <last user
 long generated Markdown reply when `reply_tokens` is set), so the app works end to end. When
 the request offers `tools`, a user message with lines `call NAME {json arguments}` gets those
 tool calls streamed back (finish_reason "tool_calls"), and once the results come back as `tool`
-messages the reply is "Tools said: <their contents>".
+messages the reply is "Tools said: <their contents>". Messages sent as content parts (files
+and images) are recorded decoded in `RecordedRequest.parts`; their text parts are echoed, and
+an image part that is not a valid data URL of its type gets a 400.
 
 Standalone: python tests/openai_server.py --port 8765 [--tokens-per-second 50]
 [--reply-tokens 2000]
@@ -21,6 +23,8 @@ Standalone: python tests/openai_server.py --port 8765 [--tokens-per-second 50]
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
 import contextlib
 import json
 import re
@@ -66,8 +70,14 @@ def encoding_for(model: str) -> Any:
         return _encodings[name]
 
 
+# What an image part costs here: OpenAI's low-detail base. The server does not size images
+# (the tile rule is the engine's to get right, checked against OpenAI's figures in its tests).
+IMAGE_PART_TOKENS = 85
+
+
 def prompt_tokens_of(model: str, messages: list[dict[str, Any]]) -> int:
-    """OpenAI's published recipe: 3 per message, every value's tokens, 1 per name, 3 priming."""
+    """OpenAI's published recipe: 3 per message, every value's tokens, 1 per name, 3 priming;
+    content parts: each text part's tokens, IMAGE_PART_TOKENS per image."""
     encoding = encoding_for(model)
     total = 3
     for message in messages:
@@ -75,9 +85,81 @@ def prompt_tokens_of(model: str, messages: list[dict[str, Any]]) -> int:
         for key, value in message.items():
             if isinstance(value, str):
                 total += len(encoding.encode_ordinary(value))
+            elif key == "content" and isinstance(value, list):
+                for part in value:
+                    if part.get("type") == "text":
+                        total += len(encoding.encode_ordinary(str(part.get("text"))))
+                    else:
+                        total += IMAGE_PART_TOKENS
             if key == "name":
                 total += 1
     return total
+
+
+def text_of(content: Any) -> str:
+    """A message's text: the string, or its text parts joined by newlines."""
+    if isinstance(content, list):
+        return "\n".join(str(p.get("text")) for p in content if p.get("type") == "text")
+    return str(content or "")
+
+
+# The magic bytes of the image types OpenAI takes, to check an image part holds what it says.
+_IMAGE_MAGIC = {
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/gif": (b"GIF87a", b"GIF89a"),
+    "image/webp": (b"RIFF",),
+}
+_DATA_URL = re.compile(r"^data:(?P<type>[\w/+.-]+);base64,(?P<data>.*)$", re.S)
+
+
+@dataclass
+class ReceivedPart:
+    """One content part of a request's message, as the server understood it: a text part's
+    text, or an image part's media type and decoded bytes (`problem` says what was wrong)."""
+
+    role: str
+    type: str
+    text: str | None = None
+    media_type: str | None = None
+    data: bytes | None = None
+    problem: str | None = None
+
+
+def received_parts(messages: list[dict[str, Any]]) -> list[ReceivedPart]:
+    """Every content part of `messages`, image data URLs decoded and checked."""
+    parts = []
+    for message in messages:
+        content = message.get("content")
+        if not isinstance(content, list):
+            continue
+        role = str(message.get("role"))
+        for part in content:
+            kind = str(part.get("type"))
+            if kind == "text":
+                parts.append(ReceivedPart(role, kind, text=str(part.get("text"))))
+            elif kind == "image_url":
+                parts.append(_image_part(role, (part.get("image_url") or {}).get("url", "")))
+            else:
+                parts.append(ReceivedPart(role, kind, problem=f"unknown part type {kind!r}"))
+    return parts
+
+
+def _image_part(role: str, url: str) -> ReceivedPart:
+    match = _DATA_URL.match(url)
+    if match is None:
+        return ReceivedPart(role, "image_url", problem="not a base64 data URL")
+    media_type = match.group("type")
+    try:
+        data = base64.b64decode(match.group("data"), validate=True)
+    except binascii.Error:
+        return ReceivedPart(
+            role, "image_url", media_type=media_type, problem="base64 does not decode"
+        )
+    if not data.startswith(_IMAGE_MAGIC.get(media_type, (b"\x00never",))):
+        problem = f"the bytes are not {media_type}"
+        return ReceivedPart(role, "image_url", media_type=media_type, data=data, problem=problem)
+    return ReceivedPart(role, "image_url", media_type=media_type, data=data)
 
 
 def is_reasoning_model(model: str) -> bool:
@@ -149,7 +231,7 @@ def tool_calls_asked(body: dict[str, Any]) -> list[tuple[str, str]]:
     if not body.get("tools") or not messages or messages[-1].get("role") != "user":
         return []
     return [
-        (m.group(1), m.group(2)) for m in _CALL_LINE.finditer(messages[-1].get("content") or "")
+        (m.group(1), m.group(2)) for m in _CALL_LINE.finditer(text_of(messages[-1].get("content")))
     ]
 
 
@@ -162,6 +244,8 @@ class RecordedRequest:
     headers: dict[str, str]
     json: Any
     disconnected: bool = False  # the client went away before the reply was complete
+    # The content parts of its messages (files and images sent as parts), decoded.
+    parts: list[ReceivedPart] = field(default_factory=list)
 
 
 class ClientGone(Exception):
@@ -194,6 +278,7 @@ class FakeOpenAIServer:
         self.models_answer.set()
         self.strict_models = False  # True: a model not in `models` gets a 404 model_not_found
         self.reject_stream_options = False  # True: a strict server that predates stream_options
+        self.refuse_images = False  # True: a text-only model, as OpenAI answers for one
         # A model's context window: a request whose prompt plus max_tokens exceed it gets a 400
         # context_length_exceeded, saying by how much as OpenAI does, or not, as some servers.
         self.context_window: int | None = None
@@ -296,7 +381,7 @@ class FakeOpenAIServer:
         last_user = next(
             (m.get("content") for m in reversed(messages) if m.get("role") == "user"), ""
         )
-        return f"You said: {last_user}"
+        return f"You said: {text_of(last_user)}"
 
     def __enter__(self) -> FakeOpenAIServer:
         return self.start()
@@ -498,6 +583,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self._reject_reasoning_params(model, body):
             return
+        request.parts = received_parts(messages)
+        if self._reject_images(request.parts):
+            return
         if self._reject_over_context_window(model, messages, body):
             return
 
@@ -603,6 +691,25 @@ class _Handler(BaseHTTPRequestHandler):
             message = "Input is too long for this model."
         self._send_error_json(400, message, code="context_length_exceeded", param="messages")
         return True
+
+    def _reject_images(self, parts: list[ReceivedPart]) -> bool:
+        """Answer like OpenAI for image parts a text-only model gets, or that are not images."""
+        images = [part for part in parts if part.type == "image_url"]
+        if images and self.fake.refuse_images:
+            self._send_error_json(
+                400,
+                "Invalid content type. image_url is only supported by certain models.",
+                code="invalid_value",
+                param="messages.[0].content.[1].type",
+            )
+            return True
+        broken = [part.problem for part in parts if part.problem]
+        if broken:
+            self._send_error_json(
+                400, f"Invalid content part: {broken[0]}.", code="invalid_image_format"
+            )
+            return True
+        return False
 
     def _reject_reasoning_params(self, model: str, body: dict[str, Any]) -> bool:
         """Answer like OpenAI when a reasoning model gets parameters it does not accept."""
@@ -860,6 +967,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="a model to offer (repeatable; default: a few common names)",
     )
+    parser.add_argument(
+        "--refuse-images",
+        action="store_true",
+        help="answer requests with images as OpenAI does for a text-only model (400)",
+    )
     args = parser.parse_args(argv)
     server = FakeOpenAIServer(
         port=args.port,
@@ -869,6 +981,7 @@ def main(argv: list[str] | None = None) -> int:
         thinking_tokens=args.thinking_tokens,
         reasoning_as=args.reasoning_as,
     )
+    server.refuse_images = args.refuse_images
     # Load both encodings now, so the first reply is not late by half a second.
     encoding_for("gpt-4o")
     encoding_for("gpt-4")

@@ -79,7 +79,7 @@ def test_unreferenced_images_are_removed_but_recent_ones_wait_for_their_message(
     old = time.time() - UNSENT_GRACE_SECONDS - 60
     for attachment in (kept, orphan):
         os.utime(store.path_of(attachment), (old, old))
-    removed = store.remove_unreferenced({kept.stored_name})
+    removed = store.remove_unreferenced({kept.sha256})
     assert removed == 1
     assert sorted(path.name for path in store.folder.iterdir()) == sorted(
         [kept.stored_name, fresh.stored_name]

@@ -4,10 +4,12 @@ encoding, an image by OpenAI's published tile rule, approximate where the rule i
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import pytest
 
 from tui_chat.domain.attachments import Attachment
+from tui_chat.domain.conversation import Message
 from tui_chat.engine.attachment_parts import framed_text
 from tui_chat.engine.image_tokens import image_tokens
 from tui_chat.engine.tokens import TokenCount, TokenCounter
@@ -62,14 +64,34 @@ def test_a_text_file_counts_its_framed_words_with_the_models_encoding(counter):
     assert unknown.approximate
 
 
-def test_a_big_text_file_is_counted_once_per_encoding(counter):
+class CountingEncoding:
+    """An encoding that counts how often it is asked to encode (to see the cache work)."""
+
+    def __init__(self, encoding: Any) -> None:
+        self.encoding = encoding
+        self.name = encoding.name
+        self.calls = 0
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        self.calls += 1
+        return self.encoding.encode_ordinary(text)
+
+
+def test_a_big_text_file_is_encoded_once_for_its_line_the_draft_and_the_prompt():
+    counter = TokenCounter()
+    assert counter.load_for("gpt-4o")
+    spy = CountingEncoding(counter.encoding("gpt-4o")[0])
+    counter._encodings["o200k_base"] = spy  # type: ignore[assignment]  # duck-typed for the test
     attachment = text_attachment("word " * 200_000)
     first = counter.attachment_tokens(attachment, "gpt-4o")
-    # The same content under the same name is not encoded again: a cache hit returns the
-    # figure even when the text it holds is no longer there to count.
-    attachment.text = ""
-    assert counter.attachment_tokens(attachment, "gpt-4o") == first
-    assert counter.attachment_tokens(attachment, "gpt-4").tokens < first.tokens
+    calls_for_the_file = spy.calls
+    counter.attachment_tokens(attachment, "gpt-4o")
+    counter.count_draft("gpt-4o", "", [attachment])
+    message = Message("user", "", attachments=[attachment])
+    counter.count_messages("gpt-4o", "", [message])
+    # Later counts encode only the short pieces around it ("user", the empty text).
+    assert spy.calls - calls_for_the_file <= 3
+    assert first.tokens > 200_000
 
 
 @pytest.mark.parametrize(
@@ -98,3 +120,20 @@ def test_low_detail_is_the_base_cost_alone():
 def test_models_without_a_published_tile_rule_are_marked_approximate(counter, model):
     count = counter.attachment_tokens(image(1024, 1024), model)
     assert count == TokenCount(765, True)
+
+
+def test_a_draft_counts_its_attachments_and_the_prompt_counts_them_once_sent(counter):
+    notes = text_attachment("Remember the milk.\n")
+    shot = image(1024, 1024)
+    draft = counter.count_draft("gpt-4o", "Look:", [notes, shot])
+    alone = counter.count_draft("gpt-4o", "Look:")
+    files = counter.attachment_tokens(notes, "gpt-4o").tokens + 765
+    assert draft.tokens == alone.tokens + files
+    assert draft.text_tokens == alone.text_tokens
+    history = [Message("user", "hi"), Message("assistant", "hello")]
+    before = counter.count_messages("gpt-4o", "", history).tokens
+    sent = Message("user", "Look:", attachments=[notes, shot])
+    after = counter.count_messages("gpt-4o", "", [*history, sent])
+    assert after.tokens - before == draft.tokens
+    assert not after.approximate
+    assert counter.count_messages("llava", "", [sent]).approximate

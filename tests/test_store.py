@@ -404,7 +404,7 @@ def test_trash_restore_and_empty(store: ConversationStore, paths: AppPaths) -> N
     assert store.restore("c1") == "c1~2"
     assert {e.id for e in store.list_entries()} == {"c1", "c1~2"}
     store.trash("c1~2")
-    assert store.empty_trash() == 1
+    assert store.empty_trash().conversations == 1
     assert store.list_trash() == []
     with pytest.raises(ConversationNotFound):
         store.restore("c1~2")

@@ -176,6 +176,7 @@ def _run(args: argparse.Namespace, paths: AppPaths, config: Config) -> int:
             ("conversations", paths.conversations_dir),
             ("trash", paths.trash_dir),
             ("drafts", paths.drafts_dir),
+            ("attachments", paths.attachments_dir),
             ("exports", paths.exports_dir),
             ("cache", paths.cache_dir),
             ("user themes", paths.user_themes_dir),
@@ -206,15 +207,18 @@ def _trash(args: argparse.Namespace, store: ConversationStore, out: TextIO) -> i
         restored = store.restore(id_typed_by_user(args.id))
         out.write(f"Restored as {restored}.\n")
     elif args.trash_action == "empty":
-        trashed = len(store.list_trash())
+        trashed = store.count_trash()
         if not trashed:
             out.write("The trash is empty.\n")
             return EXIT_OK
         if not args.yes and not _confirmed(f"Delete {conversations(trashed)} for good?"):
             out.write("Nothing deleted.\n")
             return EXIT_ERROR
-        count = store.empty_trash()
-        out.write(f"Deleted {conversations(count)} for good.\n")
+        emptied = store.empty_trash()
+        said = conversations(emptied.conversations)
+        if emptied.images:
+            said += f" and {emptied.images} unused image" + ("s" if emptied.images > 1 else "")
+        out.write(f"Deleted {said} for good.\n")
     return EXIT_OK
 
 

@@ -13,6 +13,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from tui_chat.attachments.sizes import format_size
+from tui_chat.domain.attachments import Attachment
 from tui_chat.domain.conversation import Conversation, Message
 from tui_chat.domain.tools import ToolCall
 
@@ -64,18 +66,40 @@ def to_markdown(conv: Conversation) -> str:
         elif message.content or not message.tool_calls:
             lines.append(message.content if message.content else "*(empty)*")
         lines += [_call_line(call) for call in message.tool_calls]
+        for attachment in message.attachments:
+            lines += ["", *_attachment_lines(attachment)]
         notes = _notes(message)
         if notes:
             lines += ["", f"*{notes}*"]
     return _encodable("\n".join(lines).rstrip("\n") + "\n")
 
 
+def _attachment_lines(attachment: Attachment) -> list[str]:
+    """A text file under its name in a fenced block (its Markdown stays inert); an image by
+    the name it is stored under in the data folder."""
+    name = _code_span(" ".join(attachment.name.split()))
+    size = format_size(attachment.size)
+    if attachment.kind == "image":
+        return [
+            f"Attached image {name} ({attachment.width}×{attachment.height}, {size}), stored as "
+            f"`attachments/{attachment.stored_name}`"
+        ]
+    encoding = f", {attachment.encoding}" if attachment.encoding else ""
+    fence = _fence_for(attachment.text)
+    return [f"Attached file {name} ({size}{encoding}):", "", fence, attachment.text, fence]
+
+
+def _code_span(text: str) -> str:
+    """`text` as inline code: a span's backticks must outnumber any run inside it, and the
+    spaces inside them are dropped when shown (CommonMark)."""
+    fence = _fence_for(text) if "`" in text else "`"
+    return f"{fence} {text} {fence}"
+
+
 def _call_line(call: ToolCall) -> str:
     """`- Called `get_current_time` with `{"timezone": "UTC"}` (done, 0.56 s)`."""
-    # A code span's backticks must outnumber any run inside it (CommonMark).
-    fence = _fence_for(call.arguments) if "`" in call.arguments else "`"
     took = f", {call.seconds:.2f} s" if call.seconds is not None else ""
-    return f"- Called `{call.name}` with {fence} {call.arguments} {fence} ({call.status}{took})"
+    return f"- Called `{call.name}` with {_code_span(call.arguments)} ({call.status}{took})"
 
 
 def _thinking_details(message: Message) -> list[str]:
@@ -158,6 +182,8 @@ def _message_json(message: Message) -> dict[str, Any]:
             "reasoning_tokens": usage.reasoning_tokens,
             "estimated": usage.estimated,
         }
+    if message.attachments:
+        item["attachments"] = [_attachment_json(a) for a in message.attachments]
     if message.tool_calls:
         item["tool_calls"] = [
             {
@@ -169,4 +195,25 @@ def _message_json(message: Message) -> dict[str, Any]:
             }
             for call in message.tool_calls
         ]
+    return item
+
+
+def _attachment_json(attachment: Attachment) -> dict[str, Any]:
+    """A text file with its words; an image by its stored name, never its bytes."""
+    item: dict[str, Any] = {
+        "kind": attachment.kind,
+        "name": attachment.name,
+        "path": attachment.path,
+        "sha256": attachment.sha256,
+        "size": attachment.size,
+    }
+    if attachment.kind == "image":
+        item.update(
+            media_type=attachment.media_type,
+            width=attachment.width,
+            height=attachment.height,
+            stored_as=f"attachments/{attachment.stored_name}",
+        )
+    else:
+        item.update(encoding=attachment.encoding or "utf-8", text=attachment.text)
     return item

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from tui_chat.config import Profile
 from tui_chat.domain.conversation import Conversation
 from tui_chat.engine.api_keys import resolve_api_key
+from tui_chat.engine.attachment_parts import ImageLoader
 from tui_chat.engine.chunk_fields import (
     extra_usage,
     reasoning_text,
@@ -122,8 +123,11 @@ class ChatClient:
         connect_timeout: float = CONNECT_TIMEOUT,
         key_command_timeout: float | None = None,
         models_timeout: float = MODELS_TIMEOUT,
+        load_image: ImageLoader | None = None,
     ) -> None:
-        """`max_retries` and `key_command_timeout` default to the profile's settings."""
+        """`max_retries` and `key_command_timeout` default to the profile's settings;
+        `load_image` gives an attached image's stored bytes (the app's ImageStore.read):
+        without it, a message with images fails to send, saying so."""
         self.profile = profile
         self.base_url = effective_base_url(profile)
         self.max_retries = profile.max_retries if max_retries is None else max_retries
@@ -133,6 +137,7 @@ class ChatClient:
             profile.api_key_command_timeout if key_command_timeout is None else key_command_timeout
         )
         self._api_key = api_key
+        self.load_image = load_image
         self._sdk: AsyncOpenAI | None = None
         self._sdk_lock: asyncio.Lock | None = None
         self._models: list[str] | None = None
@@ -241,9 +246,12 @@ class ChatClient:
         except ChatError as error:
             yield StreamFailed(error)
             return
-        params = self.request_params(
-            model, build_chat_messages(conversation.system, conversation.messages), tools
-        )
+        try:
+            messages = await self._chat_messages(conversation)
+        except ChatError as error:
+            yield StreamFailed(error)
+            return
+        params = self.request_params(model, messages, tools)
         stream: Any = None
         # A leading <think> block in the content is thinking, not answer (see think_tags.py).
         splitter = ThinkTagSplitter()
@@ -308,6 +316,23 @@ class ChatClient:
                 # Closing an already broken connection may raise; the outcome is known by now.
                 with contextlib.suppress(Exception):
                     await stream.close()
+
+    async def _chat_messages(self, conversation: Conversation) -> list[ChatMessage]:
+        """The request's messages; with images, built in a thread (reading and encoding 20 MB
+        takes a while) and failing with one sentence when an image cannot be read."""
+        system, history = conversation.system, conversation.messages
+        if not any(a.kind == "image" for m in history for a in m.attachments):
+            return build_chat_messages(system, history)
+        load_image = self.load_image
+        if load_image is None:
+            raise ChatError(
+                "attachment",
+                "This tui-chat cannot send images: it was started without its image folder.",
+            )
+        try:
+            return await asyncio.to_thread(build_chat_messages, system, history, load_image)
+        except Exception as error:  # the loader's sentence (missing or changed image)
+            raise ChatError("attachment", str(error)) from None
 
     async def _create(self, sdk: AsyncOpenAI, params: dict[str, Any]) -> Any:
         """Start the stream; if the server rejects `stream_options`, ask again without it

@@ -48,7 +48,8 @@ class ChatError(Exception):
 
     kind: "no_api_key", "api_key_command", "auth", "forbidden", "not_found", "context_length",
     "unsupported_parameter", "bad_request", "rate_limit", "quota", "server", "connection",
-    "timeout", "stream_cut", "bad_response" or "unexpected".
+    "timeout", "stream_cut", "bad_response", "no_images" (the model takes no images),
+    "attachment" (an attached image could not be read) or "unexpected".
     """
 
     def __init__(
@@ -194,6 +195,21 @@ def _is_context_error(exc: BaseException, code: str | None) -> bool:
         return True
     text = _detail_raw(exc).lower()
     return "context length" in text or "context_length" in text or "context window" in text
+
+
+# How servers say a model takes no images: OpenAI ("image_url is only supported by certain
+# models"), llama.cpp ("image input is not supported"), vLLM ("not a multimodal model"),
+# LiteLLM and others ("does not support image input", "vision is not supported").
+_IMAGE_REFUSAL = re.compile(
+    r"image_url is only supported|(does not|doesn't|cannot) (support|accept) (image|vision)"
+    r"|image input is not supported|images? (are|is) not supported|not a multimodal model"
+    r"|vision is not supported|no vision support",
+    re.I,
+)
+
+
+def _is_image_refusal(exc: BaseException) -> bool:
+    return _IMAGE_REFUSAL.search(_detail_raw(exc)) is not None
 
 
 def retry_after_seconds(headers: Mapping[str, str] | None, message: str = "") -> float | None:
@@ -413,6 +429,13 @@ def _describe_status(
             status=status,
             retry_after=wait,
             retryable=True,
+        )
+    if _is_image_refusal(exc):
+        return ChatError(
+            "no_images",
+            f"{model} at {host} does not take images ({status}: {detail}): remove the images "
+            "or pick a model that reads them.",
+            status=status,
         )
     if status in (400, 413, 422):
         if _is_context_error(exc, code):

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tui_chat.domain.conversation import Message
+from tui_chat.engine.attachment_parts import ImageLoader, content_parts
 from tui_chat.engine.tool_calls import assistant_tool_calls, tool_results
 
 ChatMessage = dict[str, Any]
@@ -26,11 +27,16 @@ def is_sent(message: Message) -> bool:
     return message.finish_reason != "error" and bool(message.content or message.tool_calls)
 
 
-def build_chat_messages(system: str, messages: Sequence[Message]) -> list[ChatMessage]:
+def build_chat_messages(
+    system: str, messages: Sequence[Message], load_image: ImageLoader | None = None
+) -> list[ChatMessage]:
     """The Chat Completions `messages` list: the system prompt (when set), then the history.
 
     An assistant message with tool calls is followed by one `tool` message per call, in the
-    order of the calls, as the API requires.
+    order of the calls, as the API requires. A message with attachments is sent as content
+    parts (see attachment_parts.py); images are read with `load_image` (blocking: a sender
+    with images builds the list in a thread). Without `load_image` (counting), image parts are
+    left out: they are counted by the tile rule, not by their base64.
     """
     chat: list[ChatMessage] = []
     if system.strip():
@@ -47,6 +53,8 @@ def build_chat_messages(system: str, messages: Sequence[Message]) -> list[ChatMe
                 }
             )
             chat.extend(tool_results(message, messages[position + 1 :]))
+        elif message.attachments:
+            chat.append({"role": message.role, "content": content_parts(message, load_image)})
         else:
             chat.append({"role": message.role, "content": message.content})
     return chat

@@ -75,9 +75,6 @@ class TokenCounter:
     def __init__(self) -> None:
         self._encodings: dict[str, tiktoken.Encoding] = {}
         self._cache: dict[tuple[str, str], int] = {}
-        # A text attachment's count by (sha256, name, encoding name): a 1 MB file is counted
-        # once, and its megabyte is not kept a second time as a key (the name is framed in).
-        self._attachment_cache: dict[tuple[str, str, str], int] = {}
         self._lock = threading.Lock()
         # Why an encoding could not be loaded (counts stay estimates); the UI says it once.
         self.load_error: str | None = None
@@ -146,22 +143,12 @@ class TokenCounter:
 
     def attachment_tokens(self, attachment: Attachment, model: str) -> TokenCount:
         """Prompt tokens `attachment` adds to a request to `model`: a text file's framed words
-        (as `framed_text` sends them), an image by OpenAI's tile rule (`image_tokens`)."""
+        (as `framed_text` sends them; counted once per content, name and encoding, through the
+        same cache as `count_messages`), an image by OpenAI's tile rule (`image_tokens`)."""
         if attachment.kind == "image":
             tokens, guessed = image_tokens(attachment.width or 0, attachment.height or 0, model)
             return TokenCount(tokens, guessed)
-        encoding, approximate = self.encoding(model)
-        if encoding is None:
-            return TokenCount(estimate_tokens(framed_text(attachment)), True)
-        key = (attachment.sha256, attachment.name, encoding.name)
-        found = self._attachment_cache.get(key)
-        if found is None:
-            found = len(encoding.encode_ordinary(framed_text(attachment)))
-            with self._lock:
-                if len(self._attachment_cache) >= _CACHE_LIMIT:
-                    self._attachment_cache.clear()
-                self._attachment_cache[key] = found
-        return TokenCount(found, approximate)
+        return self.count_text(model, framed_text(attachment))
 
     def count_messages(
         self,
@@ -193,24 +180,41 @@ class TokenCounter:
             for key, value in message.items():
                 if isinstance(value, str):
                     total += count(value)
+                elif key == "content" and isinstance(value, list):  # typed text and files
+                    total += sum(count(part["text"]) for part in value if "text" in part)
                 elif key == "tool_calls":  # what the model generated, sent back
                     for call in value:
                         total += count(call["function"]["name"])
                         total += count(call["function"]["arguments"])
                 if key == "name":
                     total += TOKENS_PER_NAME
+        # Images are left out of `chat` (their base64 is not what they cost): the tile rule.
+        for sent in messages:
+            if is_sent(sent):
+                for attachment in sent.attachments:
+                    if attachment.kind == "image":
+                        image = self.attachment_tokens(attachment, model)
+                        total += image.tokens
+                        approximate = approximate or image.approximate
         if tools:
             # The API renders tool definitions its own way (unpublished): their JSON text is
             # a close estimate, until the server's usage replaces it.
             total += count(json.dumps(list(tools), ensure_ascii=False))
         return TokenCount(total, approximate)
 
-    def count_draft(self, model: str, text: str) -> DraftCount:
-        """Tokens a draft adds to the next request: its text plus a message's overhead (the
-        text alone in `text_tokens`)."""
+    def count_draft(
+        self, model: str, text: str, attachments: Sequence[Attachment] = ()
+    ) -> DraftCount:
+        """Tokens a draft adds to the next request: its text, its attachments and a message's
+        overhead (the text alone in `text_tokens`)."""
         count = self.count_text(model, text)
         overhead = TOKENS_PER_MESSAGE + self.count_text(model, "user").tokens
-        return DraftCount(count.tokens + overhead, count.approximate, text_tokens=count.tokens)
+        files = [self.attachment_tokens(attachment, model) for attachment in attachments]
+        return DraftCount(
+            count.tokens + overhead + sum(file.tokens for file in files),
+            count.approximate or any(file.approximate for file in files),
+            text_tokens=count.tokens,
+        )
 
     def oldest_messages_to_drop(
         self, model: str, messages: Sequence[Message], over_by_tokens: int
@@ -225,6 +229,7 @@ class TokenCounter:
             if is_sent(message):
                 freed += TOKENS_PER_MESSAGE + self.count_text(model, message.role).tokens
                 freed += self.count_text(model, message.content).tokens
+                freed += sum(self.attachment_tokens(a, model).tokens for a in message.attachments)
             if freed >= over_by_tokens:
                 return dropped
         return max(len(messages) - 1, 0)

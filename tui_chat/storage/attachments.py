@@ -6,20 +6,22 @@ file on disk changes or goes away; conversation files only name it (`<sha256>.<e
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import re
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from tui_chat.domain.attachments import Attachment
 from tui_chat.sanitize import one_line
 from tui_chat.storage.atomic import atomic_write_bytes, make_private_dir
 from tui_chat.storage.errors import StorageError
+from tui_chat.storage.index import scan
 
 # `trash empty` keeps images stored this recently even when no conversation names them yet:
 # an image attached in a composer is stored before its message is sent and saved.
 UNSENT_GRACE_SECONDS = 24 * 3600
+_HASH = re.compile(rb"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 
 
 class ImageStore:
@@ -65,28 +67,43 @@ class ImageStore:
         return data
 
     def remove_unreferenced(self, referenced: Collection[str]) -> int:
-        """Delete stored images whose names are not in `referenced` (the `stored_name`s every
-        live and trashed conversation holds), sparing ones stored in the last day. Returns how
-        many were deleted."""
+        """Delete stored images whose hash is not in `referenced` (see `referenced_hashes`),
+        sparing ones stored in the last day. Returns how many were deleted."""
         cutoff = time.time() - UNSENT_GRACE_SECONDS
         removed = 0
         try:
-            candidates = list(self.folder.iterdir())
+            stored = [path for path in self.folder.iterdir() if not path.name.startswith(".")]
         except FileNotFoundError:
             return 0
         except OSError as error:
             raise StorageError.from_os_error("list", self.folder, error) from None
-        for path in candidates:
-            if path.name in referenced or path.name.startswith("."):
+        for path in stored:
+            if path.name.split(".", 1)[0] in referenced:
                 continue
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 if path.stat().st_mtime >= cutoff:
                     continue
-                try:
-                    path.unlink()
-                except FileNotFoundError:
-                    continue
-                except OSError as error:
-                    raise StorageError.from_os_error("delete", path, error) from None
-                removed += 1
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as error:
+                raise StorageError.from_os_error("delete", path, error) from None
+            removed += 1
         return removed
+
+
+def referenced_hashes(folders: Iterable[Path]) -> set[str]:
+    """Every sha256 the conversation files in `folders` mention, read as raw text (no parsing,
+    so a broken or newer file still keeps its images). Any 64-hex-digit run counts: a hash
+    quoted in a message keeps an image too, which errs on the side of keeping."""
+    found: set[str] = set()
+    for folder in folders:
+        for name, _ in scan(folder):
+            try:
+                data = (folder / name).read_bytes()
+            except FileNotFoundError:
+                continue
+            except OSError as error:
+                raise StorageError.from_os_error("read", folder / name, error) from None
+            found.update(match.decode("ascii") for match in _HASH.findall(data))
+    return found

@@ -26,6 +26,7 @@ from typing import Literal
 from tui_chat.domain.conversation import Conversation, new_conversation_id
 from tui_chat.paths import AppPaths
 from tui_chat.storage.atomic import atomic_write_bytes, make_private_dir, remove_stale_temp_files
+from tui_chat.storage.attachments import ImageStore, referenced_hashes
 from tui_chat.storage.errors import (
     ConversationFileError,
     ConversationNotFound,
@@ -51,6 +52,7 @@ from tui_chat.storage.search import SearchResult, StoreStats, search_conversatio
 from tui_chat.storage.snapshot import Snapshot, digest
 from tui_chat.storage.toml_write import conversation_to_toml
 from tui_chat.storage.trash import (
+    count_trashed,
     delete_trashed_files,
     find_trashed,
     move_out_of_trash,
@@ -94,6 +96,14 @@ def id_typed_by_user(text: str) -> str:
     """The id in what a user typed: a file name is accepted too (`2026….toml`), as people copy
     it from `ls`. Raises InvalidConversationId."""
     return validate_id(text.removesuffix(SUFFIX))
+
+
+@dataclass(frozen=True)
+class EmptiedTrash:
+    """What emptying the trash deleted: conversation files, and the images only they used."""
+
+    conversations: int
+    images: int
 
 
 @dataclass(frozen=True)
@@ -423,11 +433,19 @@ class ConversationStore:
         with self._lock:
             return trashed_entries(self.trash_folder)
 
-    def empty_trash(self) -> int:
-        """Delete every trashed file for good (the only place the store unlinks); returns how
-        many."""
+    def count_trash(self) -> int:
+        """How many conversations the trash holds (their files are not read)."""
+        with self._lock:
+            return count_trashed(self.trash_folder)
+
+    def empty_trash(self) -> EmptiedTrash:
+        """Delete every trashed file for good (the only place the store unlinks), then the
+        attached images no conversation left, live or trashed, mentions."""
         with self._exclusive():
-            return delete_trashed_files(self.trash_folder)
+            conversations = delete_trashed_files(self.trash_folder)
+            referenced = referenced_hashes((self.folder, self.trash_folder))
+            images = ImageStore(self.paths.attachments_dir).remove_unreferenced(referenced)
+            return EmptiedTrash(conversations, images)
 
     # ------------------------------------------------------------ search and stats
 

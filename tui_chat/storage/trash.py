@@ -65,6 +65,11 @@ def trashed_entries(trash_folder: Path) -> list[ConversationEntry]:
     return sorted(found, key=lambda e: -ctimes.get(e.id, 0))
 
 
+def count_trashed(trash_folder: Path) -> int:
+    """How many files the trash holds, from their names alone (no file is read)."""
+    return sum(1 for _ in scan(trash_folder))
+
+
 def delete_trashed_files(trash_folder: Path) -> int:
     """Delete every trashed file for good (the only place the store unlinks); returns how
     many."""
