@@ -349,3 +349,55 @@ async def test_a_file_left_waiting_at_quit_is_named_by_the_draft_and_sent_after_
         await pilot.press("enter")
         await wait_for(pilot, reply_finished(screen), what="the reply")
         assert [a.text for a in screen.conversation.messages[0].attachments] == [NOTES]
+
+
+async def test_two_text_files_and_an_image_reach_the_server_as_content_parts(
+    tmp_path: Path, work: Path, openai_server: FakeOpenAIServer
+) -> None:
+    image = png(320, 200)
+    (work / "shot.png").write_bytes(image)
+    (work / "second.txt").write_text("Second file.\n", encoding="utf-8")
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        await wait_until_idle(pilot)
+        # One picked from the @ list, the others named in the text.
+        await type_text(pilot, "@notes")
+        await wait_for(pilot, lambda: menu_entries(app) == ["notes.txt"], what="listed")
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: attached_names(app) == ["notes.txt"], what="attached")
+        await type_text(pilot, "and @second.txt with @shot.png")
+        await pilot.press("enter")
+        await wait_for(pilot, reply_finished(screen), what="the reply")
+    (request,) = openai_server.chat_requests
+    parts = [part for part in request.parts if part.role == "user"]
+    texts = [part.text or "" for part in parts if part.type == "text"]
+    assert any(NOTES in text and 'name="notes.txt"' in text for text in texts)
+    assert any("Second file.\n" in text and 'name="second.txt"' in text for text in texts)
+    assert any("@notes.txt and @second.txt with @shot.png" in text for text in texts)
+    (picture,) = [part for part in parts if part.type == "image_url"]
+    assert picture.problem is None
+    assert picture.media_type == "image/png"
+    assert picture.data == image
+
+
+async def test_a_server_that_refuses_images_is_said_in_a_sentence_and_the_files_are_kept(
+    tmp_path: Path, work: Path, openai_server: FakeOpenAIServer
+) -> None:
+    (work / "shot.png").write_bytes(png(64, 64))
+    openai_server.refuse_images = True
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        await wait_until_idle(pilot)
+        screen.composer.set_text("what is in @shot.png and @notes.txt?")
+        await pilot.press("enter")
+        await wait_for(pilot, reply_finished(screen), what="the failed reply")
+        prompt, reply = screen.conversation.messages
+        assert reply.finish_reason == "error"
+        assert reply.error is not None and "\n" not in reply.error
+        assert [a.name for a in prompt.attachments] == ["shot.png", "notes.txt"]
+        await wait_until_idle(pilot)
+    # Saved with the prompt: nothing the user gave is lost, and ctrl+r can retry it.
+    (saved,) = conversation_files(tmp_path).values()
+    assert [f["name"] for f in saved["messages"][0]["attachments"]] == ["shot.png", "notes.txt"]

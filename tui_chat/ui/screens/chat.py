@@ -41,7 +41,6 @@ from tui_chat.flow import (
     plan_shorter_fork,
     save_conversation,
 )
-from tui_chat.storage.attachments import ImageStore
 from tui_chat.storage.errors import ConversationFileError, StorageError
 from tui_chat.ui.background import ThreadWork
 from tui_chat.ui.bindings import CHAT_SCREEN_BINDINGS, LOCAL_SERVER_BINDINGS, key_names
@@ -114,7 +113,7 @@ class ChatScreen(Screen[None]):
         cwd = Path.cwd()
         self.files = AttachedFiles(
             counter=services.counter,
-            images=ImageStore(services.paths.attachments_dir),
+            images=services.images,
             strip=self.attachment_strip,
             composer=self.composer,
             threads=threads,

@@ -67,6 +67,11 @@ class PathCompletion:
         mention = self._composer.mention_at_cursor()
         if mention is None or mention.prefix != prefix or mention.start == self._closed_at:
             return  # typed on meanwhile: a newer listing is on its way
+        if entries == [prefix]:
+            # A file's whole name is typed: nothing to choose, and Enter must send (the
+            # `@path` is attached then).
+            self._close()
+            return
         self._menu.open_with(entries, prefix, self._composer.cursor_screen_offset)
         self._composer.completing = True
 
