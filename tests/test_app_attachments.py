@@ -401,3 +401,26 @@ async def test_a_server_that_refuses_images_is_said_in_a_sentence_and_the_files_
     # Saved with the prompt: nothing the user gave is lost, and ctrl+r can retry it.
     (saved,) = conversation_files(tmp_path).values()
     assert [f["name"] for f in saved["messages"][0]["attachments"]] == ["shot.png", "notes.txt"]
+
+
+async def test_edit_and_resend_brings_the_files_back_and_sends_them_again(
+    tmp_path: Path, work: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        await wait_until_idle(pilot)
+        screen.composer.set_text("summarise @notes.txt")
+        await pilot.press("enter")
+        await wait_for(pilot, reply_finished(screen), what="the reply")
+        original = screen.conversation.id
+        screen.pane.focus()
+        await pilot.press("home", "e")
+        await wait_for(pilot, lambda: attached_names(app) == ["notes.txt"], what="back")
+        assert screen.composer.text == "summarise @notes.txt"
+        (work / "notes.txt").write_text("Changed since.\n", encoding="utf-8")
+        await pilot.press("enter")
+        await wait_for(pilot, reply_finished(screen), what="the reply in the fork")
+        assert screen.conversation.id != original
+        # What was shown is what is sent: the file as attached, not as it is on disk now.
+        assert [a.text for a in screen.conversation.messages[0].attachments] == [NOTES]
