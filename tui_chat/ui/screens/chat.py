@@ -124,7 +124,7 @@ class ChatScreen(Screen[None]):
             cwd=cwd,
         )
         self.completion = PathCompletion(
-            self.composer, self.path_menu, threads, self.files.attach, cwd
+            self.composer, self.path_menu, threads, self.files.attach, cwd, self.set_timer
         )
         self.search = MessageSearch(
             services.store, self.sidebar, self.pane, threads, self.notify, self._open_id

@@ -12,12 +12,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from textual.timer import Timer
 from textual.widgets.text_area import Location
 
 from tui_chat.attachments.completion import list_completions
 from tui_chat.ui.background import ThreadWork
 from tui_chat.ui.widgets.composer import CompletionCommand, Composer, Mention
 from tui_chat.ui.widgets.path_menu import PathMenu
+
+# A folder is listed once typing pauses this long: a thread cannot be stopped, and listing a
+# folder of 10,000 files on every key of a fast typist piled up scans that slowed the keys.
+LIST_DELAY = 0.06
+SetTimer = Callable[[float, Callable[[], object]], Timer]
 
 
 class PathCompletion:
@@ -30,8 +36,10 @@ class PathCompletion:
         threads: ThreadWork,
         attach: Callable[[str], None],
         cwd: Path,
+        set_timer: SetTimer,
     ) -> None:
-        """`attach(path)`: attach the file chosen; `cwd`: where relative paths start."""
+        """`attach(path)`: attach the file chosen; `cwd`: where relative paths start;
+        `set_timer`: the screen's, to wait for a pause in typing."""
         self._composer = composer
         self._menu = menu
         self._threads = threads
@@ -39,6 +47,8 @@ class PathCompletion:
         self._cwd = cwd
         self._listed: str | None = None  # the prefix listed (or being listed) now
         self._closed_at: Location | None = None  # Esc closed the list of the @ at this place
+        self._set_timer = set_timer
+        self._timer: Timer | None = None
 
     def cursor_moved(self) -> None:
         """The composer's text or cursor changed: follow the `@path` at the cursor, if any."""
@@ -51,9 +61,12 @@ class PathCompletion:
         if mention.prefix == self._listed:
             return
         self._listed = mention.prefix
-        self._list(mention.prefix)
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self._set_timer(LIST_DELAY, lambda: self._list(mention.prefix))
 
     def _list(self, prefix: str) -> None:
+        self._timer = None
         cwd = self._cwd
 
         def job() -> None:
@@ -106,6 +119,9 @@ class PathCompletion:
 
     def _close(self) -> None:
         self._listed = None
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
         if self._menu.is_open:
             self._menu.close()
         self._composer.completing = False
