@@ -367,6 +367,10 @@ async def test_two_text_files_and_an_image_reach_the_server_as_content_parts(
         await pilot.press("tab")
         await wait_for(pilot, lambda: attached_names(app) == ["notes.txt"], what="attached")
         await type_text(pilot, "and @second.txt with @shot.png")
+        # As a user reads the screen before Enter: the whole name typed, the list is gone.
+        await wait_for(pilot, lambda: not screen.completion.waiting, what="typing settled")
+        await wait_until_idle(pilot)
+        assert not screen.path_menu.is_open
         await pilot.press("enter")
         await wait_for(pilot, reply_finished(screen), what="the reply")
     (request,) = openai_server.chat_requests

@@ -49,6 +49,14 @@ class PathCompletion:
         self._closed_at: Location | None = None  # Esc closed the list of the @ at this place
         self._set_timer = set_timer
         self._timer: Timer | None = None
+        # A file whose whole name is typed: the list closes (nothing to choose), but a Tab or
+        # Enter that was on its way to the list as it closed takes that file.
+        self._exact: str | None = None
+
+    @property
+    def waiting(self) -> bool:
+        """Whether a listing waits for a pause in typing (tests and benchmarks ask)."""
+        return self._timer is not None
 
     def cursor_moved(self) -> None:
         """The composer's text or cursor changed: follow the `@path` at the cursor, if any."""
@@ -61,9 +69,22 @@ class PathCompletion:
         if mention.prefix == self._listed:
             return
         self._listed = mention.prefix
+        self._exact = None
+        if self._menu.is_open:
+            self._narrow(mention.prefix)
         if self._timer is not None:
             self._timer.stop()
         self._timer = self._set_timer(LIST_DELAY, lambda: self._list(mention.prefix))
+
+    def _narrow(self, prefix: str) -> None:
+        """Until the folder is listed again, the list keeps the entries still matching what is
+        typed: it never offers (and Enter never takes) an entry the text has moved past."""
+        kept = [entry for entry in self._menu.entries if entry.startswith(prefix)]
+        if kept and kept != [prefix]:
+            self._menu.open_with(kept, prefix, self._composer.cursor_screen_offset)
+        else:
+            self._exact = prefix if kept else None
+            self._hide()
 
     def _list(self, prefix: str) -> None:
         self._timer = None
@@ -83,7 +104,8 @@ class PathCompletion:
         if entries == [prefix]:
             # A file's whole name is typed: nothing to choose, and Enter must send (the
             # `@path` is attached then).
-            self._close()
+            self._exact = prefix
+            self._hide()
             return
         self._menu.open_with(entries, prefix, self._composer.cursor_screen_offset)
         self._composer.completing = True
@@ -104,6 +126,8 @@ class PathCompletion:
     def _accept(self) -> None:
         mention = self._composer.mention_at_cursor()
         chosen = self._menu.chosen
+        if chosen is None and mention is not None and mention.prefix == self._exact:
+            chosen = self._exact
         if mention is None or chosen is None:
             self._close()
             return
@@ -119,9 +143,13 @@ class PathCompletion:
 
     def _close(self) -> None:
         self._listed = None
+        self._exact = None
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
+        self._hide()
+
+    def _hide(self) -> None:
         if self._menu.is_open:
             self._menu.close()
         self._composer.completing = False
