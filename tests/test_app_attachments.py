@@ -16,6 +16,7 @@ from app_harness import (
     make_app,
     notifications,
     reply_finished,
+    send,
     visible_text,
     wait_for,
     wait_until_idle,
@@ -49,6 +50,13 @@ def menu_entries(app: TuiChatApp) -> list[str]:
 
 def attached_names(app: TuiChatApp) -> list[str]:
     return [w.attachment.name for w in chat(app).files.waiting]
+
+
+async def send_and_wait(pilot: Pilot[None], text: str) -> None:
+    """Send `text` as typed in the composer and wait for the reply to end."""
+    assert isinstance(pilot.app, TuiChatApp)
+    await send(pilot, text)
+    await wait_for(pilot, reply_finished(chat(pilot.app)), what="the reply")
 
 
 async def type_text(pilot: Pilot[None], text: str) -> None:
@@ -275,9 +283,7 @@ async def test_a_sent_message_shows_a_line_per_file_and_a_unfolds_the_text(
     async with app.run_test(size=SIZE) as pilot:
         screen = chat(app)
         await wait_until_idle(pilot)
-        screen.composer.set_text("compare @notes.txt with @shot.png")
-        await pilot.press("enter")
-        await wait_for(pilot, reply_finished(screen), what="the reply")
+        await send_and_wait(pilot, "compare @notes.txt with @shot.png")
         sent = screen.conversation.messages[0]
         assert [a.name for a in sent.attachments] == ["notes.txt", "shot.png"]
         assert screen.composer.text == ""
@@ -307,11 +313,8 @@ async def test_sent_files_are_saved_text_inline_and_image_by_hash_without_base64
     (work / "second.txt").write_text("Second file.\n", encoding="utf-8")
     app = make_app(tmp_path, openai_server.base_url)
     async with app.run_test(size=SIZE) as pilot:
-        screen = chat(app)
         await wait_until_idle(pilot)
-        screen.composer.set_text("read @notes.txt and @second.txt, then look at @shot.png.")
-        await pilot.press("enter")
-        await wait_for(pilot, reply_finished(screen), what="the reply")
+        await send_and_wait(pilot, "read @notes.txt and @second.txt, then look at @shot.png.")
         await wait_until_idle(pilot)
     (saved,) = conversation_files(tmp_path).values()
     files = saved["messages"][0]["attachments"]
@@ -414,9 +417,7 @@ async def test_edit_and_resend_brings_the_files_back_and_sends_them_again(
     async with app.run_test(size=SIZE) as pilot:
         screen = chat(app)
         await wait_until_idle(pilot)
-        screen.composer.set_text("summarise @notes.txt")
-        await pilot.press("enter")
-        await wait_for(pilot, reply_finished(screen), what="the reply")
+        await send_and_wait(pilot, "summarise @notes.txt")
         original = screen.conversation.id
         screen.pane.focus()
         await pilot.press("home", "e")
