@@ -429,3 +429,22 @@ async def test_edit_and_resend_brings_the_files_back_and_sends_them_again(
         assert screen.conversation.id != original
         # What was shown is what is sent: the file as attached, not as it is on disk now.
         assert [a.text for a in screen.conversation.messages[0].attachments] == [NOTES]
+
+
+async def test_files_alone_can_be_sent_without_words(
+    tmp_path: Path, work: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        await wait_until_idle(pilot)
+        await type_text(pilot, "@notes")
+        await wait_for(pilot, lambda: menu_entries(app) == ["notes.txt"], what="listed")
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: attached_names(app) == ["notes.txt"], what="attached")
+        screen.composer.load_text("")  # the words deleted, the file still waiting
+        await pilot.press("enter")
+        await wait_for(pilot, reply_finished(screen), what="the reply")
+        assert [a.name for a in screen.conversation.messages[0].attachments] == ["notes.txt"]
+    (request,) = openai_server.chat_requests
+    assert any(NOTES in (part.text or "") for part in request.parts)
