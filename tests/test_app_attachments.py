@@ -448,3 +448,27 @@ async def test_files_alone_can_be_sent_without_words(
         assert [a.name for a in screen.conversation.messages[0].attachments] == ["notes.txt"]
     (request,) = openai_server.chat_requests
     assert any(NOTES in (part.text or "") for part in request.parts)
+
+
+async def test_a_waiting_file_the_words_no_longer_name_is_kept_in_the_draft_at_quit(
+    tmp_path: Path, work: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        await wait_until_idle(pilot)
+        await type_text(pilot, "@notes")
+        await wait_for(pilot, lambda: menu_entries(app) == ["notes.txt"], what="listed")
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: attached_names(app) == ["notes.txt"], what="attached")
+        screen.composer.set_text("why does it fail?")  # the @notes.txt typed over
+        await pilot.press("ctrl+q")
+    again = make_app(tmp_path, openai_server.base_url)
+    async with again.run_test(size=SIZE) as pilot:
+        screen = chat(again)
+        kept = f"why does it fail? @{work / 'notes.txt'}"
+        await wait_for(pilot, lambda: screen.composer.text == kept, what="the draft back")
+        await wait_until_idle(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, reply_finished(screen), what="the reply")
+        assert [a.text for a in screen.conversation.messages[0].attachments] == [NOTES]

@@ -697,7 +697,8 @@ class ChatScreen(Screen[None]):
         cancelled), and note the open conversation for the next start."""
         if not self.is_mounted:
             return
-        self.drafts.keep_now(self.conversation.id)
+        # A draft is text: the files waiting with it go as `@path`s, attached again on send.
+        self.drafts.keep_now(self.conversation.id, self.files.draft_text(self.composer.text))
         self.listing.remember_open(self.conversation)
 
     def save_before_exit(self) -> None:

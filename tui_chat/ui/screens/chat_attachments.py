@@ -199,6 +199,20 @@ class AttachedFiles:
         self._removed.clear()
         self._show()
 
+    def draft_text(self, text: str) -> str:
+        """`text` as a draft to keep over a quit: a waiting file its words no longer name is
+        added as an `@path` (absolute) at its end, so it is not lost without a word. (A path
+        with blank space cannot be a token; such a file is left out.)"""
+        named = {str(resolve_path(match.group(1), self.cwd)) for match in _TOKEN.finditer(text)}
+        missing = [
+            f"@{w.attachment.path}"
+            for w in self.waiting
+            if w.attachment.path not in named and not any(c.isspace() for c in w.attachment.path)
+        ]
+        if not missing:
+            return text
+        return f"{text.rstrip()} {' '.join(missing)}".lstrip()
+
     # -------------------------------------------------- conversations and counts
     def switch(self, leaving_id: str, opening_id: str) -> None:
         """Waiting files stay with the conversation they were attached in (for this run; after
