@@ -472,3 +472,28 @@ async def test_a_waiting_file_the_words_no_longer_name_is_kept_in_the_draft_at_q
         await pilot.press("enter")
         await wait_for(pilot, reply_finished(screen), what="the reply")
         assert [a.text for a in screen.conversation.messages[0].attachments] == [NOTES]
+
+
+async def test_a_waiting_image_is_counted_again_for_the_model_chosen_with_ctrl_o(
+    tmp_path: Path, work: Path, openai_server: FakeOpenAIServer
+) -> None:
+    (work / "shot.png").write_bytes(png(1280, 720))
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        await wait_until_idle(pilot)
+        await type_text(pilot, "@shot")
+        await wait_for(pilot, lambda: menu_entries(app) == ["shot.png"], what="listed")
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: attached_names(app) == ["shot.png"], what="attached")
+
+        def strip_line() -> str:
+            return str(screen.attachment_strip.get_option_at_index(0).prompt)
+
+        # OpenAI's tile rule: gpt-4o-mini bills an image ~33 times what gpt-4o does.
+        assert strip_line().endswith("· 36,835 tokens")
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: app.screen is not screen, what="the model dialog")
+        await pilot.press(*"gpt-4o", "enter")
+        await wait_for(pilot, lambda: screen.conversation.model == "gpt-4o", what="switched")
+        await wait_for(pilot, lambda: strip_line().endswith("· 1,105 tokens"), what="recounted")

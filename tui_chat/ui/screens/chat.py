@@ -558,6 +558,7 @@ class ChatScreen(Screen[None]):
             self.save(self.conversation)
             self.listing.reload()
         self.live_figures.recount_conversation()
+        self.files.recount(self.conversation)  # an image costs another model other tokens
         self.live_figures.update_status()
         self.show_empty_hints()  # another profile may have, or lack, a key
         self.notify(note)

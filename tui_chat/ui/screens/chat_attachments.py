@@ -231,11 +231,18 @@ class AttachedFiles:
 
     def count_sent(self, conversation: Conversation) -> None:
         """Count, in a thread, the files sent in `conversation` that have no count yet."""
+        self._count_missing(conversation, [])
+
+    def recount(self, conversation: Conversation) -> None:
+        """The model changed: count the sent and the waiting files for it."""
+        self._count_missing(conversation, [w.attachment for w in self.waiting])
+
+    def _count_missing(self, conversation: Conversation, waiting: list[Attachment]) -> None:
         model = conversation.model
+        sent = [a for message in conversation.messages for a in message.attachments]
         missing = [
             attachment
-            for message in conversation.messages
-            for attachment in message.attachments
+            for attachment in [*sent, *waiting]
             if (attachment.sha256, attachment.name, model) not in self._counts
         ]
         if not missing:
@@ -243,13 +250,20 @@ class AttachedFiles:
 
         def job() -> None:
             counts = [(a, self._counter.attachment_tokens(a, model)) for a in missing]
-            self._threads.to_ui(self._sent_counted, counts, model)
+            self._threads.to_ui(self._counted_now, counts, model)
 
         self._threads.start(job, group="attachment-counts", exclusive=True)
 
-    def _sent_counted(self, counts: Sequence[tuple[Attachment, TokenCount]], model: str) -> None:
+    def _counted_now(self, counts: Sequence[tuple[Attachment, TokenCount]], model: str) -> None:
         for attachment, count in counts:
             self._remember(attachment, count, model)
+        if model != self._conversation().model:
+            return  # switched again meanwhile: the newer count is on its way
+        for waiting in self.waiting:
+            found = self.count_of(waiting.attachment)
+            if found is not None:
+                waiting.count = found
+        self._show()
         self._counted()
 
     def _remember(self, attachment: Attachment, count: TokenCount, model: str) -> None:
