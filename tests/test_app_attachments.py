@@ -15,6 +15,7 @@ from app_harness import (
     conversation_files,
     make_app,
     notifications,
+    plant,
     reply_finished,
     send,
     visible_text,
@@ -497,3 +498,28 @@ async def test_a_waiting_image_is_counted_again_for_the_model_chosen_with_ctrl_o
         await pilot.press(*"gpt-4o", "enter")
         await wait_for(pilot, lambda: screen.conversation.model == "gpt-4o", what="switched")
         await wait_for(pilot, lambda: strip_line().endswith("· 1,105 tokens"), what="recounted")
+
+
+async def test_waiting_files_stay_with_the_conversation_they_were_attached_in(
+    tmp_path: Path, work: Path, openai_server: FakeOpenAIServer
+) -> None:
+    planted = plant(tmp_path, "An earlier question", "An earlier answer")
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        await wait_for(pilot, lambda: screen.conversation.id == planted.id, what="opened")
+        await wait_until_idle(pilot)
+        screen.composer.focus()
+        await type_text(pilot, "@notes")
+        await wait_for(pilot, lambda: menu_entries(app) == ["notes.txt"], what="listed")
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: attached_names(app) == ["notes.txt"], what="attached")
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: screen.conversation.id != planted.id, what="a new one")
+        assert attached_names(app) == []
+        assert not screen.attachment_strip.display
+        screen.sidebar.option_list.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.conversation.id == planted.id, what="back")
+        assert attached_names(app) == ["notes.txt"]
+        assert screen.composer.text == "@notes.txt "
