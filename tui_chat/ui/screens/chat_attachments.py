@@ -80,7 +80,7 @@ class AttachedFiles:
         self._conversation = conversation
         self._changed = changed
         self._counted = counted
-        self.cwd = cwd
+        self._cwd = cwd
         self._limits = limits
         self.waiting: list[WaitingFile] = []
         self._kept: dict[str, list[WaitingFile]] = {}  # other conversations' waiting files
@@ -103,21 +103,23 @@ class AttachedFiles:
                 self._threads.to_ui(self._say_refused, refused)
                 return
             count = self._counter.attachment_tokens(attachment, model)
-            self._threads.to_ui(self._attached, conversation_id, attachment, count)
+            self._threads.to_ui(self._attached, conversation_id, attachment, count, model)
 
         self._threads.start(job, group="attach")
 
     def _read(self, path: str) -> Attachment:
-        return read_attachment(path, cwd=self.cwd, blobs=self._images, limits=self._limits)
+        return read_attachment(path, cwd=self._cwd, blobs=self._images, limits=self._limits)
 
-    def _attached(self, conversation_id: str, attachment: Attachment, count: TokenCount) -> None:
+    def _attached(
+        self, conversation_id: str, attachment: Attachment, count: TokenCount, model: str
+    ) -> None:
         waiting = self.waiting if conversation_id == self._conversation().id else None
         if waiting is None:  # the user opened another conversation while it was read
             waiting = self._kept.setdefault(conversation_id, [])
         if any(w.attachment.path == attachment.path for w in waiting):
             return  # attached twice (picked again, then named in the text): once is enough
         waiting.append(WaitingFile(attachment, count))
-        self._remember(attachment, count, self._conversation().model)
+        self._remember(attachment, count, model)
         self._show()
 
     def _say_refused(self, refused: AttachmentRefused) -> None:
@@ -154,7 +156,7 @@ class AttachedFiles:
             send(text, self._waiting_files())
             return
         attached = {w.attachment.path for w in self.waiting} | self._removed
-        cwd = self.cwd
+        cwd = self._cwd
 
         def job() -> None:
             read: list[Attachment] = []
@@ -203,7 +205,7 @@ class AttachedFiles:
         """`text` as a draft to keep over a quit: a waiting file its words no longer name is
         added as an `@path` (absolute) at its end, so it is not lost without a word. (A path
         with blank space cannot be a token; such a file is left out.)"""
-        named = {str(resolve_path(match.group(1), self.cwd)) for match in _TOKEN.finditer(text)}
+        named = {str(resolve_path(match.group(1), self._cwd)) for match in _TOKEN.finditer(text)}
         missing = [
             f"@{w.attachment.path}"
             for w in self.waiting
