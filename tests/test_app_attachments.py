@@ -26,6 +26,7 @@ from image_files import padded, png
 from openai_server import FakeOpenAIServer
 from textual.pilot import Pilot
 
+from tui_chat.config import ModelPrice
 from tui_chat.ui.app import TuiChatApp
 
 SIZE = (80, 24)
@@ -523,3 +524,29 @@ async def test_waiting_files_stay_with_the_conversation_they_were_attached_in(
         await wait_for(pilot, lambda: screen.conversation.id == planted.id, what="back")
         assert attached_names(app) == ["notes.txt"]
         assert screen.composer.text == "@notes.txt "
+
+
+async def test_next_send_cost_counts_the_waiting_files_before_sending(
+    tmp_path: Path, work: Path, openai_server: FakeOpenAIServer
+) -> None:
+    (work / "big.txt").write_text("many words here " * 2000, encoding="utf-8")
+    price = ModelPrice(input=150.0, output=600.0, context_window=128_000)
+    app = make_app(tmp_path, openai_server.base_url, prices={"gpt-4o-mini": price})
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        await wait_for(pilot, lambda: app.services.counter.ready, what="encodings")
+        await wait_until_idle(pilot)
+        await type_text(pilot, "@big")
+        await wait_for(pilot, lambda: menu_entries(app) == ["big.txt"], what="listed")
+        figures = screen.status_bar.figures
+        before = (figures.composer_tokens, figures.next_cost_usd or 0.0)
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: attached_names(app) == ["big.txt"], what="attached")
+        await wait_for(
+            pilot,
+            lambda: screen.status_bar.figures.composer_tokens > before[0] + 6000,
+            what="the file's ~6,000 tokens in ✎",
+        )
+        after = screen.status_bar.figures.next_cost_usd
+        assert after is not None and after > before[1] + 6000 * 150 / 1e6 * 0.9
+        assert "next $0.9" in visible_text(app) or "next $1" in visible_text(app)
