@@ -39,10 +39,17 @@ def jpeg(width: int, height: int, *, metadata_bytes: int = 0) -> bytes:
     return b"\xff\xd8" + app0 + app1 + frame + b"\xff\xd9"
 
 
-def webp(width: int, height: int) -> bytes:
-    """An extended (VP8X) WebP header of `width` x `height`."""
-    body = b"VP8X" + struct.pack("<I", 10) + b"\x00\x00\x00\x00"
-    body += (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+def webp(width: int, height: int, form: str = "VP8X") -> bytes:
+    """A WebP header of `width` x `height`: extended (VP8X), lossless (VP8L) or lossy (VP8)."""
+    if form == "VP8X":
+        payload = b"\x00\x00\x00\x00"
+        payload += (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+    elif form == "VP8L":
+        bits = (width - 1) | ((height - 1) << 14)
+        payload = b"\x2f" + bits.to_bytes(4, "little")
+    else:  # a key frame's tag, the start code, then 14-bit sizes
+        payload = b"\x10\x02\x00" + b"\x9d\x01\x2a" + struct.pack("<HH", width, height)
+    body = form.ljust(4).encode() + struct.pack("<I", len(payload)) + payload
     return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WEBP" + body
 
 

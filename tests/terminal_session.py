@@ -31,12 +31,16 @@ def installed_command() -> str:
 
 
 def run_installed(
-    env: dict[str, str], *args: str, stdin: str = "", no_terminal: bool = False
+    env: dict[str, str],
+    *args: str,
+    stdin: str = "",
+    no_terminal: bool = False,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """The installed `tui-chat ARGS` with stdin a pipe holding `stdin` and stdout a pipe, `env`
     added to the environment; its output decoded as it came (no newline translation: the exact
     bytes matter). `no_terminal`: in a session of its own, without a controlling terminal, as
-    under cron."""
+    under cron. `cwd`: the folder it runs in."""
     done = subprocess.run(
         [installed_command(), *args],
         input=stdin.encode(),
@@ -45,6 +49,7 @@ def run_installed(
         timeout=60,
         check=False,
         start_new_session=no_terminal,
+        cwd=cwd,
     )
     return subprocess.CompletedProcess(
         done.args, done.returncode, done.stdout.decode(), done.stderr.decode()

@@ -156,6 +156,7 @@ async def test_the_strip_takes_the_focus_and_its_key_removes_a_file(
         assert screen.focused is screen.attachment_strip
         await pilot.press("down", "delete")
         await wait_for(pilot, lambda: attached_names(app) == ["notes.txt"], what="one removed")
+        assert any("Removed notebook.md" in n.message for n in notifications(app))
         await pilot.press("d")
         await wait_for(pilot, lambda: attached_names(app) == [], what="both removed")
         assert not screen.attachment_strip.display
@@ -165,7 +166,6 @@ async def test_the_strip_takes_the_focus_and_its_key_removes_a_file(
         await pilot.press("enter")
         await wait_for(pilot, reply_finished(screen), what="the reply")
         assert screen.conversation.messages[0].attachments == []
-        assert any("Removed notebook.md" in n.message for n in notifications(app))
 
 
 def make_bad_file(folder: Path, kind: str) -> str:

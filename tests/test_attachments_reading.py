@@ -95,6 +95,14 @@ def test_paths_are_relative_to_the_folder_given_and_tilde_is_home(tmp_path, blob
         ("photo.jpg", jpeg(4032, 3024), "image/jpeg", (4032, 3024)),
         ("exif.jpeg", jpeg(800, 600, metadata_bytes=30_000), "image/jpeg", (800, 600)),
         ("pic.webp", webp(1920, 1080), "image/webp", (1920, 1080)),
+        ("lossless.webp", webp(640, 400, "VP8L"), "image/webp", (640, 400)),
+        ("lossy.webp", webp(300, 200, "VP8"), "image/webp", (300, 200)),
+        (
+            "progressive.jpg",
+            jpeg(1024, 768).replace(b"\xff\xc0", b"\xff\xc2"),
+            "image/jpeg",
+            (1024, 768),
+        ),
     ],
 )
 def test_an_image_is_known_by_its_bytes_and_stored_by_hash(
@@ -128,6 +136,7 @@ def test_what_is_sent_is_what_was_attached_even_when_the_file_changes(tmp_path, 
 
 def test_a_missing_file_is_named_in_the_sentence(tmp_path, blobs):
     assert refusal("gone.txt", tmp_path, blobs) == "There is no file gone.txt."
+    assert refusal("  ", tmp_path, blobs) == "No file was named."
 
 
 def test_a_path_through_a_file_is_refused(tmp_path, blobs):
@@ -213,7 +222,7 @@ def test_a_symlink_loop_is_refused(tmp_path, blobs):
 def test_text_over_the_limit_is_refused_with_the_limit_stated(tmp_path, blobs):
     (tmp_path / "big.log").write_bytes(b"x" * 2_000_001)
     assert refusal("big.log", tmp_path, blobs) == (
-        "big.log is 2.0 MB: text files are attached up to 2.0 MB."
+        "big.log is 2,000,001 bytes: text files are attached up to 2 MB."
     )
     (tmp_path / "fits.log").write_bytes(b"x" * 2_000_000)
     assert read_attachment("fits.log", cwd=tmp_path, blobs=blobs).size == 2_000_000
@@ -222,7 +231,7 @@ def test_text_over_the_limit_is_refused_with_the_limit_stated(tmp_path, blobs):
 def test_an_image_over_20_mb_is_refused(tmp_path, blobs):
     (tmp_path / "huge.png").write_bytes(padded(png(4, 4), 20_000_001))
     assert refusal("huge.png", tmp_path, blobs) == (
-        "huge.png is 20 MB: images are attached up to 20 MB."
+        "huge.png is 20,000,001 bytes: images are attached up to 20 MB."
     )
     assert not blobs.folder.exists()
 

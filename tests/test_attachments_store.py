@@ -9,6 +9,7 @@ import stat
 import time
 
 import pytest
+from attachment_samples import image_file
 from image_files import png
 
 from tui_chat.domain.attachments import Attachment
@@ -18,16 +19,8 @@ from tui_chat.storage.errors import StorageError
 
 
 def image_attachment(data: bytes, name: str = "shot.png") -> Attachment:
-    return Attachment(
-        kind="image",
-        name=name,
-        path=f"/home/me/{name}",
-        sha256=hashlib.sha256(data).hexdigest(),
-        size=len(data),
-        media_type="image/png",
-        width=8,
-        height=8,
-    )
+    """A PNG attachment whose hash and size are those of `data`."""
+    return image_file(8, 8, name, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
 
 
 def test_images_live_in_the_data_folders_attachments_folder(tmp_path):
@@ -45,6 +38,15 @@ def test_an_image_is_stored_once_under_its_hash_privately(tmp_path):
     assert stat.S_IMODE(stored.parent.stat().st_mode) == 0o700
     again = store.put(data, image_attachment(data, name="copy.png"))
     assert again == stored and len(list(store.folder.iterdir())) == 1
+    assert store.read(attachment) == data
+
+
+def test_a_damaged_stored_copy_is_replaced_when_the_image_is_attached_again(tmp_path):
+    store = ImageStore(tmp_path / "attachments")
+    data = png(8, 8)
+    attachment = image_attachment(data)
+    store.put(data, attachment).write_bytes(data[:20])  # cut short by a full disk, say
+    store.put(data, attachment)
     assert store.read(attachment) == data
 
 
@@ -88,3 +90,16 @@ def test_unreferenced_images_are_removed_but_recent_ones_wait_for_their_message(
 
 def test_no_attachments_folder_means_nothing_to_remove(tmp_path):
     assert ImageStore(tmp_path / "never-made").remove_unreferenced(set()) == 0
+
+
+def test_a_hand_edited_hash_cannot_make_it_read_a_file_outside_its_folder(tmp_path):
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(png(2, 2))
+    store = ImageStore(tmp_path / "attachments")
+    store.folder.mkdir()
+    forged = image_file(2, 2, "x.png", sha256="../secret")
+    with pytest.raises(StorageError) as refused:
+        store.read(forged)
+    assert str(refused.value) == (
+        "The image x.png has no valid sha256 in its conversation file, so it is not sent."
+    )

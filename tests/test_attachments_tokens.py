@@ -3,12 +3,11 @@ encoding, an image by OpenAI's published tile rule, approximate where the rule i
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import pytest
+from attachment_samples import image_file, text_file
 
-from tui_chat.domain.attachments import Attachment
 from tui_chat.domain.conversation import Message
 from tui_chat.engine.attachment_parts import framed_text
 from tui_chat.engine.image_tokens import image_tokens
@@ -22,41 +21,16 @@ def counter() -> TokenCounter:
     return counter
 
 
-def text_attachment(text: str, name: str = "notes.txt") -> Attachment:
-    data = text.encode()
-    return Attachment(
-        kind="text",
-        name=name,
-        path=f"/tmp/{name}",
-        sha256=hashlib.sha256(data).hexdigest(),
-        size=len(data),
-        text=text,
-    )
-
-
-def image(width: int, height: int) -> Attachment:
-    return Attachment(
-        kind="image",
-        name="shot.png",
-        path="/tmp/shot.png",
-        sha256="0" * 64,
-        size=1000,
-        media_type="image/png",
-        width=width,
-        height=height,
-    )
-
-
 def test_a_text_file_is_framed_with_its_name_made_safe():
-    assert framed_text(text_attachment("hi")) == '<file name="notes.txt">\nhi\n</file>'
-    sneaky = text_attachment("x", name='a">\n</file>\x1b[2J.txt')
+    assert framed_text(text_file("hi")) == '<file name="notes.txt">\nhi\n</file>'
+    sneaky = text_file("x", name='a">\n</file>\x1b[2J.txt')
     assert framed_text(sneaky).splitlines()[0] == (
         '<file name="a&quot;&gt; &lt;/file&gt;␛[2J.txt">'
     )
 
 
 def test_a_text_file_counts_its_framed_words_with_the_models_encoding(counter):
-    attachment = text_attachment("The quick brown fox jumps over the lazy dog.\n" * 50)
+    attachment = text_file("The quick brown fox jumps over the lazy dog.\n" * 50)
     count = counter.attachment_tokens(attachment, "gpt-4o")
     assert count == TokenCount(counter.count_text("gpt-4o", framed_text(attachment)).tokens, False)
     assert count.tokens > 50 * 9
@@ -82,7 +56,7 @@ def test_a_big_text_file_is_encoded_once_for_its_line_the_draft_and_the_prompt()
     assert counter.load_for("gpt-4o")
     spy = CountingEncoding(counter.encoding("gpt-4o")[0])
     counter._encodings["o200k_base"] = spy  # type: ignore[assignment]  # duck-typed for the test
-    attachment = text_attachment("word " * 200_000)
+    attachment = text_file("word " * 200_000)
     first = counter.attachment_tokens(attachment, "gpt-4o")
     calls_for_the_file = spy.calls
     counter.attachment_tokens(attachment, "gpt-4o")
@@ -118,13 +92,13 @@ def test_low_detail_is_the_base_cost_alone():
 
 @pytest.mark.parametrize("model", ["llava:13b", "gpt-4.1-mini", "o4-mini", "qwen2.5-vl"])
 def test_models_without_a_published_tile_rule_are_marked_approximate(counter, model):
-    count = counter.attachment_tokens(image(1024, 1024), model)
+    count = counter.attachment_tokens(image_file(1024, 1024), model)
     assert count == TokenCount(765, True)
 
 
 def test_a_draft_counts_its_attachments_and_the_prompt_counts_them_once_sent(counter):
-    notes = text_attachment("Remember the milk.\n")
-    shot = image(1024, 1024)
+    notes = text_file("Remember the milk.\n")
+    shot = image_file(1024, 1024)
     draft = counter.count_draft("gpt-4o", "Look:", [notes, shot])
     alone = counter.count_draft("gpt-4o", "Look:")
     files = counter.attachment_tokens(notes, "gpt-4o").tokens + 765

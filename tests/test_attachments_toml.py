@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 import tomllib
 from datetime import UTC, datetime
+from hashlib import sha256
 from pathlib import Path
 
 import pytest
+from attachment_samples import image_file, text_file
 from older_version import resave_with_older_version
 
-from tui_chat.domain.attachments import Attachment
 from tui_chat.domain.conversation import Conversation, Message
 from tui_chat.storage.errors import ConversationFileError
 from tui_chat.storage.toml_read import conversation_from_toml
@@ -22,6 +23,7 @@ MOMENT = datetime(2026, 12, 2, 7, 30, tzinfo=UTC)
 LOG = "2026-12-02 07:00:01 ERROR disk full on /var\n2026-12-02 07:00:02 WARN retrying\n"
 # The last tui-chat before attachments were saved: its reader does not know the key.
 BEFORE_ATTACHMENTS = "245317f"
+SHOT = image_file(1280, 800, "screen.png")
 
 
 def with_attachments() -> Conversation:
@@ -32,33 +34,9 @@ def with_attachments() -> Conversation:
             "What went wrong here?",
             created=MOMENT,
             attachments=[
-                Attachment(
-                    kind="text",
-                    name="job.log",
-                    path="/var/log/job.log",
-                    sha256="a" * 64,
-                    size=len(LOG),
-                    text=LOG,
-                ),
-                Attachment(
-                    kind="text",
-                    name="notes.txt",
-                    path="/home/me/notes.txt",
-                    sha256="b" * 64,
-                    size=5,
-                    text="café",
-                    encoding="cp1252",
-                ),
-                Attachment(
-                    kind="image",
-                    name="screen.png",
-                    path="/home/me/screen.png",
-                    sha256="c" * 64,
-                    size=48_213,
-                    media_type="image/png",
-                    width=1280,
-                    height=800,
-                ),
+                text_file(LOG, "job.log", path="/var/log/job.log"),
+                text_file("café", "notes.txt", size=5, encoding="cp1252"),
+                SHOT,
             ],
         )
     )
@@ -70,12 +48,13 @@ def test_text_is_kept_line_for_line_and_an_image_by_its_hash():
     text = conversation_to_toml(with_attachments())
     assert (
         '[[messages.attachments]]\nkind = "text"\nname = "job.log"\npath = "/var/log/job.log"\n'
-        f"sha256 = \"{'a' * 64}\"\nsize = {len(LOG)}\ntext = '''\n{LOG}'''\n"
+        f'sha256 = "{sha256(LOG.encode()).hexdigest()}"\nsize = {len(LOG)}\n'
+        f"text = '''\n{LOG}'''\n"
     ) in text
     assert "encoding = \"cp1252\"\ntext = '''\ncafé'''\n" in text
     assert (
         f'[[messages.attachments]]\nkind = "image"\nname = "screen.png"\n'
-        f'path = "/home/me/screen.png"\nsha256 = "{"c" * 64}"\nsize = 48213\n'
+        f'path = "/home/me/screen.png"\nsha256 = "{SHOT.sha256}"\nsize = 48213\n'
         'media_type = "image/png"\nwidth = 1280\nheight = 800\n'
     ) in text
     # grep finds the log's lines as they were; nothing base64-like is in the file.

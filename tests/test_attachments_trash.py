@@ -111,3 +111,21 @@ def test_the_trash_is_counted_without_reading_its_files(paths):
     (paths.trash_dir / "b.toml").write_bytes(b"\xff\xfe broken")
     (paths.trash_dir / ".c.toml.123.tmp").write_text("a temp file")
     assert store.count_trash() == 2
+
+
+def test_emptying_an_empty_trash_still_clears_images_never_sent(paths, tmp_path, capsys):
+    ConversationStore(paths)
+    attach_image(paths, tmp_path, "never-sent.png", 4)  # attached a while ago, then removed
+    assert main(["trash", "empty", "--data-dir", str(paths.data_dir)]) == 0
+    assert capsys.readouterr().out == "Deleted 1 unused image for good.\n"
+    assert stored(paths) == set()
+    assert main(["trash", "empty", "--data-dir", str(paths.data_dir)]) == 0
+    assert capsys.readouterr().out == "The trash is empty.\n"
+
+
+def test_an_old_image_attached_again_waits_unsent_like_a_new_one(paths, tmp_path):
+    store = ConversationStore(paths)
+    image = attach_image(paths, tmp_path, "again.png", 4)  # stored long ago, used by nothing
+    read_attachment("again.png", cwd=tmp_path, blobs=ImageStore(paths.attachments_dir))
+    assert store.empty_trash().images == 0
+    assert stored(paths) == {image.stored_name}

@@ -58,3 +58,33 @@ def test_quick_benchmark_prints_a_row_for_every_figure(tmp_path: Path) -> None:
     written = markdown.read_text(encoding="utf-8")
     assert "Python " in written and "Textual " in written and " CPUs (" in written
     assert table[0] in written
+
+
+def test_attach_benchmark_prints_its_figures() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "attach_speed.py"),
+            "--rounds",
+            "1",
+            "--files",
+            "300",
+            "--conversations",
+            "50",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for row in (
+        "attach 1 MB text: read + count (first time)",
+        "attach 19.9 MB image: read + hash + store",
+        "send it: read stored copy + check hash + base64 data URL",
+        "@ completion, 300 files, empty prefix",
+        "trash empty: find used images in 50 conversation files",
+    ):
+        assert any(line.startswith(row) for line in done.stdout.splitlines()), row
+    assert "folder of 300 files and 20 folders: 200 offered at most" in done.stdout

@@ -37,6 +37,7 @@ ALLOWED = {
     },
     # The shell's commands run the flow; `open` and piped text start the UI (imported late).
     "shell": {
+        "attachments",
         "config",
         "domain",
         "engine",

@@ -208,17 +208,21 @@ def _trash(args: argparse.Namespace, store: ConversationStore, out: TextIO) -> i
         out.write(f"Restored as {restored}.\n")
     elif args.trash_action == "empty":
         trashed = store.count_trash()
-        if not trashed:
-            out.write("The trash is empty.\n")
-            return EXIT_OK
-        if not args.yes and not _confirmed(f"Delete {conversations(trashed)} for good?"):
+        if (
+            trashed
+            and not args.yes
+            and not _confirmed(f"Delete {conversations(trashed)} for good?")
+        ):
             out.write("Nothing deleted.\n")
             return EXIT_ERROR
+        # Also with nothing in the trash: images attached but never sent go once unused.
         emptied = store.empty_trash()
-        said = conversations(emptied.conversations)
+        deleted = [conversations(emptied.conversations)] if trashed else []
         if emptied.images:
-            said += f" and {emptied.images} unused image" + ("s" if emptied.images > 1 else "")
-        out.write(f"Deleted {said} for good.\n")
+            deleted.append(f"{emptied.images} unused image" + "s" * (emptied.images > 1))
+        out.write(
+            f"Deleted {' and '.join(deleted)} for good.\n" if deleted else "The trash is empty.\n"
+        )
     return EXIT_OK
 
 

@@ -86,7 +86,8 @@ def _attachment_lines(attachment: Attachment) -> list[str]:
         ]
     encoding = f", {attachment.encoding}" if attachment.encoding else ""
     fence = _fence_for(attachment.text)
-    return [f"Attached file {name} ({size}{encoding}):", "", fence, attachment.text, fence]
+    text = attachment.text.removesuffix("\n")  # the fence's own line break ends the last line
+    return [f"Attached file {name} ({size}{encoding}):", "", fence, text, fence]
 
 
 def _code_span(text: str) -> str:

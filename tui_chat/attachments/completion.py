@@ -7,7 +7,9 @@ Only the one folder the prefix points into is listed (never a walk into subfolde
 
 from __future__ import annotations
 
+import heapq
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,32 +40,38 @@ def list_completions(prefix: str, cwd: Path, *, limit: int = MAX_COMPLETIONS) ->
         folder_part += "/"
     folder = Path(cwd) / os.path.expanduser(folder_part) if folder_part else Path(cwd)
     show_hidden = typed.startswith(".")
-    exact: list[Completion] = []
-    folded: list[Completion] = []
     typed_folded = typed.casefold()
+    # (is a file, name folded, name, is a folder): sorts folders first, then by name.
+    exact: list[tuple[bool, str, str, bool]] = []
+    folded: list[tuple[bool, str, str, bool]] = []
     try:
         with os.scandir(folder) as entries:
-            for scanned, entry in enumerate(entries):
-                if scanned >= MAX_SCANNED:
-                    break
-                name = entry.name
-                if name.startswith(".") and not show_hidden:
-                    continue
-                if name.startswith(typed):
+            for entry in _entries(entries, show_hidden):
+                name_folded = entry.name.casefold()
+                if entry.name.startswith(typed):
                     target = exact
-                elif name.casefold().startswith(typed_folded):
+                elif name_folded.startswith(typed_folded):
                     target = folded
                 else:
                     continue
                 is_folder = _is_folder(entry)
-                target.append(
-                    Completion(folder_part + name + ("/" if is_folder else ""), is_folder)
-                )
+                target.append((not is_folder, name_folded, entry.name, is_folder))
     except OSError:
         return []
-    found = exact or folded
-    found.sort(key=lambda completion: (not completion.is_folder, completion.text.casefold()))
-    return found[:limit]
+    # The first `limit` of tens of thousands without sorting them all.
+    best = heapq.nsmallest(limit, exact or folded)
+    return [
+        Completion(folder_part + name + "/" * is_folder, is_folder) for *_, name, is_folder in best
+    ]
+
+
+def _entries(entries: Iterator[os.DirEntry[str]], show_hidden: bool) -> Iterator[os.DirEntry[str]]:
+    """At most MAX_SCANNED entries; hidden ones only when asked for."""
+    for scanned, entry in enumerate(entries):
+        if scanned >= MAX_SCANNED:
+            return
+        if show_hidden or not entry.name.startswith("."):
+            yield entry
 
 
 def _is_folder(entry: os.DirEntry[str]) -> bool:

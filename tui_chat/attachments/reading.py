@@ -63,6 +63,8 @@ def read_attachment(
 ) -> Attachment:
     """Read the file at `path` (relative to `cwd`, `~` allowed) as an attachment; an image's
     bytes are put in `blobs`. Raises AttachmentRefused with the reason in one sentence."""
+    if not path.strip():
+        raise AttachmentRefused("No file was named.")
     full = resolve_path(path, cwd)
     shown = shown_name(path)
     data = _read_regular_file(full, shown, limits)
@@ -122,6 +124,8 @@ def _read_capped(handle: BinaryIO, shown: str, limits: AttachLimits) -> bytes:
         kind = "images" if is_image else "text files"
         # A file that grew while read (or a /proc file, whose size says 0) is cut off unread.
         size = format_size(status.st_size) if status.st_size > limit else "over the limit"
+        if size == format_size(limit):  # just over: rounded, it would read as the limit
+            size = f"{status.st_size:,} bytes"
         raise AttachmentRefused(
             f"{shown} is {size}: {kind} are attached up to {format_size(limit)}."
         )

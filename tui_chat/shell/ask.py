@@ -8,13 +8,20 @@ imports Textual: the command starts as fast as a plain openai script.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
+from tui_chat.attachments.reading import read_attachment
 from tui_chat.config import Config, ConfigProblem, Profile
+from tui_chat.domain.attachments import Attachment
 from tui_chat.domain.conversation import Conversation, Message, usd
+from tui_chat.engine.attachment_parts import ImageLoader
 from tui_chat.engine.client import ChatClient
 from tui_chat.engine.events import TextDelta
 from tui_chat.engine.prices import PriceBook
@@ -31,6 +38,7 @@ from tui_chat.flow import (
 from tui_chat.paths import AppPaths
 from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.shell.reply_output import ReplyWriter
+from tui_chat.storage.attachments import ImageStore
 from tui_chat.storage.search import most_recent
 from tui_chat.storage.store import ConversationStore, id_typed_by_user
 from tui_chat.user_error import UserError
@@ -55,6 +63,7 @@ class AskRequest:
     save: bool = True
     usage: bool = False
     markdown: bool = False  # on a terminal, show the complete reply rendered
+    attach: tuple[str, ...] = ()  # files to send with the message (--attach, repeatable)
 
 
 def message_text(prompt: str, piped: str | None) -> str:
@@ -70,15 +79,62 @@ def ask(request: AskRequest, paths: AppPaths, config: Config, problems: list[Con
     """Send the message, stream the reply to stdout, save both; returns the exit code.
     Raises UserError and storage errors (unknown conversation, unreadable file)."""
     text = message_text(request.prompt, request.piped)
-    if not text.strip():
+    if not text.strip() and not request.attach:
         raise UserError("nothing to ask: give a prompt, or pipe text in.")
+    with _image_folder(paths, request.save) as images:
+        # Every file is read before anything is sent: one refused, nothing goes.
+        attachments = _attachments(request.attach, images)
+        return _ask(request, text, attachments, images, paths, config, problems)
+
+
+@contextlib.contextmanager
+def _image_folder(paths: AppPaths, save: bool) -> Iterator[ImageStore]:
+    """Where the images attached now are put: the data folder's; with --no-save a temporary
+    folder, removed afterwards, since nothing may be kept on disk."""
+    if save:
+        yield ImageStore(paths.attachments_dir)
+        return
+    with tempfile.TemporaryDirectory(prefix="tui-chat-") as folder:
+        yield ImageStore(Path(folder) / "attachments")
+
+
+def _image_loader(images: ImageStore, paths: AppPaths) -> ImageLoader:
+    """Reads the images attached now from `images`, and those of a continued conversation's
+    earlier messages from the data folder (they differ with --no-save)."""
+    kept = ImageStore(paths.attachments_dir)
+    if kept.folder == images.folder:
+        return images.read
+
+    def load(attachment: Attachment) -> bytes:
+        if images.path_of(attachment).exists():
+            return images.read(attachment)
+        return kept.read(attachment)
+
+    return load
+
+
+def _attachments(paths: tuple[str, ...], images: ImageStore) -> list[Attachment]:
+    """The files named by --attach, read relative to the current folder. Raises
+    AttachmentRefused (a UserError) with the reason for the first that cannot be attached."""
+    return [read_attachment(path, cwd=Path.cwd(), blobs=images) for path in paths]
+
+
+def _ask(
+    request: AskRequest,
+    text: str,
+    attachments: list[Attachment],
+    images: ImageStore,
+    paths: AppPaths,
+    config: Config,
+    problems: list[ConfigProblem],
+) -> int:
     store = ConversationStore(paths)
     conversation = _conversation(request, store, config)
     profile = _profile(request, conversation, config)
-    conversation.add(Message(role="user", content=text))
+    conversation.add(Message(role="user", content=text, attachments=attachments))
     if any(problem.whole_file for problem in problems):
         _refuse_without_config(conversation, store if request.save else None)
-    client = ChatClient(profile)
+    client = ChatClient(profile, load_image=_image_loader(images, paths))
     shell = _ShellListener(ReplyWriter(sys.stdout, markdown=request.markdown), sys.stderr)
     flow = ReplyFlow(
         conversation,

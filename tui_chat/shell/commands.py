@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
+from tui_chat.attachments.reading import DEFAULT_LIMITS
+from tui_chat.attachments.sizes import format_size
 from tui_chat.config import Config, ConfigProblem
 from tui_chat.paths import AppPaths
 from tui_chat.sanitize import sanitize_for_terminal
@@ -44,6 +46,15 @@ def add_shell_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
     asking.add_argument("--no-save", dest="save", action="store_false", help="keep nothing on disk")
     asking.add_argument(
         "-u", "--usage", action="store_true", help="then print tokens, cost and model to stderr"
+    )
+    asking.add_argument(
+        "--attach",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="send a text file or a PNG, JPEG, GIF or WebP image with the message (repeatable; "
+        f"text up to {format_size(DEFAULT_LIMITS.text_bytes)}, images up to "
+        f"{format_size(DEFAULT_LIMITS.image_bytes)})",
     )
     asking.add_argument(
         "--markdown",
@@ -81,6 +92,7 @@ def run_shell_command(
                 save=args.save,
                 usage=args.usage,
                 markdown=args.markdown,
+                attach=tuple(args.attach),
             )
             return ask(request, paths, config, problems)
         except KeyboardInterrupt:  # before the reply started (while reading a pipe, say)

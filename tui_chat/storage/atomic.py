@@ -11,6 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tui_chat.storage.errors import StorageError
+
 
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600, durable: bool = True) -> None:
     """Replace `path` with `data` atomically, the new file created with `mode`.
@@ -71,6 +73,17 @@ def remove_stale_temp_files(folder: Path, older_than_seconds: float) -> int:
                 candidate.unlink()
                 removed += 1
     return removed
+
+
+def delete_file(path: Path) -> bool:
+    """Unlink `path`; False when it was gone already. Raises StorageError."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    except OSError as error:
+        raise StorageError.from_os_error("delete", path, error) from None
+    return True
 
 
 def atomic_write_text(path: Path, text: str, *, mode: int = 0o600) -> None:

@@ -6,7 +6,9 @@ file on disk changes or goes away; conversation files only name it (`<sha256>.<e
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import re
 import time
 from collections.abc import Collection, Iterable
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from tui_chat.domain.attachments import Attachment
 from tui_chat.sanitize import one_line
-from tui_chat.storage.atomic import atomic_write_bytes, make_private_dir
+from tui_chat.storage.atomic import atomic_write_bytes, delete_file, make_private_dir
 from tui_chat.storage.errors import StorageError
 from tui_chat.storage.index import scan
 
@@ -22,6 +24,7 @@ from tui_chat.storage.index import scan
 # an image attached in a composer is stored before its message is sent and saved.
 UNSENT_GRACE_SECONDS = 24 * 3600
 _HASH = re.compile(rb"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
+_SHA256 = re.compile("[0-9a-f]{64}")
 
 
 class ImageStore:
@@ -36,10 +39,14 @@ class ImageStore:
 
     def put(self, data: bytes, attachment: Attachment) -> Path:
         """Store `data` for `attachment` (whose `sha256` must be the data's); a no-op when the
-        same image is stored already. Raises StorageError."""
+        same image is stored already (a file of another size there is damaged: replaced).
+        Raises StorageError."""
         target = self.path_of(attachment)
-        if target.exists():
-            return target
+        with contextlib.suppress(FileNotFoundError):
+            if target.stat().st_size == len(data):
+                # Fresh again: attached anew, it waits unsent under the grace of a new file.
+                os.utime(target)
+                return target
         try:
             make_private_dir(self.folder)
             atomic_write_bytes(target, data)
@@ -52,6 +59,12 @@ class ImageStore:
         longer match the hash recorded when it was attached."""
         path = self.path_of(attachment)
         name = one_line(attachment.name)
+        if not _SHA256.fullmatch(attachment.sha256):
+            # A hand-edited file could name any path here ("../../.ssh/id_rsa"): never read it.
+            raise StorageError(
+                f"The image {name} has no valid sha256 in its conversation file, so it is not "
+                "sent."
+            )
         try:
             data = path.read_bytes()
         except FileNotFoundError:
@@ -81,14 +94,11 @@ class ImageStore:
             if path.name.split(".", 1)[0] in referenced:
                 continue
             try:
-                if path.stat().st_mtime >= cutoff:
-                    continue
-                path.unlink()
+                recent = path.stat().st_mtime >= cutoff
             except FileNotFoundError:
                 continue
-            except OSError as error:
-                raise StorageError.from_os_error("delete", path, error) from None
-            removed += 1
+            if not recent:
+                removed += delete_file(path)
         return removed
 
 

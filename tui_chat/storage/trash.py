@@ -13,6 +13,7 @@ import os
 import re
 from pathlib import Path
 
+from tui_chat.storage.atomic import delete_file
 from tui_chat.storage.errors import ConversationNotFound, StorageError
 from tui_chat.storage.index import SUFFIX, ConversationEntry, entry_from_file, scan
 
@@ -73,17 +74,7 @@ def count_trashed(trash_folder: Path) -> int:
 def delete_trashed_files(trash_folder: Path) -> int:
     """Delete every trashed file for good (the only place the store unlinks); returns how
     many."""
-    removed = 0
-    for name, _ in list(scan(trash_folder)):
-        path = trash_folder / name
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            continue
-        except OSError as error:
-            raise StorageError.from_os_error("delete", path, error) from None
-        removed += 1
-    return removed
+    return sum(delete_file(trash_folder / name) for name, _ in list(scan(trash_folder)))
 
 
 def _free_name(folder: Path, conversation_id: str) -> Path:
