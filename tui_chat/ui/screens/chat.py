@@ -6,7 +6,8 @@ reply is asked for, streamed and saved by `tui_chat.flow.ReplyFlow`; the screen 
 its events. Its jobs are done by helpers it owns, each told only what it needs:
 `ConversationListing` (the list, start-up, polling), `DraftKeeper`, `LiveFigures` (counts and
 the status bar), `MessageSearch`, `FirstRun` (no API key yet), `ConversationCommands` (the
-list's and the palette's commands) and `SidebarPlacement` (the sidebar by width).
+list's and the palette's commands), `SidebarPlacement` (the sidebar by width), `AttachedFiles`
+(the files waiting to go with the next message) and `PathCompletion` (the `@` list).
 """
 
 from __future__ import annotations
