@@ -32,7 +32,9 @@ from tui_chat.attachments.reading import read_attachment  # noqa: E402
 from tui_chat.domain.conversation import Message  # noqa: E402
 from tui_chat.engine.prompt import build_chat_messages  # noqa: E402
 from tui_chat.engine.tokens import TokenCounter  # noqa: E402
+from tui_chat.paths import AppPaths  # noqa: E402
 from tui_chat.storage.attachments import ImageStore, referenced_hashes  # noqa: E402
+from tui_chat.storage.store import ConversationStore  # noqa: E402
 
 MODEL = "gpt-4o"
 TEXT_BYTES = 1_000_000
@@ -60,7 +62,7 @@ def timed(action: Callable[[], object]) -> float:
 def row(label: str, seconds: list[float]) -> None:
     median = statistics.median(seconds) * 1000
     print(
-        f"{label:<64} median {median:8.1f} ms  (min {min(seconds) * 1000:.1f}, "
+        f"{label:<70} median {median:8.1f} ms  (min {min(seconds) * 1000:.1f}, "
         f"max {max(seconds) * 1000:.1f}, n={len(seconds)})",
         flush=True,
     )
@@ -131,6 +133,15 @@ def trash_figures(folder: Path, rounds: int, conversations: int) -> None:
     folders = (data / "conversations", data / "trash")
     scans = [timed(lambda: referenced_hashes(folders)) for _ in range(rounds)]
     row(f"trash empty: find used images in {conversations:,} conversation files", scans)
+    # The same files in the trash: how `trash empty` counted them before asking (parsing each
+    # one, as `trash list` does) and how it counts them now (their names).
+    (data / "conversations").rename(data / "trash")
+    paths = AppPaths(config_file=folder / "config.toml", data_dir=data)
+    store = ConversationStore(paths)
+    parsed = [timed(lambda: len(store.list_trash())) for _ in range(rounds)]
+    named = [timed(store.count_trash) for _ in range(rounds)]
+    row(f"trash empty: count {conversations:,} trashed files, parsing each (before)", parsed)
+    row(f"trash empty: count {conversations:,} trashed files by name (now)", named)
 
 
 def main() -> int:

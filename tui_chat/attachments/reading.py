@@ -24,7 +24,7 @@ from tui_chat.storage.attachments import ImageStore
 from tui_chat.storage.errors import StorageError
 from tui_chat.user_error import UserError
 
-# Enough to tell an image from text by its magic bytes, and a binary file by a NUL byte.
+# Enough to tell an image from text by its magic bytes (the whole file is checked for NULs).
 _SNIFF_BYTES = 8192
 _READ_CHUNK = 1 << 20
 # Open without waiting for a FIFO's writer, and without taking a terminal as ours.

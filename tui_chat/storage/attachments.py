@@ -62,8 +62,7 @@ class ImageStore:
         if not _SHA256.fullmatch(attachment.sha256):
             # A hand-edited file could name any path here ("../../.ssh/id_rsa"): never read it.
             raise StorageError(
-                f"The image {name} has no valid sha256 in its conversation file, so it is not "
-                "sent."
+                f"The image {name} has no valid sha256 in its conversation file, so it is not sent."
             )
         try:
             data = path.read_bytes()
