@@ -18,6 +18,7 @@ from app_harness import (
     plant,
     reply_finished,
     send,
+    terminal_writes,
     visible_text,
     wait_for,
     wait_until_idle,
@@ -550,3 +551,21 @@ async def test_next_send_cost_counts_the_waiting_files_before_sending(
         after = screen.status_bar.figures.next_cost_usd
         assert after is not None and after > before[1] + 6000 * 150 / 1e6 * 0.9
         assert "next $0.9" in visible_text(app) or "next $1" in visible_text(app)
+
+
+async def test_tab_then_enter_in_one_burst_sends_the_file_once_and_leaves_nothing_waiting(
+    tmp_path: Path, work: Path, openai_server: FakeOpenAIServer
+) -> None:
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        await wait_until_idle(pilot)
+        await type_text(pilot, "read @notes")
+        await wait_for(pilot, lambda: menu_entries(app) == ["notes.txt"], what="listed")
+        terminal_writes(app, "\t\r")  # Tab and Enter in one read, as over a slow SSH link
+        await wait_for(pilot, reply_finished(screen), what="the reply")
+        await wait_until_idle(pilot)
+        assert [a.name for a in screen.conversation.messages[0].attachments] == ["notes.txt"]
+        # The file read for Tab came back after its message went: it waits for nothing.
+        assert attached_names(app) == []
+        assert not screen.attachment_strip.display

@@ -571,7 +571,7 @@ class ChatScreen(Screen[None]):
 
     @on(Composer.CompletionKey)
     def _completion_key(self, event: Composer.CompletionKey) -> None:
-        self.completion.command(event.command)
+        self.completion.command(event.command, event.chosen)
 
     @on(AttachmentStrip.RemoveRequested)
     def _remove_attachment(self, event: AttachmentStrip.RemoveRequested) -> None:

@@ -88,6 +88,9 @@ class AttachedFiles:
         # Files the user removed from the message: their `@path`, still in the text, must not
         # bring them back on send.
         self._removed: set[str] = set()
+        # Counts the messages sent: a file still being read when its message went (Tab then
+        # Enter at once) must not wait for the next one. (Its `@path` was read on send.)
+        self._sends = 0
 
     # ------------------------------------------------------------ attaching
     def attach(self, path: str) -> None:
@@ -95,6 +98,7 @@ class AttachedFiles:
         thread; it joins the waiting files, or its refusal is said in one sentence."""
         model = self._conversation().model
         conversation_id = self._conversation().id
+        sends = self._sends
 
         def job() -> None:
             try:
@@ -103,7 +107,7 @@ class AttachedFiles:
                 self._threads.to_ui(self._say_refused, refused)
                 return
             count = self._counter.attachment_tokens(attachment, model)
-            self._threads.to_ui(self._attached, conversation_id, attachment, count, model)
+            self._threads.to_ui(self._attached, conversation_id, attachment, count, model, sends)
 
         self._threads.start(job, group="attach")
 
@@ -111,8 +115,15 @@ class AttachedFiles:
         return read_attachment(path, cwd=self._cwd, blobs=self._images, limits=self._limits)
 
     def _attached(
-        self, conversation_id: str, attachment: Attachment, count: TokenCount, model: str
+        self,
+        conversation_id: str,
+        attachment: Attachment,
+        count: TokenCount,
+        model: str,
+        sends: int,
     ) -> None:
+        if sends != self._sends:
+            return  # its message went while it was read (its `@path` was read on send)
         waiting = self.waiting if conversation_id == self._conversation().id else None
         if waiting is None:  # the user opened another conversation while it was read
             waiting = self._kept.setdefault(conversation_id, [])
@@ -180,13 +191,17 @@ class AttachedFiles:
             # Typed on while the files were read: what would go is no longer what is shown.
             self._notify("The message changed while its files were read: press Enter again.")
             return
-        send(text, [*self._waiting_files(), *read])
+        waiting = self._waiting_files()
+        # A file picked just before Enter may have been read twice: by each way.
+        picked = {attachment.path for attachment in waiting}
+        send(text, [*waiting, *(a for a in read if a.path not in picked)])
 
     def _waiting_files(self) -> list[Attachment]:
         return [w.attachment for w in self.waiting]
 
     def sent(self) -> None:
         """The message went with its files: nothing waits any more."""
+        self._sends += 1
         self.waiting = []
         self._removed.clear()
         self._show()

@@ -4,7 +4,9 @@
 changes it looks at the `@path` ending at the cursor (a look at the current line only); the
 folder it points into is listed in a thread worker (a folder of 10,000 files must not hold up
 the next keystroke), and a listing that a newer one has replaced, or whose prefix is no longer
-the one typed, is dropped. Accepting a folder continues into it; accepting a file attaches it.
+the one typed, is dropped. The composer puts the entry taken in its text itself (so keys read
+in one burst with Tab/Enter see the text as it will show); a folder taken is listed next, a
+file is attached.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from textual.widgets.text_area import Location
 
 from tui_chat.attachments.completion import list_completions
 from tui_chat.ui.background import ThreadWork
-from tui_chat.ui.widgets.composer import CompletionCommand, Composer, Mention
+from tui_chat.ui.widgets.composer import CompletionCommand, Composer
 from tui_chat.ui.widgets.path_menu import PathMenu
 
 # A folder is listed once typing pauses this long: a thread cannot be stopped, and listing a
@@ -49,9 +51,6 @@ class PathCompletion:
         self._closed_at: Location | None = None  # Esc closed the list of the @ at this place
         self._set_timer = set_timer
         self._timer: Timer | None = None
-        # A file whose whole name is typed: the list closes (nothing to choose), but a Tab or
-        # Enter that was on its way to the list as it closed takes that file.
-        self._exact: str | None = None
 
     @property
     def waiting(self) -> bool:
@@ -69,7 +68,6 @@ class PathCompletion:
         if mention.prefix == self._listed:
             return
         self._listed = mention.prefix
-        self._exact = None
         if self._menu.is_open:
             self._narrow(mention.prefix)
         if self._timer is not None:
@@ -82,8 +80,8 @@ class PathCompletion:
         kept = [entry for entry in self._menu.entries if entry.startswith(prefix)]
         if kept and kept != [prefix]:
             self._menu.open_with(kept, prefix, self._composer.cursor_screen_offset)
+            self._offer()
         else:
-            self._exact = prefix if kept else None
             self._hide()
 
     def _list(self, prefix: str) -> None:
@@ -104,46 +102,34 @@ class PathCompletion:
         if entries == [prefix]:
             # A file's whole name is typed: nothing to choose, and Enter must send (the
             # `@path` is attached then).
-            self._exact = prefix
             self._hide()
             return
         self._menu.open_with(entries, prefix, self._composer.cursor_screen_offset)
-        self._composer.completing = True
+        self._offer()
 
-    def command(self, command: CompletionCommand) -> None:
-        """A completion key pressed in the composer while the list is open."""
+    def command(self, command: CompletionCommand, chosen: str | None) -> None:
+        """A completion key pressed in the composer while the list was open; for "accept",
+        the composer has already put `chosen` in its text."""
         if command == "next":
             self._menu.move(1)
+            self._offer()
         elif command == "previous":
             self._menu.move(-1)
+            self._offer()
         elif command == "close":
             mention = self._composer.mention_at_cursor()
             self._closed_at = mention.start if mention is not None else None
             self._close()
-        else:
-            self._accept()
+        elif chosen is not None and not chosen.endswith("/"):
+            self._close()  # a folder lists what is in it next, as its path is now typed
+            self._attach(chosen)
 
-    def _accept(self) -> None:
-        mention = self._composer.mention_at_cursor()
-        chosen = self._menu.chosen
-        if chosen is None and mention is not None and mention.prefix == self._exact:
-            chosen = self._exact
-        if mention is None or chosen is None:
-            self._close()
-            return
-        if chosen.endswith("/"):
-            self._replace(mention, f"@{chosen}")  # a folder: list what is in it next
-            return
-        self._close()
-        self._replace(mention, f"@{chosen} ")
-        self._attach(chosen)
-
-    def _replace(self, mention: Mention, text: str) -> None:
-        self._composer.replace_mention(mention, text)
+    def _offer(self) -> None:
+        """Tell the composer what its completion keys would take now."""
+        self._composer.completion_choice = self._menu.chosen or ""
 
     def _close(self) -> None:
         self._listed = None
-        self._exact = None
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
@@ -152,4 +138,4 @@ class PathCompletion:
     def _hide(self) -> None:
         if self._menu.is_open:
             self._menu.close()
-        self._composer.completing = False
+        self._composer.completion_choice = None

@@ -83,11 +83,13 @@ class Composer(SteadyWrapTextArea):
             self.text = text
 
     class CompletionKey(Message):
-        """A key of the open @ list: take the highlighted entry, move, or close the list."""
+        """A key of the open @ list: move, close the list, or take `chosen` (already put in
+        the text: a key typed right after it, such as Enter, finds the text as it shows)."""
 
-        def __init__(self, command: CompletionCommand) -> None:
+        def __init__(self, command: CompletionCommand, chosen: str | None = None) -> None:
             super().__init__()
             self.command: CompletionCommand = command
+            self.chosen = chosen
 
     def __init__(self, *, key_map: KeyMap | None = None, id: str | None = None) -> None:
         keys = key_map or KeyMap({})
@@ -100,8 +102,9 @@ class Composer(SteadyWrapTextArea):
             id=id,
             placeholder=f"Message  ({send} send · {newline} newline)",
         )
-        self.completing = False
-        """Whether the @ list is open (the screen says so): the completion keys act only then."""
+        self.completion_choice: str | None = None
+        """What the open @ list would put in the text now ("" when it offers nothing), as the
+        screen says; None while no list is open: the completion keys act only while one is."""
         self.has_attachments = False
         """Whether files wait to be sent (the screen says so): then an empty text may be sent."""
 
@@ -119,8 +122,20 @@ class Composer(SteadyWrapTextArea):
             self.post_message(self.Submitted(self, self.text))
 
     def _completion_key(self, command: CompletionCommand) -> None:
-        if not self.completing:
+        chosen = self.completion_choice
+        mention = self.mention_at_cursor()
+        if chosen is None or mention is None:
             raise SkipAction  # the key does what it does without a list (see _COMPLETION_KEYS)
+        if command == "accept":
+            if not chosen or not chosen.startswith(mention.prefix):
+                # Nothing to take, or a list the text has moved past (keys read in one
+                # burst): Tab and Enter do what they do without a list.
+                raise SkipAction
+            # Here, not on the screen: the next key of a burst must see the text it will show.
+            self.completion_choice = None
+            self.replace_mention(mention, f"@{chosen}" if chosen.endswith("/") else f"@{chosen} ")
+            self.post_message(self.CompletionKey(command, chosen))
+            return
         self.post_message(self.CompletionKey(command))
 
     def action_accept_completion(self) -> None:
