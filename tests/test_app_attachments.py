@@ -66,6 +66,17 @@ async def type_text(pilot: Pilot[None], text: str) -> None:
     await pilot.press(*[" " if c == " " else c for c in text])
 
 
+async def pick(pilot: Pilot[None], typed: str, name: str) -> None:
+    """Type `typed` (ending in `@` and the start of a name), then take `name`, the one file
+    listed, with Tab; wait until it is attached."""
+    assert isinstance(pilot.app, TuiChatApp)
+    app = pilot.app
+    await type_text(pilot, typed)
+    await wait_for(pilot, lambda: menu_entries(app) == [name], what=f"{name} listed")
+    await pilot.press("tab")
+    await wait_for(pilot, lambda: name in attached_names(app), what=f"{name} attached")
+
+
 async def test_at_lists_files_as_you_type_and_tab_attaches_keeping_the_words(
     tmp_path: Path, work: Path, openai_server: FakeOpenAIServer
 ) -> None:
@@ -340,10 +351,7 @@ async def test_a_file_left_waiting_at_quit_is_named_by_the_draft_and_sent_after_
     app = make_app(tmp_path, openai_server.base_url)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until_idle(pilot)
-        await type_text(pilot, "why? @notes")
-        await wait_for(pilot, lambda: menu_entries(app) == ["notes.txt"], what="listed")
-        await pilot.press("tab")
-        await wait_for(pilot, lambda: attached_names(app) == ["notes.txt"], what="attached")
+        await pick(pilot, "why? @notes", "notes.txt")
         await pilot.press("ctrl+q")
     again = make_app(tmp_path, openai_server.base_url)
     async with again.run_test(size=SIZE) as pilot:
@@ -368,10 +376,7 @@ async def test_two_text_files_and_an_image_reach_the_server_as_content_parts(
         screen = chat(app)
         await wait_until_idle(pilot)
         # One picked from the @ list, the others named in the text.
-        await type_text(pilot, "@notes")
-        await wait_for(pilot, lambda: menu_entries(app) == ["notes.txt"], what="listed")
-        await pilot.press("tab")
-        await wait_for(pilot, lambda: attached_names(app) == ["notes.txt"], what="attached")
+        await pick(pilot, "@notes", "notes.txt")
         await type_text(pilot, "and @second.txt with @shot.png")
         # As a user reads the screen before Enter: the whole name typed, the list is gone.
         await wait_for(pilot, lambda: not screen.completion.waiting, what="typing settled")
@@ -441,10 +446,7 @@ async def test_files_alone_can_be_sent_without_words(
     async with app.run_test(size=SIZE) as pilot:
         screen = chat(app)
         await wait_until_idle(pilot)
-        await type_text(pilot, "@notes")
-        await wait_for(pilot, lambda: menu_entries(app) == ["notes.txt"], what="listed")
-        await pilot.press("tab")
-        await wait_for(pilot, lambda: attached_names(app) == ["notes.txt"], what="attached")
+        await pick(pilot, "@notes", "notes.txt")
         screen.composer.load_text("")  # the words deleted, the file still waiting
         await pilot.press("enter")
         await wait_for(pilot, reply_finished(screen), what="the reply")
@@ -460,10 +462,7 @@ async def test_a_waiting_file_the_words_no_longer_name_is_kept_in_the_draft_at_q
     async with app.run_test(size=SIZE) as pilot:
         screen = chat(app)
         await wait_until_idle(pilot)
-        await type_text(pilot, "@notes")
-        await wait_for(pilot, lambda: menu_entries(app) == ["notes.txt"], what="listed")
-        await pilot.press("tab")
-        await wait_for(pilot, lambda: attached_names(app) == ["notes.txt"], what="attached")
+        await pick(pilot, "@notes", "notes.txt")
         screen.composer.set_text("why does it fail?")  # the @notes.txt typed over
         await pilot.press("ctrl+q")
     again = make_app(tmp_path, openai_server.base_url)
@@ -485,10 +484,7 @@ async def test_a_waiting_image_is_counted_again_for_the_model_chosen_with_ctrl_o
     async with app.run_test(size=SIZE) as pilot:
         screen = chat(app)
         await wait_until_idle(pilot)
-        await type_text(pilot, "@shot")
-        await wait_for(pilot, lambda: menu_entries(app) == ["shot.png"], what="listed")
-        await pilot.press("tab")
-        await wait_for(pilot, lambda: attached_names(app) == ["shot.png"], what="attached")
+        await pick(pilot, "@shot", "shot.png")
 
         def strip_line() -> str:
             return str(screen.attachment_strip.get_option_at_index(0).prompt)
@@ -512,10 +508,7 @@ async def test_waiting_files_stay_with_the_conversation_they_were_attached_in(
         await wait_for(pilot, lambda: screen.conversation.id == planted.id, what="opened")
         await wait_until_idle(pilot)
         screen.composer.focus()
-        await type_text(pilot, "@notes")
-        await wait_for(pilot, lambda: menu_entries(app) == ["notes.txt"], what="listed")
-        await pilot.press("tab")
-        await wait_for(pilot, lambda: attached_names(app) == ["notes.txt"], what="attached")
+        await pick(pilot, "@notes", "notes.txt")
         await pilot.press("ctrl+n")
         await wait_for(pilot, lambda: screen.conversation.id != planted.id, what="a new one")
         assert attached_names(app) == []
