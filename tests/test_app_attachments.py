@@ -62,6 +62,20 @@ async def send_and_wait(pilot: Pilot[None], text: str) -> None:
     await wait_for(pilot, reply_finished(chat(pilot.app)), what="the reply")
 
 
+async def send_the_draft_after_a_restart(
+    tmp_path: Path, server: FakeOpenAIServer, draft: str
+) -> None:
+    """Start the app again: the composer holds `draft`; Enter sends it with the notes."""
+    again = make_app(tmp_path, server.base_url)
+    async with again.run_test(size=SIZE) as pilot:
+        screen = chat(again)
+        await wait_for(pilot, lambda: screen.composer.text == draft, what="the draft back")
+        await wait_until_idle(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, reply_finished(screen), what="the reply")
+        assert [a.text for a in screen.conversation.messages[0].attachments] == [NOTES]
+
+
 async def type_text(pilot: Pilot[None], text: str) -> None:
     await pilot.press(*[" " if c == " " else c for c in text])
 
@@ -353,16 +367,7 @@ async def test_a_file_left_waiting_at_quit_is_named_by_the_draft_and_sent_after_
         await wait_until_idle(pilot)
         await pick(pilot, "why? @notes", "notes.txt")
         await pilot.press("ctrl+q")
-    again = make_app(tmp_path, openai_server.base_url)
-    async with again.run_test(size=SIZE) as pilot:
-        screen = chat(again)
-        await wait_for(
-            pilot, lambda: screen.composer.text == "why? @notes.txt ", what="the draft back"
-        )
-        await wait_until_idle(pilot)
-        await pilot.press("enter")
-        await wait_for(pilot, reply_finished(screen), what="the reply")
-        assert [a.text for a in screen.conversation.messages[0].attachments] == [NOTES]
+    await send_the_draft_after_a_restart(tmp_path, openai_server, "why? @notes.txt ")
 
 
 async def test_two_text_files_and_an_image_reach_the_server_as_content_parts(
@@ -465,15 +470,8 @@ async def test_a_waiting_file_the_words_no_longer_name_is_kept_in_the_draft_at_q
         await pick(pilot, "@notes", "notes.txt")
         screen.composer.set_text("why does it fail?")  # the @notes.txt typed over
         await pilot.press("ctrl+q")
-    again = make_app(tmp_path, openai_server.base_url)
-    async with again.run_test(size=SIZE) as pilot:
-        screen = chat(again)
-        kept = f"why does it fail? @{work / 'notes.txt'}"
-        await wait_for(pilot, lambda: screen.composer.text == kept, what="the draft back")
-        await wait_until_idle(pilot)
-        await pilot.press("enter")
-        await wait_for(pilot, reply_finished(screen), what="the reply")
-        assert [a.text for a in screen.conversation.messages[0].attachments] == [NOTES]
+    kept = f"why does it fail? @{work / 'notes.txt'}"
+    await send_the_draft_after_a_restart(tmp_path, openai_server, kept)
 
 
 async def test_a_waiting_image_is_counted_again_for_the_model_chosen_with_ctrl_o(
