@@ -20,6 +20,7 @@ from textual.app import App
 from textual.command import CommandList, CommandPalette
 from textual.notifications import Notification
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from tui_chat.config import Config, McpServer, ModelPrice, Profile
 from tui_chat.domain.conversation import Conversation, Message
@@ -27,6 +28,7 @@ from tui_chat.paths import AppPaths
 from tui_chat.storage.store import ConversationStore
 from tui_chat.ui.app import TuiChatApp
 from tui_chat.ui.screens.chat import ChatScreen
+from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.services import Services
 
 # Shaped like a real key so redaction of key-like strings is exercised too; never valid.
@@ -208,6 +210,12 @@ def visible_text(app: TuiChatApp) -> str:
     svg = app.export_screenshot()
     rows = re.findall(r"<text [^>]*>([^<]*)</text>", svg)
     return html.unescape("".join(rows)).replace("\xa0", " ")
+
+
+def help_text(screen: object) -> str:
+    """The keys screen's text as the user reads it."""
+    assert isinstance(screen, HelpScreen)
+    return str(screen.query_one("#help-text", Static).render())
 
 
 def notifications(app: App[Any]) -> list[Notification]:

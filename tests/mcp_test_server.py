@@ -1,13 +1,19 @@
-"""A small MCP server over stdio for the failures mcp-server-time cannot show: a tool that
-returns 1 MB, one that writes escape sequences, one that kills its own process, one that hangs.
+"""A small MCP server for the failures mcp-server-time cannot show: a tool that returns 1 MB,
+one that writes escape sequences, one that kills its own process, one that hangs.
 
-Run as the app would run any configured server: `python tests/mcp_test_server.py`.
+Run as the app would run any configured server: `python tests/mcp_test_server.py` (stdio).
+`python tests/mcp_test_server.py --http PORT RECORD` serves the same tools over streamable HTTP
+on 127.0.0.1:PORT (path /mcp) and appends the Authorization header of every request it gets to
+the file RECORD, one line each, so a test can see that a configured header arrived.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
+from pathlib import Path
+from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
@@ -46,5 +52,28 @@ def hang() -> str:
     return "late"
 
 
+def recording_headers(app: Any, record: Path) -> Any:
+    """`app` (ASGI), writing each HTTP request's Authorization header to `record` first."""
+
+    async def asgi(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope["headers"])
+            with record.open("a", encoding="utf-8") as file:
+                file.write(headers.get(b"authorization", b"").decode("latin-1") + "\n")
+        await app(scope, receive, send)
+
+    return asgi
+
+
+def serve_http(port: int, record: Path) -> None:
+    import uvicorn
+
+    app = server.streamable_http_app(host="127.0.0.1")
+    uvicorn.run(recording_headers(app, record), host="127.0.0.1", port=port, log_level="warning")
+
+
 if __name__ == "__main__":
-    server.run("stdio")
+    if sys.argv[1:2] == ["--http"]:
+        serve_http(int(sys.argv[2]), Path(sys.argv[3]))
+    else:
+        server.run("stdio")

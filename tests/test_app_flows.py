@@ -440,6 +440,69 @@ async def test_e_on_a_user_message_edits_in_a_fork_and_keeps_the_original(
         assert files[screen.conversation.id]["messages"][2]["content"] == "second question changed"
 
 
+async def edit_second_question_in_a_fork(pilot: Any) -> tuple[str, str]:
+    """On a conversation of two exchanges: e on the second question, and more words typed.
+    Returns the ids of the original and the fork."""
+    screen = chat(pilot.app)
+    original_id = screen.conversation.id
+    pane = screen.query_one(MessagePane)
+    pane.focus()
+    await pilot.press("end", "up", "e")
+    await wait_for(pilot, lambda: screen.composer.text == "second question", what="the edit")
+    await pilot.press("end", *" changed")
+    return original_id, screen.conversation.id
+
+
+def assert_the_fork_is_back_whole(pilot: Any, fork_id: str) -> None:
+    """The fork is open with the messages it was made from and the words typed in it."""
+    screen = chat(pilot.app)
+    assert screen.conversation.id == fork_id
+    assert [m.content for m in screen.conversation.messages] == [
+        "first question",
+        "first answer",
+    ]
+    assert screen.composer.text == "second question changed"
+
+
+async def test_an_unsent_fork_left_for_another_conversation_comes_back_with_its_history(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    plant(tmp_path, "first question", "first answer", "second question", "second answer")
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = chat(app)
+        await wait_until_idle(pilot)
+        original_id, fork_id = await edit_second_question_in_a_fork(pilot)
+        screen.open_conversation(original_id)  # the user goes back to the original...
+        await wait_for(pilot, lambda: screen.conversation.id == original_id, what="original")
+        listed = screen.query_one(Sidebar).option_list
+        await wait_for(
+            pilot,
+            lambda: (
+                fork_id in {listed.get_option_at_index(i).id for i in range(listed.option_count)}
+            ),
+            what="the fork in the list",
+        )
+        screen.open_conversation(fork_id)  # ...and to the fork again, from the list
+        await wait_for(pilot, lambda: screen.conversation.id == fork_id, what="the fork")
+        assert_the_fork_is_back_whole(pilot, fork_id)
+
+
+async def test_an_unsent_fork_open_at_quit_is_back_with_its_history_at_the_next_start(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    plant(tmp_path, "first question", "first answer", "second question", "second answer")
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until_idle(pilot)
+        _, fork_id = await edit_second_question_in_a_fork(pilot)
+        await pilot.press("ctrl+q")
+    again = make_app(tmp_path, openai_server.base_url)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await wait_until_idle(pilot)
+        assert_the_fork_is_back_whole(pilot, fork_id)
+
+
 async def test_y_copies_the_selected_message_and_c_its_code(
     tmp_path: Path, openai_server: FakeOpenAIServer
 ) -> None:

@@ -3,20 +3,26 @@ window, on disk and through the real app."""
 
 from __future__ import annotations
 
+import errno
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
+import pytest
 from app_harness import (
     chat,
     conversation_files,
     make_app,
     notifications,
+    plant,
     reply_finished,
     send,
     wait_for,
     wait_until_idle,
 )
+from fresh_python import REPOSITORY
 from openai_server import FakeOpenAIServer, Script
 from textual.pilot import Pilot
 
@@ -79,12 +85,12 @@ def test_loading_absorbs_another_windows_draft_and_saving_tidies_its_file(tmp_pa
     first, second = DraftStore(folder, window="aaaaaa"), DraftStore(folder, window="bbbbbb")
     first.save("conv", "one")
     second.save("conv", "two")  # the file holds a text it never read: it writes its own
-    assert sorted(p.name for p in folder.iterdir()) == ["conv.txt", "conv~bbbbbb.txt"]
+    assert sorted(p.name for p in folder.glob("*.txt")) == ["conv.txt", "conv~bbbbbb.txt"]
     third = DraftStore(folder)
     merged = third.load("conv")
     assert merged == "one\n\ntwo"
     third.save("conv", merged + " and three")
-    assert sorted(p.name for p in folder.iterdir()) == ["conv.txt"]
+    assert sorted(p.name for p in folder.glob("*.txt")) == ["conv.txt"]
     assert DraftStore(folder).load("conv") == "one\n\ntwo and three"
 
 
@@ -134,6 +140,49 @@ def test_unsaved_drafts_are_those_whose_conversation_has_no_file(tmp_path: Path)
         store.save(conversation_id, f"draft of {conversation_id}")
     unsaved = store.unsaved(conversations, trash)
     assert [(d.conversation_id, d.text) for d in unsaved] == [("never-sent", "draft of never-sent")]
+
+
+def test_an_open_windows_unsaved_draft_is_offered_to_no_other_until_it_is_killed(
+    tmp_path: Path,
+) -> None:
+    conversations, trash = tmp_path / "conversations", tmp_path / "trash"
+    folder = tmp_path / "drafts"
+    code = (
+        "import sys, time; from pathlib import Path;"
+        "from tui_chat.storage.drafts import DraftStore;"
+        f"DraftStore(Path({str(folder)!r})).save('typed-there', 'the other window');"
+        "print('written', flush=True); time.sleep(120)"
+    )
+    window = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=REPOSITORY
+    )
+    try:
+        assert window.stdout is not None and window.stdout.readline() == "written\n"
+        here = DraftStore(folder)
+        here.save("typed-here", "this window")
+        assert [d.conversation_id for d in here.unsaved(conversations, trash)] == ["typed-here"]
+    finally:
+        window.kill()  # as kill -9 or a lost terminal ends it: no chance to let go
+        window.wait(timeout=30)
+    offered = {d.conversation_id for d in here.unsaved(conversations, trash)}
+    assert offered == {"typed-here", "typed-there"}
+    assert [p.name for p in folder.glob(".window-*")] == [f".window-{here.window}"]
+    here.close()
+    assert DraftStore(folder).load("typed-here") == "this window"  # closing keeps the words
+
+
+def test_a_draft_is_still_written_where_the_file_system_refuses_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tui_chat.storage.drafts as drafts
+
+    def refuse(descriptor: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")  # as some network mounts answer
+
+    monkeypatch.setattr(drafts.fcntl, "flock", refuse)
+    store = DraftStore(tmp_path / "drafts")
+    store.save("conv", "words on a network mount")
+    assert DraftStore(tmp_path / "drafts").load("conv") == "words on a network mount"
 
 
 # ------------------------------------------------------------------ the app
@@ -337,3 +386,41 @@ async def test_a_disk_that_refuses_drafts_is_said_once_and_the_text_stays(
         back.id = typed_in
         screen._show_conversation(back)  # ...yet back where they were typed, they are there
         assert screen.composer.text == "words to keep and more"
+
+
+async def test_a_second_window_leaves_the_first_windows_unsent_conversation_alone(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    saved = plant(tmp_path, "an old question", "an old answer")
+    first = make_app(tmp_path, openai_server.base_url)
+    async with first.run_test(size=(100, 30)) as first_pilot:
+        first_screen = chat(first)
+        await wait_until_idle(first_pilot)
+        await first_pilot.press("ctrl+n", *"the first window's idea")
+        unsent_id = first_screen.conversation.id
+        await wait_for(
+            first_pilot,
+            lambda: "the first window's idea" in draft_texts(tmp_path).values(),
+            what="the first window's draft on disk",
+        )
+
+        second = make_app(tmp_path, openai_server.base_url)
+        async with second.run_test(size=(100, 30)) as second_pilot:
+            second_screen = chat(second)
+            await wait_until_idle(second_pilot)  # at start: the other window's work stays there
+            assert second_screen.conversation.id == saved.id
+            assert second_screen.composer.text == ""
+            await second_pilot.press("ctrl+n")  # from a saved one: no unsent one is this window's
+            assert second_screen.conversation.id != unsent_id
+            assert second_screen.composer.text == ""
+            await second_pilot.press("ctrl+q")
+
+        assert first_screen.conversation.id == unsent_id
+        assert first_screen.composer.text == "the first window's idea"
+        await first_pilot.press("ctrl+q")
+
+    again = make_app(tmp_path, openai_server.base_url)  # the first window gone: its work is back
+    async with again.run_test(size=(100, 30)) as pilot:
+        await wait_until_idle(pilot)
+        assert chat(again).conversation.id == unsent_id
+        assert chat(again).composer.text == "the first window's idea"

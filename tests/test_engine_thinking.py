@@ -7,7 +7,7 @@ import pytest
 from openai_server import REASONING_FORMS, Script
 
 from tui_chat.domain.conversation import Message
-from tui_chat.engine.events import ReasoningDelta, StreamEvent, TextDelta
+from tui_chat.engine.events import ReasoningDelta, StreamEvent, StreamFailed, TextDelta
 from tui_chat.engine.think_tags import ThinkTagSplitter
 
 THOUGHT = "The user greets me.\nA short, friendly answer will do; no need for <b>tags</b>."
@@ -64,6 +64,17 @@ async def test_an_answer_that_starts_like_a_tag_but_is_not_one_is_kept_whole(cha
     events = await chat.events()
 
     assert chat.text(events) == "<thin ice> is a band."
+
+
+async def test_what_was_held_back_as_a_possible_tag_is_kept_when_the_stream_is_cut(
+    chat, openai_server
+):
+    openai_server.enqueue(Script(text="<thin ice> is a band.", chunk_chars=2, cut_after_chunks=2))
+
+    events = await chat.events()
+
+    assert chat.text(events) == "<thi"  # held back for a tag that never came, then given
+    assert isinstance(events[-1], StreamFailed)
 
 
 async def test_a_thought_cut_off_before_its_closing_tag_stays_thinking(chat, openai_server):

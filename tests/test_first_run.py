@@ -160,9 +160,12 @@ async def test_after_a_refused_send_one_key_picks_the_server_found_and_the_words
         await send(pilot, "is it you?")
         await wait_for(pilot, lambda: "press 1 for" in notices(app), what="the offer")
         assert screen.composer.text == "is it you?"
+        assert "Not sent" in notices(app)
         await pilot.press("1")
         await wait_for(pilot, lambda: config_file(tmp_path).exists(), what="the profile saved")
         assert screen.composer.text == "is it you?"  # still there, not "is it you?1"
+        await wait_for(pilot, lambda: "Using " in notices(app), what="the server's note")
+        assert "Not sent" not in notices(app)  # the problem it named is fixed
         await pilot.press("enter")
         await wait_for(pilot, reply_finished(screen), what="the reply")
         assert screen.conversation.messages[-1].content == "You said: is it you?"

@@ -24,6 +24,7 @@ from tui_chat.domain.conversation import Conversation, Message
 from tui_chat.domain.tools import ToolCall
 from tui_chat.engine.client import ChatClient
 from tui_chat.engine.prices import PriceBook
+from tui_chat.engine.prompt import build_chat_messages
 from tui_chat.engine.reply import ReplyRecorder
 from tui_chat.engine.tokens import TokenCounter
 from tui_chat.export import to_json, to_markdown
@@ -179,12 +180,12 @@ async def test_an_approved_call_runs_and_the_model_answers_from_its_result(
     assert json.loads(sent[-1]["content"])["timezone"] == "Europe/Paris"
     assert reply.content.startswith("Tools said: {") and reply.finish_reason == "stop"
     messages = saved(tmp_path)["messages"]
-    assert [m["role"] for m in messages] == ["user", "assistant", "tool", "assistant"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "assistant"]
     assert messages[1]["finish_reason"] == "tool_calls"
     (call,) = messages[1]["tool_calls"]
     assert call["name"] == "get_current_time" and call["status"] == "done"
     assert call["arguments"] == '{"timezone": "Europe/Paris"}' and call["seconds"] >= 0
-    assert messages[2]["tool_call_id"] == call["id"]
+    assert call["result"] == sent[-1]["content"]  # what the model read, kept on the call
     assert [type(e) for e in run.events].count(ToolCallChanged) == 2  # running, done
 
 
@@ -260,7 +261,7 @@ async def test_a_megabyte_of_output_is_cut_to_the_stated_limit_and_said(
     sent = openai_server.chat_requests[1].json["messages"][-1]["content"]
     assert f"only the first {TOOL_OUTPUT_TOKENS} are passed on" in sent
     assert len(counter.encoding("gpt-4o-mini")[0].encode_ordinary(sent)) < TOOL_OUTPUT_TOKENS + 60
-    assert saved(tmp_path)["messages"][2]["content"] == sent
+    assert saved(tmp_path)["messages"][1]["tool_calls"][0]["result"] == sent
 
 
 @slow
@@ -301,9 +302,9 @@ async def test_esc_while_a_tool_runs_keeps_everything_and_marks_the_call(
     finally:
         await run.toolbox.aclose()
     messages = saved(tmp_path)["messages"]
-    assert [m["role"] for m in messages] == ["user", "assistant", "tool"]
+    assert [m["role"] for m in messages] == ["user", "assistant"]
     assert messages[1]["tool_calls"][0]["status"] == "interrupted"
-    assert messages[2]["content"] == INTERRUPTED
+    assert messages[1]["tool_calls"][0]["result"] == INTERRUPTED
 
 
 @slow
@@ -329,7 +330,7 @@ async def test_hang_up_while_waiting_for_approval_saves_the_call_marked(
         messages = saved(tmp_path)["messages"]
         assert messages[0]["content"] == 'call echo {"text": "x"}'
         assert messages[1]["tool_calls"][0]["status"] == "interrupted"
-        assert messages[2]["content"] == INTERRUPTED
+        assert messages[1]["tool_calls"][0]["result"] == INTERRUPTED
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -352,20 +353,20 @@ def test_tool_calls_round_trip_as_readable_toml_keeping_unknown_keys(tmp_path: P
             arguments='{"timezone": "UTC"}',
             status="done",
             seconds=0.25,
+            result='{\n  "timezone": "UTC"\n}',
             extra={"from_a_newer_version": "kept"},
         )
-    )
-    conversation.add(
-        Message(role="tool", content='{\n  "timezone": "UTC"\n}', tool_call_id="call_1")
     )
     store.save(conversation)
     text = next(paths(tmp_path).conversations_dir.glob("*.toml")).read_text()
     assert "[[messages.tool_calls]]" in text
     assert """arguments = '{"timezone": "UTC"}'""" in text
-    assert "role = \"tool\"\ncontent = '''\n{\n  \"timezone\": \"UTC\"\n}'''" in text
+    # The result in its call's table, one line per line, as the tool wrote it.
+    assert "seconds = 0.25\nresult = '''\n{\n  \"timezone\": \"UTC\"\n}'''" in text
+    assert 'role = "tool"' not in text
     loaded = ConversationStore(paths(tmp_path)).load(conversation.id)
     assert loaded.messages[1].tool_calls == reply.tool_calls
-    assert loaded.messages[2].tool_call_id == "call_1"
+    assert len(loaded.messages) == 2
 
 
 def test_a_call_left_waiting_by_a_killed_app_opens_interrupted() -> None:
@@ -381,18 +382,26 @@ def conversation_with_a_tool_call() -> Conversation:
     conversation.add(Message(role="user", content="time?"))
     reply = conversation.add(Message(role="assistant", content="", finish_reason="tool_calls"))
     reply.tool_calls.append(
-        ToolCall("call_1", "get_current_time", '{"timezone": "UTC"}', "done", seconds=0.5)
+        ToolCall(
+            "call_1",
+            "get_current_time",
+            '{"timezone": "UTC"}',
+            "done",
+            seconds=0.5,
+            result="# not a heading",
+        )
     )
-    conversation.add(Message(role="tool", content="# not a heading", tool_call_id="call_1"))
     conversation.add(Message(role="assistant", content="It is noon.", finish_reason="stop"))
     return conversation
 
 
 def test_markdown_export_shows_each_call_and_fences_its_result() -> None:
     text = to_markdown(conversation_with_a_tool_call())
-    assert '- Called `get_current_time` with ` {"timezone": "UTC"} ` (done, 0.50 s)' in text
-    assert "## Tool result" in text
-    assert "```\n# not a heading\n```" in text  # the tool's Markdown stays inert
+    call = '- Called `get_current_time` with ` {"timezone": "UTC"} ` (done, 0.50 s)'
+    # The result folded under its call, fenced so the tool's Markdown stays inert.
+    result = "<details>\n<summary>Result</summary>\n\n```\n# not a heading\n```\n\n</details>"
+    assert f"{call}\n\n{result}" in text
+    assert "Tool result" not in text
 
 
 def test_json_export_carries_the_calls_and_what_answers_them() -> None:
@@ -404,9 +413,10 @@ def test_json_export_carries_the_calls_and_what_answers_them() -> None:
             "arguments": '{"timezone": "UTC"}',
             "status": "done",
             "seconds": 0.5,
+            "result": "# not a heading",
         }
     ]
-    assert messages[2]["role"] == "tool" and messages[2]["tool_call_id"] == "call_1"
+    assert [m["role"] for m in messages] == ["user", "assistant", "assistant"]
 
 
 @given(arguments=st.text(), name=st.text(min_size=1))
@@ -439,3 +449,20 @@ def test_the_prompt_count_includes_the_tool_definitions_and_calls(counter: Token
     without_call.messages[1].tool_calls[0].arguments = ""
     fewer = counter.count_messages("gpt-4o-mini", "", without_call.messages).tokens
     assert bare - fewer == len(encoding.encode_ordinary('{"timezone": "UTC"}'))
+    # So is its result, sent as the `tool` message after it.
+    without_result = conversation_with_a_tool_call()
+    without_result.messages[1].tool_calls[0].result = ""
+    fewer = counter.count_messages("gpt-4o-mini", "", without_result.messages).tokens
+    assert bare - fewer == len(encoding.encode_ordinary("# not a heading"))
+
+
+def test_edit_and_resend_forks_with_the_calls_and_their_results_and_sends_them() -> None:
+    conversation = conversation_with_a_tool_call()
+    conversation.add(Message(role="user", content="and in Tokyo?"))
+    fork = conversation.fork_before(3)  # the question edited: what came before it is kept
+    (call,) = fork.messages[1].tool_calls
+    assert call == conversation.messages[1].tool_calls[0] and call.result == "# not a heading"
+    call.result = "changed in the fork"
+    assert conversation.messages[1].tool_calls[0].result == "# not a heading"
+    sent = build_chat_messages("", fork.messages)
+    assert sent[2] == {"role": "tool", "tool_call_id": "call_1", "content": "changed in the fork"}

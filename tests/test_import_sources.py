@@ -65,6 +65,28 @@ def test_oterm_chats_keep_system_prompt_and_name_their_images(fixtures: Path) ->
     assert [m.content for m in chats["Untitled chat"].messages] == ["Untitled chat", "Imported."]
 
 
+def test_chats_of_two_oterm_databases_with_the_same_ids_are_both_imported(
+    fixtures: Path,
+) -> None:
+    data = fixtures.parent / "data"
+    other = fixtures / "other_machine_store.db"
+    shutil.copy(fixtures / "oterm_store.db", other)
+    with sqlite3.connect(other) as connection:  # its chat 1 is another conversation
+        connection.execute("update chat set name = 'Another machine' where id = 1")
+        connection.execute("update message set text = 'Hello from elsewhere ' || id")
+
+    assert run_import(data, str(fixtures / "oterm_store.db")).code == 0
+    run = run_import(data, str(other))
+
+    assert run.code == 0, run.err
+    chats = by_title(data)
+    assert len(chats["Llama talk"].messages) == 4  # nothing of the other machine's added
+    assert chats["Llama talk"].messages[1].content != "Hello from elsewhere 2"
+    assert chats["Another machine"].messages[0].content.startswith("Hello from elsewhere")
+    again = run_import(data, str(other))  # and each is known as imported from then on
+    assert "0 imported" in again.out, again.out
+
+
 @pytest.mark.parametrize("database", ["llm_logs.db", "llm_0.19_logs.db"])
 def test_llm_threads_new_and_old_tables(fixtures: Path, database: str) -> None:
     data = fixtures.parent / "data"
@@ -109,6 +131,27 @@ def test_aichat_sessions_folder_with_compressed_messages_images_and_tools(fixtur
     assert texts[2] == "What is in this image?\n\n[image: /home/me/cat.png]"
     assert "[tool call: web_search]" in texts[3] and '{"result": "Tabby"}' in texts[3]
     assert texts[4] == "It is a tabby cat."
+
+
+def test_an_aichat_folder_is_listed_once_to_detect_and_import_it(
+    fixtures: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui_chat.importers import aichat
+
+    listed: list[Path] = []
+    listing = aichat.session_files
+
+    def counted(path: Path) -> list[Path]:
+        listed.append(path)
+        return listing(path)
+
+    monkeypatch.setattr(aichat, "session_files", counted)
+    data = fixtures.parent / "data"
+
+    assert run_import(data, str(fixtures / "aichat_sessions")).code == 0
+
+    assert listed == [fixtures / "aichat_sessions"]  # by the reader; detection stopped early
+    assert len(imported(data)) == 2
 
 
 def test_one_aichat_session_file_alone(fixtures: Path) -> None:
@@ -166,7 +209,7 @@ def test_a_broken_oterm_chat_does_not_stop_the_others(fixtures: Path) -> None:
 
     assert run.code == 1
     assert list(by_title(data)) == ["Untitled chat"]
-    assert "1 failed" in run.out and "“Llama talk” (1):" in run.out
+    assert "1 failed" in run.out and "“Llama talk” (1@" in run.out
 
 
 @pytest.mark.parametrize(

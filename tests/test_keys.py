@@ -6,10 +6,9 @@ import tomllib
 from pathlib import Path
 
 import textual
-from app_harness import chat, make_app, reply_finished, terminal_writes, wait_for
+from app_harness import chat, help_text, make_app, reply_finished, terminal_writes, wait_for
 from openai_server import FakeOpenAIServer
 from packaging.specifiers import SpecifierSet
-from textual.widgets import Static
 
 from tui_chat.config import load_config
 from tui_chat.ui.actions import ACTION_IDS, ACTIONS
@@ -177,12 +176,6 @@ def test_every_action_id_is_unique_keyed_ones_can_be_remapped_and_words_fit_80_c
     assert {action.id for action in ACTIONS if action.keys} == ACTION_IDS
     too_long = [a.description for a in ACTIONS if a.keys and len(a.description) > 42]
     assert not too_long, "these would wrap on the keys screen at 80 columns"
-
-
-def help_text(screen: object) -> str:
-    """The keys screen's text as the user reads it."""
-    assert isinstance(screen, HelpScreen)
-    return str(screen.query_one("#help-text", Static).render())
 
 
 # ------------------------------------------------------------------ the Textual we checked

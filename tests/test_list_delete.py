@@ -131,3 +131,24 @@ async def test_deleting_the_open_conversation_opens_and_highlights_its_neighbour
         await wait_for(
             pilot, lambda: screen.sidebar.highlighted_id == doomed, what="restored highlighted"
         )
+
+
+async def test_the_open_conversation_deleted_with_words_typed_stays_in_the_trash(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    order = seed_list(tmp_path)
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = chat(app)
+        await wait_for(pilot, lambda: listed_ids(app) == order, what="the list")
+        screen.sidebar.option_list.focus()
+        await pilot.press("home", "down", "enter")  # open the second row
+        await wait_for(pilot, lambda: screen.conversation.id == order[1], what="opened")
+        screen.composer.set_text("words typed, then the conversation deleted")
+        screen.sidebar.option_list.focus()
+
+        doomed, _ = await delete_highlighted(pilot, tmp_path)
+        await wait_for(pilot, lambda: screen.conversation.id == order[2], what="neighbour open")
+        await pilot.pause()
+        assert doomed not in conversation_files(tmp_path)  # not written back when left
+        assert doomed not in listed_ids(app)

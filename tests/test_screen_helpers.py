@@ -129,6 +129,7 @@ def test_a_digit_picks_an_offered_server_only_over_an_empty_or_refused_composer(
         notes,
         lambda: conversation,
         hints_changed=lambda: None,
+        withdraw=lambda notice: None,
     )
     assert first_run.lacks_api_key()
     first_run.local_servers.found = [LocalServer(KNOWN_LOCAL_SERVERS[0], "127.0.0.1", ("llama3",))]

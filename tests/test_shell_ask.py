@@ -133,6 +133,23 @@ def test_markdown_is_rendered_on_a_terminal_on_request_and_a_pipe_still_gets_it_
     assert ask(env, "--markdown", "hello").stdout == reply
 
 
+def test_markdown_is_rendered_on_a_terminal_while_the_reply_still_streams(
+    openai_server: FakeOpenAIServer, env: dict[str, str]
+) -> None:
+    head = "# Title\n\nSome **bold** text, then a list:\n\n- one\n- two\n\n"
+    tail = "".join(f"Line {n} of a long answer.\n\n" for n in range(60))
+    # The reply stops coming after its head, as a slow model would: it is not complete.
+    openai_server.enqueue(Script(text=head + tail, chunk_chars=8, stall_after_chunks=8))
+    session = TerminalSession(env, command=[installed_command(), "ask", "--markdown", "hello"])
+    try:
+        screen = session.wait_for_text("Some bold text, then a list:")
+        assert "**" not in screen and "# Title" not in screen
+        session.wait_for_text("• two")
+        assert session.process.isalive()  # shown before the reply was complete
+    finally:
+        session.close()
+
+
 def test_continue_and_conversation_id_add_to_an_existing_conversation(
     tmp_path: Path, openai_server: FakeOpenAIServer, env: dict[str, str]
 ) -> None:
@@ -201,6 +218,20 @@ def test_model_system_and_profile_options(
     assert (
         done.stderr == "tui-chat: there is no profile named 'nowhere' (profiles: local, openai).\n"
     )
+    assert len(openai_server.chat_requests) == 1
+
+
+def test_prompt_words_may_come_before_between_and_after_options(
+    tmp_path: Path, openai_server: FakeOpenAIServer, env: dict[str, str]
+) -> None:
+    done = ask(env, "why", "-m", "gpt-4o", "is", "the", "-u", "sky", "blue?")
+    assert done.returncode == 0, done.stderr
+    assert sent_messages(openai_server)[-1] == {"role": "user", "content": "why is the sky blue?"}
+    assert openai_server.chat_requests[-1].json["model"] == "gpt-4o"
+    assert "gpt-4o" in done.stderr  # -u, after a word of the prompt, was still an option
+    done = ask(env, "hi", "--no-such-option", "there")
+    assert done.returncode == 2
+    assert "unrecognized arguments: --no-such-option" in done.stderr
     assert len(openai_server.chat_requests) == 1
 
 

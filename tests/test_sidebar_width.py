@@ -51,10 +51,13 @@ async def test_at_40_columns_the_messages_get_the_width_and_ctrl_b_shows_the_lis
         await wait_for(pilot, lambda: screen.conversation.id == chosen, what="opened")
         assert not sidebar.display and screen.composer.has_focus
 
+        assert screen.has_class("-narrow")  # from the first frame on
         await pilot.resize_terminal(100, 24)  # wider: the sidebar is back
         await wait_for(pilot, lambda: sidebar.display, what="shown when wide")
+        assert screen.has_class("-normal") and not screen.has_class("-narrow")
         await pilot.resize_terminal(40, 24)
         await wait_for(pilot, lambda: not sidebar.display, what="hidden when narrow")
+        assert screen.has_class("-narrow") and not screen.has_class("-normal")
         assert screen.composer.has_focus
 
 

@@ -269,6 +269,7 @@ def test_help_screen_lists_keys_at_80x24(
 
 def tool_conversation() -> Conversation:
     """A question answered with two tool calls, one run and one declined."""
+    paris_time = '{\n  "timezone": "Europe/Paris",\n  "datetime": "2025-01-15T10:30:00+01:00"\n}'
     conversation = Conversation(
         id="20250115-093000-7001",
         title="Time in Paris and Tokyo",
@@ -285,16 +286,26 @@ def tool_conversation() -> Conversation:
         finish_reason="tool_calls",
         usage=Usage(prompt_tokens=120, completion_tokens=40),
         tool_calls=[
-            ToolCall("call_1", "get_current_time", '{"timezone": "Europe/Paris"}', "done", 0.25),
-            ToolCall("call_2", "get_current_time", '{"timezone": "Asia/Tokyo"}', "declined"),
+            ToolCall(
+                "call_1",
+                "get_current_time",
+                '{"timezone": "Europe/Paris"}',
+                "done",
+                0.25,
+                result=paris_time,
+            ),
+            ToolCall(
+                "call_2",
+                "get_current_time",
+                '{"timezone": "Asia/Tokyo"}',
+                "declined",
+                result=DECLINED,
+            ),
         ],
     )
-    result = '{\n  "timezone": "Europe/Paris",\n  "datetime": "2025-01-15T10:30:00+01:00"\n}'
     conversation.messages = [
         Message(role="user", content="What time is it in Paris and Tokyo?", created=FROZEN),
         asked,
-        Message(role="tool", content=result, created=FROZEN, tool_call_id="call_1"),
-        Message(role="tool", content=DECLINED, created=FROZEN, tool_call_id="call_2"),
         Message(
             role="assistant",
             content="It is 10:30 in Paris; you declined the Tokyo lookup.",
@@ -315,13 +326,34 @@ def test_tool_calls_collapsed_at_80x24(
     async def opened(pilot: Pilot[None]) -> None:
         await settled(pilot)
         await wait_for(
-            pilot, lambda: len(chat(pilot.app).conversation.messages) == 5, what="the calls"
+            pilot, lambda: len(chat(pilot.app).conversation.messages) == 3, what="the calls"
         )
         await wait_until_idle(pilot)
         await steady_cursor(pilot)
 
     assert snap_compare(
         frozen_app(tmp_path, openai_server), terminal_size=(80, 24), run_before=opened
+    )
+
+
+def test_tool_results_unfolded_at_80x24(
+    snap_compare, tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    save_conversations(tmp_path, tool_conversation())
+
+    async def unfolded(pilot: Pilot[None]) -> None:
+        await settled(pilot)
+        screen = chat(pilot.app)
+        await wait_for(pilot, lambda: len(screen.conversation.messages) == 3, what="the calls")
+        await wait_until_idle(pilot)
+        screen.pane.focus()
+        screen.pane.selected_index = 1  # the reply that made the calls
+        await pilot.press("enter")
+        await wait_until_idle(pilot)
+        await steady_cursor(pilot)
+
+    assert snap_compare(
+        frozen_app(tmp_path, openai_server), terminal_size=(80, 24), run_before=unfolded
     )
 
 

@@ -236,6 +236,72 @@ def test_a_long_first_reading_shows_the_most_recently_modified_first(
     assert heads == []  # nothing to read: the index had them all
 
 
+def files_parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the conversation files the index parses from now on."""
+    import tui_chat.storage.index as index
+
+    parsed: list[str] = []
+    parse = index.entry_from_file
+
+    def counted(path: Path) -> index.ConversationEntry:
+        parsed.append(path.name)
+        return parse(path)
+
+    monkeypatch.setattr(index, "entry_from_file", counted)
+    return parsed
+
+
+def test_the_most_recent_is_found_from_the_index_parsing_only_files_changed_since(
+    store: ConversationStore, paths: AppPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(5):
+        conv = make_conversation(f"c{n}", f"Title {n}")
+        conv.updated = T0 + timedelta(hours=n)
+        conv.pinned = n == 0
+        store.save(conv)
+    age_files(paths.conversations_dir)
+    store.list_entries()  # the index, as the last run of the app left it
+    changed = ConversationStore(paths).load("c1")
+    changed.updated = T0 + timedelta(hours=10)
+    store.save(changed)
+    (paths.conversations_dir / "zz.toml").write_text("not = [toml", encoding="utf-8")
+    past = time.time() - 1800  # both changed since the index, outside its racy seconds
+    for name in ("c1.toml", "zz.toml"):
+        os.utime(paths.conversations_dir / name, (past, past))
+    parsed = files_parsed(monkeypatch)
+    latest = ConversationStore(paths).most_recent()
+    assert latest is not None and latest.id == "c1"
+    assert sorted(parsed) == ["c1.toml", "zz.toml"]  # the broken one is read, not chosen
+
+
+def test_without_an_index_the_most_recent_is_the_newest_of_the_last_modified(
+    store: ConversationStore, paths: AppPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tui_chat.storage.index as index
+
+    for n in range(6):
+        conv = make_conversation(f"c{n}", f"Title {n}")
+        conv.updated = T0 + timedelta(hours=n)
+        store.save(conv)
+        moment = conv.updated.timestamp()  # written when it was updated, as the app does
+        os.utime(paths.conversations_dir / f"c{n}.toml", (moment, moment))
+    parsed = files_parsed(monkeypatch)
+    latest = ConversationStore(paths).most_recent()
+    assert latest is not None and latest.id == "c5"
+    assert parsed == ["c5.toml"]  # the others were written before c5 was updated
+    assert not (paths.cache_dir / "index.jsonl").exists()
+
+    # Modified long after they were updated (a git checkout): the newest of the last modified.
+    monkeypatch.setattr(index, "HEAD_FILES", 2)
+    for n in range(6):
+        moment = time.time() - 3600 + (10 if n == 3 else n)
+        os.utime(paths.conversations_dir / f"c{n}.toml", (moment, moment))
+    parsed.clear()
+    latest = ConversationStore(paths).most_recent()
+    assert parsed == ["c3.toml", "c5.toml"]
+    assert latest is not None and latest.id == "c5"
+
+
 def test_cache_lines_cannot_point_outside_the_folder(
     store: ConversationStore, paths: AppPaths
 ) -> None:

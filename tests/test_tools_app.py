@@ -4,12 +4,14 @@ prompt that makes the test server call a tool, the approval dialog, the collapse
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from app_harness import (
     build_app,
     chat,
     conversation_files,
+    help_text,
     notifications,
     run_palette_command,
     send,
@@ -23,6 +25,7 @@ from tool_harness import exits_at_once, time_server, tools_test_server
 
 from tui_chat.config import load_config
 from tui_chat.ui.screens.chat import ChatScreen
+from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.screens.tool_approval import ToolApprovalDialog
 from tui_chat.ui.screens.tools_list import ToolsScreen
 
@@ -69,26 +72,30 @@ async def test_y_runs_the_call_once_and_the_pane_shows_it_collapsed(
         assert dialog.spec.name == "get_current_time"
         assert "get_current_time from MCP server time wants to run" in shown
         assert '"timezone": "Europe/Paris"' in shown
-        assert "y run once · a always run get_current_time" in shown
+        assert "y run once · a always (saved to config) · n decline · Esc stop" in shown
         await pilot.press("y")
         screen = chat(app)
-        await wait_for(pilot, lambda: replies_done(screen, 4), what="the answer after the tool")
+        await wait_for(pilot, lambda: replies_done(screen, 3), what="the answer after the tool")
         await wait_until_idle(pilot)
         text = pane(screen)
-        assert "⚙ get_current_time · ✓ done · " in text
-        # Collapsed: one line, then the next message.
-        assert "↳ result: 6 lines, 124 characters · Enter shows it\n▏\n▏ Assistant" in text
+        # Folded: the call is one line under the reply that made it, then the answer.
+        assert re.search(r"▸ ⚙ get_current_time · ✓ done · .*\n▏\n▏ Assistant", text)
         assert "Tools said: {" in text
-        # Enter on the result shows it whole; again folds it.
+        # Enter on that reply shows the result under its call; again folds it.
         screen.pane.focus()
-        screen.pane.selected_index = 2
+        screen.pane.selected_index = 1
         await pilot.press("enter")
-        shown = 'Enter hides it\n┃ {\n┃   "timezone": "Europe/Paris",'  # ┃: selected
+        shown = '┃   {\n┃     "timezone": "Europe/Paris",'  # ┃: selected; under its call
         await wait_for(pilot, lambda: shown in pane(screen), what="the result shown")
+        assert "┃ ▾ ⚙ get_current_time · ✓ done · " in pane(screen)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "Enter shows it" in pane(screen), what="folded")
+        await wait_for(pilot, lambda: shown not in pane(screen), what="folded")
+        assert "┃ ▸ ⚙ get_current_time · ✓ done · " in pane(screen)
     (saved,) = conversation_files(tmp_path).values()
-    assert [m["role"] for m in saved["messages"]] == ["user", "assistant", "tool", "assistant"]
+    assert [m["role"] for m in saved["messages"]] == ["user", "assistant", "assistant"]
+    assert json.loads(saved["messages"][1]["tool_calls"][0]["result"])["timezone"] == (
+        "Europe/Paris"
+    )
 
 
 async def test_a_saves_always_and_the_next_call_runs_unasked(
@@ -103,12 +110,37 @@ async def test_a_saves_always_and_the_next_call_runs_unasked(
         await send_and_await_approval(pilot, ASK_TIME)
         await pilot.press("a")
         screen = chat(app)
-        await wait_for(pilot, lambda: replies_done(screen, 4), what="the first answer")
+        await wait_for(pilot, lambda: replies_done(screen, 3), what="the first answer")
         await send(pilot, ASK_TIME)
-        await wait_for(pilot, lambda: replies_done(screen, 8), what="the second, unasked")
+        await wait_for(pilot, lambda: replies_done(screen, 6), what="the second, unasked")
     config, problems = load_config(config_file)
     assert problems == []
     assert config.mcp_servers["time"].approval("get_current_time") == "always"
+
+
+async def test_the_dialog_keys_come_from_keys_in_config_and_show_as_remapped(
+    tmp_path, openai_server: FakeOpenAIServer
+) -> None:
+    keys = {"tool_approval.once": "o", "tool_approval.decline": "x"}
+    app = build_app(tmp_path, openai_server, mcp_servers=[tools_test_server()], keys=keys)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await send_and_await_approval(pilot, 'call echo {"text": "hi"}')
+        shown = visible_text(app)
+        assert "o run once" in shown and "x decline" in shown and "y run once" not in shown
+        await pilot.press("y")  # no longer the key: still asked
+        await pilot.pause()
+        assert isinstance(app.screen, ToolApprovalDialog)
+        await pilot.press("o")
+        screen = chat(app)
+        await wait_for(pilot, lambda: replies_done(screen, 3), what="the answer")
+        assert "⚙ echo · ✓ done" in pane(screen)
+        screen.composer.focus()
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="the keys screen")
+        shown = help_text(app.screen)
+        assert "Tool approval (before a tool runs)" in shown
+        assert re.search(r"\n  o +run the tool call, this once\n", shown)
+        assert re.search(r"\n  x +decline the call \(the model is told\)\n", shown)
 
 
 async def test_n_declines_and_the_model_is_told(tmp_path, openai_server: FakeOpenAIServer) -> None:
@@ -117,7 +149,7 @@ async def test_n_declines_and_the_model_is_told(tmp_path, openai_server: FakeOpe
         await send_and_await_approval(pilot, 'call echo {"text": "hi"}')
         await pilot.press("n")
         screen = chat(app)
-        await wait_for(pilot, lambda: replies_done(screen, 4), what="the answer")
+        await wait_for(pilot, lambda: replies_done(screen, 3), what="the answer")
         assert '⚙ echo · ⊘ declined · {"text": "hi"}' in pane(screen)
     sent = openai_server.chat_requests[-1].json["messages"][-1]
     assert sent["role"] == "tool" and "declined" in sent["content"]
@@ -165,18 +197,18 @@ async def test_regenerate_asks_again_for_the_whole_answer_calls_included(
         await send_and_await_approval(pilot, 'call echo {"text": "one"}')
         await pilot.press("y")
         screen = chat(app)
-        await wait_for(pilot, lambda: replies_done(screen, 4), what="the first answer")
+        await wait_for(pilot, lambda: replies_done(screen, 3), what="the first answer")
         screen.composer.focus()
         await pilot.press("ctrl+r")
         await approval_dialog(pilot)  # the model calls the tool again: asked again
         await pilot.press("y")
         await wait_for(
             pilot,
-            lambda: replies_done(screen, 4) and len(openai_server.chat_requests) == 4,
+            lambda: replies_done(screen, 3) and len(openai_server.chat_requests) == 4,
             what="the regenerated answer",
         )
         roles = [m.role for m in screen.conversation.messages]
-        assert roles == ["user", "assistant", "tool", "assistant"]
+        assert roles == ["user", "assistant", "assistant"]
         assert screen.conversation.messages[-1].content == "Tools said: echo: one"
 
 
@@ -203,7 +235,7 @@ async def test_tools_palette_lists_them_and_switches_one_off_for_the_conversatio
         await wait_for(pilot, lambda: screen.conversation.tools_off != [], what="switched off")
         assert screen.conversation.tools_off == ["time/get_current_time"]
         await send(pilot, ASK_TIME)
-        await wait_for(pilot, lambda: replies_done(screen, 6), what="the answer")
+        await wait_for(pilot, lambda: replies_done(screen, 5), what="the answer")
         assert not isinstance(app.screen, ToolApprovalDialog)  # nothing was asked
     offered = [t["function"]["name"] for t in openai_server.chat_requests[1].json["tools"]]
     assert offered == ["convert_time"]

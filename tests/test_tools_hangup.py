@@ -4,14 +4,13 @@ seconds, the conversation is saved and the pending call is marked interrupted.""
 
 from __future__ import annotations
 
-import json
 import tomllib
 from pathlib import Path
 
 import pytest
 from openai_server import FakeOpenAIServer
 from terminal_session import TerminalSession, config_env
-from tool_harness import tools_test_server
+from tool_harness import configure, tools_test_server
 
 from tui_chat.flow.tool_round import INTERRUPTED
 
@@ -24,14 +23,7 @@ def test_hang_up_while_a_call_waits_for_approval_saves_it_marked(
     tmp_path: Path, openai_server: FakeOpenAIServer
 ) -> None:
     env = config_env(tmp_path, openai_server.base_url, KEY_ENV, "sk-hangup-test-not-a-key")
-    server = tools_test_server()
-    config = Path(env["TUI_CHAT_CONFIG"])
-    config.write_text(
-        config.read_text(encoding="utf-8")
-        + f"\n[mcp_servers.t]\ncommand = {json.dumps(server.command)}\n"
-        + f"args = {json.dumps(list(server.args))}\n",
-        encoding="utf-8",
-    )
+    configure(env, tools_test_server())
     session = TerminalSession(env)
     try:
         session.wait_for_text("Conversations", timeout=60)
@@ -42,12 +34,12 @@ def test_hang_up_while_a_call_waits_for_approval_saves_it_marked(
     finally:
         session.close()
     (saved,) = (Path(env["TUI_CHAT_DATA_DIR"]) / "conversations").glob("*.toml")
-    prompt, asked, result = tomllib.loads(saved.read_text(encoding="utf-8"))["messages"]
+    prompt, asked = tomllib.loads(saved.read_text(encoding="utf-8"))["messages"]
     assert prompt["content"] == 'Say hi through the tool.\ncall echo {"text": "hi"}'
     (call,) = asked["tool_calls"]
-    assert (call["name"], call["arguments"], call["status"]) == (
+    assert (call["name"], call["arguments"], call["status"], call["result"]) == (
         "echo",
         '{"text": "hi"}',
         "interrupted",
+        INTERRUPTED,
     )
-    assert result == {**result, "role": "tool", "content": INTERRUPTED}

@@ -22,7 +22,13 @@ from tui_chat.importers.command import ImportRequest, run_import
 from tui_chat.importers.records import SOURCES, conversations
 from tui_chat.paths import AppPaths, resolve_paths
 from tui_chat.sanitize import sanitize_for_terminal
-from tui_chat.shell.commands import SHELL_COMMANDS, add_shell_commands, open_app, run_shell_command
+from tui_chat.shell.commands import (
+    SHELL_COMMANDS,
+    add_shell_commands,
+    open_app,
+    run_shell_command,
+    take_prompt_words,
+)
 from tui_chat.storage.errors import (
     ConversationFileError,
     ConversationNotFound,
@@ -120,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if take_prompt_words(args, extra):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     paths = resolve_paths(data_dir=args.data_dir, config_file=args.config)
     config, problems = load_config(paths.config_file, action_ids=ACTION_IDS)
     opens_app = args.command in (None, "open")

@@ -59,13 +59,10 @@ def to_markdown(conv: Conversation) -> str:
     for message in conv.messages:
         lines += ["", _heading(message), ""]
         lines += _thinking_details(message)
-        if message.role == "tool":
-            # A tool's output is data, not prose: fenced, so its Markdown stays inert.
-            fence = _fence_for(message.content)
-            lines += [fence, message.content, fence]
-        elif message.content or not message.tool_calls:
+        if message.content or not message.tool_calls:
             lines.append(message.content if message.content else "*(empty)*")
-        lines += [_call_line(call) for call in message.tool_calls]
+        for call in message.tool_calls:
+            lines += _call_lines(call)
         for attachment in message.attachments:
             lines += ["", *_attachment_lines(attachment)]
         notes = _notes(message)
@@ -97,10 +94,16 @@ def _code_span(text: str) -> str:
     return f"{fence} {text} {fence}"
 
 
-def _call_line(call: ToolCall) -> str:
-    """`- Called `get_current_time` with `{"timezone": "UTC"}` (done, 0.56 s)`."""
+def _call_lines(call: ToolCall) -> list[str]:
+    """`- Called `get_current_time` with `{"timezone": "UTC"}` (done, 0.56 s)`, then its result
+    folded away as on screen, in a `<details>` block under the call."""
     took = f", {call.seconds:.2f} s" if call.seconds is not None else ""
-    return f"- Called `{call.name}` with {_code_span(call.arguments)} ({call.status}{took})"
+    line = f"- Called `{call.name}` with {_code_span(call.arguments)} ({call.status}{took})"
+    if call.result is None:
+        return [line]
+    # A tool's output is data, not prose: fenced, so its Markdown (and HTML) stays inert.
+    fence = _fence_for(call.result)
+    return [line, "", *_details("Result", [fence, call.result, fence])]
 
 
 def _thinking_details(message: Message) -> list[str]:
@@ -109,21 +112,16 @@ def _thinking_details(message: Message) -> list[str]:
     wrote cannot end the block early."""
     if not message.thinking:
         return []
-    return [
-        "<details>",
-        f"<summary>{message.thinking_summary}</summary>",
-        "",
-        html.escape(message.thinking, quote=False),
-        "",
-        "</details>",
-        "",
-    ]
+    return _details(message.thinking_summary, [html.escape(message.thinking, quote=False)])
+
+
+def _details(summary: str, body: list[str]) -> list[str]:
+    """An HTML `<details>` block: shown closed by most Markdown viewers."""
+    return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>", ""]
 
 
 def _heading(message: Message) -> str:
-    who = {"user": "User", "assistant": "Assistant", "system": "System", "tool": "Tool result"}[
-        message.role
-    ]
+    who = {"user": "User", "assistant": "Assistant", "system": "System"}[message.role]
     if message.role == "assistant" and message.model:
         who = f"{who} ({message.model})"
     return f"## {who} · {message.created:%Y-%m-%d %H:%M}"
@@ -162,7 +160,7 @@ def _message_json(message: Message) -> dict[str, Any]:
         "content": message.content,
         "created": message.created.isoformat(),
     }
-    for key in ("model", "finish_reason", "cost_usd", "error", "tool_call_id"):
+    for key in ("model", "finish_reason", "cost_usd", "error"):
         value = getattr(message, key)
         if isinstance(value, float) and not math.isfinite(value):
             value = None  # JSON has no NaN or infinity
@@ -193,6 +191,7 @@ def _message_json(message: Message) -> dict[str, Any]:
                 "arguments": call.arguments,
                 "status": call.status,
                 "seconds": call.seconds,
+                "result": call.result,
             }
             for call in message.tool_calls
         ]

@@ -15,13 +15,13 @@ from typing import Any, Literal
 from tui_chat.domain.attachments import Attachment
 from tui_chat.domain.tools import ToolCall
 
-# "tool": the result of one of the tool calls of the assistant message before it.
-Role = Literal["user", "assistant", "system", "tool"]
+# A tool's result is no message of its own: it is kept on its call (see ToolCall.result).
+Role = Literal["user", "assistant", "system"]
 
 # "stop" and "length" come from the API; "interrupted" means the user stopped the reply or the
 # process was ended mid-stream; "error" means the request failed (see Message.error); "cut" means
 # the server closed the stream without a finish chunk; "tool_calls" means the reply asks for the
-# tool calls it carries (their results follow as "tool" messages).
+# tool calls it carries (their results are kept on the calls).
 FinishReason = str
 
 TITLE_MAX_CHARS = 60
@@ -80,9 +80,8 @@ class Message:
     thinking_tokens: int | None = None  # the server's reasoning_tokens, else our count
     # Keys found in the file that this version does not know: kept so a save never drops them.
     extra: dict[str, Any] = field(default_factory=dict)
-    # An assistant message: the tools it asked to call. A "tool" message: the call it answers.
+    # An assistant message: the tools it asked to call, each with its result once settled.
     tool_calls: list[ToolCall] = field(default_factory=list)
-    tool_call_id: str | None = None
     # Files attached to a user message, in the order they were attached.
     attachments: list[Attachment] = field(default_factory=list)
 
@@ -223,7 +222,7 @@ class Conversation:
             replace(
                 m,
                 extra=dict(m.extra),
-                tool_calls=[replace(c, extra=dict(c.extra)) for c in m.tool_calls],
+                tool_calls=[call.copy() for call in m.tool_calls],
                 attachments=[replace(a, extra=dict(a.extra)) for a in m.attachments],
             )
             for m in self.messages[:index]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 # pending: waiting for the user's approval (a file saved then, by a hang-up, keeps it so);
@@ -26,13 +26,18 @@ TOOL_CALL_STATUSES: tuple[ToolCallStatus, ...] = (
 class ToolCall:
     """One call in an assistant message: the model's id for it, the tool's name as the model
     called it, and its arguments as the JSON text the model sent (kept as sent, even when it is
-    not valid JSON). Its result is the `role = "tool"` message whose `tool_call_id` is `id`."""
+    not valid JSON). Its result is kept on the call, so a file keeps each call and what came of
+    it in one `[[messages.tool_calls]]` table, which a tui-chat from before tools keeps as an
+    unknown key (a `role = "tool"` message would make it reject the whole file)."""
 
     id: str
     name: str
     arguments: str
     status: ToolCallStatus = "pending"
     seconds: float | None = None  # how long it ran
+    # What the model is told of the call once it settled: the tool's output (cut to the limit,
+    # with the notice of the cut in the text), or why it did not run. None while unsettled.
+    result: str | None = None
     # Keys found in the file that this version does not know: kept so a save never drops them.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -40,3 +45,7 @@ class ToolCall:
     def settled(self) -> bool:
         """True once nothing more will happen to the call."""
         return self.status not in ("pending", "running")
+
+    def copy(self) -> ToolCall:
+        """A copy whose later changes (status, result) leave this call alone."""
+        return replace(self, extra=dict(self.extra))

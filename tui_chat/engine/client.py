@@ -255,6 +255,7 @@ class ChatClient:
         stream: Any = None
         # A leading <think> block in the content is thinking, not answer (see think_tags.py).
         splitter = ThinkTagSplitter()
+        ending: list[StreamEvent] = []  # after the text: usage and Finished, or StreamFailed
         try:
             try:
                 stream = await self._create(sdk, params)
@@ -293,23 +294,22 @@ class ChatClient:
                     # Not SSE after all (a proxy's plain-text page): say so rather than
                     # leaving an empty reply marked cut.
                     raise UnexpectedResponse(content_type, "")
-                for piece in splitter.finish():
-                    yield piece
                 if isinstance(usage, Mapping):
-                    yield UsageReport(usage_from_mapping(usage), served_model)
+                    ending.append(UsageReport(usage_from_mapping(usage), served_model))
                 elif usage is not None:
-                    yield UsageReport(usage_from(usage), served_model)
-                yield Finished(finish or "cut", served_model)
+                    ending.append(UsageReport(usage_from(usage), served_model))
+                ending.append(Finished(finish or "cut", served_model))
             except asyncio.CancelledError:
                 raise
             except ChatError as error:
-                for piece in splitter.finish():  # the few characters held back for a tag
-                    yield piece
-                yield StreamFailed(error)
+                ending = [StreamFailed(error)]
             except Exception as exc:  # every failure becomes a StreamFailed, never a crash
-                for piece in splitter.finish():
-                    yield piece
-                yield StreamFailed(self._describe(exc, model, during_stream=stream is not None))
+                ending = [
+                    StreamFailed(self._describe(exc, model, during_stream=stream is not None))
+                ]
+            # However the stream ended: the few characters held back for a tag come first.
+            for event in (*splitter.finish(), *ending):
+                yield event
         finally:
             if stream is not None:
                 # Also on cancellation: the server must see the client go away at once.

@@ -18,10 +18,8 @@ def is_sent(message: Message) -> bool:
     A failed reply holds an error text, not model output; an empty assistant message (a reply
     interrupted before its first token) would only confuse the model. Interrupted and cut
     replies with text are sent: the user saw them and may refer to them. A reply that asked
-    for tools is sent with its calls; tool results are sent right after it (see below).
+    for tools is sent with its calls, and their results right after it (see below).
     """
-    if message.role == "tool":
-        return False  # sent with the assistant message whose call it answers
     if message.role != "assistant":
         return True
     return message.finish_reason != "error" and bool(message.content or message.tool_calls)
@@ -33,15 +31,16 @@ def build_chat_messages(
     """The Chat Completions `messages` list: the system prompt (when set), then the history.
 
     An assistant message with tool calls is followed by one `tool` message per call, in the
-    order of the calls, as the API requires. A message with attachments is sent as content
-    parts (see attachment_parts.py); images are read with `load_image` (blocking: a sender
-    with images builds the list in a thread). Without `load_image` (counting), image parts are
-    left out: they are counted by the tile rule, not by their base64.
+    order of the calls, as the API requires: each call's result is kept on the call. A
+    message with attachments is sent as content parts (see attachment_parts.py); images are
+    read with `load_image` (blocking: a sender with images builds the list in a thread).
+    Without `load_image` (counting), image parts are left out: they are counted by the tile
+    rule, not by their base64.
     """
     chat: list[ChatMessage] = []
     if system.strip():
         chat.append({"role": "system", "content": system})
-    for position, message in enumerate(messages):
+    for message in messages:
         if not is_sent(message):
             continue
         if message.role == "assistant" and message.tool_calls:
@@ -52,7 +51,7 @@ def build_chat_messages(
                     "tool_calls": assistant_tool_calls(message.tool_calls),
                 }
             )
-            chat.extend(tool_results(message, messages[position + 1 :]))
+            chat.extend(tool_results(message.tool_calls))
         elif message.attachments:
             chat.append({"role": message.role, "content": content_parts(message, load_image)})
         else:

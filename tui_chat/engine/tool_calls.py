@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tui_chat.domain.conversation import Message
 from tui_chat.domain.tools import ToolCall
 from tui_chat.engine.events import ToolCallDelta
 
@@ -46,14 +45,15 @@ def assistant_tool_calls(calls: Sequence[ToolCall]) -> list[dict[str, Any]]:
     ]
 
 
-def tool_results(message: Message, following: Sequence[Message]) -> list[dict[str, Any]]:
-    """The `tool` messages answering `message`'s calls, in the order of the calls, taken from
-    `following` (the messages after it); a call without one gets NOT_RUN, since the API refuses
-    a request where a call has no answer."""
-    answers = {m.tool_call_id: m for m in following if m.role == "tool"}
-    results: list[dict[str, Any]] = []
-    for call in message.tool_calls:
-        answer = answers.get(call.id)
-        content = answer.content if answer is not None else NOT_RUN
-        results.append({"role": "tool", "tool_call_id": call.id, "content": content})
-    return results
+def tool_results(calls: Sequence[ToolCall]) -> list[dict[str, Any]]:
+    """The `tool` messages answering `calls`, in their order, built from the results kept on
+    them; a call without one gets NOT_RUN, since the API refuses a request where a call has no
+    answer."""
+    return [
+        {
+            "role": "tool",
+            "tool_call_id": call.id,
+            "content": call.result if call.result is not None else NOT_RUN,
+        }
+        for call in calls
+    ]

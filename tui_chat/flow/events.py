@@ -77,11 +77,10 @@ class ReplyEnded:
 @dataclass(frozen=True)
 class ToolCallChanged:
     """Call `call_index` of the reply at `message_index` changed status (see ToolCall); once
-    it is settled, its result is the message at `result_index`."""
+    it is settled, its result is on it."""
 
     message_index: int
     call_index: int
-    result_index: int | None = None
 
 
 @dataclass(frozen=True)

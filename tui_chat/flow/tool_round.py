@@ -1,10 +1,10 @@
 """The tool calls of one reply, from the user's approval to the results the model reads next.
 
 `ToolRound.run(reply)` asks the approver about each call (unless its tool is set to "always"),
-runs the approved ones through the `ToolBox`, and appends one `role = "tool"` message per call,
-in the order of the calls, whatever happened to it: a declined call, a failed one, one past the
-limit of rounds, one stopped by Esc all get a result that says so, as the API wants an answer to
-every call and the model should know what became of it.
+runs the approved ones through the `ToolBox`, and gives every call a result, kept on the call,
+whatever happened to it: a declined call, a failed one, one past the limit of rounds, one stopped
+by Esc all get a result that says so, as the API wants an answer to every call and the model
+should know what became of it.
 """
 
 from __future__ import annotations
@@ -64,9 +64,9 @@ class ToolRound:
         self.clock = clock
 
     async def run(self, reply: Message, offered: Sequence[ToolSpec], *, last_round: bool) -> None:
-        """Settle every call of `reply` (to one of the `offered` tools), appending their results
-        after it. On cancellation the call under way and those after it are marked interrupted
-        (with results) first."""
+        """Settle every call of `reply` (to one of the `offered` tools), each with its result.
+        On cancellation the call under way and those after it are marked interrupted (with
+        results) first."""
         index = self.conversation.messages.index(reply)
         by_name = {spec.api_name: spec for spec in offered}
         try:
@@ -137,9 +137,8 @@ class ToolRound:
     def _settle(
         self, index: int, position: int, call: ToolCall, status: ToolCallStatus, result: str
     ) -> None:
-        """Give `call` its final status and its result message. Calls settle in order, each
-        right after the last, so results follow the reply in the order of its calls."""
+        """Give `call` its final status and its result."""
         call.status = status
-        self.conversation.add(Message(role="tool", content=result, tool_call_id=call.id))
-        result_index = len(self.conversation.messages) - 1
-        self.listener(ToolCallChanged(index, position, result_index=result_index))
+        call.result = result
+        self.conversation.touch()
+        self.listener(ToolCallChanged(index, position))

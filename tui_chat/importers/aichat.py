@@ -12,6 +12,7 @@ aichat compresses older messages or the session grows.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -37,8 +38,11 @@ MAX_SESSION_BYTES = 50_000_000
 
 
 def is_session_source(path: Path) -> bool:
-    """A session file, or a folder holding at least one among its first files."""
-    return any(_is_session_file(p) for p in session_files(path)[:20])
+    """A session file, or a folder holding one among the first YAML files met in it (the
+    folder is not listed whole here: the reader lists it)."""
+    if path.is_file():
+        return _is_session_file(path)
+    return any(_is_session_file(p) for p in itertools.islice(_yaml_files(path), 20))
 
 
 def looks_like_session(text: str) -> bool:
@@ -64,7 +68,11 @@ def session_files(path: Path) -> list[Path]:
     file given."""
     if path.is_file():
         return [path]
-    return sorted(p for p in path.rglob("*") if p.suffix in _SUFFIXES and p.is_file())
+    return sorted(_yaml_files(path))
+
+
+def _yaml_files(folder: Path) -> Iterator[Path]:
+    return (p for p in folder.rglob("*") if p.suffix in _SUFFIXES and p.is_file())
 
 
 def read_aichat(path: Path, context: ReadContext) -> Iterator[ImportItem]:

@@ -1,14 +1,17 @@
 """oterm's `store.db`: `chat` (id, name, model, system, provider, parameters, tools, thinking)
 and `message` (id, chat_id, author, text, images: a JSON list of base64 images).
 
-oterm keeps no times: the database file's modification time stands in. Images become a visible
-placeholder in the message (tui-chat has no attachments yet), saying how large each was.
+oterm keeps no times: the database file's modification time stands in. Its chat ids start at 1
+in every database, so a chat is known by its id and a digest of its first message. Images
+become a visible placeholder in the message (tui-chat has no attachments yet), saying how large
+each was.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -39,17 +42,26 @@ def read_oterm(path: Path, context: ReadContext) -> Iterator[ImportItem]:
     connection = open_database_of(path, is_oterm_database, "oterm's")
     try:
         chats = connection.execute(
-            "select id, name, model, system from chat order by id"
+            "select id, name, model, system, (select text from message"
+            " where message.chat_id = chat.id order by message.id limit 1) as first_text"
+            " from chat order by id"
         ).fetchall()
         yield from conversations_of_rows(
             chats,
             context,
             lambda chat, source_id: _chat(connection, chat, source_id, modified),
-            source_id=lambda chat: str(chat["id"]),
+            source_id=_source_id,
             title_column="name",
         )
     finally:
         connection.close()
+
+
+def _source_id(chat: sqlite3.Row) -> str:
+    """The chat's id, which every oterm database numbers from 1, with a digest of its first
+    message: chat 1 of a second database (another machine's) is not taken for the first's."""
+    first = hashlib.sha256((chat["first_text"] or "").encode("utf-8", "replace")).hexdigest()
+    return f"{chat['id']}@{first[:8]}"
 
 
 def _chat(

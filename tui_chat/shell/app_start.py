@@ -15,7 +15,6 @@ from typing import TextIO
 from tui_chat.config import Config, ConfigProblem
 from tui_chat.paths import AppPaths
 from tui_chat.storage.errors import ConversationNotFound
-from tui_chat.storage.search import most_recent
 from tui_chat.storage.store import ConversationStore, id_typed_by_user
 from tui_chat.user_error import UserError
 
@@ -39,7 +38,7 @@ def start_app(
         if not ConversationStore(paths).path_for(open_id).exists():
             raise ConversationNotFound(open_id)
     elif open_latest:
-        latest = most_recent(ConversationStore(paths).list_entries())
+        latest = ConversationStore(paths).most_recent()
         open_id = latest.id if latest is not None else None
     if piped is not None:
         _read_keys_from_the_terminal()

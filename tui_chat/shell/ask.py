@@ -39,7 +39,6 @@ from tui_chat.paths import AppPaths
 from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.shell.reply_output import ReplyWriter
 from tui_chat.storage.attachments import ImageStore
-from tui_chat.storage.search import most_recent
 from tui_chat.storage.store import ConversationStore, id_typed_by_user
 from tui_chat.user_error import UserError
 
@@ -210,7 +209,7 @@ def _conversation(request: AskRequest, store: ConversationStore, config: Config)
     if request.conversation_id is not None:
         conversation = store.load(id_typed_by_user(request.conversation_id))
     elif request.continue_latest:
-        latest = most_recent(store.list_entries())
+        latest = store.most_recent()
         if latest is None:
             raise UserError("there is no conversation to continue yet: ask without -c first.")
         conversation = store.load(latest.id)

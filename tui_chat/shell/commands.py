@@ -59,7 +59,7 @@ def add_shell_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
     asking.add_argument(
         "--markdown",
         action="store_true",
-        help="on a terminal, show the reply rendered as Markdown once complete (a pipe gets it "
+        help="on a terminal, show the reply rendered as Markdown as it streams (a pipe gets it "
         "exact)",
     )
 
@@ -69,6 +69,19 @@ def add_shell_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
 
     opening = command("open", "start the app on one conversation")
     opening.add_argument("id", help="the conversation id (see `tui-chat list` or `search`)")
+
+
+def take_prompt_words(args: argparse.Namespace, extra: list[str]) -> bool:
+    """`tui-chat ask hi -m x there`: argparse ends the prompt's words at the first option and
+    leaves the words after it over (its `parse_intermixed_args` refuses a parser with
+    subcommands); they are the prompt's too, in the order typed. False when `extra` is taken
+    or empty; True when something is left that is not understood (an unknown option)."""
+    if not extra:
+        return False
+    if args.command != "ask" or any(word.startswith("-") for word in extra):
+        return True
+    args.prompt.extend(extra)
+    return False
 
 
 def run_shell_command(

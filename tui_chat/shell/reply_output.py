@@ -3,17 +3,26 @@
 Into a pipe or a file the text goes exactly as the model sent it (a script reads the answer, and
 nothing else). On a terminal, control sequences are made inert (the same rule as the app) and
 the reply ends with a newline so the shell prompt starts on its own line; with `markdown`, the
-reply is shown rendered (by Rich) once it is complete instead. A reader that went away
-(`| head -1`) ends the writing quietly, and its owner is told (`on_reader_gone`).
+reply is shown rendered (by Rich) instead, redrawn as it streams and whole once complete. A
+reader that went away (`| head -1`) ends the writing quietly, and its owner is told
+(`on_reader_gone`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import TextIO
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, TextIO
 
 from tui_chat.sanitize import sanitize_for_terminal
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions
+    from rich.segment import Segment
+
+# Redraws of a Markdown reply while it streams: each parses the whole text so far, so a bound
+# on them (not one per delta) keeps a long reply's cost in proportion to its length.
+MARKDOWN_REDRAWS_PER_SECOND = 4
 
 
 class ReplyWriter:
@@ -22,10 +31,9 @@ class ReplyWriter:
     def __init__(self, out: TextIO, *, markdown: bool = False) -> None:
         self.out = out
         self.to_terminal = out.isatty()
-        # Rendering needs the whole text (a table or a fence changes what came before it), and
-        # is for eyes only: a pipe always gets the exact text as it streams.
+        # Rendering is for eyes only: a pipe always gets the exact text as it streams.
         self.markdown = markdown and self.to_terminal
-        self._kept: list[str] = []
+        self._rendered: LiveMarkdown | None = None  # started at the first delta
         self.closed = False  # the reader went away: nothing more is written
         self.on_reader_gone: Callable[[], object] = lambda: None
         self._last = ""  # the last character written, to end a terminal's line
@@ -38,7 +46,7 @@ class ReplyWriter:
         if not text or self.closed:
             return
         if self.markdown:
-            self._kept.append(text)
+            self._live_markdown().add(text)
             return
         if self.to_terminal:
             if self._held_cr:
@@ -53,7 +61,7 @@ class ReplyWriter:
             self._flush()
             return
         if self.markdown:
-            self._render_markdown("".join(self._kept))
+            self._live_markdown().finish()
             return
         if self._held_cr:
             self._held_cr = False
@@ -61,12 +69,10 @@ class ReplyWriter:
         if self._last and self._last != "\n":
             self._put("\n")
 
-    def _render_markdown(self, text: str) -> None:
-        # Rich only on demand: it costs ~0.1 s to import, which plain output never pays.
-        from rich.console import Console
-        from rich.markdown import Markdown
-
-        Console(file=self.out, highlight=False).print(Markdown(sanitize_for_terminal(text)))
+    def _live_markdown(self) -> LiveMarkdown:
+        if self._rendered is None:
+            self._rendered = LiveMarkdown(self.out)
+        return self._rendered
 
     def _put(self, text: str) -> None:
         if self.closed or not text:
@@ -97,3 +103,51 @@ class ReplyWriter:
         finally:
             os.close(devnull)
         self.on_reader_gone()
+
+
+class LiveMarkdown:
+    """A reply shown rendered as Markdown on a terminal while it streams, by Rich's `Live`: it is
+    redrawn at most MARKDOWN_REDRAWS_PER_SECOND from the whole text so far (a fence or a table
+    changes how what came before it looks), showing the last screenful; once complete, all of
+    it stays on the terminal. The text is made inert (no escape sequences) before rendering."""
+
+    def __init__(self, out: TextIO) -> None:
+        # Rich only on demand: it costs ~0.1 s to import, which plain output never pays.
+        from rich.console import Console
+        from rich.live import Live
+
+        self._parts: list[str] = []
+        self._complete = False
+        self._live = Live(
+            self,
+            console=Console(file=out, highlight=False),
+            refresh_per_second=MARKDOWN_REDRAWS_PER_SECOND,
+            # Nothing else may print through Rich meanwhile: stderr's notes wait for the end.
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        self._live.start()
+
+    def add(self, text: str) -> None:
+        """One more delta; drawn at the next redraw (from Live's own thread)."""
+        self._parts.append(text)
+
+    def finish(self) -> None:
+        """The reply is complete (or stopped): draw all of it, once, and stop redrawing."""
+        self._complete = True
+        self._live.stop()  # its last redraw, of the whole reply
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
+        from rich.markdown import Markdown
+        from rich.segment import Segment
+
+        markdown = Markdown(sanitize_for_terminal("".join(self._parts)))
+        lines = console.render_lines(markdown, options, pad=False)
+        if not self._complete:
+            # Live redraws by moving the cursor back up over what it drew: only what fits on
+            # the screen can be redrawn, and the newest text is what the reader follows.
+            lines = lines[-max(1, options.size.height - 1) :]
+        for index, line in enumerate(lines):
+            if index:
+                yield Segment.line()
+            yield from line

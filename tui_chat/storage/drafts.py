@@ -14,18 +14,30 @@ and opening the conversation later gives back both texts, one after the other.
 
 A draft whose conversation has no file (a new conversation never sent, or one edited into a fork
 and left) is "unsaved": the app offers it again as the next new conversation, so nothing typed
-is stranded where the list cannot reach it.
+is stranded where the list cannot reach it. Only the window that typed it gets it back while
+that window is open: each window lists the drafts it holds in `.window-<window>`, a file it
+keeps locked (flock) until it closes, and a window skips the drafts another open window holds.
+The kernel drops the lock of a window that was killed or lost its terminal, so its drafts are
+offered again, to whichever window comes next.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import os
 import re
 import secrets
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; any window may take any unsaved draft, as before
+    fcntl = None  # type: ignore[assignment]  # the module or None, checked before each use
 
 from tui_chat.storage.atomic import atomic_write_bytes, make_private_dir
 from tui_chat.storage.errors import StorageError
@@ -36,6 +48,8 @@ DRAFT_SUFFIX = ".txt"
 JOIN = "\n\n"
 # `<id>.txt`, or `<id>~<window>.txt` for a second window's draft of the same conversation.
 _DRAFT_NAME = re.compile(r"^(?P<id>.+?)(?:~(?P<window>[0-9a-f]{6}))?\.txt$")
+# The drafts an open window holds: `+<id>` and `-<id>` lines appended, locked while it is open.
+_HELD_PREFIX = ".window-"
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,9 @@ class DraftStore:
         self._staged: dict[str, str] = {}
         self._staged_lock = threading.Lock()
         self._flush_lock = threading.Lock()
+        self._held: set[str] = set()  # ids listed in this window's locked file
+        self._held_file: int | None = None  # its descriptor, holding the lock
+        self._closed = False
 
     # ----------------------------------------------------------------- reading
     def load(self, conversation_id: str) -> str:
@@ -100,6 +117,8 @@ class DraftStore:
             staged = list(self._staged)
         now = time.time()
         candidates: list[tuple[float, str]] = [(now, cid) for cid in staged]
+        with self._lock:
+            others = self._held_by_other_windows() - self._held
         try:
             paths = list(self.folder.glob(f"*{DRAFT_SUFFIX}"))
         except OSError:
@@ -108,6 +127,8 @@ class DraftStore:
             match = _DRAFT_NAME.match(path.name)
             if match is None or match.group("id").startswith("."):
                 continue  # a temp file of an atomic write, or not ours
+            if match.group("id") in others:
+                continue  # another open window's: its own to bring back
             try:
                 candidates.append((path.stat().st_mtime, match.group("id")))
             except OSError:
@@ -143,12 +164,14 @@ class DraftStore:
                     self._forked.add(conversation_id)
                     own = self.folder / self._own_name(conversation_id)
                 if text.strip():
+                    self._hold(conversation_id)  # before the file: no window sees it unheld
                     if self._known.get(own.name) != text or not own.exists():
                         make_private_dir(self.folder)
                         atomic_write_bytes(own, text.encode("utf-8"))
                     self._known[own.name] = text
                 else:
                     self._remove(own)
+                    self._let_go(conversation_id)
                 for name in self._absorbed.pop(conversation_id, set()):
                     # Loaded into our text and saved with it: the other window's file can go,
                     # unless it changed since.
@@ -196,7 +219,88 @@ class DraftStore:
         if failure is not None:
             raise failure
 
+    def close(self) -> None:
+        """The window closes: the drafts it held may go to the next window that asks."""
+        with self._lock:
+            self._closed = True
+            if self._held_file is None:
+                return
+            with contextlib.suppress(OSError):
+                (self.folder / f"{_HELD_PREFIX}{self.window}").unlink()
+            os.close(self._held_file)  # closing releases the lock
+            self._held_file = None
+            self._held.clear()
+
     # ----------------------------------------------------------------- helpers
+    def _hold(self, conversation_id: str) -> None:
+        """List `conversation_id` among the drafts this open window holds (with the lock
+        taken). A file system that refuses the lock (some network mounts) leaves the draft
+        unheld, as drafts were before windows held them: it is still written."""
+        if fcntl is None or self._closed or conversation_id in self._held:
+            return
+        try:
+            if self._held_file is None:
+                self._held_file = self._locked_list()
+            # Appended, never rewritten: a window reading it meanwhile never finds it emptied.
+            os.write(self._held_file, f"+{conversation_id}\n".encode())
+        except OSError:
+            return
+        self._held.add(conversation_id)
+
+    def _locked_list(self) -> int:
+        """This window's `.window-<window>` file, created and locked; its descriptor."""
+        assert fcntl is not None  # only called where flock exists
+        make_private_dir(self.folder)
+        # Locked before it bears its name: a window finding it unlocked takes it for a closed
+        # window's and removes it.
+        descriptor, temp_name = tempfile.mkstemp(prefix=".held.", dir=self.folder)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.replace(temp_name, self.folder / f"{_HELD_PREFIX}{self.window}")
+        except OSError:
+            os.close(descriptor)
+            with contextlib.suppress(OSError):
+                os.unlink(temp_name)
+            raise
+        return descriptor
+
+    def _let_go(self, conversation_id: str) -> None:
+        if self._held_file is None or conversation_id not in self._held:
+            return
+        with contextlib.suppress(OSError):  # still listed: at worst kept for this window
+            os.write(self._held_file, f"-{conversation_id}\n".encode())
+        self._held.discard(conversation_id)
+
+    def _held_by_other_windows(self) -> set[str]:
+        """The drafts other open windows hold. A file whose lock is free is a closed window's
+        (killed, or its terminal lost): it is removed, and its drafts belong to nobody now."""
+        if fcntl is None:
+            return set()
+        held: set[str] = set()
+        try:
+            paths = list(self.folder.glob(f"{_HELD_PREFIX}*"))
+        except OSError:
+            return held
+        for path in paths:
+            if path.name == f"{_HELD_PREFIX}{self.window}":
+                continue
+            try:
+                descriptor = os.open(path, os.O_RDONLY)
+            except OSError:
+                continue  # removed meanwhile: that window closed
+            try:
+                try:
+                    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    held.update(_listed(path.read_bytes().decode("utf-8", "replace")))
+                else:
+                    path.unlink(missing_ok=True)
+            except OSError:
+                continue  # unreadable: as if nobody held its drafts
+            finally:
+                os.close(descriptor)
+        return held
+
     def _own_name(self, conversation_id: str) -> str:
         if conversation_id in self._forked:
             return f"{conversation_id}~{self.window}{DRAFT_SUFFIX}"
@@ -241,3 +345,18 @@ class DraftStore:
             return path.read_bytes().decode("utf-8", errors="replace")
         except FileNotFoundError:
             return None
+
+
+def _listed(lines: str) -> set[str]:
+    """The ids a window's `+<id>` / `-<id>` lines leave held (a last line being written, with
+    no newline yet, is not counted)."""
+    held: set[str] = set()
+    for line in lines.splitlines(keepends=True):
+        if not line.endswith("\n"):
+            break
+        sign, conversation_id = line[:1], line[1:].rstrip("\n")
+        if sign == "+":
+            held.add(conversation_id)
+        elif sign == "-":
+            held.discard(conversation_id)
+    return held

@@ -13,10 +13,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from tui_chat.domain.conversation import Conversation, Spend
+from tui_chat.domain.conversation import Conversation, Message, Spend
 from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.storage.errors import ConversationFileError
-from tui_chat.storage.index import ConversationEntry, parse_conversation_bytes, read_file_bytes
+from tui_chat.storage.index import (
+    ConversationEntry,
+    parse_conversation_bytes,
+    read_file_bytes,
+    recency,
+)
 
 SNIPPET_COLUMNS = 76
 """A snippet's widest, in terminal columns: one line of an 80-column terminal, with room for an
@@ -144,12 +149,20 @@ def conversation_hits(conversation: Conversation, query: str) -> tuple[Hit, ...]
         return ()
     pattern = _pattern(query)
     texts: list[tuple[int | None, str]] = [(None, conversation.title)]
-    texts += [(index, message.content) for index, message in enumerate(conversation.messages)]
+    texts += [
+        (index, _searched_text(message)) for index, message in enumerate(conversation.messages)
+    ]
     return tuple(
         _hit(index, text, match)
         for index, text in texts
         if (match := pattern.search(text)) is not None
     )
+
+
+def _searched_text(message: Message) -> str:
+    """A message's text and the results of its tool calls: what it shows, unfolded."""
+    results = [call.result for call in message.tool_calls if call.result]
+    return "\n".join([message.content, *results]) if results else message.content
 
 
 def stats_of(entries: list[ConversationEntry]) -> StoreStats:
@@ -167,16 +180,6 @@ def stats_of(entries: list[ConversationEntry]) -> StoreStats:
 def _pattern(query: str) -> re.Pattern[str]:
     # The query is literal text, not a regular expression.
     return re.compile(re.escape(query), re.IGNORECASE)
-
-
-def recency(entry: ConversationEntry) -> tuple[bool, float]:
-    """Sort key: the most recently updated last (files with no date first)."""
-    return (entry.updated is not None, entry.updated.timestamp() if entry.updated else 0.0)
-
-
-def most_recent(entries: Iterable[ConversationEntry]) -> ConversationEntry | None:
-    """The most recently updated conversation whose file could be read (`-c` continues it)."""
-    return max((entry for entry in entries if not entry.error), key=recency, default=None)
 
 
 def _hit(message_index: int | None, text: str, match: re.Match[str]) -> Hit:

@@ -42,7 +42,12 @@ def detached_copy(conversation: Conversation) -> Conversation:
         tags=list(conversation.tags),
         extra=copy.deepcopy(conversation.extra),
         messages=[
-            dataclasses.replace(message, extra=copy.deepcopy(message.extra))
+            # Tool calls change in place (status, result) while a reply's tools run.
+            dataclasses.replace(
+                message,
+                extra=copy.deepcopy(message.extra),
+                tool_calls=[call.copy() for call in message.tool_calls],
+            )
             for message in conversation.messages
         ],
     )

@@ -194,6 +194,26 @@ class ConversationStore:
                 self._last_scan = dict(self._index.last_signatures)
             return entries
 
+    def never_saved(self, conversation_id: str) -> bool:
+        """No file of this id, here or in the trash: a conversation made in memory and not
+        written yet (a fork not sent), not one deleted."""
+        if self.path_for(conversation_id).exists():
+            return False
+        try:
+            find_trashed(self.trash_folder, conversation_id)
+        except ConversationNotFound:
+            return True
+        except (StorageError, OSError):
+            pass  # a trash that cannot be read: not known to be new, so not written
+        return False
+
+    def most_recent(self) -> ConversationEntry | None:
+        """The most recently updated conversation that can be read, found from the index cache
+        and the files' modification times, parsing only the few files changed since
+        (`tui-chat -c`, before the app starts)."""
+        with self._index_lock:
+            return self._index.most_recent()
+
     def cached_head(self, limit: int) -> tuple[list[ConversationEntry], int] | None:
         """The first `limit` entries of the list and the count of all, as last recorded, without
         reading the folder: what to draw at start-up while `list_entries` checks the files.

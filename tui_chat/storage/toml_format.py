@@ -52,12 +52,12 @@ MESSAGE_KEYS = (
     "thinking",
     "thinking_seconds",
     "thinking_tokens",
-    "tool_call_id",
     "tool_calls",
     "attachments",
 )
-# One `[[messages.tool_calls]]` table per call an assistant message asked for.
-TOOL_CALL_KEYS = ("id", "name", "arguments", "status", "seconds")
+# One `[[messages.tool_calls]]` table per call an assistant message asked for, its result in
+# it: a tui-chat from before tools keeps the table as an unknown key of the message.
+TOOL_CALL_KEYS = ("id", "name", "arguments", "status", "seconds", "result")
 # One `[[messages.attachments]]` table per attached file: a text file's words in `text` (a
 # multi-line string), an image by its hash (the bytes are in the data folder's attachments/).
 ATTACHMENT_KEYS = (
@@ -79,4 +79,7 @@ USAGE_KEYS = (
     "reasoning_tokens",
     "estimated",
 )
-ROLES: tuple[Role, ...] = ("user", "assistant", "system", "tool")
+ROLES: tuple[Role, ...] = ("user", "assistant", "system")
+# Files written before results moved onto their calls hold each result as a message of this
+# role, answering `tool_call_id`: read into the call, and written back that way at the next save.
+LEGACY_TOOL_ROLE = "tool"

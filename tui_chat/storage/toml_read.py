@@ -16,6 +16,7 @@ from tui_chat.storage.errors import ConversationFileError
 from tui_chat.storage.toml_format import (
     ATTACHMENT_KEYS,
     CONVERSATION_KEYS,
+    LEGACY_TOOL_ROLE,
     MESSAGE_KEYS,
     ROLES,
     SCHEMA,
@@ -59,7 +60,12 @@ def conversation_from_toml(text: str, path: Path) -> Conversation:
     raw_messages = data.get("messages", [])
     if not isinstance(raw_messages, list):
         raise reader.error("messages", "'messages' should be an array of [[messages]] tables")
-    messages = [reader.message(index, raw, created) for index, raw in enumerate(raw_messages)]
+    messages: list[Message] = []
+    for index, raw in enumerate(raw_messages):
+        if isinstance(raw, dict) and raw.get("role") == LEGACY_TOOL_ROLE:
+            reader.fold_result(index, raw, messages)
+        else:
+            messages.append(reader.message(index, raw, created))
     tags = reader.typed(data, "tags", list, [])
     if not all(isinstance(tag, str) for tag in tags):
         raise reader.error("tags", "'tags' should be a list of strings")
@@ -119,8 +125,7 @@ class _Reader:
         if role not in ROLES:
             raise self.error(
                 "role",
-                f"message {index + 1} has role {role!r}; it should be user, assistant, system"
-                " or tool",
+                f"message {index + 1} has role {role!r}; it should be user, assistant or system",
                 index,
             )
         if "content" not in raw:
@@ -141,8 +146,24 @@ class _Reader:
             thinking_tokens=self.typed(raw, "thinking_tokens", int, None, index),
             extra={k: v for k, v in raw.items() if k not in MESSAGE_KEYS},
             tool_calls=self.tool_calls(index, raw.get("tool_calls", [])),
-            tool_call_id=self.typed(raw, "tool_call_id", str, None, index),
             attachments=self.attachments(index, raw.get("attachments", [])),
+        )
+
+    def fold_result(self, index: int, raw: dict[str, Any], messages: list[Message]) -> None:
+        """A result saved as its own `role = "tool"` message (files from before results were
+        kept on their calls): given to the call it answers, in the replies read so far."""
+        call_id = self.typed(raw, "tool_call_id", str, None, index)
+        content = self.typed(raw, "content", str, "", index)
+        for message in reversed(messages):
+            for call in message.tool_calls:
+                if call.id == call_id and call.result is None:
+                    call.result = content
+                    return
+        raise self.error(
+            "tool_call_id",
+            f"message {index + 1} is a tool result answering no call before it"
+            f" (tool_call_id {call_id!r})",
+            index,
         )
 
     def number(self, table: dict[str, Any], key: str, index: int) -> float | None:
@@ -176,6 +197,7 @@ class _Reader:
                     arguments=self.typed(call, "arguments", str, "", index),
                     status=cast(ToolCallStatus, status),
                     seconds=float(seconds) if seconds is not None else None,
+                    result=self.typed(call, "result", str, None, index),
                     extra={k: v for k, v in call.items() if k not in TOOL_CALL_KEYS},
                 )
             )

@@ -69,8 +69,6 @@ def _message_lines(message: Message) -> Iterator[str]:
     if message.error is not None:
         yield f"error = {_string(message.error)}"
     yield from _thinking_lines(message)
-    if message.tool_call_id is not None:
-        yield f"tool_call_id = {_string(message.tool_call_id)}"
     extra = {k: v for k, v in message.extra.items() if k not in MESSAGE_KEYS}
     literals = {k: v for k, v in extra.items() if not _is_table(v) and not _is_table_array(v)}
     tables = {k: v for k, v in extra.items() if k not in literals}
@@ -112,6 +110,9 @@ def _tool_call_lines(call: ToolCall) -> Iterator[str]:
     yield f"status = {_string(call.status)}"
     if call.seconds is not None:
         yield f"seconds = {_float(round(call.seconds, 3))}"
+    if call.result is not None:
+        # Multi-line even when short, so results read (and grep) alike, one line per line.
+        yield f"result = {_string(call.result, multiline=True)}"
     extra = {k: v for k, v in call.extra.items() if k not in TOOL_CALL_KEYS}
     yield from _table_body(extra, ("messages", "tool_calls"))
 

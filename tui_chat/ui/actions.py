@@ -33,6 +33,7 @@ class Scope(StrEnum):
     ATTACHMENTS = "Attached files (above the composer)"
     LIST = "Conversation list"
     MESSAGES = "Messages"
+    TOOL_APPROVAL = "Tool approval (before a tool runs)"
     PALETTE = "Command palette only"
 
 
@@ -273,7 +274,7 @@ ACTIONS: tuple[Action, ...] = (
         "messages.tool_result",
         "toggle_tool_result",
         "enter",
-        "show / hide the whole tool result",
+        "show / fold the reply's tool results",
         Scope.MESSAGES,
     ),
     # A plain letter: it arrives alike in every terminal, multiplexer and SSH session.
@@ -295,6 +296,42 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action("messages.next_hit", "next_hit", "n", "next search hit", Scope.MESSAGES),
     Action("messages.previous_hit", "previous_hit", "N", "previous search hit", Scope.MESSAGES),
+    # ------------------------------------------------------------------ tool approval
+    # The dialog's own keys: single letters every terminal sends as typed. `footer` is the
+    # word the dialog's key line shows beside each key.
+    Action(
+        "tool_approval.once",
+        "answer('once')",
+        "y",
+        "run the tool call, this once",
+        Scope.TOOL_APPROVAL,
+        footer="run once",
+    ),
+    Action(
+        "tool_approval.always",
+        "answer('always')",
+        "a",
+        "run this tool unasked from now on",
+        Scope.TOOL_APPROVAL,
+        footer="always (saved to config)",
+    ),
+    Action(
+        "tool_approval.decline",
+        "answer('decline')",
+        "n",
+        "decline the call (the model is told)",
+        Scope.TOOL_APPROVAL,
+        footer="decline",
+    ),
+    Action(
+        "tool_approval.stop",
+        "stop",
+        "escape",
+        "stop the reply (the call is not run)",
+        Scope.TOOL_APPROVAL,
+        footer="stop",
+        key_display="Esc",
+    ),
     # ------------------------------------------------------------------ palette only
     # No key: they act on the open conversation (the list's keys act on the highlighted one).
     # They run on the chat screen, like the CHAT scope's actions.

@@ -54,6 +54,7 @@ COMPLETION_BINDINGS = bindings_for(Scope.COMPLETION)
 ATTACHMENT_BINDINGS = bindings_for(Scope.ATTACHMENTS)
 SIDEBAR_BINDINGS = bindings_for(Scope.LIST)
 MESSAGE_PANE_BINDINGS = bindings_for(Scope.MESSAGES)
+TOOL_APPROVAL_BINDINGS = bindings_for(Scope.TOOL_APPROVAL)
 
 
 def key_names(keys: str, *, joiner: str = ", ") -> str:

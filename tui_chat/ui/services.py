@@ -74,6 +74,7 @@ class Services:
         return client
 
     async def aclose(self) -> None:
+        self.drafts.close()  # the drafts this window held may go to the next window
         await self.toolbox.aclose()  # the servers' processes end with the app
         for client in self._clients.values():
             await client.aclose()

@@ -23,6 +23,9 @@ here is looked at again, and dropped once Textual carries its own.
 3. Wrapping. TextArea re-wraps its whole text on every resize and whenever its scroll bar comes
    or goes, though the wrap depends on the width alone; `SteadyWrapTextArea` skips those
    (through TextArea's private `wrapped_document._width` and handlers).
+4. One toast taken down. Textual can clear every toast (`clear_notifications`) but not one:
+   `withdraw_notification` does what a click on a toast does (`App._unnotify`), to a toast
+   found in the private `App._notifications`, so a warning goes once its problem is fixed.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ from textual.app import App
 from textual.binding import BindingsMap
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
+
+from tui_chat.sanitize import sanitize_for_terminal
 
 CHECKED_TEXTUAL_VERSIONS: tuple[str, ...] = ("8.2.8",)
 """Textual versions the suite ran on with these fixes (pyproject's range must match)."""
@@ -205,3 +210,12 @@ class SteadyWrapTextArea(KeyOrderTextArea):
             self.scroll_cursor_visible()
         else:
             super()._watch_show_vertical_scrollbar()
+
+
+def withdraw_notification(app: App[Any], message: str) -> None:
+    """Take down the toasts showing `message` (as given to `notify`, which shows it made inert,
+    as `sanitize_for_terminal` does) before their timeout."""
+    shown = sanitize_for_terminal(message)
+    for notification in list(app._notifications):
+        if notification.message == shown:
+            app._unnotify(notification)

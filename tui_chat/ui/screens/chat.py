@@ -58,6 +58,7 @@ from tui_chat.ui.screens.chat_tools import ChatTools
 from tui_chat.ui.screens.dialogs import ConfirmDialog
 from tui_chat.ui.services import Services
 from tui_chat.ui.start_request import StartRequest
+from tui_chat.ui.textual_compat import withdraw_notification
 from tui_chat.ui.themes import code_theme_of
 from tui_chat.ui.widgets.attachment_strip import AttachmentStrip
 from tui_chat.ui.widgets.composer import Composer
@@ -130,7 +131,14 @@ class ChatScreen(Screen[None]):
         self.search = MessageSearch(
             services.store, self.sidebar, self.pane, threads, self.notify, self._open_id
         )
-        self.first_run = FirstRun(services, threads, self.notify, self._open, self.show_empty_hints)
+        self.first_run = FirstRun(
+            services,
+            threads,
+            self.notify,
+            self._open,
+            self.show_empty_hints,
+            withdraw=lambda notice: withdraw_notification(self.app, notice),
+        )
         self.listing = ConversationListing(
             services.store,
             services.last_open,
@@ -180,7 +188,9 @@ class ChatScreen(Screen[None]):
         )
 
     def on_mount(self) -> None:
-        self.tools = ChatTools(self.app, self.services.toolbox, self.action_stop_reply)
+        self.tools = ChatTools(
+            self.app, self.services.toolbox, self.services.key_map, self.action_stop_reply
+        )
         # Before anything is drawn: Textual sets the width classes on the first resize, after
         # the first frame, which drew the sidebar 32 wide, then 26 with its rows cut.
         self.fit_width(self.app.size.width)
@@ -229,10 +239,12 @@ class ChatScreen(Screen[None]):
 
     # ------------------------------------------------------------- width
     def on_resize(self, event: Resize) -> None:
-        self.fit_width(event.size.width)
+        # The width classes are Textual's to set on a resize (Screen._on_resize runs first).
+        self._show_sidebar(self.sidebar_placement.fit(event.size.width))
 
     def fit_width(self, width: int) -> None:
-        """Set the width class (as Textual does on a resize) and show or hide the sidebar."""
+        """Set the width class as Textual does on a resize, for the frames before its first
+        one, and show or hide the sidebar."""
         breakpoints = self.app.HORIZONTAL_BREAKPOINTS or []
         chosen = width_class(width, breakpoints)
         self.update_classes({name: name == chosen for _, name in breakpoints})
@@ -312,6 +324,8 @@ class ChatScreen(Screen[None]):
             if not quiet:
                 self.notify(STREAMING_WARNING, severity="warning")
             return
+        if conversation.id != self.conversation.id:
+            self._keep_unsent_fork()
         self.files.switch(self.conversation.id, conversation.id)
         self.drafts.switch(self.conversation, conversation, at_start)
         self.conversation = conversation
@@ -325,6 +339,19 @@ class ChatScreen(Screen[None]):
         self.sidebar.select_conversation(conversation.id)
         self.live_figures.recount_conversation()
         self.call_after_refresh(self.listing.start_background_work)
+
+    def _keep_unsent_fork(self) -> None:
+        """Leaving a fork (edit-and-resend) with words typed and not sent: it is saved, so it
+        comes back with the messages it was made from; its draft alone would bring back a
+        blank conversation. (An emptied composer leaves nothing behind: the history is the
+        original's.)"""
+        conversation = self.conversation
+        if (
+            conversation.messages
+            and self.composer.text.strip()
+            and self.services.store.never_saved(conversation.id)
+        ):
+            self.save(conversation)
 
     def action_new_conversation(self) -> None:
         """ctrl+n: a blank conversation (from a saved one: first the one left unsent)."""
@@ -520,9 +547,9 @@ class ChatScreen(Screen[None]):
         if not messages:
             self.notify("Nothing to regenerate yet.", severity="warning")
             return
-        if messages[-1].role in ("assistant", "tool"):
-            # The whole last answer goes: its text, and the tool calls and results it made.
-            while messages and messages[-1].role in ("assistant", "tool"):
+        if messages[-1].role == "assistant":
+            # The whole last answer goes: its text, and the tool calls (with results) it made.
+            while messages and messages[-1].role == "assistant":
                 messages.pop()
             self.pane.show_conversation(self.conversation)
         if not messages or messages[-1].role != "user":
@@ -562,6 +589,7 @@ class ChatScreen(Screen[None]):
         self.files.recount(self.conversation)  # an image costs another model other tokens
         self.live_figures.update_status()
         self.show_empty_hints()  # another profile may have, or lack, a key
+        self.first_run.settings_changed()
         self.notify(note)
 
     # ------------------------------------------------------ the composer
@@ -699,6 +727,7 @@ class ChatScreen(Screen[None]):
         cancelled), and note the open conversation for the next start."""
         if not self.is_mounted:
             return
+        self._keep_unsent_fork()
         # A draft is text: the files waiting with it go as `@path`s, attached again on send.
         self.drafts.keep_now(self.conversation.id, self.files.draft_text(self.composer.text))
         self.listing.remember_open(self.conversation)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from textual.notifications import SeverityLevel
+
 from tui_chat.config import Profile, save_profile, save_setting
 from tui_chat.domain import Conversation
 from tui_chat.engine.api_keys import lacks_api_key
@@ -55,7 +57,8 @@ def _offer_keys(offers: list[LocalServer]) -> str:
 class FirstRun:
     """Guides a run without an API key: the empty pane's text, local servers, refused sends.
 
-    `hints_changed` is called when what the empty pane should say has changed."""
+    `hints_changed` is called when what the empty pane should say has changed; `withdraw`
+    takes down a notice raised earlier (the missing key's, once there is one)."""
 
     def __init__(
         self,
@@ -64,13 +67,16 @@ class FirstRun:
         notify: Notify,
         conversation: Callable[[], Conversation],
         hints_changed: Callable[[], None],
+        withdraw: Callable[[str], None],
     ) -> None:
         self._services = services
         self._threads = threads
         self._notify = notify
         self._conversation = conversation
         self._hints_changed = hints_changed
+        self._withdraw = withdraw
         self.local_servers = LocalServerOffers()
+        self._said: list[str] = []  # the notices about the missing key still up
 
     def _profile(self) -> Profile:
         return self._services.config.profile(self._conversation().profile)
@@ -123,7 +129,7 @@ class FirstRun:
         offers = self.local_servers.offers
         if offers and self._conversation().messages and self.lacks_api_key():
             # The empty pane that lists the offers is not on screen: say it once here.
-            self._notify(f"No API key: {_offer_keys(offers)}.", timeout=15)
+            self._say(f"No API key: {_offer_keys(offers)}.", "information")
 
     def refuse_without_api_key(self, text: str) -> bool:
         """A send with no key and no server chosen: no request and no error reply; the text
@@ -141,12 +147,24 @@ class FirstRun:
                 " shows where), or start a local server"
             )
             self.look_for_local_servers()  # one may have been started since
-        self._notify(
+        self._say(
             f"Not sent, no API key for '{profile.name}': {what}. Your message stays here.",
-            severity="warning",
-            timeout=15,
+            "warning",
         )
         return True
+
+    def _say(self, notice: str, severity: SeverityLevel) -> None:
+        self._said.append(notice)
+        self._notify(notice, severity=severity, timeout=15)
+
+    def settings_changed(self) -> None:
+        """The open conversation's profile or the config changed: once it has a key (a local
+        server picked, another profile), the notices about the missing one go."""
+        if self.lacks_api_key():
+            return
+        for notice in self._said:
+            self._withdraw(notice)
+        self._said.clear()
 
     def digit_picks_a_server(self, number: object, composer_text: str) -> bool:
         """Whether digit `number`, pressed while the composer holds `composer_text`, picks an

@@ -14,6 +14,7 @@ from tui_chat.domain.tools import ToolCall
 from tui_chat.flow.events import FlowEvent, ToolCallChanged, ToolRoundsLimitReached
 from tui_chat.flow.tool_round import Approval
 from tui_chat.tools import ToolBox, ToolSpec
+from tui_chat.ui.actions import KeyMap
 from tui_chat.ui.screens.tool_approval import ToolApprovalDialog
 from tui_chat.ui.screens.tools_list import ToolsScreen
 from tui_chat.ui.widgets.message_pane import MessagePane
@@ -22,9 +23,16 @@ from tui_chat.ui.widgets.message_pane import MessagePane
 class ChatTools:
     """Approvals and tool events for one chat screen."""
 
-    def __init__(self, app: App[None], toolbox: ToolBox, stop_reply: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        app: App[None],
+        toolbox: ToolBox,
+        key_map: KeyMap,
+        stop_reply: Callable[[], None],
+    ) -> None:
         self.app = app
         self.toolbox = toolbox
+        self.key_map = key_map
         self.stop_reply = stop_reply
         toolbox.notice = self._server_trouble
 
@@ -37,7 +45,7 @@ class ChatTools:
     async def approve(self, call: ToolCall, spec: ToolSpec) -> Approval:
         """The flow's approver: the dialog's answer; Esc stops the whole reply (runs in the
         reply's worker, as dialogs that wait for an answer must)."""
-        answer = await self.app.push_screen_wait(ToolApprovalDialog(call, spec))
+        answer = await self.app.push_screen_wait(ToolApprovalDialog(call, spec, self.key_map))
         if answer is None:
             self.stop_reply()
             await asyncio.sleep(0)  # the cancel lands here: the call is marked interrupted
@@ -64,11 +72,9 @@ class ChatTools:
             saved()
 
     def flow_event(self, event: FlowEvent, pane: MessagePane) -> None:
-        """Repaint a call that changed (and show its result once it has one)."""
+        """Repaint a call that changed."""
         if isinstance(event, ToolCallChanged):
             pane.message_changed(event.message_index)
-            if event.result_index is not None:
-                pane.message_added()
         elif isinstance(event, ToolRoundsLimitReached):
             self.app.notify(
                 f"The model called tools {event.limit} rounds in a row: it was asked to answer"

@@ -1,8 +1,9 @@
 """The question before a tool runs: which server, which tool, exactly which arguments.
 
 y runs it this once, a runs this tool unasked from now on (saved to config.toml), n declines
-(the model is told), Esc stops the reply (the call is kept, marked interrupted). The keys are
-the dialog's own, as in the other dialogs: single letters that every terminal sends as typed.
+(the model is told), Esc stops the reply (the call is kept, marked interrupted). The keys come
+from the action registry (scope TOOL_APPROVAL), so `[keys]` remaps them and the keys screen and
+the dialog's key line show them as they are.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import json
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
@@ -19,6 +19,8 @@ from tui_chat.domain.tools import ToolCall
 from tui_chat.flow.tool_round import Approval
 from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.tools import ToolSpec
+from tui_chat.ui.actions import KeyMap, Scope, actions_in
+from tui_chat.ui.bindings import TOOL_APPROVAL_BINDINGS, key_names
 
 
 def shown_arguments(arguments: str) -> str:
@@ -31,23 +33,35 @@ def shown_arguments(arguments: str) -> str:
     return sanitize_for_terminal(json.dumps(parsed, indent=2, ensure_ascii=False))
 
 
+NO_BREAK = "\u00a0"
+
+
+def key_line(key_map: KeyMap) -> str:
+    """'y run once · a always (saved to config) · n decline · Esc stop': the dialog's keys in
+    force, with their words from the registry. A narrow box wraps the line between keys only,
+    never between a key and its words."""
+    words = []
+    for action in actions_in(Scope.TOOL_APPROVAL):
+        keys = key_map.keys_of(action.id)
+        if keys:
+            shown = action.key_display if keys == action.keys and action.key_display else None
+            words.append(f"{shown or key_names(keys, joiner='/')} {action.footer}")
+    return " · ".join(word.replace(" ", NO_BREAK) for word in words)
+
+
 class ToolApprovalDialog(ModalScreen[Approval | None]):
     """Asks whether one tool call may run. Dismisses with "once", "always", "decline", or
     None (Esc: stop the reply)."""
 
     CSS_PATH = "tool_approval.tcss"
 
-    BINDINGS = [
-        Binding("y", "answer('once')", "Run once"),
-        Binding("a", "answer('always')", "Always"),
-        Binding("n", "answer('decline')", "Decline"),
-        Binding("escape", "stop", "Stop reply"),
-    ]
+    BINDINGS = TOOL_APPROVAL_BINDINGS
 
-    def __init__(self, call: ToolCall, spec: ToolSpec) -> None:
+    def __init__(self, call: ToolCall, spec: ToolSpec, key_map: KeyMap) -> None:
         super().__init__(classes="dialog")
         self.call = call
         self.spec = spec
+        self.key_map = key_map
 
     def compose(self) -> ComposeResult:
         name = sanitize_for_terminal(self.spec.name)
@@ -60,10 +74,7 @@ class ToolApprovalDialog(ModalScreen[Approval | None]):
             )
             with VerticalScroll(classes="tool-arguments"):
                 yield Static(shown_arguments(self.call.arguments) or "(no arguments)", markup=False)
-            yield Label(
-                f"y run once · a always run {name} (saved to config) · n decline · Esc stop",
-                classes="dialog-hint",
-            )
+            yield Label(key_line(self.key_map), classes="dialog-hint", markup=False)
 
     def action_answer(self, answer: Approval) -> None:
         self.dismiss(answer)

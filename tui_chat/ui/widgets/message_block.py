@@ -29,9 +29,9 @@ from tui_chat.ui.widgets.markdown_lines import (
     split_blocks,
 )
 from tui_chat.ui.widgets.thinking_lines import ThinkingLines
-from tui_chat.ui.widgets.tool_call_lines import call_line, result_summary
+from tui_chat.ui.widgets.tool_call_lines import ToolCallLines
 
-ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System", "tool": "Tool result"}
+ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
 RETRY_HINT = "ctrl+r to retry"
 # Lines of a still-open code block rendered together; bounds the work of one streaming update.
 FENCE_CHUNK_LINES = 24
@@ -93,7 +93,7 @@ class MessageBlock:
         self._marks: list[Strip] = []
         self._content_seen: str | None = None
         self._chunks: _StreamChunks | None = None
-        self.expanded = False  # a tool result: shown whole (Enter), else one line
+        self.tool_calls = ToolCallLines()  # under the reply, above its marks
         self.attachments_unfolded = False  # attached text files: shown whole (a), else a line
 
     # -- size ---------------------------------------------------------------------------------
@@ -125,8 +125,6 @@ class MessageBlock:
             lines += max(1, -(-len(line) // usable))
         marks = 0 if self.message.finish_reason in (None, "stop", "length") else 1
         thinking = 1 if self.message.thinking else 0  # folded, until it is rendered
-        if self.message.role == "tool" and not self.expanded:
-            lines = 1
         files = len(self.message.attachments)  # folded, until they are rendered
         calls = len(self.message.tool_calls)
         return 1 + thinking + lines + files + marks + calls + self.SEPARATOR_LINES
@@ -225,21 +223,31 @@ class MessageBlock:
         if not self.message.thinking:
             return False
         self.thinking.unfolded = not self.thinking.unfolded
+        self._refolded(context, self._refresh_thinking)
+        return True
+
+    def toggle_tool_results(self, context: RenderContext) -> bool:
+        """Unfold or fold the results of the tool calls; False when none has a result."""
+        if not self.tool_calls.has_results(self.message.tool_calls):
+            return False
+        self.tool_calls.unfolded = not self.tool_calls.unfolded
+        self._refolded(context, self.refresh_marks)
+        return True
+
+    def _refolded(self, context: RenderContext, refresh: Callable[[RenderContext], None]) -> None:
+        """A part was folded or unfolded: `refresh` renders it again, or (not rendered yet)
+        the height is estimated again."""
         if self.rendered:
-            self._refresh_thinking(context)
+            refresh(context)
         else:
             self._estimate = None
-        return True
 
     def toggle_attachments(self, context: RenderContext) -> bool:
         """Unfold or fold the text of the files attached; False when the message has none."""
         if not any(a.kind == "text" for a in self.message.attachments):
             return False
         self.attachments_unfolded = not self.attachments_unfolded
-        if self.rendered:
-            self._render_body(context)
-        else:
-            self._estimate = None
+        self._refolded(context, self._render_body)
         return True
 
     def _attachment_lines(self, context: RenderContext, width: int) -> list[Strip]:
@@ -278,13 +286,12 @@ class MessageBlock:
             text = Text("✗ ", styles.error)
             text.append(sanitize_for_terminal(message.error or "the request failed"), styles.error)
             text.append(f"  ({RETRY_HINT})", styles.meta)
-        calls = [
-            line
-            for call in message.tool_calls
-            for line in context.renderer.text(
-                call_line(call, styles.meta, styles.warning), self.body_width()
-            )
-        ]
+        calls = self.tool_calls.render(
+            message.tool_calls,
+            self.body_width(),
+            context.renderer,
+            (styles.meta, styles.warning, styles.user_text),
+        )
         if text is None:
             self._marks = calls
             return
@@ -295,14 +302,6 @@ class MessageBlock:
         self._content_seen = content
         renderer = context.renderer
         width = self.body_width()
-        if self.message.role == "tool":
-            summary = result_summary(self.message, self.expanded, context.styles.meta)
-            safe = sanitize_for_terminal(content) if self.expanded else ""
-            self._fixed = renderer.text(summary, width)
-            self._fixed += renderer.plain(safe, width, context.styles.user_text) if safe else []
-            self._fixed_source = content
-            self._tail = []
-            return
         if self.message.role != "assistant":
             # The user's words are shown as typed (wrapped), never reinterpreted as Markdown.
             safe = sanitize_for_terminal(content)

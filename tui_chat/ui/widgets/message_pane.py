@@ -598,15 +598,14 @@ class MessagePane(ScrollView, can_focus=True):
         self.refresh()
 
     def action_toggle_tool_result(self) -> None:
-        """Show the whole result of the selected tool call, or fold it back to one line."""
+        """Unfold the results of the selected (or last) reply's tool calls, or fold them."""
         target = self._target_message()
-        if target is None or target[1].role != "tool":
-            self.notify("Select a tool result (its ↳ line) to show or hide it.", timeout=3)
+        if target is None:
             return
         index = target[0]
-        block = self._blocks[index]
-        block.expanded = not block.expanded
-        block.invalidate()
+        if not self._blocks[index].toggle_tool_results(self._render_context()):
+            self.notify("Select the reply with the ⚙ lines to show its tool results.", timeout=3)
+            return
         self._follow = False
         self._relayout(index)
         self._select(index)

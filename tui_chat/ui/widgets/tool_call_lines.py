@@ -1,18 +1,20 @@
 """How tool calls look in the message pane: one line per call under the reply that asked for it
-(tool, status, time, arguments), and each result collapsed to one line that Enter expands.
+(tool, status, time, arguments), which a key on the selected reply unfolds to show each call's
+result beneath its line.
 
-Only text is built here; `MessageBlock` turns it into lines. Everything a model or a tool wrote
-passes through `sanitize_for_terminal` first.
+A `MessageBlock` owns one `ToolCallLines`; everything a model or a tool wrote passes through
+`sanitize_for_terminal` (or `one_line`) before it becomes a line.
 """
 
 from __future__ import annotations
 
 from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 
-from tui_chat.domain.conversation import Message
 from tui_chat.domain.tools import ToolCall, ToolCallStatus
-from tui_chat.sanitize import one_line
+from tui_chat.sanitize import one_line, sanitize_for_terminal
+from tui_chat.ui.widgets.markdown_lines import MarkdownRenderer
 
 STATUS_WORDS: dict[ToolCallStatus, str] = {
     "pending": "waiting for your approval",
@@ -23,14 +25,19 @@ STATUS_WORDS: dict[ToolCallStatus, str] = {
     "interrupted": "■ interrupted",
     "skipped": "⊘ not run (too many rounds)",
 }
-EXPAND_HINT = "Enter shows it"
-COLLAPSE_HINT = "Enter hides it"
+# The marks of a call that has a result: folded (its line alone) and unfolded (the result below),
+# as the thinking's.
+FOLDED, UNFOLDED = "▸", "▾"
+RESULT_INDENT = 2  # cells: a result starts under its tool's name
+_INDENT = Strip.blank(RESULT_INDENT)
 
 
-def call_line(call: ToolCall, meta: Style, warning: Style) -> Text:
-    """`⚙ get_current_time · ✓ done · 0.12 s · {"timezone": "UTC"}`: the arguments last, as
+def call_line(call: ToolCall, unfolded: bool, meta: Style, warning: Style) -> Text:
+    """`▸ ⚙ get_current_time · ✓ done · 0.12 s · {"timezone": "UTC"}`: the arguments last, as
     they are what a narrow pane cuts (the full call is in the approval dialog and the file)."""
     line = Text(no_wrap=True, overflow="ellipsis", end="")
+    if call.result is not None:
+        line.append(f"{UNFOLDED if unfolded else FOLDED} ", meta)
     line.append(f"⚙ {one_line(call.name)}", meta)
     status_style = warning if call.status in ("failed", "interrupted", "pending") else meta
     line.append(f" · {STATUS_WORDS[call.status]}", status_style)
@@ -41,11 +48,34 @@ def call_line(call: ToolCall, meta: Style, warning: Style) -> Text:
     return line
 
 
-def result_summary(message: Message, expanded: bool, meta: Style) -> Text:
-    """The collapsed line of a tool result: how long it is, and the key that shows it."""
-    lines = message.content.count("\n") + 1 if message.content else 0
-    size = f"{lines} line{'s' if lines != 1 else ''}, {len(message.content)} characters"
-    hint = COLLAPSE_HINT if expanded else EXPAND_HINT
-    text = Text(no_wrap=True, overflow="ellipsis", end="")
-    text.append(f"↳ result: {size} · {hint}", meta)
-    return text
+class ToolCallLines:
+    """The lines of one reply's tool calls: folded, a line per call; unfolded, each call's line
+    followed by its whole result. One key folds or unfolds all the calls of the reply, as a
+    reply rarely makes more than a few and the user reads them together."""
+
+    def __init__(self) -> None:
+        self.unfolded = False
+
+    def has_results(self, calls: list[ToolCall]) -> bool:
+        """True when there is something to unfold."""
+        return any(call.result is not None for call in calls)
+
+    def render(
+        self,
+        calls: list[ToolCall],
+        width: int,
+        renderer: MarkdownRenderer,
+        styles: tuple[Style, Style, Style],
+    ) -> list[Strip]:
+        """The lines at `width`; `styles` is (meta, warning, text), the pane's."""
+        meta, warning, text = styles
+        lines: list[Strip] = []
+        for call in calls:
+            lines += renderer.text(call_line(call, self.unfolded, meta, warning), width)
+            if self.unfolded and call.result:
+                # Indented under its call, so it reads as the call's and not as the reply.
+                result = renderer.plain(
+                    sanitize_for_terminal(call.result), width - RESULT_INDENT, text
+                )
+                lines += [Strip.join([_INDENT, line]) for line in result]
+        return lines
