@@ -80,3 +80,14 @@ def test_attach_benchmark_prints_its_figures() -> None:
     ):
         assert any(line.startswith(row) for line in done.stdout.splitlines()), row
     assert "folder of 300 files and 20 folders: 200 offered at most" in done.stdout
+
+
+def test_attach_typing_benchmark_prints_its_figures() -> None:
+    done = run_benchmark("attach_typing.py", "--runs", "1", "--files", "50", "--keys", "3")
+    for row in (
+        "keystroke to repaint, nothing else going on",
+        "attach a 1 MB text file: Tab to counted on screen",
+        "keystroke to repaint while a 1 MB file is read and counted",
+        "@ list of a folder of 50 files: key to list shown",
+    ):
+        assert f'"figure": "{row}"' in done.stdout, row
