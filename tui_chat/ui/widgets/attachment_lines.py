@@ -52,7 +52,8 @@ def attachment_line(
     """The dim line under a sent message: a text file's is marked folded or unfolded as the
     thinking line is (its key unfolds both); an image has no text to unfold."""
     line = Text(no_wrap=True, overflow="ellipsis", end="")
-    if attachment.kind == "text":
-        line.append(f"{UNFOLDED if unfolded else FOLDED} ", meta)
+    # An image's line keeps the mark's place blank, so the names line up in one column.
+    mark = (UNFOLDED if unfolded else FOLDED) if attachment.kind == "text" else " "
+    line.append(f"{mark} ", meta)
     line.append(attachment_label(attachment, count), meta)
     return line

@@ -29,7 +29,7 @@ from tui_chat.ui.widgets.markdown_lines import (
     split_blocks,
 )
 from tui_chat.ui.widgets.thinking_lines import ThinkingLines
-from tui_chat.ui.widgets.tool_call_lines import ToolCallLines
+from tui_chat.ui.widgets.tool_call_lines import ToolCallLines, indented_under
 
 ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
 RETRY_HINT = "ctrl+r to retry"
@@ -261,8 +261,7 @@ class MessageBlock:
             line = attachment_line(attachment, tokens, self.attachments_unfolded, styles.meta)
             lines += context.renderer.text(line, width)
             if self.attachments_unfolded and attachment.kind == "text" and attachment.text:
-                safe = sanitize_for_terminal(attachment.text)
-                lines += context.renderer.plain(safe, width, styles.user_text)
+                lines += indented_under(attachment.text, width, context.renderer, styles.user_text)
         return lines
 
     def refresh_marks(self, context: RenderContext) -> None:
