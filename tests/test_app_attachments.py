@@ -560,3 +560,26 @@ async def test_tab_then_enter_in_one_burst_sends_the_file_once_and_leaves_nothin
         # The file read for Tab came back after its message went: it waits for nothing.
         assert attached_names(app) == []
         assert not screen.attachment_strip.display
+
+
+async def test_tab_after_a_whole_file_name_typed_attaches_it_and_keeps_the_focus(
+    tmp_path: Path, work: Path, openai_server: FakeOpenAIServer
+) -> None:
+    """A shell user types the whole name and presses Tab: the file is attached, and the focus
+    stays in the composer (it moving on sent the next words typed to the list's keys)."""
+    app = make_app(tmp_path, openai_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        await wait_until_idle(pilot)
+        await type_text(pilot, "read @notes.txt")
+        await wait_for(pilot, lambda: not screen.completion.waiting, what="typing settled")
+        await wait_until_idle(pilot)
+        assert not screen.path_menu.is_open  # nothing left to choose: Enter would send
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: attached_names(app) == ["notes.txt"], what="attached")
+        assert screen.composer.has_focus
+        assert screen.composer.text == "read @notes.txt "
+        # Tab with no file named goes on to the next widget, as it always did.
+        await type_text(pilot, "please")
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: not screen.composer.has_focus, what="the focus moved")

@@ -171,6 +171,15 @@ ACTIONS: tuple[Action, ...] = (
         "attach the file (a folder: list it)",
         Scope.COMPLETION,
     ),
+    # Tab after a file's whole name (no list left to choose from): attach it, as a shell user
+    # expects, instead of moving the focus on with the rest of the words still to type.
+    Action(
+        "completion.attach_typed",
+        "attach_typed",
+        "tab",
+        "attach the file whose whole name is typed",
+        Scope.COMPLETION,
+    ),
     Action("completion.next", "completion_next", "down", "next file", Scope.COMPLETION),
     Action("completion.previous", "completion_previous", "up", "previous file", Scope.COMPLETION),
     Action(

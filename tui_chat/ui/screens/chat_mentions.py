@@ -103,6 +103,7 @@ class PathCompletion:
             # A file's whole name is typed: nothing to choose, and Enter must send (the
             # `@path` is attached then).
             self._hide()
+            self._composer.typed_file = prefix
             return
         self._menu.open_with(entries, prefix, self._composer.cursor_screen_offset)
         self._offer()
@@ -139,3 +140,4 @@ class PathCompletion:
         if self._menu.is_open:
             self._menu.close()
         self._composer.completion_choice = None
+        self._composer.typed_file = None

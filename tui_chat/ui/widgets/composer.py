@@ -105,6 +105,9 @@ class Composer(SteadyWrapTextArea):
         self.completion_choice: str | None = None
         """What the open @ list would put in the text now ("" when it offers nothing), as the
         screen says; None while no list is open: the completion keys act only while one is."""
+        # The file whose whole name follows the `@` at the cursor, the list closed as there is
+        # nothing to choose (Enter sends, attaching it); Tab takes it (see action_attach_typed).
+        self.typed_file: str | None = None
         self.has_attachments = False
         """Whether files wait to be sent (the screen says so): then an empty text may be sent."""
 
@@ -140,6 +143,16 @@ class Composer(SteadyWrapTextArea):
 
     def action_accept_completion(self) -> None:
         self._completion_key("accept")
+
+    def action_attach_typed(self) -> None:
+        """Tab with no list open, after `@` and a file's whole name: take that file."""
+        typed = self.typed_file
+        mention = self.mention_at_cursor()
+        if typed is None or mention is None or mention.prefix != typed:
+            raise SkipAction  # Tab moves the focus on, as it does without a file named
+        self.typed_file = None
+        self.replace_mention(mention, f"@{typed} ")
+        self.post_message(self.CompletionKey("accept", typed))
 
     def action_completion_next(self) -> None:
         self._completion_key("next")
