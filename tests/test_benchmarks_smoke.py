@@ -89,3 +89,14 @@ def test_long_reply_benchmark_prints_its_figures() -> None:
     assert any(line.split()[:1] == ["2,000"] and line.count("s") >= 2 for line in lines)
     assert any(line.startswith("tui-chat ask") for line in lines)
     assert any(line.split()[:1] == ["200"] for line in lines)
+
+
+def test_attach_typing_benchmark_prints_its_figures() -> None:
+    done = run_benchmark("attach_typing.py", "--runs", "1", "--files", "50", "--keys", "3")
+    for row in (
+        "keystroke to repaint, nothing else going on",
+        "attach a 1 MB text file: Tab to counted on screen",
+        "keystroke to repaint while a 1 MB file is read and counted",
+        "@ list of a folder of 50 files: key to list shown",
+    ):
+        assert f'"figure": "{row}"' in done.stdout, row

@@ -22,7 +22,19 @@ ALLOWED = {
     "tools": {"config", "sanitize"},
     "flow": {"domain", "engine", "storage", "tools"},
     "importers": {"domain", "paths", "sanitize", "storage"},
-    "ui": {"config", "domain", "engine", "export", "flow", "paths", "sanitize", "storage", "tools"},
+    # The app reads the files a user attaches (in threads) and lists them for @ completion.
+    "ui": {
+        "attachments",
+        "config",
+        "domain",
+        "engine",
+        "export",
+        "flow",
+        "paths",
+        "sanitize",
+        "storage",
+        "tools",
+    },
     # The shell's commands run the flow; `open` and piped text start the UI (imported late).
     "shell": {
         "attachments",

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from app_harness import chat, make_app, reply_streamed, wait_for, wait_until_idle
+from app_harness import chat, make_app, reply_finished, reply_streamed, wait_for, wait_until_idle
+from image_files import png
 from openai_server import FakeOpenAIServer, Script
 from textual.pilot import Pilot
 from tool_harness import tools_test_server
@@ -376,3 +377,63 @@ def test_tool_approval_dialog_at_80x24(
 
     app = frozen_app(tmp_path, openai_server, mcp_servers=[tools_test_server()])
     assert snap_compare(app, terminal_size=(80, 24), run_before=asking)
+
+
+@pytest.fixture
+def files_to_attach(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """tui-chat started in a folder holding a text file and a screenshot."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("The build fails on step 3.\nSee the log.\n")
+    (folder / "shot.png").write_bytes(png(1280, 720))
+    monkeypatch.chdir(folder)
+    return folder
+
+
+async def attach_by_typing(pilot: Pilot[None], *names: str) -> None:
+    """Type `@` and each name's start, and take it with Tab, one file after the other."""
+    screen = chat(pilot.app)  # type: ignore[arg-type]
+    for count, name in enumerate(names, start=1):
+        await pilot.press("@", *name[:4])
+        await wait_for(pilot, lambda n=name: screen.path_menu.chosen == n, what=name)
+        await pilot.press("tab")
+        await wait_for(pilot, lambda c=count: len(screen.files.waiting) == c, what="attached")
+
+
+def test_files_waiting_above_the_composer_at_80x24(
+    snap_compare, tmp_path: Path, openai_server: FakeOpenAIServer, files_to_attach: Path
+) -> None:
+    async def attached(pilot: Pilot[None]) -> None:
+        await settled(pilot)
+        await pilot.press(*"what fails?", "space")
+        await attach_by_typing(pilot, "notes.txt", "shot.png")
+        await wait_until_idle(pilot)
+        await steady_cursor(pilot)
+
+    assert snap_compare(
+        frozen_app(tmp_path, openai_server), terminal_size=(80, 24), run_before=attached
+    )
+
+
+def test_a_sent_message_with_files_at_80x24(
+    snap_compare, tmp_path: Path, openai_server: FakeOpenAIServer, files_to_attach: Path
+) -> None:
+    async def sent(pilot: Pilot[None]) -> None:
+        await settled(pilot)
+        screen = chat(pilot.app)  # type: ignore[arg-type]
+        screen.composer.set_text("Why does @notes.txt fail? See @shot.png")
+        await pilot.press("enter")
+        await wait_for(pilot, reply_finished(screen), what="the reply")
+        await wait_for(
+            pilot,
+            lambda: (
+                screen.files.count_of(screen.conversation.messages[0].attachments[0]) is not None
+            ),
+            what="counted",
+        )
+        await wait_until_idle(pilot)
+        await steady_cursor(pilot)
+
+    assert snap_compare(
+        frozen_app(tmp_path, openai_server), terminal_size=(80, 24), run_before=sent
+    )

@@ -303,3 +303,20 @@ def test_one_model_s_encoding_can_load_before_the_rest():
     assert counter.count_text("gpt-4", "hello world").approximate  # its encoding is not loaded
     assert counter.load() and counter.ready
     assert not counter.count_text("gpt-4", "hello world").approximate
+
+
+@pytest.mark.parametrize("model", ["gpt-4o", "gpt-4"])  # o200k_base and cl100k_base
+def test_a_long_text_counted_in_parts_gives_tiktokens_whole_count(counter, model):
+    """Long texts (an attached log) are encoded in parts so typing goes on meanwhile: the parts
+    are cut where tiktoken's own split ends a piece, so the total is the same to the token."""
+    import random
+
+    encoding, _ = counter.encoding(model)
+    rng = random.Random(7)
+    words = ["héllo", "Über", "  ", "\n", "\n\n", " \n", "123", "x=1;", "'s", "日本語", "тест"]
+    words += ["\t", "é", "a", "½", "_id", "\r\n", "-->", "é"]
+    mixed = "".join(rng.choice(words) for _ in range(60_000))
+    code = "\n".join(f"def f{i}(x):\n    return x * {i}  # ñ" for i in range(8_000))
+    for text in (mixed, code):
+        assert len(text) > 100_000
+        assert counter.count_text(model, text).tokens == len(encoding.encode_ordinary(text))

@@ -29,6 +29,8 @@ class Scope(StrEnum):
     APP = "Everywhere"
     CHAT = "Chat"
     COMPOSER = "Composer"
+    COMPLETION = "File list after @ (in the composer)"
+    ATTACHMENTS = "Attached files (above the composer)"
     LIST = "Conversation list"
     MESSAGES = "Messages"
     TOOL_APPROVAL = "Tool approval (before a tool runs)"
@@ -158,6 +160,26 @@ ACTIONS: tuple[Action, ...] = (
         Scope.CHAT,
     ),
     Action("focus_composer", "focus_composer", "ctrl+l", "go to the composer", Scope.CHAT),
+    # ------------------------------------------------------------------ @ completion
+    # Bound on the composer, but they act only while the list of files typed after `@` is open
+    # (otherwise the key does what it always does there: Enter sends, up/down move the cursor,
+    # Tab moves the focus, Esc stops a reply). Plain keys: they arrive in every terminal.
+    Action(
+        "completion.accept",
+        "accept_completion",
+        "tab,enter",
+        "attach the file (a folder: list it)",
+        Scope.COMPLETION,
+    ),
+    Action("completion.next", "completion_next", "down", "next file", Scope.COMPLETION),
+    Action("completion.previous", "completion_previous", "up", "previous file", Scope.COMPLETION),
+    Action(
+        "completion.close",
+        "close_completion",
+        "escape",
+        "close the list (the text stays)",
+        Scope.COMPLETION,
+    ),
     # ------------------------------------------------------------------ composer
     # Its keys swap with `enter_sends = false` (see `KeyMap`).
     Action("composer.send", "send", "enter", "send the message", Scope.COMPOSER),
@@ -167,6 +189,17 @@ ACTIONS: tuple[Action, ...] = (
         "alt+enter,ctrl+j,shift+enter",
         "new line (shift+enter where reported)",
         Scope.COMPOSER,
+    ),
+    # ------------------------------------------------------------------ attached files
+    # Delete and backspace as in any list of files; `d` as in the conversation list (some
+    # laptop keyboards have no Delete key).
+    Action(
+        "attachments.remove",
+        "remove_attachment",
+        "delete,backspace,d",
+        "remove the file from the message",
+        Scope.ATTACHMENTS,
+        footer="Remove",
     ),
     # ------------------------------------------------------------------ conversation list
     Action(
@@ -252,6 +285,14 @@ ACTIONS: tuple[Action, ...] = (
         "show / fold the model's thinking",
         Scope.MESSAGES,
         footer="Thinking",
+    ),
+    # A plain letter, as `t` for the thinking: "a" for attached.
+    Action(
+        "messages.attachments",
+        "toggle_attachments",
+        "a",
+        "show / fold the attached files' text",
+        Scope.MESSAGES,
     ),
     Action("messages.next_hit", "next_hit", "n", "next search hit", Scope.MESSAGES),
     Action("messages.previous_hit", "previous_hit", "N", "previous search hit", Scope.MESSAGES),

@@ -50,6 +50,8 @@ def bindings_for(scope: Scope) -> list[BindingType]:
 APP_BINDINGS = bindings_for(Scope.APP)
 CHAT_SCREEN_BINDINGS = bindings_for(Scope.CHAT)
 COMPOSER_BINDINGS = bindings_for(Scope.COMPOSER)
+COMPLETION_BINDINGS = bindings_for(Scope.COMPLETION)
+ATTACHMENT_BINDINGS = bindings_for(Scope.ATTACHMENTS)
 SIDEBAR_BINDINGS = bindings_for(Scope.LIST)
 MESSAGE_PANE_BINDINGS = bindings_for(Scope.MESSAGES)
 TOOL_APPROVAL_BINDINGS = bindings_for(Scope.TOOL_APPROVAL)

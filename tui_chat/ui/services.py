@@ -11,6 +11,7 @@ from tui_chat.config import Config, ConfigProblem, Profile
 from tui_chat.engine.prices import PriceBook
 from tui_chat.engine.tokens import TokenCounter
 from tui_chat.paths import AppPaths
+from tui_chat.storage.attachments import ImageStore
 from tui_chat.storage.drafts import DraftStore
 from tui_chat.storage.last_open import LastOpen
 from tui_chat.storage.store import ConversationStore
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Services:
-    """The stores of conversations and drafts, the note of the conversation open at the last
-    exit, the token counter, the price book and one API client per profile."""
+    """The stores of conversations, drafts and attached images, the note of the conversation
+    open at the last exit, the token counter, the price book and one API client per profile."""
 
     paths: AppPaths
     config: Config
@@ -34,6 +35,7 @@ class Services:
     last_open: LastOpen
     counter: TokenCounter
     prices: PriceBook
+    images: ImageStore
     # The clock for live streaming figures (elapsed, tokens/s); tests freeze it for snapshots.
     clock: Callable[[], float] = time.monotonic
     # The tools of [mcp_servers]; servers start at the first send that needs them.
@@ -51,6 +53,7 @@ class Services:
             last_open=LastOpen(paths.cache_dir),
             counter=TokenCounter(),
             prices=PriceBook(config.prices, autoload=False),  # loaded in a worker
+            images=ImageStore(paths.attachments_dir),
             toolbox=ToolBox(config.mcp_servers, config_path=paths.config_file),
         )
 
@@ -65,7 +68,8 @@ class Services:
         if client is None:
             from tui_chat.engine.client import ChatClient
 
-            client = ChatClient(profile)
+            # Attached images go to the server as data URLs read from the store.
+            client = ChatClient(profile, load_image=self.images.read)
             self._clients[profile.name] = client
         return client
 

@@ -6,13 +6,15 @@ reply is asked for, streamed and saved by `tui_chat.flow.ReplyFlow`; the screen 
 its events. Its jobs are done by helpers it owns, each told only what it needs:
 `ConversationListing` (the list, start-up, polling), `DraftKeeper`, `LiveFigures` (counts and
 the status bar), `MessageSearch`, `FirstRun` (no API key yet), `ConversationCommands` (the
-list's and the palette's commands) and `SidebarPlacement` (the sidebar by width).
+list's and the palette's commands), `SidebarPlacement` (the sidebar by width), `AttachedFiles`
+(the files waiting to go with the next message) and `PathCompletion` (the `@` list).
 """
 
 from __future__ import annotations
 
 import functools
 from datetime import datetime
+from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
@@ -24,6 +26,7 @@ from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from tui_chat.domain import Conversation, Message
+from tui_chat.domain.attachments import Attachment
 from tui_chat.engine.errors import ChatError
 from tui_chat.engine.servers import effective_base_url
 from tui_chat.flow import (
@@ -41,13 +44,15 @@ from tui_chat.flow import (
 )
 from tui_chat.storage.errors import ConversationFileError, StorageError
 from tui_chat.ui.background import ThreadWork
-from tui_chat.ui.bindings import CHAT_SCREEN_BINDINGS, LOCAL_SERVER_BINDINGS
+from tui_chat.ui.bindings import CHAT_SCREEN_BINDINGS, LOCAL_SERVER_BINDINGS, key_names
+from tui_chat.ui.screens.chat_attachments import AttachedFiles
 from tui_chat.ui.screens.chat_commands import ConversationCommands
 from tui_chat.ui.screens.chat_drafts import DraftKeeper
 from tui_chat.ui.screens.chat_figures import LiveFigures, token_label
 from tui_chat.ui.screens.chat_first_run import FirstRun
 from tui_chat.ui.screens.chat_layout import SidebarPlacement, width_class
 from tui_chat.ui.screens.chat_listing import ConversationListing, newest_update
+from tui_chat.ui.screens.chat_mentions import PathCompletion
 from tui_chat.ui.screens.chat_search import MessageSearch
 from tui_chat.ui.screens.chat_tools import ChatTools
 from tui_chat.ui.screens.dialogs import ConfirmDialog
@@ -55,10 +60,12 @@ from tui_chat.ui.services import Services
 from tui_chat.ui.start_request import StartRequest
 from tui_chat.ui.textual_compat import withdraw_notification
 from tui_chat.ui.themes import code_theme_of
+from tui_chat.ui.widgets.attachment_strip import AttachmentStrip
 from tui_chat.ui.widgets.composer import Composer
 from tui_chat.ui.widgets.key_footer import KeyFooter
 from tui_chat.ui.widgets.message_layout import DEFAULT_HINTS, Hint
 from tui_chat.ui.widgets.message_pane import MessagePane
+from tui_chat.ui.widgets.path_menu import PathMenu
 from tui_chat.ui.widgets.sidebar import Sidebar
 from tui_chat.ui.widgets.status_bar import StatusBar
 
@@ -91,12 +98,35 @@ class ChatScreen(Screen[None]):
         self.sidebar = Sidebar(id="sidebar")
         self.pane = MessagePane(code_theme=code_theme_of(self.app.current_theme), id="messages")
         self.composer = Composer(key_map=services.key_map, id="composer")
+        keys = services.key_map
+        self.path_menu = PathMenu(
+            hint=f"{key_names(keys.keys_of('completion.accept'), joiner='/')} attach · "
+            f"{key_names(keys.keys_of('completion.close'), joiner='/')} closes",
+            id="path-menu",
+        )
+        self.attachment_strip = AttachmentStrip(id="attachments")
         self.status_bar = StatusBar(id="status")
         self.sidebar_placement = SidebarPlacement()
         threads = ThreadWork(self)
         self.live_figures = LiveFigures(services, self.status_bar, threads, self.notify, self._open)
         self.drafts = DraftKeeper(
             services.drafts, services.paths, self.composer, threads, self.notify
+        )
+        cwd = Path.cwd()
+        self.files = AttachedFiles(
+            counter=services.counter,
+            images=services.images,
+            strip=self.attachment_strip,
+            composer=self.composer,
+            threads=threads,
+            notify=self.notify,
+            conversation=self._open,
+            changed=self.live_figures.attachments_changed,
+            counted=self.pane.attachment_counts_changed,
+            cwd=cwd,
+        )
+        self.completion = PathCompletion(
+            self.composer, self.path_menu, threads, self.files.attach, cwd, self.set_timer
         )
         self.search = MessageSearch(
             services.store, self.sidebar, self.pane, threads, self.notify, self._open_id
@@ -144,6 +174,8 @@ class ChatScreen(Screen[None]):
             yield self.sidebar
             with Vertical(id="chat"):
                 yield self.pane
+                yield self.path_menu
+                yield self.attachment_strip
                 yield self.composer
                 yield self.status_bar
         yield KeyFooter()
@@ -164,6 +196,7 @@ class ChatScreen(Screen[None]):
         self.fit_width(self.app.size.width)
         self.watch(self.app, "theme", self._theme_changed, init=False)
         self.pane.token_label = token_label
+        self.pane.attachment_count = self.files.count_of
         self.show_empty_hints()
         self.pane.show_conversation(self.conversation)
         self.composer.focus()
@@ -293,8 +326,10 @@ class ChatScreen(Screen[None]):
             return
         if conversation.id != self.conversation.id:
             self._keep_unsent_fork()
+        self.files.switch(self.conversation.id, conversation.id)
         self.drafts.switch(self.conversation, conversation, at_start)
         self.conversation = conversation
+        self.files.count_sent(conversation)
         self.show_empty_hints()  # its profile may have a key where the last one had none
         self.pane.show_conversation(conversation)
         self.search.give_pane_its_hits()
@@ -385,11 +420,20 @@ class ChatScreen(Screen[None]):
         if self.first_run.refuse_without_api_key(event.text):
             return
         self.listing.user_chose()
-        self.conversation.add(Message(role="user", content=event.text))
+        # The files the text names with @path are read first (in a thread), then it goes.
+        self.files.before_send(event.text, self._send)
+
+    def _send(self, text: str, attachments: list[Attachment]) -> None:
+        if self.streaming:  # a reply began while the files named were read
+            self.notify(STREAMING_WARNING, severity="warning")
+            return
+        self.conversation.add(Message(role="user", content=text, attachments=attachments))
         # Sent: no longer a draft, under the id it was typed in (a save may fork the id).
         self.drafts.stage(self.conversation.id, "")
         # load_text, not clear(): clear() extracts the replaced text first (4 s for a 5 MB paste).
         self.composer.load_text("")
+        self.files.sent()
+        self.files.count_sent(self.conversation)
         self.pane.message_added()
         self.start_reply()
 
@@ -542,14 +586,28 @@ class ChatScreen(Screen[None]):
             self.save(self.conversation)
             self.listing.reload()
         self.live_figures.recount_conversation()
+        self.files.recount(self.conversation)  # an image costs another model other tokens
         self.live_figures.update_status()
         self.show_empty_hints()  # another profile may have, or lack, a key
         self.first_run.settings_changed()
         self.notify(note)
 
     # ------------------------------------------------------ the composer
+    @on(TextArea.SelectionChanged, "#composer")
+    def _composer_cursor_moved(self) -> None:
+        self.completion.cursor_moved()
+
+    @on(Composer.CompletionKey)
+    def _completion_key(self, event: Composer.CompletionKey) -> None:
+        self.completion.command(event.command, event.chosen)
+
+    @on(AttachmentStrip.RemoveRequested)
+    def _remove_attachment(self, event: AttachmentStrip.RemoveRequested) -> None:
+        self.files.remove(event.index)
+
     @on(TextArea.Changed, "#composer")
     def _composer_changed(self) -> None:
+        self.completion.cursor_moved()
         if self.composer.text:
             # Typing at start is a choice: the conversation being typed in stays, rather than
             # give way (with the words) to one opened from the list a moment later.
@@ -589,6 +647,7 @@ class ChatScreen(Screen[None]):
         fork = original.fork_before(event.index)
         self._show_conversation(fork)
         self.composer.set_text(message.content)
+        self.files.put_back(message.attachments)
         self.composer.focus()
         self.notify("Editing in a new fork; the original conversation is kept.")
 
@@ -669,7 +728,8 @@ class ChatScreen(Screen[None]):
         if not self.is_mounted:
             return
         self._keep_unsent_fork()
-        self.drafts.keep_now(self.conversation.id)
+        # A draft is text: the files waiting with it go as `@path`s, attached again on send.
+        self.drafts.keep_now(self.conversation.id, self.files.draft_text(self.composer.text))
         self.listing.remember_open(self.conversation)
 
     def save_before_exit(self) -> None:

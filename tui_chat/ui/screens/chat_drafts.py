@@ -51,10 +51,11 @@ class DraftKeeper:
         except StorageError as error:
             self._threads.to_ui(self._say_not_saved, error)
 
-    def keep_now(self, conversation_id: str) -> None:
-        """Write the composer's text as the draft of `conversation_id` before the app exits
-        (ctrl+q, SIGHUP, SIGTERM): on the event loop, as the threads may not get to run again."""
-        self._drafts.stage(conversation_id, self._composer.text)
+    def keep_now(self, conversation_id: str, text: str) -> None:
+        """Write `text` (the composer's, and the files waiting with it) as the draft of
+        `conversation_id` before the app exits (ctrl+q, SIGHUP, SIGTERM): on the event loop, as
+        the threads may not get to run again."""
+        self._drafts.stage(conversation_id, text)
         with contextlib.suppress(StorageError):  # exiting: nobody is left to tell
             self._drafts.flush()
 

@@ -68,6 +68,9 @@ class LiveFigures:
         self._conversation_tokens = 0
         self._composer_tokens = 0  # what sending the draft adds to the request
         self._composer_text_tokens = 0  # the draft's text alone: the ✎ figure
+        self._attachment_tokens = 0  # the files waiting to go with the draft
+        self._attachments_approximate = False
+        self._counts_approximate = False  # the last counts of the conversation and the draft
         self._last_status = 0.0
         self._status_timer: Timer | None = None
         self._reply_ticker: Timer | None = None
@@ -143,6 +146,13 @@ class LiveFigures:
         self._composer_text_tokens = count.text_tokens
         self.update_status(count.approximate)
 
+    def attachments_changed(self, tokens: int, approximate: bool) -> None:
+        """The files waiting to go with the draft now add `tokens` to it (`approximate`: some
+        are estimates, or not counted yet)."""
+        self._attachment_tokens = tokens
+        self._attachments_approximate = approximate
+        self.update_status()
+
     # ------------------------------------------------------------ a reply
     def reply_started(self, recorder: ReplyRecorder, prompt_tokens: int) -> None:
         """A reply is under way: the gauge counts the message sent, and the figures tick."""
@@ -176,15 +186,17 @@ class LiveFigures:
         # While a reply streams, the context fills with its answer: the next request will carry
         # it (not its thinking, which is never sent back).
         streamed = recorder.answer_tokens if recorder else 0
-        prompt_tokens = self._conversation_tokens + streamed + self._composer_tokens
+        # The files waiting to be sent are part of the draft: in ✎, the context and the cost.
+        draft = self._composer_tokens + self._attachment_tokens
+        prompt_tokens = self._conversation_tokens + streamed + draft
+        counts_approximate = approximate if approximate is not None else self._counts_approximate
+        self._counts_approximate = counts_approximate
         self.figures = self.figures.with_changes(
             model=conversation.model,
             profile=profile.name,
-            composer_tokens=self._composer_text_tokens,
+            composer_tokens=self._composer_text_tokens + self._attachment_tokens,
             prompt_tokens=prompt_tokens,
-            counts_approximate=(
-                approximate if approximate is not None else self.figures.counts_approximate
-            ),
+            counts_approximate=counts_approximate or self._attachments_approximate,
             context_window=services.prices.context_window(conversation.model, base_url),
             next_cost_usd=services.prices.prompt_cost(conversation.model, prompt_tokens, base_url),
             # The streaming reply's price is not known yet, which is not "unknown".

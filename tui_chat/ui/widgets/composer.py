@@ -3,19 +3,52 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
+import re
+from dataclasses import dataclass
+from typing import ClassVar, Literal
 
-from textual.binding import BindingType
+from textual.actions import SkipAction
+from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets.text_area import Edit, EditResult
+from textual.widgets import TextArea
+from textual.widgets.text_area import Edit, EditResult, Location
 
 from tui_chat.sanitize import sanitize_for_terminal
 from tui_chat.ui.actions import KeyMap
-from tui_chat.ui.bindings import COMPOSER_BINDINGS, LOCAL_SERVER_BINDINGS, key_names
+from tui_chat.ui.bindings import (
+    COMPLETION_BINDINGS,
+    COMPOSER_BINDINGS,
+    LOCAL_SERVER_BINDINGS,
+    key_names,
+)
 from tui_chat.ui.textual_compat import SteadyWrapTextArea
 from tui_chat.ui.widgets.widget_css import css_beside
 
 _SCREEN_CHOICE_KEYS = frozenset(binding.key for binding in LOCAL_SERVER_BINDINGS)
+# A subclass's binding for a key replaces its base class's: TextArea's own bindings of the keys
+# the @ list takes (up, down) come after them, so with no list open the key moves the cursor.
+_COMPLETION_KEYS = {
+    key for b in COMPLETION_BINDINGS if isinstance(b, Binding) for key in b.key.split(",")
+}
+_TEXT_AREA_FALLBACKS = [
+    b for b in TextArea.BINDINGS if isinstance(b, Binding) and b.key in _COMPLETION_KEYS
+]
+# `@` then a path, at the start of the text or after blank space, ending at the cursor.
+_MENTION_AT_CURSOR = re.compile(r"(?:^|(?<=\s))@(\S*)$")
+# How far back from the cursor a mention is looked for: the keystroke path stays cheap on a
+# one-line 5 MB paste.
+_MENTION_LOOKBACK = 1024
+
+CompletionCommand = Literal["accept", "next", "previous", "close"]
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An `@path` being typed: where it starts (the `@`) and the path typed so far."""
+
+    start: Location
+    end: Location
+    prefix: str
 
 
 def _hint(keys: str) -> str:
@@ -35,7 +68,11 @@ class Composer(SteadyWrapTextArea):
 
     DEFAULT_CSS = css_beside(__file__)  # composer.tcss (widget_css.py says why not CSS_PATH)
 
-    BINDINGS: ClassVar[list[BindingType]] = COMPOSER_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *COMPLETION_BINDINGS,  # first: while the @ list is open, Enter takes a file
+        *COMPOSER_BINDINGS,
+        *_TEXT_AREA_FALLBACKS,
+    ]
 
     class Submitted(Message):
         """The user asked to send the composer's text."""
@@ -44,6 +81,15 @@ class Composer(SteadyWrapTextArea):
             super().__init__()
             self.composer = composer
             self.text = text
+
+    class CompletionKey(Message):
+        """A key of the open @ list: move, close the list, or take `chosen` (already put in
+        the text: a key typed right after it, such as Enter, finds the text as it shows)."""
+
+        def __init__(self, command: CompletionCommand, chosen: str | None = None) -> None:
+            super().__init__()
+            self.command: CompletionCommand = command
+            self.chosen = chosen
 
     def __init__(self, *, key_map: KeyMap | None = None, id: str | None = None) -> None:
         keys = key_map or KeyMap({})
@@ -56,6 +102,11 @@ class Composer(SteadyWrapTextArea):
             id=id,
             placeholder=f"Message  ({send} send · {newline} newline)",
         )
+        self.completion_choice: str | None = None
+        """What the open @ list would put in the text now ("" when it offers nothing), as the
+        screen says; None while no list is open: the completion keys act only while one is."""
+        self.has_attachments = False
+        """Whether files wait to be sent (the screen says so): then an empty text may be sent."""
 
     def check_consume_key(self, key: str, character: str | None = None) -> bool:
         """Whether bindings above the composer never see `key` (Textual hides the keys a text
@@ -66,9 +117,58 @@ class Composer(SteadyWrapTextArea):
         return super().check_consume_key(key, character)
 
     def action_send(self) -> None:
-        """Post the text for sending (nothing to send in an empty composer)."""
-        if self.text.strip():
+        """Post the text for sending (nothing to send in an empty composer without files)."""
+        if self.text.strip() or self.has_attachments:
             self.post_message(self.Submitted(self, self.text))
+
+    def _completion_key(self, command: CompletionCommand) -> None:
+        chosen = self.completion_choice
+        mention = self.mention_at_cursor()
+        if chosen is None or mention is None:
+            raise SkipAction  # the key does what it does without a list (see _COMPLETION_KEYS)
+        if command == "accept":
+            if not chosen or not chosen.startswith(mention.prefix):
+                # Nothing to take, or a list the text has moved past (keys read in one
+                # burst): Tab and Enter do what they do without a list.
+                raise SkipAction
+            # Here, not on the screen: the next key of a burst must see the text it will show.
+            self.completion_choice = None
+            self.replace_mention(mention, f"@{chosen}" if chosen.endswith("/") else f"@{chosen} ")
+            self.post_message(self.CompletionKey(command, chosen))
+            return
+        self.post_message(self.CompletionKey(command))
+
+    def action_accept_completion(self) -> None:
+        self._completion_key("accept")
+
+    def action_completion_next(self) -> None:
+        self._completion_key("next")
+
+    def action_completion_previous(self) -> None:
+        self._completion_key("previous")
+
+    def action_close_completion(self) -> None:
+        self._completion_key("close")
+
+    def mention_at_cursor(self) -> Mention | None:
+        """The `@path` ending at the cursor, if one is being typed (no selection)."""
+        start, end = self.selection
+        if start != end:
+            return None
+        row, column = end
+        line = self.document.get_line(row)
+        before = line[max(0, column - _MENTION_LOOKBACK) : column]
+        match = _MENTION_AT_CURSOR.search(before)
+        if match is None:
+            return None
+        at = column - len(before) + match.start()
+        if at > 0 and not line[at - 1].isspace():
+            return None  # the lookback window cut a word: not the start of a mention
+        return Mention((row, at), end, match.group(1))
+
+    def replace_mention(self, mention: Mention, text: str) -> None:
+        """Put `text` where `mention` was typed, the cursor after it."""
+        self.replace(text, mention.start, mention.end, maintain_selection_offset=False)
 
     def action_newline(self) -> None:
         self.insert("\n")

@@ -17,8 +17,11 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
+from tui_chat.domain.attachments import Attachment
 from tui_chat.domain.conversation import Message
+from tui_chat.engine.tokens import TokenCount
 from tui_chat.sanitize import sanitize_for_terminal
+from tui_chat.ui.widgets.attachment_lines import attachment_line
 from tui_chat.ui.widgets.markdown_lines import (
     MarkdownRenderer,
     list_item_starts,
@@ -26,7 +29,7 @@ from tui_chat.ui.widgets.markdown_lines import (
     split_blocks,
 )
 from tui_chat.ui.widgets.thinking_lines import ThinkingLines
-from tui_chat.ui.widgets.tool_call_lines import ToolCallLines
+from tui_chat.ui.widgets.tool_call_lines import ToolCallLines, indented_under
 
 ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
 RETRY_HINT = "ctrl+r to retry"
@@ -62,12 +65,14 @@ class BlockStyles:
 
 @dataclass(frozen=True)
 class RenderContext:
-    """Everything a block needs to render: the renderer, the styles and the token label."""
+    """Everything a block needs to render: the renderer, the styles, the token label and the
+    token counts of attached files (None until counted)."""
 
     renderer: MarkdownRenderer
     styles: BlockStyles
     token_label: Callable[[Message], str] | None
     now: datetime
+    attachment_count: Callable[[Attachment], TokenCount | None] | None = None
 
 
 class MessageBlock:
@@ -89,6 +94,7 @@ class MessageBlock:
         self._content_seen: str | None = None
         self._chunks: _StreamChunks | None = None
         self.tool_calls = ToolCallLines()  # under the reply, above its marks
+        self.attachments_unfolded = False  # attached text files: shown whole (a), else a line
 
     # -- size ---------------------------------------------------------------------------------
 
@@ -119,7 +125,9 @@ class MessageBlock:
             lines += max(1, -(-len(line) // usable))
         marks = 0 if self.message.finish_reason in (None, "stop", "length") else 1
         thinking = 1 if self.message.thinking else 0  # folded, until it is rendered
-        return 1 + thinking + lines + marks + len(self.message.tool_calls) + self.SEPARATOR_LINES
+        files = len(self.message.attachments)  # folded, until they are rendered
+        calls = len(self.message.tool_calls)
+        return 1 + thinking + lines + files + marks + calls + self.SEPARATOR_LINES
 
     def invalidate(self) -> None:
         """Forget the rendered lines (the width, theme or code theme changed)."""
@@ -234,6 +242,28 @@ class MessageBlock:
         else:
             self._estimate = None
 
+    def toggle_attachments(self, context: RenderContext) -> bool:
+        """Unfold or fold the text of the files attached; False when the message has none."""
+        if not any(a.kind == "text" for a in self.message.attachments):
+            return False
+        self.attachments_unfolded = not self.attachments_unfolded
+        self._refolded(context, self._render_body)
+        return True
+
+    def _attachment_lines(self, context: RenderContext, width: int) -> list[Strip]:
+        """A line per attached file under the user's words; unfolded, a text file's words
+        follow its line, made inert, as typed (never read as Markdown)."""
+        styles = context.styles
+        count = context.attachment_count
+        lines: list[Strip] = []
+        for attachment in self.message.attachments:
+            tokens = count(attachment) if count is not None else None
+            line = attachment_line(attachment, tokens, self.attachments_unfolded, styles.meta)
+            lines += context.renderer.text(line, width)
+            if self.attachments_unfolded and attachment.kind == "text" and attachment.text:
+                lines += indented_under(attachment.text, width, context.renderer, styles.user_text)
+        return lines
+
     def refresh_marks(self, context: RenderContext) -> None:
         """The visible status of an unfinished reply: interrupted, cut, or the error with a hint."""
         message = self.message
@@ -275,6 +305,9 @@ class MessageBlock:
             # The user's words are shown as typed (wrapped), never reinterpreted as Markdown.
             safe = sanitize_for_terminal(content)
             self._fixed = renderer.plain(safe, width, context.styles.user_text) if safe else []
+            if self.message.attachments:
+                gap = [BLANK_LINE] if self._fixed else []
+                self._fixed += gap + self._attachment_lines(context, width)
             self._fixed_source = content
             self._tail = []
             return

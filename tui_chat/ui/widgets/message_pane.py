@@ -40,7 +40,9 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.timer import Timer
 
+from tui_chat.domain.attachments import Attachment
 from tui_chat.domain.conversation import Conversation, Message
+from tui_chat.engine.tokens import TokenCount
 from tui_chat.ui.bindings import MESSAGE_PANE_BINDINGS
 from tui_chat.ui.code_styles import DEFAULT_CODE_THEME
 from tui_chat.ui.widgets.markdown_lines import code_blocks
@@ -107,6 +109,7 @@ class MessagePane(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.conversation = conversation
         self._token_label: Callable[[Message], str] | None = None
+        self._attachment_count: Callable[[Attachment], TokenCount | None] | None = None
         self._blocks: list[MessageBlock] = []
         self._layout = BlockLayout()
         self._preamble = Preamble()
@@ -140,6 +143,22 @@ class MessagePane(ScrollView, can_focus=True):
             if block.rendered:
                 block.refresh_header(self._render_context())
         self.refresh()
+
+    @property
+    def attachment_count(self) -> Callable[[Attachment], TokenCount | None] | None:
+        """Gives an attached file's token count (None until counted); set by the app."""
+        return self._attachment_count
+
+    @attachment_count.setter
+    def attachment_count(self, count: Callable[[Attachment], TokenCount | None] | None) -> None:
+        self._attachment_count = count
+        self._styles.forget_context()
+        self.attachment_counts_changed()
+
+    def attachment_counts_changed(self) -> None:
+        """Attached files were counted: their lines show the counts."""
+        if any(block.message.attachments for block in self._blocks):
+            self._invalidate_all()
 
     def show_conversation(self, conversation: Conversation | None) -> None:
         """Show `conversation` (or the empty state) from its end."""
@@ -309,7 +328,9 @@ class MessagePane(ScrollView, can_focus=True):
     # -- rendering ----------------------------------------------------------------------------
 
     def _render_context(self) -> RenderContext:
-        return self._styles.context(self.app.console, self.code_theme, self._token_label)
+        return self._styles.context(
+            self.app.console, self.code_theme, self._token_label, self._attachment_count
+        )
 
     def _invalidate_all(self) -> None:
         self._styles.forget_context()
@@ -554,6 +575,23 @@ class MessagePane(ScrollView, can_focus=True):
         if not self._blocks[index].toggle_thinking(self._render_context()):
             self.notify("This message has no thinking to show.", severity="warning")
             return
+        self._relayout(index)
+        self._select(index)
+        self._ensure_visible_rendered()
+        self.refresh()
+
+    def action_toggle_attachments(self) -> None:
+        """Unfold (or fold again) the text of the files attached to the selected (or last)
+        message, as the thinking unfolds."""
+        target = self._target_message()
+        if target is None:
+            return
+        index = target[0]
+        block = self._blocks[index]
+        if not block.toggle_attachments(self._render_context()):
+            self.notify("This message has no attached text to show.", severity="warning")
+            return
+        self._follow = False
         self._relayout(index)
         self._select(index)
         self._ensure_visible_rendered()

@@ -16,7 +16,9 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
+from tui_chat.domain.attachments import Attachment
 from tui_chat.domain.conversation import Message
+from tui_chat.engine.tokens import TokenCount
 from tui_chat.ui.widgets.markdown_lines import (
     MARKDOWN_STYLE_ROLES,
     MarkdownRenderer,
@@ -74,6 +76,7 @@ class PaneStyles:
         console: Console,
         code_theme: str,
         token_label: Callable[[Message], str] | None,
+        attachment_count: Callable[[Attachment], TokenCount | None] | None = None,
     ) -> RenderContext:
         """What the blocks render with; built on first use after a change, then kept."""
         if self._context is None:
@@ -82,6 +85,7 @@ class PaneStyles:
                 renderer=MarkdownRenderer(console, code_theme, markdown_styles),
                 styles=block_styles,
                 token_label=token_label,
+                attachment_count=attachment_count,
                 now=datetime.now().astimezone(),
             )
             self._colours = (markdown_styles.key, block_styles)

@@ -32,6 +32,13 @@ RESULT_INDENT = 2  # cells: a result starts under its tool's name
 _INDENT = Strip.blank(RESULT_INDENT)
 
 
+def indented_under(text: str, width: int, renderer: MarkdownRenderer, style: Style) -> list[Strip]:
+    """`text` made inert and indented under the folded line it unfolds from (a tool's result,
+    an attached file's words), so it reads as that line's and not as the message's."""
+    lines = renderer.plain(sanitize_for_terminal(text), width - RESULT_INDENT, style)
+    return [Strip.join([_INDENT, line]) for line in lines]
+
+
 def call_line(call: ToolCall, unfolded: bool, meta: Style, warning: Style) -> Text:
     """`▸ ⚙ get_current_time · ✓ done · 0.12 s · {"timezone": "UTC"}`: the arguments last, as
     they are what a narrow pane cuts (the full call is in the approval dialog and the file)."""
@@ -73,9 +80,5 @@ class ToolCallLines:
         for call in calls:
             lines += renderer.text(call_line(call, self.unfolded, meta, warning), width)
             if self.unfolded and call.result:
-                # Indented under its call, so it reads as the call's and not as the reply.
-                result = renderer.plain(
-                    sanitize_for_terminal(call.result), width - RESULT_INDENT, text
-                )
-                lines += [Strip.join([_INDENT, line]) for line in result]
+                lines += indented_under(call.result, width, renderer, text)
         return lines
