@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from app_harness import FAKE_API_KEY_ENV
@@ -84,3 +86,13 @@ class ChatHarness:
     async def aclose(self) -> None:
         for client in self.clients:
             await client.aclose()
+
+
+async def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """Poll `condition` on the event loop (a flow or stream runs there too) until it holds; the
+    wait is long because 2 busy cores are shared by other test runs."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, f"timed out waiting until {what}"
+        await asyncio.sleep(0.01)

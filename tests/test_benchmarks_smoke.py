@@ -82,6 +82,15 @@ def test_attach_benchmark_prints_its_figures() -> None:
     assert "folder of 300 files and 20 folders: 200 offered at most" in done.stdout
 
 
+def test_long_reply_benchmark_prints_its_figures() -> None:
+    done = run_benchmark("long_reply.py", "--rounds", "1", "--deltas", "2000", "--ask", "200")
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("ReplyRecorder.apply, CPU seconds")
+    assert any(line.split()[:1] == ["2,000"] and line.count("s") >= 2 for line in lines)
+    assert any(line.startswith("tui-chat ask") for line in lines)
+    assert any(line.split()[:1] == ["200"] for line in lines)
+
+
 def test_attach_typing_benchmark_prints_its_figures() -> None:
     done = run_benchmark("attach_typing.py", "--runs", "1", "--files", "50", "--keys", "3")
     for row in (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from openai_server import Script
@@ -262,3 +263,43 @@ def test_before_the_encodings_load_the_live_count_is_marked_approximate():
     recorder.apply(TextDelta("x" * 40))
 
     assert recorder.completion_tokens == 10  # ~4 characters a token, until they load
+
+
+def test_a_reply_read_by_another_thread_while_it_streams_loses_no_word(counter):
+    # A worker counting the conversation's tokens reads the reply while the loop appends to it
+    # and reads it too (a repaint): every read is the text so far, never missing a piece.
+    reply = Message(role="assistant", content="", model="gpt-4o-mini")
+    recorder = ReplyRecorder(
+        reply, counter=counter, prices=PriceBook(), base_url=None, prompt_estimate=0
+    )
+    pieces = [f"w{i} " for i in range(20_000)]
+    text = "".join(pieces)
+    worker_lengths: list[int] = []
+    loop_lengths: list[int] = []
+    streaming = True
+
+    def read(lengths: list[int]) -> None:
+        seen = reply.content
+        lengths.append(len(seen) if text.startswith(seen) else -1)
+
+    def read_while_streaming() -> None:
+        while streaming:
+            read(worker_lengths)
+
+    worker = threading.Thread(target=read_while_streaming)
+    worker.start()
+    try:
+        for number, piece in enumerate(pieces):
+            recorder.apply(TextDelta(piece))
+            if number % 50 == 0:
+                read(loop_lengths)
+    finally:
+        streaming = False
+        worker.join()
+    recorder.apply(Finished("stop", None))
+
+    assert reply.content == text
+    assert len(worker_lengths) > 1
+    for lengths in (worker_lengths, loop_lengths):
+        assert -1 not in lengths  # each read was the start of the reply
+        assert lengths == sorted(lengths)  # and none went back to an older one

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from app_harness import FAKE_API_KEY
 from disk_faults import read_only
-from engine_harness import ChatHarness
+from engine_harness import ChatHarness, wait_until
 from fresh_python import fresh_python_output
 from openai_server import FakeOpenAIServer, Script
 
@@ -21,6 +21,7 @@ from tui_chat.config import ModelPrice
 from tui_chat.domain.conversation import Conversation, Message
 from tui_chat.engine.client import ChatClient
 from tui_chat.engine.errors import ChatError
+from tui_chat.engine.events import ReasoningDelta, TextDelta
 from tui_chat.engine.prices import PriceBook
 from tui_chat.engine.tokens import TokenCounter
 from tui_chat.flow import (
@@ -329,6 +330,85 @@ async def test_a_periodic_save_marks_the_reply_in_progress_and_only_that_opens_i
     reopened = store.load(left.id)
     mark_unfinished_replies(reopened)
     assert reopened.messages[1].finish_reason == "interrupted"
+
+
+class ArrivedSoFar:
+    """What the stream has delivered so far, kept apart from the reply it was recorded into, and
+    every mismatch between the two seen at each delta and in each periodic save's file."""
+
+    def __init__(self, run: FlowRun, conversation: Conversation) -> None:
+        self.run = run
+        self.conversation = conversation
+        self.answer: list[str] = []
+        self.thought: list[str] = []
+        self.saves_checked = 0
+        self.mismatches: list[str] = []
+
+    def __call__(self, event: FlowEvent) -> None:
+        if len(self.conversation.messages) < 2:
+            return
+        reply = self.conversation.messages[1]
+        if isinstance(event, ReplyUpdated):
+            if isinstance(event.event, TextDelta):
+                self.answer.append(event.event.text)
+            elif isinstance(event.event, ReasoningDelta):
+                self.thought.append(event.event.text)
+            if reply.finish_reason is None and (
+                reply.content != "".join(self.answer) or reply.thinking != "".join(self.thought)
+            ):
+                self.mismatches.append(f"shown after delta {len(self.answer)}")
+        elif isinstance(event, Saved) and reply.finish_reason is None:
+            on_disk = saved_file(self.run.tmp_path)["messages"][1]
+            self.saves_checked += 1
+            if on_disk["content"] != "".join(self.answer):
+                self.mismatches.append(f"saved after delta {len(self.answer)}")
+            if on_disk.get("thinking", "") != "".join(self.thought):
+                self.mismatches.append(f"thinking saved after delta {len(self.thought)}")
+
+
+async def test_a_reply_of_thousands_of_deltas_is_shown_and_saved_exactly_as_it_arrives(
+    tmp_path: Path, run: FlowRun, openai_server: FakeOpenAIServer
+) -> None:
+    thought = "".join(f"step {i}, " for i in range(2000))
+    answer = "".join(f"word{i} " for i in range(4000))  # 8,000 answer deltas of 4 characters
+    openai_server.enqueue(Script(text=answer, reasoning=thought, delay_per_chunk=0.0002))
+    run.periodic_save_seconds = 0.05
+    conversation = ChatHarness.conversation()
+    arrived = ArrivedSoFar(run, conversation)
+    run.on_event = arrived
+
+    reply = await run.send(conversation)
+
+    assert arrived.mismatches == []
+    assert arrived.saves_checked > 0, "no periodic save ran while the reply arrived"
+    assert len(arrived.answer) > 5000
+    assert reply.content == answer and "".join(arrived.answer) == answer
+    assert reply.thinking == thought.strip()
+    saved = saved_file(tmp_path)["messages"][1]
+    assert (saved["content"], saved["thinking"]) == (answer, thought.strip())
+
+
+async def test_cancelled_after_thousands_of_deltas_the_file_holds_exactly_what_arrived(
+    tmp_path: Path, run: FlowRun, openai_server: FakeOpenAIServer
+) -> None:
+    endless = "".join(f"w{i} " for i in range(100_000))
+    openai_server.enqueue(Script(text=endless, chunk_chars=3, delay_per_chunk=0.0002))
+    conversation = ChatHarness.conversation()
+    conversation.add(Message(role="user", content=PROMPT))
+    arrived = ArrivedSoFar(run, conversation)
+    run.on_event = arrived
+    task = asyncio.create_task(run.flow(conversation).run())
+    await wait_until(lambda: len(arrived.answer) >= 3000, "3,000 deltas arrived")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    so_far = "".join(arrived.answer)
+    assert arrived.mismatches == []
+    assert len(so_far) < len(endless)  # cut short, not finished
+    reply = saved_file(tmp_path)["messages"][1]
+    assert reply["finish_reason"] == "interrupted"
+    assert reply["content"] == so_far == conversation.messages[1].content
 
 
 def test_a_hand_written_reply_without_finish_reason_is_not_marked_interrupted(

@@ -279,6 +279,21 @@ def test_streaming_count_of_a_long_markdown_reply_is_exact_at_every_delta(counte
     assert streaming.finish() == counter.count_text("gpt-4", text).tokens
 
 
+def test_before_the_encodings_load_a_streamed_count_is_the_estimate_of_the_text_so_far():
+    unloaded = TokenCounter()  # tiktoken not ready yet (or its files could not be fetched)
+    streaming = unloaded.streaming("gpt-4o-mini")
+    pieces = [f"w{i} " for i in range(5000)]
+    for number, piece in enumerate(pieces, 1):
+        streaming.feed(piece)
+        if number % 500 == 0:
+            so_far = "".join(pieces[:number])
+            assert streaming.tokens == unloaded.count_text("gpt-4o-mini", so_far).tokens
+    text = "".join(pieces)
+    assert streaming.approximate
+    assert streaming.text == text
+    assert streaming.finish() == unloaded.count_text("gpt-4o-mini", text).tokens
+
+
 def test_one_model_s_encoding_can_load_before_the_rest():
     counter = TokenCounter()
     assert counter.load_for("gpt-4o-mini")  # o200k_base

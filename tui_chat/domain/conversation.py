@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from tui_chat.domain.appendable_text import AppendableText
 from tui_chat.domain.attachments import Attachment
 from tui_chat.domain.tools import ToolCall
 
@@ -59,12 +60,17 @@ class Usage:
         return self.prompt_tokens + self.completion_tokens
 
 
+# The two texts a reply streams into, appended to per delta (see appendable_text.py).
+_CONTENT = AppendableText()
+_THINKING = AppendableText(default="")
+
+
 @dataclass
 class Message:
     """One message in a conversation."""
 
     role: Role
-    content: str
+    content: AppendableText = _CONTENT  # a str to read and assign; see append_content
     # A lambda so the clock is looked up at call time: tests freeze it for stable snapshots.
     created: datetime = field(default_factory=lambda: utc_now())
     model: str | None = None
@@ -73,9 +79,10 @@ class Message:
     usage: Usage | None = None
     error: str | None = None
     # What a reasoning model thought before answering (streamed apart from the answer, or a
-    # leading <think> block): shown collapsed, saved, never sent back to the model. Plain
-    # values, replaced rather than changed in place, so a shallow copy saved in a thread is safe.
-    thinking: str = ""
+    # leading <think> block): shown collapsed, saved, never sent back to the model. Like the
+    # content, copied by `dataclasses.replace` (which reads the str), never `copy.copy` (which
+    # would share the pieces a stream still appends to), so a copy saved in a thread is safe.
+    thinking: AppendableText = _THINKING  # a str to read and assign; see append_thinking
     thinking_seconds: float | None = None  # from the first thought to the first word of answer
     thinking_tokens: int | None = None  # the server's reasoning_tokens, else our count
     # Keys found in the file that this version does not know: kept so a save never drops them.
@@ -84,6 +91,14 @@ class Message:
     tool_calls: list[ToolCall] = field(default_factory=list)
     # Files attached to a user message, in the order they were attached.
     attachments: list[Attachment] = field(default_factory=list)
+
+    def append_content(self, text: str) -> None:
+        """Add a streamed piece of the answer, in amortised O(1) however long it already is."""
+        _CONTENT.append(self, text)
+
+    def append_thinking(self, text: str) -> None:
+        """Add a streamed piece of the thinking, in amortised O(1)."""
+        _THINKING.append(self, text)
 
     @property
     def is_complete(self) -> bool:

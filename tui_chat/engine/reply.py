@@ -77,14 +77,14 @@ class ReplyRecorder:
             if self._first_text_at is None:
                 self._first_text_at = self._clock()
             self._end_thinking()
-            self.message.content += event.text
+            self.message.append_content(event.text)  # `+=` would copy the reply per delta
             self._count.feed(event.text)
         elif isinstance(event, ReasoningDelta):
             if self._first_text_at is None:
                 self._first_text_at = self._clock()
             if self._thinking_started is None:
                 self._thinking_started = self._clock()
-            self.message.thinking += event.text
+            self.message.append_thinking(event.text)
             self._thinking_count.feed(event.text)
         elif isinstance(event, ToolCallDelta):
             if self._first_text_at is None:
@@ -126,6 +126,8 @@ class ReplyRecorder:
         self._ended_at = self._clock()
         self._end_thinking()
         self.message.finish_reason = reason
+        # One str from here on: the streamed pieces are let go rather than kept beside it.
+        self.message.content = self.message.content
         completion = self._count.finish()
         thinking = self._thinking_count.finish()
         if self.message.thinking:

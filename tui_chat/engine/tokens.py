@@ -64,7 +64,12 @@ class DraftCount(TokenCount):
 
 def estimate_tokens(text: str) -> int:
     """A rough count for when no encoding is loaded (about four characters a token)."""
-    return (len(text) + CHARS_PER_TOKEN_ESTIMATE - 1) // CHARS_PER_TOKEN_ESTIMATE
+    return estimate_tokens_of_length(len(text))
+
+
+def estimate_tokens_of_length(chars: int) -> int:
+    """The rough count of a text of `chars` characters (see estimate_tokens)."""
+    return (chars + CHARS_PER_TOKEN_ESTIMATE - 1) // CHARS_PER_TOKEN_ESTIMATE
 
 
 class TokenCounter:
@@ -263,6 +268,7 @@ class StreamingTokenCount:
         self._settled_parts: list[str] = []
         self._tail = ""
         self._tail_tokens = 0
+        self._estimated_chars = 0  # without an encoding: the length of the text fed
         self._pattern: Any = None
         if encoding is not None:
             self._pattern = _piece_pattern(encoding)
@@ -279,10 +285,14 @@ class StreamingTokenCount:
 
     def feed(self, delta: str) -> int:
         """Add a delta; returns the new total."""
-        self._tail += delta
         if self._encoding is None:
-            self._tail_tokens = estimate_tokens(self._tail)
+            # Nothing to re-split: the text is kept in pieces and only its length summed (a
+            # tail growing by `+=` would copy the whole reply for every delta).
+            self._settled_parts.append(delta)
+            self._estimated_chars += len(delta)
+            self._tail_tokens = estimate_tokens_of_length(self._estimated_chars)
             return self.tokens
+        self._tail += delta
         if len(self._tail) > self._SETTLE_AFTER_CHARS:
             self._settle()
         self._tail_tokens = len(self._encoding.encode_ordinary(self._tail))
