@@ -120,6 +120,9 @@ async def steady_cursor(pilot: Pilot[None]) -> None:
         composer.focus()
         await wait_for(pilot, lambda: composer.has_focus, what="the composer's focus")
     app.clear_notifications()
+    # The toasts go from the screen a refresh later (a dialog pushed just before may still
+    # carry the one raised when the reply started): wait until none is drawn.
+    await wait_for(pilot, lambda: not app.screen.query("Toast"), what="no toast on screen")
     await pilot.pause()
 
 
