@@ -47,9 +47,12 @@ def start_ask(env: dict[str, str], *args: str, **popen: Any) -> subprocess.Popen
 
 
 def saved(tmp_path: Path) -> list[dict[str, Any]]:
-    """The saved conversation files, oldest id first."""
+    """The saved conversation files, the one written first first. (Not by id: two asks in one
+    second get ids that their random suffix sorts; nor by time, which the files keep to the
+    second. The asks of a test run one after the other, so their last writes are in order.)"""
     folder = tmp_path / "data" / "conversations"
-    return [tomllib.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.toml"))]
+    paths = sorted(folder.glob("*.toml"), key=lambda path: path.stat().st_mtime_ns)
+    return [tomllib.loads(path.read_text(encoding="utf-8")) for path in paths]
 
 
 def contents(conversation: dict[str, Any]) -> list[tuple[str, str]]:
