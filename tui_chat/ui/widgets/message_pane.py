@@ -568,45 +568,44 @@ class MessagePane(ScrollView, can_focus=True):
 
     def action_toggle_thinking(self) -> None:
         """Unfold (or fold again) the thinking of the selected (or last) reply, and show it."""
-        target = self._target_message()
-        if target is None:
-            return
-        index = target[0]
-        if not self._blocks[index].toggle_thinking(self._render_context()):
-            self.notify("This message has no thinking to show.", severity="warning")
-            return
-        self._relayout(index)
-        self._select(index)
-        self._ensure_visible_rendered()
-        self.refresh()
+        self._toggle_fold(
+            MessageBlock.toggle_thinking,
+            "This message has no thinking to show.",
+            keep_following=True,  # a thought unfolded while it streams goes on following
+        )
 
     def action_toggle_attachments(self) -> None:
         """Unfold (or fold again) the text of the files attached to the selected (or last)
         message, as the thinking unfolds."""
-        target = self._target_message()
-        if target is None:
-            return
-        index = target[0]
-        block = self._blocks[index]
-        if not block.toggle_attachments(self._render_context()):
-            self.notify("This message has no attached text to show.", severity="warning")
-            return
-        self._follow = False
-        self._relayout(index)
-        self._select(index)
-        self._ensure_visible_rendered()
-        self.refresh()
+        self._toggle_fold(
+            MessageBlock.toggle_attachments, "This message has no attached text to show."
+        )
 
     def action_toggle_tool_result(self) -> None:
         """Unfold the results of the selected (or last) reply's tool calls, or fold them."""
+        self._toggle_fold(
+            MessageBlock.toggle_tool_results,
+            "Select the reply with the ⚙ lines to show its tool results.",
+        )
+
+    def _toggle_fold(
+        self,
+        toggle: Callable[[MessageBlock, RenderContext], bool],
+        nothing_to_fold: str,
+        *,
+        keep_following: bool = False,
+    ) -> None:
+        """Fold or unfold a part of the selected (or last) message with `toggle`, lay it out
+        again and keep it in sight; say `nothing_to_fold` when it has no such part."""
         target = self._target_message()
         if target is None:
             return
         index = target[0]
-        if not self._blocks[index].toggle_tool_results(self._render_context()):
-            self.notify("Select the reply with the ⚙ lines to show its tool results.", timeout=3)
+        if not toggle(self._blocks[index], self._render_context()):
+            self.notify(nothing_to_fold, severity="warning")
             return
-        self._follow = False
+        if not keep_following:
+            self._follow = False
         self._relayout(index)
         self._select(index)
         self._ensure_visible_rendered()
